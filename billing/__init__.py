@@ -1,0 +1,1 @@
+"""printkiosk billing package."""

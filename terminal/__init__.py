@@ -1,0 +1,1 @@
+"""printkiosk terminal package."""
