@@ -1,0 +1,62 @@
+"""User-facing text through gettext catalogues, switchable per session.
+
+The catalogues are the ``.po`` files beside this module, compiled in memory at start-up
+with Babel, so that a translator edits one text file and no build step can leave a stale
+``.mo`` behind. Amounts and dates are formatted with Babel for the current language.
+Error codes from the terminal core are stable keys (``error.card_unknown``) looked up
+here, never prose built in code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import io
+from decimal import Decimal
+from pathlib import Path
+
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+LANGUAGES = {"en": "English", "fr": "Français"}
+_BABEL_LOCALE = {"en": "en_GB", "fr": "fr_FR"}
+
+
+def _compile(language: str) -> gettext.GNUTranslations:
+    with (LOCALE_DIR / f"{language}.po").open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+class Translator:
+    """The current language's catalogue; ``translator("text")`` translates."""
+
+    def __init__(self, language: str = "en") -> None:
+        self._catalogues = {code: _compile(code) for code in LANGUAGES}
+        self.language = language if language in LANGUAGES else "en"
+
+    def set_language(self, language: str) -> None:
+        if language in LANGUAGES:
+            self.language = language
+
+    def __call__(self, message: str, **values: object) -> str:
+        text = self._catalogues[self.language].gettext(message)
+        return text.format(**values) if values else text
+
+    def error(self, code: str) -> str:
+        """Translate a stable error code; an unknown code gets the generic message."""
+        key = f"error.{code}"
+        text = self._catalogues[self.language].gettext(key)
+        return text if text != key else self("error.generic")
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return format_currency(amount, currency, locale=_BABEL_LOCALE[self.language])
+
+    def datetime(self, moment: dt.datetime) -> str:
+        return format_datetime(moment, format="short", locale=_BABEL_LOCALE[self.language])

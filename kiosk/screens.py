@@ -1,0 +1,157 @@
+"""The kiosk's screens. Each renders a :class:`terminal.session.SessionView` and nothing else.
+
+Screens never call the backend or a driver: a button calls the terminal's session
+controller, and the new state comes back through :meth:`render`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.metrics import dp
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+from kivy.uix.textinput import TextInput
+
+from kiosk.i18n import LANGUAGES, Translator
+from kiosk.widgets import DANGER, MUTED, Backdrop, text, touch_button
+from terminal.session import SessionController, SessionState, SessionView
+
+
+class IdleScreen(Screen):
+    """Waiting for a card: instructions, language choice, errors, and the demo card entry."""
+
+    def __init__(
+        self,
+        session: SessionController,
+        tr: Translator,
+        printer_name: str,
+        terminal_name: str,
+        demo_cards: list[tuple[str, str]],
+        on_language: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name="idle", **kwargs)
+        self._session = session
+        self._tr = tr
+        self._printer_name = printer_name
+        self._demo_cards = demo_cards
+        root = Backdrop()
+        self.heading = text(34, bold=True)
+        self.subtitle = text(18, color=MUTED, size_hint_y=None, height=dp(32))
+        self.status = text(22, color=DANGER, size_hint_y=None, height=dp(56))
+        self.where = text(16, color=MUTED, size_hint_y=None, height=dp(28))
+        self.where.text = terminal_name
+        languages = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+        self.language_buttons = {}
+        for code, label in LANGUAGES.items():
+            button = touch_button(label)
+            button.bind(on_release=lambda _b, c=code: on_language(c))
+            languages.add_widget(button)
+            self.language_buttons[code] = button
+        root.add_widget(self.heading)
+        root.add_widget(self.subtitle)
+        root.add_widget(self.status)
+        if demo_cards:
+            self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(56))
+            entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+            self.card_input = TextInput(multiline=False, font_size=dp(24), input_filter="int")
+            self.card_input.bind(on_text_validate=lambda *_: self._present_typed())
+            self.present_button = touch_button(size_hint_x=0.35)
+            self.present_button.bind(on_release=lambda *_: self._present_typed())
+            entry.add_widget(self.card_input)
+            entry.add_widget(self.present_button)
+            root.add_widget(self.demo_hint)
+            root.add_widget(entry)
+        root.add_widget(languages)
+        root.add_widget(self.where)
+        self.add_widget(root)
+        self.retranslate()
+
+    def _present_typed(self) -> None:
+        number = self.card_input.text.strip()
+        self.card_input.text = ""
+        self._session.present_card(number)
+
+    def retranslate(self) -> None:
+        tr = self._tr
+        self.heading.text = tr("Present your card to the reader")
+        self.subtitle.text = tr("or log in with your username and PIN")
+        self.where.text = f"{self.where.text.split(' · ')[0]} · " + tr(
+            "Printer: {printer}", printer=self._printer_name
+        )
+        if self._demo_cards:
+            cards = "   ".join(f"{number} {name}" for number, name in self._demo_cards)
+            self.demo_hint.text = tr("Demo cards — type a number and press Present") + "\n" + cards
+            self.card_input.hint_text = tr("Card number")
+            self.present_button.text = tr("Present")
+
+    def render(self, view: SessionView) -> None:
+        if view.state is SessionState.IDENTIFYING:
+            self.status.color = MUTED
+            self.status.text = self._tr("One moment…")
+        elif view.error:
+            self.status.color = DANGER
+            self.status.text = self._tr.error(view.error)
+        else:
+            self.status.text = ""
+
+
+class HomeScreen(Screen):
+    """The identified user: name, credits, logout, and the idle countdown."""
+
+    def __init__(self, session: SessionController, tr: Translator, **kwargs: Any) -> None:
+        super().__init__(name="home", **kwargs)
+        self._session = session
+        self._tr = tr
+        root = Backdrop()
+        self.greeting = text(32, bold=True, size_hint_y=None, height=dp(72))
+        self.balances = BoxLayout(orientation="vertical", spacing=dp(6))
+        self.rows: dict[str, tuple[Any, Any]] = {}
+        for key in ("Virtual credit", "Personal credit", "Held for printing", "Available"):
+            row = BoxLayout(size_hint_y=None, height=dp(44))
+            caption, amount = text(22, color=MUTED), text(24, bold=True)
+            row.add_widget(caption)
+            row.add_widget(amount)
+            self.balances.add_widget(row)
+            self.rows[key] = (caption, amount)
+        self.countdown = text(18, color=DANGER, size_hint_y=None, height=dp(40))
+        self.logout_button = touch_button(colour=DANGER)
+        self.logout_button.bind(on_release=lambda *_: self._session.logout())
+        root.add_widget(self.greeting)
+        root.add_widget(self.balances)
+        root.add_widget(self.countdown)
+        root.add_widget(self.logout_button)
+        self.add_widget(root)
+        self._view = SessionView(SessionState.IDLE)
+
+    def retranslate(self) -> None:
+        self.render(self._view)
+
+    def render(self, view: SessionView) -> None:
+        self._view = view
+        tr = self._tr
+        self.logout_button.text = tr("Log out")
+        identity = view.identity
+        if identity is None:
+            self.greeting.text = ""
+            for caption, amount in self.rows.values():
+                caption.text = amount.text = ""
+            self.countdown.text = ""
+            return
+        self.greeting.text = tr("Hello, {name}", name=identity.display_name)
+        balance = identity.balance
+        values = {
+            "Virtual credit": balance.virtual_credit,
+            "Personal credit": balance.personal_credit,
+            "Held for printing": balance.held,
+            "Available": balance.available,
+        }
+        for key, (caption, amount) in self.rows.items():
+            caption.text = tr(key)
+            amount.text = tr.money(values[key], balance.currency)
+        self.countdown.text = (
+            tr("Logging out in {seconds} s — touch the screen to stay", seconds=view.seconds_left)
+            if view.seconds_left is not None
+            else ""
+        )

@@ -1,0 +1,58 @@
+"""Touch-sized building blocks shared by the screens.
+
+Targets are at least 64 dp high (about 10 mm on a 7-inch 800x480 panel) and text is
+light on a dark background for contrast in a bright print room.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.graphics import Color, Rectangle
+from kivy.metrics import dp, sp
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+
+BACKGROUND = (0.09, 0.11, 0.15, 1)
+ACCENT = (0.16, 0.47, 0.85, 1)
+DANGER = (0.75, 0.22, 0.2, 1)
+TEXT = (0.96, 0.97, 0.98, 1)
+MUTED = (0.7, 0.74, 0.8, 1)
+
+
+class Backdrop(BoxLayout):
+    """A vertical layout painted with the kiosk background."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("orientation", "vertical")
+        kwargs.setdefault("padding", dp(24))
+        kwargs.setdefault("spacing", dp(12))
+        super().__init__(**kwargs)
+        with self.canvas.before:
+            Color(*BACKGROUND)
+            self._rect = Rectangle(pos=self.pos, size=self.size)
+        self.bind(pos=self._repaint, size=self._repaint)
+
+    def _repaint(self, *_: object) -> None:
+        self._rect.pos = self.pos
+        self._rect.size = self.size
+
+
+def text(size: float = 20, color: tuple[float, ...] = TEXT, **kwargs: Any) -> Label:
+    label = Label(font_size=sp(size), color=color, halign="center", valign="middle", **kwargs)
+    label.bind(size=lambda widget, value: setattr(widget, "text_size", value))
+    return label
+
+
+def touch_button(caption: str = "", colour: tuple[float, ...] = ACCENT, **kwargs: Any) -> Button:
+    kwargs.setdefault("size_hint_y", None)
+    kwargs.setdefault("height", dp(64))
+    return Button(
+        text=caption,
+        font_size=sp(22),
+        background_normal="",
+        background_color=colour,
+        color=TEXT,
+        **kwargs,
+    )

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set everything up (Debian packages, .venv) and run the whole test suite with the
+# static checks: ruff, mypy (strict for billing/ and terminal/), the import rule
+# (import-linter contracts), then pytest with the Kivy UI tests in a real window under Xvfb.
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/billing -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export PRINTKIOSK_TEST_ARTIFACTS="${PRINTKIOSK_TEST_ARTIFACTS:-$PWD/test-artifacts}"
+mkdir -p "$PRINTKIOSK_TEST_ARTIFACTS"
+
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== mypy"
+.venv/bin/mypy billing terminal drivers backend kiosk printkiosk
+echo "== import rule"
+.venv/bin/lint-imports
+if [ -f ../shared/tools/import_rule.py ]; then
+    .venv/bin/python ../shared/tools/import_rule.py .
+fi
+echo "== pytest"
+# pytest exits 5 when it collected no test: that is a failure here too.
+exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest "$@"

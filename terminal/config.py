@@ -1,0 +1,202 @@
+"""The kiosk's configuration: a TOML file validated field by field when it is loaded.
+
+The kiosk refuses to start on a bad file (a half-understood configuration could charge
+people wrongly or point at the wrong printer), so every problem is collected and reported
+at once, each naming the file, the key, the value and what is allowed. Unknown keys are
+errors: a misspelt key silently ignored is a setting the technician believes is in force.
+Secrets (the terminal token) live in a separate file named here, never in this file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from terminal.config_messages import format_errors
+
+SUPPORTED_LANGUAGES = ("en", "fr")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _int_between(low: int, high: int) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"is not an integer between {low} and {high}")
+        return value
+
+    return check
+
+
+def _seconds_between(low: float, high: float) -> Callable[[object], float]:
+    def check(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"is not a number of seconds between {low:g} and {high:g}")
+        if not low <= value <= high:
+            raise ValueError(f"is not a number of seconds between {low:g} and {high:g}")
+        return float(value)
+
+    return check
+
+
+def _http_url(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def _amount(value: object) -> Decimal:
+    """Amounts are written as strings ("5.00") so that no float ever carries money."""
+    if not isinstance(value, str):
+        raise ValueError('is not an amount written as a string, e.g. "5.00"')
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise ValueError('is not an amount written as a string, e.g. "5.00"') from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("is not a non-negative amount")
+    return amount
+
+
+def _language(value: object) -> str:
+    if value not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"is not a supported language ({', '.join(SUPPORTED_LANGUAGES)})")
+    return str(value)
+
+
+def _non_empty(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("is not a non-empty text string")
+    return value
+
+
+Port = Annotated[int, BeforeValidator(_int_between(1, 65535))]
+Language = Annotated[str, BeforeValidator(_language)]
+Text = Annotated[str, BeforeValidator(_non_empty)]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TerminalSection(_Section):
+    name: Text
+    language: Language = "en"
+    idle_timeout_s: Annotated[float, BeforeValidator(_seconds_between(10, 3600))] = 60.0
+    logout_warning_s: Annotated[float, BeforeValidator(_seconds_between(0, 120))] = 10.0
+    timezone: Text = "UTC"
+
+
+class BackendSection(_Section):
+    url: Annotated[str, BeforeValidator(_http_url)]
+    connect_timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 60))] = 2.0
+    read_timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 120))] = 5.0
+    token_file: Text | None = None
+
+
+class CardReaderSection(_Section):
+    type: Literal["simulated", "pcsc", "wedge"] = "simulated"
+    device: Text | None = None
+    fifo: Text | None = None
+    debounce_s: Annotated[float, BeforeValidator(_seconds_between(0, 60))] = 2.0
+    atr_list: Text | None = None
+    normalise: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class SnmpSection(_Section):
+    enabled: bool = False
+    host: Text = "127.0.0.1"
+    port: Port = 161
+    version: Literal["1", "2c", "3"] = "2c"
+    community: Text = "public"
+    timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 30))] = 2.0
+    retries: Annotated[int, BeforeValidator(_int_between(0, 10))] = 1
+
+
+class PrinterSection(_Section):
+    kind: Literal["mfp", "3d"] = "mfp"
+    name: Text
+    cups_server: Text = "127.0.0.1"
+    cups_port: Port = 631
+    queue: Text | None = None
+    hold_queue: Text | None = None
+    snmp: SnmpSection = Field(default_factory=SnmpSection)
+
+
+class OfflineSection(_Section):
+    enabled: bool = True
+    spending_limit: Amount = Decimal("5.00")
+    cache_max_age_h: Annotated[int, BeforeValidator(_int_between(1, 24 * 90))] = 72
+
+
+class DisplaySection(_Section):
+    width: Annotated[int, BeforeValidator(_int_between(320, 7680))] = 1024
+    height: Annotated[int, BeforeValidator(_int_between(240, 4320))] = 600
+    fullscreen: bool = False
+
+
+class KioskConfig(_Section):
+    terminal: TerminalSection
+    backend: BackendSection
+    card_reader: CardReaderSection = Field(default_factory=CardReaderSection)
+    printer: PrinterSection
+    offline: OfflineSection = Field(default_factory=OfflineSection)
+    display: DisplaySection = Field(default_factory=DisplaySection)
+
+
+def _allowed_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[
+    tuple[str, ...], list[str]
+]:
+    keys: dict[tuple[str, ...], list[str]] = {prefix: sorted(model.model_fields)}
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.update(_allowed_keys(annotation, (*prefix, name)))
+    return keys
+
+
+def parse_kiosk_config(data: Mapping[str, Any], file_label: str) -> KioskConfig:
+    """Validate already-parsed TOML data; raise :class:`ConfigError` listing every problem."""
+    try:
+        return KioskConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            format_errors(file_label, exc.errors(), data, _allowed_keys(KioskConfig))
+        ) from exc
+
+
+def load_kiosk_config(path: Path) -> KioskConfig:
+    """Read and validate a kiosk TOML file."""
+    label = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read: {exc.strerror}"]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{label}: is not valid TOML: {exc}"]) from exc
+    return parse_kiosk_config(data, label)
+
+
+def read_secret(path: Path) -> str:
+    """Read a secret file, refusing one that other users could read."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read: {exc.strerror}"]) from exc
+    if mode & 0o077:
+        raise ConfigError([f"{path}: mode {oct(mode & 0o777)} is too open; expected 0600"])
+    return path.read_text(encoding="utf-8").strip()

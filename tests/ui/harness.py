@@ -1,0 +1,90 @@
+"""Drive the real kiosk app in a real window from a scenario, for UI tests.
+
+A scenario is a generator run on the Kivy thread: it yields a condition (a callable
+returning bool) and is resumed once the condition holds, or fails after a timeout.
+Touches are real touch events at a widget's centre, dispatched through the window like
+a finger's, so hit-testing and button release logic are exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+Condition = Callable[[], bool]
+Scenario = Generator[Condition, None, None]
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("KIVY_NO_CONFIG", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+
+
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("PRINTKIOSK_TEST_ARTIFACTS", "test-artifacts")) / "screens"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def tap(widget: Any) -> None:
+    """A finger tap on the widget's centre, through the window's event dispatch."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def screenshot(name: str) -> Path:
+    """Save the window as PNG under the artifacts folder, named exactly ``name``.png."""
+    from kivy.core.window import Window
+
+    target = artifacts_dir() / f"{name}.png"
+    written = Window.screenshot(name=str(artifacts_dir() / f"{name}.png"))
+    # Kivy appends a counter (name0001.png); keep the stable name tests and humans expect.
+    Path(written).replace(target)
+    return target
+
+
+def run_scenario(app: Any, scenario: Callable[[Any], Scenario], timeout_s: float = 20.0) -> int:
+    """Run the app with the scenario; return 0 if it completed, 1 with a report if not."""
+    from kivy.base import EventLoop
+    from kivy.clock import Clock
+    from kivy.uix.button import Button
+
+    Button.min_state_time = 0
+    outcome: dict[str, object] = {"ok": False}
+    steps = scenario(app)
+    state: dict[str, Any] = {"condition": lambda: True, "since": time.monotonic()}
+
+    def advance(_dt: float) -> None:
+        try:
+            if not state["condition"]():
+                if time.monotonic() - state["since"] > timeout_s:
+                    raise TimeoutError(f"condition not met within {timeout_s:g} s")
+                return
+            state["condition"] = next(steps)
+            state["since"] = time.monotonic()
+        except StopIteration:
+            outcome["ok"] = True
+            app.stop()
+        except Exception:
+            outcome["error"] = traceback.format_exc()
+            app.stop()
+
+    def start(_dt: float) -> None:
+        Clock.schedule_interval(advance, 0.05)
+
+    Clock.schedule_once(start, 0.5)
+    app.run()
+    EventLoop.close()
+    if not outcome["ok"]:
+        print(outcome.get("error", "scenario did not finish"), file=sys.stderr)
+        return 1
+    return 0
