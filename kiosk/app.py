@@ -15,12 +15,12 @@ from kivy.core.window import Window
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
-from kiosk.screens import HomeScreen, IdleScreen
+from kiosk.screens import HomeScreen, IdleScreen, PinScreen
 from terminal.session import SessionState, SessionView
 from terminal.wiring import Terminal
 
 
-class KioskApp(App):  # type: ignore[misc]
+class KioskApp(App):
     """One kiosk window for one terminal."""
 
     title = "printkiosk"
@@ -39,10 +39,12 @@ class KioskApp(App):  # type: ignore[misc]
             terminal_name=config.terminal.name,
             demo_cards=terminal.demo_cards,
             on_language=self.choose_language,
+            on_pin_login=self.show_pin_login,
         )
         self.home = HomeScreen(terminal.session, self.tr)
-        self.manager.add_widget(self.idle)
-        self.manager.add_widget(self.home)
+        self.pin = PinScreen(terminal.session, self.tr, on_cancel=self.show_idle)
+        for screen in (self.idle, self.home, self.pin):
+            self.manager.add_widget(screen)
 
     def build(self) -> ScreenManager:
         self.terminal.session.subscribe(self._from_worker)
@@ -53,20 +55,30 @@ class KioskApp(App):  # type: ignore[misc]
     def on_stop(self) -> None:
         self.terminal.close()
 
+    def show_pin_login(self) -> None:
+        self.pin.clear()
+        self.manager.current = "pin"
+
+    def show_idle(self) -> None:
+        self.manager.current = "idle"
+
     def choose_language(self, language: str) -> None:
         """Language picked on the idle screen: applies to the next session."""
         self.tr.set_language(language)
         self.default_language = language
-        self.idle.retranslate()
-        self.home.retranslate()
+        for screen in (self.idle, self.home, self.pin):
+            screen.retranslate()
 
     def _from_worker(self, view: SessionView) -> None:
         Clock.schedule_once(lambda _dt: self.render(view))
 
     def render(self, view: SessionView) -> None:
         if view.state is SessionState.IDENTIFIED:
+            self.pin.clear()
             self.home.render(view)
             self.manager.current = "home"
+        elif self.manager.current == "pin":
+            self.pin.render(view)
         else:
             self.home.render(SessionView(SessionState.IDLE))
             self.idle.render(view)

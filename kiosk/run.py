@@ -15,6 +15,7 @@ def prepare_kivy_environment() -> None:
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_NO_CONFIG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_CLIPBOARD", "dummy")  # a kiosk has no clipboard to share
 
 
 def run_kiosk(terminal: Terminal) -> None:

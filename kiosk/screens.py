@@ -14,6 +14,7 @@ from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 
 from kiosk.i18n import LANGUAGES, Translator
+from kiosk.keypad import BACKSPACE, Keypad
 from kiosk.widgets import DANGER, MUTED, Backdrop, text, touch_button
 from terminal.session import SessionController, SessionState, SessionView
 
@@ -29,6 +30,7 @@ class IdleScreen(Screen):
         terminal_name: str,
         demo_cards: list[tuple[str, str]],
         on_language: Any,
+        on_pin_login: Any,
         **kwargs: Any,
     ) -> None:
         super().__init__(name="idle", **kwargs)
@@ -49,9 +51,12 @@ class IdleScreen(Screen):
             button.bind(on_release=lambda _b, c=code: on_language(c))
             languages.add_widget(button)
             self.language_buttons[code] = button
+        self.pin_button = touch_button()
+        self.pin_button.bind(on_release=lambda *_: on_pin_login())
         root.add_widget(self.heading)
         root.add_widget(self.subtitle)
         root.add_widget(self.status)
+        root.add_widget(self.pin_button)
         if demo_cards:
             self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(56))
             entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
@@ -77,6 +82,7 @@ class IdleScreen(Screen):
         tr = self._tr
         self.heading.text = tr("Present your card to the reader")
         self.subtitle.text = tr("or log in with your username and PIN")
+        self.pin_button.text = tr("Log in with username and PIN")
         self.where.text = f"{self.where.text.split(' · ')[0]} · " + tr(
             "Printer: {printer}", printer=self._printer_name
         )
@@ -155,3 +161,98 @@ class HomeScreen(Screen):
             if view.seconds_left is not None
             else ""
         )
+
+
+class PinScreen(Screen):
+    """Username + PIN on the on-screen keyboard, for users without their card."""
+
+    def __init__(self, session: SessionController, tr: Translator, on_cancel: Any, **kwargs: Any):
+        super().__init__(name="pin", **kwargs)
+        self._session = session
+        self._tr = tr
+        self._on_cancel = on_cancel
+        self.username = ""
+        self.pin = ""
+        self.field = "username"
+        root = Backdrop(padding=dp(16), spacing=dp(8))
+        self.heading = text(26, bold=True, size_hint_y=None, height=dp(44))
+        fields = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+        self.username_box = touch_button(colour=MUTED)
+        self.username_box.bind(on_release=lambda *_: self._select("username"))
+        self.pin_box = touch_button(colour=MUTED)
+        self.pin_box.bind(on_release=lambda *_: self._select("pin"))
+        fields.add_widget(self.username_box)
+        fields.add_widget(self.pin_box)
+        self.status = text(20, color=DANGER, size_hint_y=None, height=dp(36))
+        self.keypad = Keypad(self._key)
+        actions = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+        self.cancel_button = touch_button(colour=DANGER)
+        self.cancel_button.bind(on_release=lambda *_: self.cancel())
+        self.login_button = touch_button()
+        self.login_button.bind(on_release=lambda *_: self.submit())
+        actions.add_widget(self.cancel_button)
+        actions.add_widget(self.login_button)
+        for widget in (self.heading, fields, self.status, self.keypad, actions):
+            root.add_widget(widget)
+        self.add_widget(root)
+        self.retranslate()
+
+    def _select(self, field: str) -> None:
+        self.field = field
+        self._refresh()
+
+    def _key(self, char: str) -> None:
+        value = self.username if self.field == "username" else self.pin
+        value = value[:-1] if char == BACKSPACE else (value + char)[:64]
+        if self.field == "username":
+            self.username = value
+        else:
+            self.pin = value
+        self._refresh()
+
+    def clear(self) -> None:
+        self.username = self.pin = ""
+        self.field = "username"
+        self.status.text = ""
+        self._refresh()
+
+    def cancel(self) -> None:
+        self.clear()
+        self._on_cancel()
+
+    def submit(self) -> None:
+        if not self.username:
+            self._select("username")
+            return
+        if not self.pin:
+            self._select("pin")
+            return
+        username, pin = self.username, self.pin
+        self.pin = ""
+        self._refresh()
+        self._session.login_with_pin(username, pin)
+
+    def _refresh(self) -> None:
+        tr = self._tr
+        marker = "▸ "
+        self.username_box.text = (marker if self.field == "username" else "") + (
+            self.username or tr("Username")
+        )
+        self.pin_box.text = (marker if self.field == "pin" else "") + (
+            "•" * len(self.pin) if self.pin else tr("PIN")
+        )
+
+    def retranslate(self) -> None:
+        tr = self._tr
+        self.heading.text = tr("Log in with your username and PIN")
+        self.cancel_button.text = tr("Cancel")
+        self.login_button.text = tr("Log in")
+        self._refresh()
+
+    def render(self, view: SessionView) -> None:
+        if view.state is SessionState.IDENTIFYING:
+            self.status.color = MUTED
+            self.status.text = self._tr("One moment…")
+        elif view.error:
+            self.status.color = DANGER
+            self.status.text = self._tr.error(view.error)

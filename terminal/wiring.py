@@ -17,7 +17,7 @@ from terminal.backend_client import HttpBackend
 from terminal.config import ConfigError, KioskConfig, read_secret
 from terminal.session import SessionController
 
-TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"
+TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 @dataclass

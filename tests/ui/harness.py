@@ -23,10 +23,12 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_NO_CONFIG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+os.environ.setdefault("KIVY_CLIPBOARD", "dummy")
 
 
 def artifacts_dir() -> Path:
-    path = Path(os.environ.get("PRINTKIOSK_TEST_ARTIFACTS", "test-artifacts")) / "screens"
+    default = Path(__file__).resolve().parents[2] / "test-artifacts"
+    path = Path(os.environ.get("PRINTKIOSK_TEST_ARTIFACTS", default)) / "screens"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -1,0 +1,44 @@
+"""An on-screen keyboard of large keys, so the kiosk needs no physical keyboard.
+
+Kivy's own VKeyboard follows a focused TextInput around and its keys are small on a
+7-inch panel; a fixed grid of touch-sized buttons is predictable for users and for tests
+(each key is a real Button a test can tap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.metrics import dp
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.widgets import DANGER, MUTED, touch_button
+
+LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl.", "zxcvbnm-_@")
+BACKSPACE = "⌫"
+
+
+class Keypad(BoxLayout):
+    """Rows of keys; ``on_key`` receives the character, or BACKSPACE."""
+
+    def __init__(self, on_key: Callable[[str], None], **kwargs: Any) -> None:
+        kwargs.setdefault("orientation", "vertical")
+        kwargs.setdefault("spacing", dp(6))
+        super().__init__(**kwargs)
+        self.keys: dict[str, Any] = {}
+        rows = LETTER_ROWS
+        for index, row in enumerate(rows):
+            line = BoxLayout(spacing=dp(6))
+            for char in row:
+                line.add_widget(self._key(char, on_key))
+            if index == len(rows) - 1:
+                line.add_widget(self._key(BACKSPACE, on_key, colour=DANGER))
+            self.add_widget(line)
+
+    def _key(self, char: str, on_key: Callable[[str], None], colour: Any = MUTED) -> Any:
+        button = touch_button(char, colour=colour, size_hint_y=1, height=dp(56))
+        button.color = (0.05, 0.06, 0.08, 1) if colour is MUTED else button.color
+        button.bind(on_release=lambda *_: on_key(char))
+        self.keys[char] = button
+        return button

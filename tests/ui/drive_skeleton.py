@@ -1,0 +1,78 @@
+"""UI scenario for the walking skeleton, run in its own process (one Kivy window each).
+
+Usage: drive_skeleton.py BACKEND_URL. Presents demo card 1001 by typing it and tapping
+*Present*, checks the name and balances on the home screen (English, then French), logs
+out by tapping, and checks nothing of the user stays on screen. Screenshots go to the
+test-artifacts folder. Exit status 0 when every check held.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+from harness import run_scenario, screenshot, tap
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def main(backend_url: str) -> int:
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1024")
+    Config.set("graphics", "height", "600")
+    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
+    from kiosk.app import KioskApp
+    from terminal.config import parse_kiosk_config
+    from terminal.wiring import build_terminal
+
+    data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
+    data["backend"]["url"] = backend_url
+    data["card_reader"] = {"type": "simulated"}
+    config = parse_kiosk_config(data, "kiosk-mfp.toml")
+    cards = [(card, name) for card, _user, name in DEMO_CARDS]
+    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
+
+    def all_text(screen: object) -> str:
+        return " ".join(
+            str(getattr(w, "text", "")) for w in screen.walk()  # type: ignore[attr-defined]
+        )
+
+    def scenario(app: KioskApp):  # type: ignore[no-untyped-def]
+        yield lambda: app.manager.current == "idle"
+        screenshot("skeleton-idle")
+        app.idle.card_input.text = "1001"
+        tap(app.idle.present_button)
+        yield lambda: app.manager.current == "home"
+        text = all_text(app.home)
+        assert "Hello, Alice Martin" in text, text
+        for amount in ("€10.00", "€5.00", "€15.00"):
+            assert amount in text, (amount, text)
+        yield lambda: True
+        screenshot("skeleton-home")
+        tap(app.home.logout_button)
+        yield lambda: app.manager.current == "idle"
+        assert "Alice" not in all_text(app.home) + all_text(app.idle)
+        app.idle.card_input.text = "999999"
+        tap(app.idle.present_button)
+        yield lambda: "not known" in app.idle.status.text
+        screenshot("skeleton-unknown-card")
+        tap(app.idle.language_buttons["fr"])
+        yield lambda: "Présentez" in app.idle.heading.text
+        app.idle.card_input.text = "1001"
+        tap(app.idle.present_button)
+        yield lambda: app.manager.current == "home"
+        text = all_text(app.home)
+        assert "Bonjour, Alice Martin" in text, text
+        assert "15,00\u00a0€" in text, text
+        yield lambda: True
+        screenshot("skeleton-home-fr")
+        tap(app.home.logout_button)
+        yield lambda: app.manager.current == "idle"
+
+    return run_scenario(app, scenario)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,31 @@
+"""The kiosk in a real window (Xvfb) against the real backend process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def artifacts() -> Path:
+    default = HERE.parents[1] / "test-artifacts"
+    return Path(os.environ.get("PRINTKIOSK_TEST_ARTIFACTS", default)) / "screens"
+
+
+@pytest.mark.ui
+def test_card_shows_name_and_balance_then_logout(demo_backend_url: str) -> None:
+    if not os.environ.get("DISPLAY"):
+        pytest.fail("UI tests need an X display: run them through scripts/test.sh (xvfb-run)")
+    result = subprocess.run(
+        [sys.executable, str(HERE / "drive_skeleton.py"), demo_backend_url],
+        capture_output=True, text=True, timeout=120, cwd=HERE,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    for name in ("skeleton-idle", "skeleton-home", "skeleton-home-fr"):
+        shot = artifacts() / f"{name}.png"
+        assert shot.stat().st_size > 10_000, shot
