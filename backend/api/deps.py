@@ -1,0 +1,74 @@
+"""FastAPI dependencies: the backend context and the calling terminal (Bearer token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from backend.context import BackendContext
+from backend.ledger import LedgerError
+from backend.models import Terminal
+from backend.problems import ApiProblem
+from backend.terminals import authenticate, needs_touch, touch
+
+
+def get_context(request: Request) -> BackendContext:
+    context: BackendContext = request.app.state.context
+    return context
+
+
+Context = Annotated[BackendContext, Depends(get_context)]
+
+
+def current_terminal(request: Request, context: Context) -> Terminal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(401, "terminal_unauthorized", "Terminal not authorised",
+                         "missing Authorization: Bearer <terminal token>")
+    try:
+        with context.db.read() as session:
+            terminal = authenticate(session, context.secret, token.strip())
+        if needs_touch(terminal):
+            with context.db.write() as session:
+                touch(session, terminal)
+    except LedgerError as exc:
+        raise problem_from(exc) from exc
+    return terminal
+
+
+CurrentTerminal = Annotated[Terminal, Depends(current_terminal)]
+
+# HTTP status of each ledger / service refusal code.
+STATUS_OF_CODE: dict[str, int] = {
+    "card_unknown": 404,
+    "user_unknown": 404,
+    "hold_unknown": 404,
+    "transaction_unknown": 404,
+    "terminal_unknown": 404,
+    "billing_code_unknown": 404,
+    "pin_invalid": 401,
+    "terminal_unauthorized": 401,
+    "terminal_revoked": 401,
+    "pin_locked": 429,
+    "user_disabled": 403,
+    "hold_other_terminal": 403,
+    "enrolment_key_invalid": 403,
+    "enrolment_key_used": 409,
+    "insufficient_funds": 409,
+    "hold_settled": 409,
+    "capture_exceeds_hold": 409,
+    "refund_exceeds_charge": 409,
+    "not_refundable": 409,
+    "idempotency_key_reused": 409,
+    "card_already_enrolled": 409,
+    "amount_invalid": 422,
+    "reason_required": 422,
+}
+
+
+def problem_from(error: LedgerError) -> ApiProblem:
+    status = STATUS_OF_CODE.get(error.code, 400)
+    title = error.code.replace("_", " ").capitalize()
+    return ApiProblem(status, error.code, title, error.detail)

@@ -1,0 +1,73 @@
+"""Request bodies of the terminal API. Amounts are decimal strings, validated here so
+that an out-of-range or malformed amount is a 422 naming the field, before any effect."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend.money import parse_amount
+
+IdempotencyKey = Field(min_length=8, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnrolRequest(_Body):
+    enrolment_key: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class SessionRequest(_Body):
+    card: str | None = Field(default=None, min_length=1, max_length=128)
+    username: str | None = Field(default=None, min_length=1, max_length=100)
+    pin: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class HoldRequest(_Body):
+    idempotency_key: str = IdempotencyKey
+    username: str = Field(min_length=1, max_length=100)
+    amount: Decimal
+    description: str = Field(default="", max_length=500)
+    job_ref: str | None = Field(default=None, max_length=200)
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal:
+        return parse_amount(value, allow_zero=False)
+
+
+class CaptureRequest(_Body):
+    idempotency_key: str = IdempotencyKey
+    amount: Decimal
+    pages: int | None = Field(default=None, ge=0, le=1_000_000)
+    colour_pages: int | None = Field(default=None, ge=0, le=1_000_000)
+    sheets: int | None = Field(default=None, ge=0, le=1_000_000)
+    details: dict[str, Any] | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal:
+        return parse_amount(value)
+
+
+class VoidRequest(_Body):
+    idempotency_key: str = IdempotencyKey
+    reason: str = Field(default="", max_length=500)
+
+
+class RefundRequest(_Body):
+    idempotency_key: str = IdempotencyKey
+    hold_id: str | None = Field(default=None, max_length=64)
+    transaction_id: int | None = Field(default=None, ge=1)
+    amount: Decimal | None = None
+    reason: str = Field(min_length=1, max_length=500)
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal | None:
+        return None if value is None else parse_amount(value, allow_zero=False)

@@ -1,0 +1,51 @@
+"""The FastAPI application factory.
+
+``create_app`` wires a configuration to a database and returns the ASGI app; it migrates
+the schema first (``migrate=True``) so a fresh SQLite file or an empty PostgreSQL database
+is ready before the first request. Tests build apps on their own databases through it.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from backend.api import holds, sessions, terminals
+from backend.config import BackendConfig
+from backend.context import BackendContext
+from backend.db import Database
+from backend.ledger import ensure_system_accounts
+from backend.migrate import upgrade
+from backend.problems import install_handlers
+
+API_PREFIX = "/api/v1"
+
+
+def prepare_database(db: Database, currency: str) -> None:
+    """Migrate to the latest schema and create the organisation's ledger accounts."""
+    upgrade(db.engine)
+    with db.write() as session:
+        ensure_system_accounts(session, currency)
+
+
+def create_app(config: BackendConfig, db: Database | None = None,
+               secret: bytes | None = None, migrate: bool = True) -> FastAPI:
+    db = db or Database.from_url(config.database_url, config.database.pool_size)
+    if migrate:
+        prepare_database(db, config.ledger.currency)
+    context = BackendContext(config=config, db=db,
+                             secret=secret if secret is not None else config.secret_key())
+    app = FastAPI(
+        title="printkiosk backend",
+        version="1",
+        description="Accounting server of printkiosk: the terminal API under /api/v1.",
+    )
+    app.state.context = context
+    install_handlers(app)
+    for module in (terminals, sessions, holds):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

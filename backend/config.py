@@ -1,0 +1,180 @@
+"""The backend configuration file (TOML), validated field by field on load.
+
+Why pydantic with ``extra="forbid"`` and strict types: a typo in a key (``prot = 8470``)
+or a quoted number must stop the server at start with a message naming the file, the key,
+the bad value and what is allowed, instead of silently falling back to a default.
+``printkiosk doctor`` calls :func:`load_backend_config` and prints ``.problems``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_PORT = 8470
+SECRET_ENV = "PRINTKIOSK_BACKEND_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("printkiosk"))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{(default_data_dir() / 'backend.sqlite3').as_posix()}"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+
+
+class DatabaseSettings(_Section):
+    # None means "SQLite file under the user's data directory" (resolved at start).
+    url: str | None = None
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("not a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class SecuritySettings(_Section):
+    # The key of the card-number HMAC and token hashes. None: PRINTKIOSK_BACKEND_SECRET_KEY,
+    # else a file created (mode 0600) beside the default database.
+    secret_key_file: str | None = None
+    pin_max_attempts: int = Field(default=5, ge=1, le=100)
+    pin_lockout_s: int = Field(default=300, ge=1, le=86400)
+
+
+class LedgerSettings(_Section):
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    consumption_order: Literal["virtual_first", "personal_first"] = "virtual_first"
+    # A string, never a TOML float: money is built from text.
+    default_overdraft: str = "0.00"
+
+    @field_validator("default_overdraft")
+    @classmethod
+    def _amount(cls, value: str) -> str:
+        try:
+            amount = Decimal(value)
+        except InvalidOperation as exc:
+            raise ValueError("not an amount") from exc
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise ValueError("not an amount")
+        return value
+
+
+class RefillSettings(_Section):
+    enabled: bool = True
+    check_interval_s: int = Field(default=60, ge=1, le=86400)
+
+
+class BackendConfig(_Section):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    security: SecuritySettings = SecuritySettings()
+    ledger: LedgerSettings = LedgerSettings()
+    refill: RefillSettings = RefillSettings()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or default_database_url()
+
+    def secret_key(self) -> bytes:
+        """The HMAC key: from the environment, the configured file, or a generated file."""
+        from_env = os.environ.get(SECRET_ENV)
+        if from_env:
+            return from_env.encode("utf-8")
+        path = (
+            Path(self.security.secret_key_file)
+            if self.security.secret_key_file
+            else default_data_dir() / "backend-secret.key"
+        )
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(os.urandom(32).hex())
+        return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+# What each key allows, in words, for the error messages.
+EXPECTED: dict[str, str] = {
+    "server.host": "a non-empty host name or address",
+    "server.port": "an integer between 1 and 65535",
+    "database.url": "a sqlite:/// or postgresql:// URL (a string)",
+    "database.pool_size": "an integer between 1 and 200",
+    "security.secret_key_file": "a file path (a string)",
+    "security.pin_max_attempts": "an integer between 1 and 100",
+    "security.pin_lockout_s": "an integer between 1 and 86400 (seconds)",
+    "ledger.currency": "a three-letter ISO 4217 code in capitals, such as \"EUR\"",
+    "ledger.consumption_order": "one of \"virtual_first\", \"personal_first\"",
+    "ledger.default_overdraft": "a non-negative amount as a string with at most 2 decimals, "
+    "such as \"5.00\"",
+    "refill.enabled": "true or false",
+    "refill.check_interval_s": "an integer between 1 and 86400 (seconds)",
+}
+SECTIONS: dict[str, type[_Section]] = {
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "security": SecuritySettings,
+    "ledger": LedgerSettings,
+    "refill": RefillSettings,
+}
+
+
+class BackendConfigError(Exception):
+    """A backend configuration file that cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _describe(file_name: str, error: Any) -> str:
+    loc = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        section = str(error["loc"][0]) if len(error["loc"]) > 1 else ""
+        allowed = (
+            sorted(SECTIONS[section].model_fields) if section in SECTIONS else sorted(SECTIONS)
+        )
+        return f"{file_name}: {loc}: unknown key (allowed: {', '.join(allowed)})"
+    expected = EXPECTED.get(loc)
+    if expected is None:
+        expected = "a table" if loc in SECTIONS else str(error["msg"])
+    return f"{file_name}: {loc}: {error['input']!r} is not {expected}"
+
+
+def parse_backend_config(data: dict[str, Any], file_name: str) -> BackendConfig:
+    """Validate already-parsed TOML; raise :class:`BackendConfigError` with every problem."""
+    try:
+        return BackendConfig.model_validate(data)
+    except ValidationError as exc:
+        raise BackendConfigError([_describe(file_name, err) for err in exc.errors()]) from exc
+
+
+def load_backend_config(path: Path | str) -> BackendConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BackendConfigError([f"{path}: cannot be read: {exc.strerror}"]) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BackendConfigError([f"{path.name}: is not valid TOML: {exc}"]) from exc
+    return parse_backend_config(data, path.name)

@@ -1,0 +1,86 @@
+"""Demo data: three users with cards, PINs and balances, and a demo terminal.
+
+``seed_demo`` is idempotent (run on every ``printkiosk backend --demo-data`` start): a user
+that exists is left as it is, so balances spent during a demo survive a restart.
+DEMO_TERMINAL_TOKEN is public on purpose; a real deployment enrols terminals instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import ledger
+from backend.audit import record
+from backend.db import Database
+from backend.models import AccountKind, Card, Group, User
+from backend.security import card_hash, hash_pin
+from backend.terminals import register_terminal
+
+DEMO_TERMINAL_TOKEN = "demo-terminal-token"  # noqa: S105 (demo only, documented)
+DEMO_TERMINAL_NAME = "demo kiosk"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    card: str
+    username: str
+    display_name: str
+    language: str
+    virtual: Decimal
+    personal: Decimal
+    pin: str
+    group: str | None = None
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("1001", "alice", "Alice Martin", "fr", Decimal("10.00"), Decimal("5.00"), "1234"),
+    DemoUser("1002", "bob", "Bob Dupont", "en", Decimal("2.00"), Decimal("0.00"), "2345"),
+    DemoUser("1003", "carol", "Carol Staff", "en", Decimal("50.00"), Decimal("20.00"), "3456",
+             "staff"),
+)
+# (card, username, display name) for the kiosk's demo screen.
+DEMO_CARDS: tuple[tuple[str, str, str], ...] = tuple(
+    (user.card, user.username, user.display_name) for user in DEMO_USERS
+)
+
+
+def _group(session: Session, name: str) -> Group:
+    group = session.scalar(select(Group).where(Group.name == name))
+    if group is None:
+        group = Group(name=name)
+        session.add(group)
+        session.flush()
+    return group
+
+
+def _create_user(session: Session, secret: bytes, currency: str, demo: DemoUser) -> None:
+    user = User(username=demo.username, display_name=demo.display_name,
+                language=demo.language, pin_hash=hash_pin(demo.pin),
+                email=f"{demo.username}@example.org", overdraft_limit=Decimal("0.00"))
+    if demo.group:
+        user.groups.append(_group(session, demo.group))
+    session.add(user)
+    session.flush()
+    session.add(Card(user_id=user.id, card_hash=card_hash(secret, demo.card), label="demo"))
+    if demo.virtual:
+        ledger.credit(session, user, currency, kind="refill", amount=demo.virtual,
+                      source_kind=AccountKind.QUOTA_FUNDING, description="demo quota",
+                      actor="demo", to_virtual=True)
+    if demo.personal:
+        ledger.credit(session, user, currency, kind="deposit", amount=demo.personal,
+                      source_kind=AccountKind.CASH_DRAWER, description="demo cash deposit",
+                      actor="demo")
+    record(session, "demo", "user.create", demo.username)
+
+
+def seed_demo(db: Database, secret: bytes, currency: str = "EUR") -> None:
+    with db.write() as session:
+        ledger.ensure_system_accounts(session, currency)
+        register_terminal(session, secret, DEMO_TERMINAL_NAME, DEMO_TERMINAL_TOKEN)
+        for demo in DEMO_USERS:
+            if session.scalar(select(User).where(User.username == demo.username)) is None:
+                _create_user(session, secret, currency, demo)

@@ -1,0 +1,289 @@
+"""The database schema (SQLAlchemy 2 declarative models).
+
+The ledger is append-only: ``LedgerTransaction`` and ``LedgerEntry`` rows are never
+updated or deleted. ``Account.balance`` is a cache kept in the same database transaction
+as the entries (the tests check it equals the sum of entries). A ``Hold`` is an
+authorisation, not money movement: it reduces what the user may spend until it is
+captured (which posts a transaction) or voided.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from backend.money import Money
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_public_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC and read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AccountKind:
+    """The kinds of ledger account. Plain strings so the schema needs no enum migration."""
+
+    USER_VIRTUAL = "user_virtual"  # quota / free credit granted by the organisation
+    USER_PERSONAL = "user_personal"  # money the user paid in (cash, vouchers, gateway)
+    VOUCHER_LIABILITY = "voucher_liability"
+    CASH_DRAWER = "cash_drawer"
+    PAYMENT_CLEARING = "payment_clearing"
+    REVENUE = "revenue"
+    BILLING_CODE_RECEIVABLE = "billing_code_receivable"
+    QUOTA_FUNDING = "quota_funding"  # where virtual credit comes from (refills, grants)
+    ADJUSTMENTS = "adjustments"  # counterpart of manual corrections
+
+    SYSTEM = (
+        VOUCHER_LIABILITY, CASH_DRAWER, PAYMENT_CLEARING, REVENUE, QUOTA_FUNDING, ADJUSTMENTS,
+    )
+
+
+class CostCentre(Base):
+    __tablename__ = "cost_centres"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class UserGroup(Base):
+    __tablename__ = "user_groups"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | disabled
+    cost_centre_id: Mapped[int | None] = mapped_column(ForeignKey("cost_centres.id"))
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    overdraft_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(secondary="user_groups", lazy="selectin")
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    card_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Terminal(Base):
+    __tablename__ = "terminals"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="new")  # new|connected|disconnected
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class EnrolmentKey(Base):
+    __tablename__ = "enrolment_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "revenue:EUR", "user_virtual:42:EUR": unique, so two processes can never create twins
+    # (a unique constraint over nullable columns would not stop them).
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    billing_code_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+
+
+class LedgerTransaction(Base):
+    __tablename__ = "ledger_transactions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # charge|refund|adjustment|refill|...
+    description: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))
+    hold_id: Mapped[str | None] = mapped_column(ForeignKey("holds.id"))
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    billing_code_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(lazy="selectin")
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # Positive: the account's balance goes up (credit to a user); negative: it goes down.
+    amount: Mapped[Decimal] = mapped_column(Money())
+
+
+class Hold(Base):
+    __tablename__ = "holds"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    captured_amount: Mapped[Decimal | None] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|captured|voided
+    description: Mapped[str] = mapped_column(Text, default="")
+    job_ref: Mapped[str | None] = mapped_column(String(200))
+    billing_code_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_holds_user_status", "user_id", "status"),)
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a terminal write, replayed on retry with the same key."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("terminal_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    operation: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class BillingCode(Base):
+    """Client -> project hierarchy (seed 000): a project has a client as parent."""
+
+    __tablename__ = "billing_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class BillingCodeAssignment(Base):
+    """Who may use a code: a user, a group or a cost centre (exactly one is set)."""
+
+    __tablename__ = "billing_code_assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    billing_code_id: Mapped[int] = mapped_column(ForeignKey("billing_codes.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
+    cost_centre_id: Mapped[int | None] = mapped_column(ForeignKey("cost_centres.id"))
+
+
+class BillingCodeUse(Base):
+    __tablename__ = "billing_code_uses"
+    __table_args__ = (UniqueConstraint("user_id", "billing_code_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    billing_code_id: Mapped[int] = mapped_column(ForeignKey("billing_codes.id"))
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class RefillRun(Base):
+    """One row per quota period refilled: the unique key makes the refill exactly-once."""
+
+    __tablename__ = "refill_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    users_refilled: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QuotaRule(Base):
+    """Virtual credit granted each period to a group, with a carry-over cap."""
+
+    __tablename__ = "quota_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), unique=True)
+    period: Mapped[str] = mapped_column(String(16), default="monthly")  # monthly|weekly
+    amount: Mapped[Decimal] = mapped_column(Money())
+    carry_over_cap: Mapped[Decimal] = mapped_column(Money())
+
+
+class TerminalEvent(Base):
+    __tablename__ = "terminal_events"
+    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # counters|supplies|alert|job_report
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,103 @@
+"""Terminal enrolment (one-time key -> per-terminal token), authentication, revocation.
+
+Only hashes of keys and tokens are stored. A token is shown once, at enrolment. State
+``new`` until the terminal's first authenticated call, then ``connected``; a terminal not
+seen for ``DISCONNECTED_AFTER`` reads as ``disconnected``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.audit import record
+from backend.ledger import LedgerError
+from backend.models import EnrolmentKey, Terminal, utcnow
+from backend.security import new_token, token_hash
+
+DISCONNECTED_AFTER = timedelta(minutes=5)
+# last_seen is written at most this often, so that reads do not all become writes.
+LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+
+
+def create_enrolment_key(session: Session, secret: bytes, actor: str,
+                         key: str | None = None) -> str:
+    key = key or new_token()
+    session.add(EnrolmentKey(key_hash=token_hash(secret, key)))
+    record(session, actor, "enrolment_key.create", "enrolment_key")
+    session.flush()
+    return key
+
+
+def enrol(session: Session, secret: bytes, enrolment_key: str, name: str) -> tuple[str, str]:
+    """Spend the key; return (terminal id, token)."""
+    key = session.scalar(
+        select(EnrolmentKey).where(EnrolmentKey.key_hash == token_hash(secret, enrolment_key))
+        .with_for_update()
+    )
+    if key is None:
+        raise LedgerError("enrolment_key_invalid", "unknown enrolment key")
+    if key.used_at is not None:
+        raise LedgerError("enrolment_key_used", "this enrolment key was already used")
+    token = new_token()
+    terminal = Terminal(name=name, token_hash=token_hash(secret, token), state="new")
+    session.add(terminal)
+    session.flush()
+    key.used_at = utcnow()
+    key.terminal_id = terminal.id
+    record(session, f"terminal:{terminal.id}", "terminal.enrol", terminal.id, {"name": name})
+    return terminal.id, token
+
+
+def register_terminal(session: Session, secret: bytes, name: str, token: str) -> Terminal:
+    """Create a terminal with a known token (demo data and tests), idempotently."""
+    digest = token_hash(secret, token)
+    terminal = session.scalar(select(Terminal).where(Terminal.token_hash == digest))
+    if terminal is None:
+        terminal = Terminal(name=name, token_hash=digest, state="new")
+        session.add(terminal)
+        session.flush()
+    return terminal
+
+
+def authenticate(session: Session, secret: bytes, token: str) -> Terminal:
+    terminal = session.scalar(
+        select(Terminal).where(Terminal.token_hash == token_hash(secret, token))
+    )
+    if terminal is None:
+        raise LedgerError("terminal_unauthorized", "unknown terminal token")
+    if terminal.revoked_at is not None:
+        raise LedgerError("terminal_revoked", "this terminal's token was revoked")
+    return terminal
+
+
+def needs_touch(terminal: Terminal) -> bool:
+    last = terminal.last_seen_at
+    return last is None or utcnow() - last > LAST_SEEN_RESOLUTION
+
+
+def touch(session: Session, terminal: Terminal) -> None:
+    """Record that the terminal was seen."""
+    session.execute(update(Terminal).where(Terminal.id == terminal.id)
+                    .values(last_seen_at=utcnow(), state="connected"))
+
+
+def effective_state(terminal: Terminal) -> str:
+    if terminal.revoked_at is not None:
+        return "revoked"
+    if terminal.last_seen_at is None:
+        return "new"
+    return "connected" if utcnow() - terminal.last_seen_at < DISCONNECTED_AFTER else (
+        "disconnected")
+
+
+def revoke(session: Session, terminal_id: str, actor: str) -> Terminal:
+    terminal = session.get(Terminal, terminal_id)
+    if terminal is None:
+        raise LedgerError("terminal_unknown", f"no terminal {terminal_id}")
+    if terminal.revoked_at is None:
+        terminal.revoked_at = utcnow()
+        record(session, actor, "terminal.revoke", terminal_id)
+    return terminal

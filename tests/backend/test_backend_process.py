@@ -1,0 +1,86 @@
+"""`printkiosk backend` as a real process on a free loopback port: demo card 1001 over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pg_cluster import free_port
+
+from backend.demo import DEMO_TERMINAL_TOKEN
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"backend exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("backend did not come up within 30 s")
+
+
+@pytest.fixture
+def backend_process(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        f'[server]\nport = {port}\n\n[database]\nurl = "sqlite:///{tmp_path}/b.sqlite3"\n\n'
+        f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n',
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "printkiosk", "backend", "--config", str(config),
+         "--host", "127.0.0.1", "--demo-data"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_demo_card_1001_is_alice_over_http(backend_process: str) -> None:
+    answer = httpx.post(f"{backend_process}/api/v1/sessions", json={"card": "1001"},
+                        headers={"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["user"]["display_name"] == "Alice Martin"
+    assert answer.json()["balance"]["available"] == "15.00"
+
+
+def test_migrate_only_exits_after_creating_the_schema(tmp_path: Path) -> None:
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/m.sqlite3"\n\n'
+        f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "printkiosk", "backend", "--config", str(config),
+         "--migrate-only"], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "m.sqlite3").exists()
+    assert oct((tmp_path / "secret.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_bad_config_exits_2_naming_the_problem(tmp_path: Path) -> None:
+    config = tmp_path / "backend.toml"
+    config.write_text('[server]\nport = "abc"\n', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "printkiosk", "backend", "--config", str(config)],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "backend.toml: server.port: 'abc' is not an integer between 1 and 65535" in done.stderr
