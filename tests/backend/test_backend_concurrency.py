@@ -1,0 +1,52 @@
+"""Many terminals charging one user at the same moment never overspend (SQLite and
+PostgreSQL): 8 concurrent clients hold, then capture, against one account."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+from backend_fixtures import SECRET, Backend
+
+from backend.terminals import register_terminal
+
+CLIENTS = 8
+ATTEMPTS_PER_CLIENT = 20
+HOLD = Decimal("0.50")
+
+
+def test_eight_terminals_hammering_carol_never_overspend(backend: Backend) -> None:
+    tokens = [f"hammer-terminal-{n}" for n in range(CLIENTS)]
+    with backend.db.write() as session:
+        for token in tokens:
+            register_terminal(session, SECRET, token, token)
+    start = backend.client.get("/api/v1/users/carol/balance", headers=backend.headers()).json()
+    available = Decimal(start["available"])  # 70.00: 140 holds of 0.50, asked 160 times
+
+    def client(index: int) -> list[str]:
+        held = []
+        for attempt in range(ATTEMPTS_PER_CLIENT):
+            answer = backend.client.post(
+                "/api/v1/holds", headers=backend.headers(tokens[index]),
+                json={"idempotency_key": f"t{index}-hold-{attempt}", "username": "carol",
+                      "amount": str(HOLD)})
+            assert answer.status_code in (201, 409), answer.text
+            if answer.status_code == 201:
+                held.append(answer.json()["hold_id"])
+            else:
+                assert answer.json()["code"] == "insufficient_funds"
+        for number, hold_id in enumerate(held):
+            done = backend.client.post(
+                f"/api/v1/holds/{hold_id}/capture", headers=backend.headers(tokens[index]),
+                json={"idempotency_key": f"t{index}-capture-{number}", "amount": str(HOLD)})
+            assert done.status_code == 200, done.text
+        return held
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        holds = [hold for held in pool.map(client, range(CLIENTS)) for hold in held]
+
+    assert len(holds) == int(available / HOLD) == 140
+    end = backend.client.get("/api/v1/users/carol/balance", headers=backend.headers()).json()
+    assert end["virtual_credit"] == "0.00"
+    assert end["personal_credit"] == "0.00"
+    assert end["held"] == "0.00"
