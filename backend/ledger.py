@@ -19,6 +19,7 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from backend.audit import record
 from backend.models import (
     Account,
     AccountKind,
@@ -331,6 +332,8 @@ def adjust(session: Session, user: User, currency: str, *, account_kind: str, am
     if target is virtual and _account_balance(session, virtual.id) + amount < 0:
         raise LedgerError("virtual_credit_negative", "virtual credit cannot go below zero")
     counterpart = get_account(session, AccountKind.ADJUSTMENTS, currency)
+    record(session, actor, "ledger.adjust", user.username,
+           {"account": account_kind, "amount": fmt(amount), "reason": reason})
     return post(
         session,
         LedgerTransaction(kind="adjustment", description="manual adjustment", reason=reason,
