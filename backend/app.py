@@ -7,15 +7,19 @@ is ready before the first request. Tests build apps on their own databases throu
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
-from backend.api import holds, sessions, terminals
+from backend.api import billing_codes, cards, events, holds, sessions, terminals
 from backend.config import BackendConfig
 from backend.context import BackendContext
 from backend.db import Database
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
 from backend.problems import install_handlers
+from backend.scheduler import RefillScheduler
 
 API_PREFIX = "/api/v1"
 
@@ -28,20 +32,36 @@ def prepare_database(db: Database, currency: str) -> None:
 
 
 def create_app(config: BackendConfig, db: Database | None = None,
-               secret: bytes | None = None, migrate: bool = True) -> FastAPI:
+               secret: bytes | None = None, migrate: bool = True,
+               schedule_refills: bool = False) -> FastAPI:
     db = db or Database.from_url(config.database_url, config.database.pool_size)
     if migrate:
         prepare_database(db, config.ledger.currency)
     context = BackendContext(config=config, db=db,
                              secret=secret if secret is not None else config.secret_key())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if schedule_refills and config.refill.enabled:
+            scheduler = RefillScheduler(context.db, config.ledger.currency,
+                                        config.refill.check_interval_s)
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="printkiosk backend",
         version="1",
         description="Accounting server of printkiosk: the terminal API under /api/v1.",
     )
     app.state.context = context
     install_handlers(app)
-    for module in (terminals, sessions, holds):
+    for module in (terminals, sessions, holds, billing_codes, cards, events):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])

@@ -180,7 +180,8 @@ def credit(session: Session, user: User, currency: str, *, kind: str, amount: De
 
 
 def authorise(session: Session, user: User, terminal_id: str, currency: str, amount: Decimal,
-              description: str, job_ref: str | None) -> Hold:
+              description: str, job_ref: str | None, billing_code_id: int | None = None,
+              ) -> Hold:
     """Hold the estimate if the user can afford it (credit + overdraft - open holds)."""
     locked = lock_user(session, user.id)
     if locked.status != "active":
@@ -192,7 +193,8 @@ def authorise(session: Session, user: User, terminal_id: str, currency: str, amo
             f"{fmt(amount)} asked, {fmt(current.available)} available",
         )
     hold = Hold(user_id=locked.id, terminal_id=terminal_id, amount=amount,
-                description=description, job_ref=job_ref, status="open")
+                description=description, job_ref=job_ref, status="open",
+                billing_code_id=billing_code_id)
     session.add(hold)
     session.flush()
     return hold
@@ -253,7 +255,8 @@ def capture(session: Session, hold_id: str, terminal_id: str, currency: str, amo
     return post(
         session,
         LedgerTransaction(kind="charge", description=hold.description, user_id=user.id,
-                          terminal_id=terminal_id, hold_id=hold.id),
+                          terminal_id=terminal_id, hold_id=hold.id,
+                          billing_code_id=hold.billing_code_id),
         [(virtual, -from_virtual), (personal, -from_personal), (revenue, amount)],
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from backend.app import create_app, prepare_database
 from backend.config import BackendConfig
@@ -10,7 +11,9 @@ from backend.db import Database
 
 
 def main(config: BackendConfig, *, action: str = "serve", host: str | None = None,
-         port: int | None = None, demo_data: bool = False, migrate_only: bool = False) -> int:
+         port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
+         billing_codes_file: Path | None = None, dry_run: bool = False,
+         deactivate_missing: bool = False) -> int:
     db = Database.from_url(config.database_url, config.database.pool_size)
     secret = config.secret_key()
     try:
@@ -28,6 +31,9 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             with db.write() as session:
                 print(create_enrolment_key(session, secret, actor="cli"))
             return 0
+        if action == "import-billing-codes":
+            return _import_billing_codes(db, billing_codes_file, dry_run=dry_run,
+                                         deactivate_missing=deactivate_missing)
         if action == "refill":
             from backend.refill import refill_due
 
@@ -36,7 +42,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             return 0
         import uvicorn
 
-        app = create_app(config, db, secret, migrate=False)
+        app = create_app(config, db, secret, migrate=False, schedule_refills=True)
         uvicorn.run(app, host=host or config.server.host, port=port or config.server.port,
                     log_level="info")
         return 0
@@ -45,3 +51,24 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
     finally:
         db.dispose()
         sys.stdout.flush()
+
+
+def _import_billing_codes(db: Database, path: Path | None, *, dry_run: bool,
+                          deactivate_missing: bool) -> int:
+    from backend.billing_codes import import_csv
+
+    if path is None:
+        print("import-billing-codes needs --file CSV", file=sys.stderr)
+        return 2
+    with db.write() as session:
+        report = import_csv(session, path.read_text(encoding="utf-8-sig"), actor="cli",
+                            dry_run=dry_run, deactivate_missing=deactivate_missing)
+    for error in report.errors:
+        print(f"{path.name}: {error}", file=sys.stderr)
+    if report.errors:
+        print("nothing imported", file=sys.stderr)
+        return 2
+    verb = "would be" if dry_run else "were"
+    print(f"{len(report.created)} created, {len(report.updated)} updated, "
+          f"{len(report.deactivated)} deactivated codes {verb} imported")
+    return 0

@@ -64,6 +64,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "idempotency_key_reused": 409,
     "card_already_enrolled": 409,
     "amount_invalid": 422,
+    "card_invalid": 422,
     "reason_required": 422,
 }
 

@@ -15,12 +15,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import ledger
+from backend import billing_codes, ledger
 from backend.api.deps import Context, CurrentTerminal
 from backend.api.schemas import CaptureRequest, HoldRequest, RefundRequest, VoidRequest
 from backend.api.writes import idempotent_write
 from backend.ledger import LedgerError
-from backend.models import Hold, LedgerTransaction, User
+from backend.models import BillingCode, Hold, LedgerTransaction, User
 from backend.money import fmt
 from backend.problems import ApiProblem
 
@@ -60,6 +60,8 @@ def _hold_json(hold: Hold, session: Session, currency: str) -> dict[str, Any]:
         else fmt(hold.amount - hold.captured_amount),
         "description": hold.description,
         "job_ref": hold.job_ref,
+        "billing_code": None if hold.billing_code_id is None
+        else session.get(BillingCode, hold.billing_code_id).code,  # type: ignore[union-attr]
         "balance": ledger.balance(session, user, currency).as_json(),
     }
 
@@ -70,8 +72,16 @@ def create_hold(body: HoldRequest, context: Context, terminal: CurrentTerminal) 
         ledger.lock_user(session, _user(session, body.username).id)
 
     def effect(session: Session) -> dict[str, Any]:
-        hold = ledger.authorise(session, _user(session, body.username), terminal.id,
-                                context.currency, body.amount, body.description, body.job_ref)
+        user = _user(session, body.username)
+        code_id = None
+        if body.billing_code is not None:
+            code = billing_codes.find_usable(session, user, body.billing_code)
+            if code is None:
+                raise LedgerError("billing_code_unknown",
+                                  f"{body.billing_code!r} is not a code {user.username} may use")
+            code_id = code.id
+        hold = ledger.authorise(session, user, terminal.id, context.currency, body.amount,
+                                body.description, body.job_ref, code_id)
         return _hold_json(hold, session, context.currency)
 
     return idempotent_write(context, terminal.id, body.idempotency_key, "hold", _body(body),
@@ -88,6 +98,8 @@ def capture_hold(hold_id: str, body: CaptureRequest, context: Context,
                                 context.config.ledger.consumption_order, details or None)
         hold = session.get(Hold, hold_id)
         assert hold is not None
+        if hold.billing_code_id is not None:
+            billing_codes.note_use(session, hold.user_id, hold.billing_code_id)
         answer = _hold_json(hold, session, context.currency)
         answer["transaction_id"] = None if charge is None else charge.id
         return answer

@@ -4,9 +4,9 @@ that an out-of-range or malformed amount is a 422 naming the field, before any e
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from backend.money import parse_amount
 
@@ -34,6 +34,7 @@ class HoldRequest(_Body):
     amount: Decimal
     description: str = Field(default="", max_length=500)
     job_ref: str | None = Field(default=None, max_length=200)
+    billing_code: str | None = Field(default=None, min_length=1, max_length=64)
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -71,3 +72,23 @@ class RefundRequest(_Body):
     @classmethod
     def _amount(cls, value: Any) -> Decimal | None:
         return None if value is None else parse_amount(value, allow_zero=False)
+
+
+class CardEnrolRequest(_Body):
+    card: str = Field(min_length=1, max_length=128)
+    username: str = Field(min_length=1, max_length=100)
+    pin: str = Field(min_length=1, max_length=32)
+
+
+EventKind = Literal["counters", "supplies", "alert", "job_report"]
+
+
+class Event(_Body):
+    idempotency_key: str = IdempotencyKey
+    kind: EventKind
+    occurred_at: AwareDatetime
+    payload: dict[str, Any]
+
+
+class EventBatch(_Body):
+    events: list[Event] = Field(min_length=1, max_length=500)

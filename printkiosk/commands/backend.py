@@ -8,6 +8,7 @@ cards and a demo terminal first; --migrate-only migrates and exits.
   printkiosk backend --demo-data --port 8470
   printkiosk backend refill --config FILE      run the quota refill for the current period
   printkiosk backend enrolment-key --config FILE   print a new one-time terminal enrolment key
+  printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "action", nargs="?", default="serve", choices=("serve", "refill", "enrolment-key"),
-        help="serve (default), refill the quotas once, or create a terminal enrolment key",
+        "action", nargs="?", default="serve",
+        choices=("serve", "refill", "enrolment-key", "import-billing-codes"),
+        help="serve (default); refill the quotas due now; print a new terminal enrolment "
+        "key; import billing codes from --file",
     )
+    parser.add_argument("--file", type=Path, help="billing-code CSV for import-billing-codes")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="import-billing-codes: check and report, change nothing")
+    parser.add_argument("--deactivate-missing", action="store_true",
+                        help="import-billing-codes: deactivate codes not in the file")
     parser.add_argument("--config", type=Path, help="backend TOML file (default: built-in)")
     parser.add_argument("--host", help="listen address (overrides server.host)")
     parser.add_argument("--port", type=int, help="listen port (overrides server.port)")
@@ -42,4 +50,6 @@ def run(args: argparse.Namespace) -> int:
     from backend.server import main
 
     return main(config, action=args.action, host=args.host, port=args.port,
-                demo_data=args.demo_data, migrate_only=args.migrate_only)
+                demo_data=args.demo_data, migrate_only=args.migrate_only,
+                billing_codes_file=args.file, dry_run=args.dry_run,
+                deactivate_missing=args.deactivate_missing)

@@ -1,0 +1,45 @@
+"""Billing-code search (by code or name prefix) and a user's recent codes, for the kiosk's
+"charge to" picker."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import billing_codes
+from backend.api.deps import Context, CurrentTerminal
+from backend.models import User
+from backend.problems import ApiProblem
+
+router = APIRouter(tags=["billing codes"])
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise ApiProblem(404, "user_unknown", "User unknown", f"no user {username!r}")
+    return user
+
+
+@router.get("/billing-codes")
+def search_codes(
+    username: str, context: Context, _terminal: CurrentTerminal,
+    q: Annotated[str, Query(max_length=64)] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    with context.db.read() as session:
+        user = _user(session, username)
+        codes = billing_codes.usable_codes(session, user, q, limit)
+        return {"codes": [billing_codes.code_json(code, session) for code in codes]}
+
+
+@router.get("/users/{username}/billing-codes/recent")
+def recent_codes(username: str, context: Context, _terminal: CurrentTerminal,
+                 limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, Any]:
+    with context.db.read() as session:
+        user = _user(session, username)
+        codes = billing_codes.recent_codes(session, user, limit)
+        return {"codes": [billing_codes.code_json(code, session) for code in codes]}

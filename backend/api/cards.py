@@ -1,0 +1,49 @@
+"""POST /cards/enrol: a user at the kiosk links an unknown card to their account after
+proving who they are with username + PIN (the same PIN rules and lockout as sessions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from backend import identify
+from backend.api.deps import Context, CurrentTerminal, problem_from
+from backend.api.schemas import CardEnrolRequest
+from backend.api.sessions import user_json
+from backend.audit import record
+from backend.ledger import LedgerError, balance
+from backend.models import Card
+from backend.security import card_hash, normalise_card
+
+router = APIRouter(tags=["cards"])
+
+
+@router.post("/cards/enrol", status_code=201)
+def enrol_card(body: CardEnrolRequest, context: Context,
+               terminal: CurrentTerminal) -> JSONResponse:
+    security = context.config.security
+    if not normalise_card(body.card):
+        raise problem_from(LedgerError("card_invalid", "the card number is empty"))
+    answer: dict[str, Any] | None = None
+    refusal: LedgerError | None = None
+    with context.db.write() as session:
+        try:
+            user = identify.by_pin(session, body.username, body.pin,
+                                   security.pin_max_attempts, security.pin_lockout_s)
+            digest = card_hash(context.secret, body.card)
+            existing = session.scalar(select(Card).where(Card.card_hash == digest))
+            if existing is not None and existing.user_id != user.id:
+                raise LedgerError("card_already_enrolled", "this card belongs to another user")
+            if existing is None:
+                session.add(Card(user_id=user.id, card_hash=digest, label="self-enrolled"))
+                record(session, f"terminal:{terminal.id}", "card.self_enrol", user.username)
+            answer = {"user": user_json(user),
+                      "balance": balance(session, user, context.currency).as_json()}
+        except LedgerError as exc:
+            refusal = exc  # commit anyway: a failed PIN attempt must count
+    if refusal is not None:
+        raise problem_from(refusal)
+    return JSONResponse(answer, status_code=201)

@@ -1,0 +1,38 @@
+"""POST /events: a batch of terminal events (device counters, supplies, alerts, job
+reports) drained from the kiosk's outbox. Each event has its own idempotency key, so a
+batch resent after a lost answer stores nothing twice; the answer says which were new."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from backend.api.deps import Context, CurrentTerminal
+from backend.api.schemas import EventBatch
+from backend.models import TerminalEvent
+
+router = APIRouter(tags=["events"])
+
+
+@router.post("/events")
+def receive_events(body: EventBatch, context: Context,
+                   terminal: CurrentTerminal) -> dict[str, Any]:
+    keys = [event.idempotency_key for event in body.events]
+    results: list[dict[str, str]] = []
+    with context.db.write() as session:
+        known = set(session.scalars(select(TerminalEvent.idempotency_key).where(
+            TerminalEvent.terminal_id == terminal.id,
+            TerminalEvent.idempotency_key.in_(keys))))
+        for event in body.events:
+            if event.idempotency_key in known:
+                results.append({"idempotency_key": event.idempotency_key, "status": "duplicate"})
+                continue
+            known.add(event.idempotency_key)
+            session.add(TerminalEvent(
+                terminal_id=terminal.id, idempotency_key=event.idempotency_key,
+                kind=event.kind, occurred_at=event.occurred_at, payload=event.payload))
+            results.append({"idempotency_key": event.idempotency_key, "status": "accepted"})
+    accepted = sum(result["status"] == "accepted" for result in results)
+    return {"accepted": accepted, "duplicates": len(results) - accepted, "results": results}
