@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from drivers.cards.derive import derive_rule
@@ -49,7 +51,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("config", "raw", "expected"), CASES)
-def test_rule_maps_raw_to_card_number(config: dict, raw: str, expected: str) -> None:
+def test_rule_maps_raw_to_card_number(config: dict[str, Any], raw: str, expected: str) -> None:
     assert rule_from_config(config).apply(raw) == expected
 
 
@@ -71,7 +73,7 @@ def test_one_card_one_identity_whichever_reader() -> None:
         ({"extract": r"ID=(\d*)"}, "ID=", "captured nothing"),
     ],
 )
-def test_unusable_read_is_a_clear_error(config: dict, raw: str, reason: str) -> None:
+def test_unusable_read_is_a_clear_error(config: dict[str, Any], raw: str, reason: str) -> None:
     with pytest.raises(CardNumberError, match=reason) as caught:
         rule_from_config(config).apply(raw)
     assert caught.value.raw.strip() == raw.strip()
@@ -92,7 +94,7 @@ def test_unusable_read_is_a_clear_error(config: dict, raw: str, reason: str) -> 
     ],
 )
 def test_config_errors_name_key_value_and_expectation(
-    config: dict, key: str, expected: str
+    config: dict[str, Any], key: str, expected: str
 ) -> None:
     with pytest.raises(CardConfigError) as caught:
         rule_from_config(config)

@@ -8,14 +8,15 @@ evdev's own ``ecodes`` table, not from the decoder, so a wrong table in the deco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 
-from drivers.cards.wedge_decoder import WedgeDecoder
+from drivers.cards.wedge_decoder import EventItem, WedgeDecoder
 
-ecodes = pytest.importorskip("evdev.ecodes")
-InputEvent = pytest.importorskip("evdev").InputEvent
+pytest.importorskip("evdev")
+from evdev import InputEvent, ecodes
 
 SHIFTED = {'!': "1", "@": "2", "#": "3", "$": "4", "%": "5", "^": "6", "&": "7", "*": "8",
            "(": "9", ")": "0", "_": "MINUS", "+": "EQUAL", ":": "SEMICOLON", "?": "SLASH"}
@@ -68,7 +69,7 @@ class Typist:
         self.now += seconds
 
 
-def reads(decoder: WedgeDecoder, events: list[InputEvent]) -> list[str]:
+def reads(decoder: WedgeDecoder, events: Sequence[EventItem]) -> list[str]:
     return list(decoder.decode(events))
 
 
@@ -185,6 +186,6 @@ def test_plain_tuples_are_accepted() -> None:
 
 
 @pytest.mark.parametrize(("key", "value"), [("terminator", "newline"), ("pause_s", 0)])
-def test_bad_settings_are_refused(key: str, value: object) -> None:
+def test_bad_settings_are_refused(key: str, value: Any) -> None:
     with pytest.raises(ValueError, match=key):
         WedgeDecoder(**{key: value})
