@@ -74,9 +74,7 @@ def _candidates(examples: list[tuple[str, str]]) -> Iterator[tuple[int, Normalis
     """Every rule of the search space, cheapest (fewest non-default settings) first."""
     stored_lengths = {len(stored) for _, stored in examples}
     lengths = [0, *sorted(stored_lengths)] if len(stored_lengths) == 1 else [0]
-    widths = sorted(
-        {0, *_USUAL_UID_BYTES, *(len(s) // 2 for _, s in examples if len(s) % 2 == 0)}
-    )
+    widths = sorted({0, *_USUAL_UID_BYTES, *(len(s) // 2 for _, s in examples if len(s) % 2 == 0)})
     any_lower = any(re.search("[a-f]", stored) for _, stored in examples)
     cases: tuple[HexCase, HexCase] = ("lower", "upper") if any_lower else ("upper", "lower")
     bases: tuple[Base, Base] = ("hex", "dec")
@@ -96,6 +94,10 @@ def _candidates(examples: list[tuple[str, str]]) -> Iterator[tuple[int, Normalis
         lengths,
     )
     default = NormalisationRule()
+    # Numbers with no hex letter on either side are most plainly read and written as decimal.
+    plain: Base = (
+        "dec" if all(_is_decimal(raw) and stored.isdigit() for raw, stored in examples) else "hex"
+    )
     ranked: list[tuple[int, int, tuple[Any, ...]]] = []
     for order, values in enumerate(settings):
         extract, base_in, reverse, width, base_out, case, strip, length = values
@@ -106,10 +108,10 @@ def _candidates(examples: list[tuple[str, str]]) -> Iterator[tuple[int, Normalis
         cost = sum(
             (
                 extract is not None,
-                base_in != default.input,
+                base_in != plain,
                 reverse,
                 width != 0,
-                base_out != default.output,
+                base_out != plain,
                 case != default.hex_case,
                 strip,
                 length != 0,
@@ -119,16 +121,23 @@ def _candidates(examples: list[tuple[str, str]]) -> Iterator[tuple[int, Normalis
     ranked.sort(key=lambda item: (item[0], item[1]))
     for cost, _, values in ranked:
         extract, base_in, reverse, width, base_out, case, strip, length = values
-        yield cost, NormalisationRule(
-            extract=extract,
-            input=base_in,
-            reverse_bytes=reverse,
-            bytes=width,
-            output=base_out,
-            hex_case=case,
-            strip_zeros=strip,
-            length=length,
+        yield (
+            cost,
+            NormalisationRule(
+                extract=extract,
+                input=base_in,
+                reverse_bytes=reverse,
+                bytes=width,
+                output=base_out,
+                hex_case=case,
+                strip_zeros=strip,
+                length=length,
+            ),
         )
+
+
+def _is_decimal(raw: str) -> bool:
+    return not re.search("[A-Fa-f]", raw) and any(char.isdigit() for char in raw)
 
 
 def _no_rule_message(

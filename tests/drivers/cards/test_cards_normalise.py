@@ -147,12 +147,27 @@ def test_derived_rule_generalises(
     assert derivation.description.endswith(".")
 
 
-def test_ambiguous_examples_report_alternatives() -> None:
-    # digits only, same length: hex->hex identity fits, so does dec->dec; the simplest wins
+def test_digits_only_examples_are_explained_as_decimal() -> None:
     derivation = derive_rule([("12345678", "12345678"), ("00000001", "00000001"),
                               ("99999999", "99999999")])
-    assert derivation.rule == NormalisationRule()
-    assert derivation.description == "Read it as hexadecimal, write it as upper-case hexadecimal."
+    assert derivation.description == (
+        "Read it as decimal, write it as decimal, "
+        "make it exactly 8 digits (zeros added in front, or the last 8 kept)."
+    )
+    assert derivation.rule.apply("00000042") == "00000042"
+
+
+def test_ambiguous_examples_report_alternatives() -> None:
+    # the framing could be cut by a digit run, a hex run or one character each side
+    derivation = derive_rule([(";0012345?", "12345"), (";0000777?", "777"),
+                              (";4294967?", "4294967")])
+    assert derivation.rule == NormalisationRule(extract="[0-9]+", input="dec", output="dec")
+    assert derivation.description == (
+        "Take the part matching [0-9]+, read it as decimal, write it as decimal."
+    )
+    assert NormalisationRule(
+        extract="[0-9A-Fa-f]+", input="dec", output="dec"
+    ) in derivation.alternatives
 
 
 def test_no_rule_fits_names_the_examples_and_the_closest_rule() -> None:
