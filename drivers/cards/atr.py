@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _WILDCARD = re.compile(r"\[[^\]]*\]|\.")
+_REGEX_SYNTAX = re.compile(r"[.\[\]*\-]")
 _ATR_LINE = re.compile(r"[0-9A-F]{2}[0-9A-F. \[\]\-*]*")
 
 
@@ -31,6 +32,13 @@ class AtrEntry:
     pattern: str
     descriptions: tuple[str, ...]
     line: int
+    regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Only patterns with wildcards are compiled: most entries are literal ATRs, looked
+        # up in a dict, and compiling all 5000 would double the time to load the list.
+        regex = re.compile(self.pattern) if _REGEX_SYNTAX.search(self.pattern) else None
+        object.__setattr__(self, "regex", regex)
 
     @property
     def card_type(self) -> str:
@@ -43,14 +51,13 @@ class AtrList:
 
     def __init__(self, entries: Iterable[AtrEntry]) -> None:
         self._exact: dict[str, AtrEntry] = {}
-        self._patterns: list[tuple[int, int, re.Pattern[str], AtrEntry]] = []
+        self._patterns: list[tuple[int, int, AtrEntry]] = []
         for entry in entries:
-            wildcards = len(_WILDCARD.findall(entry.pattern))
-            if wildcards == 0:
+            if entry.regex is None:
                 self._exact.setdefault(entry.pattern, entry)
             else:
-                compiled = re.compile(entry.pattern)
-                self._patterns.append((wildcards, entry.line, compiled, entry))
+                wildcards = len(_WILDCARD.findall(entry.pattern))
+                self._patterns.append((wildcards, entry.line, entry))
         self._patterns.sort(key=lambda item: (item[0], item[1]))
 
     def __len__(self) -> int:
@@ -69,8 +76,8 @@ class AtrList:
         exact = self._exact.get(spaced)
         if exact is not None:
             return exact
-        for _, _, compiled, entry in self._patterns:
-            if compiled.fullmatch(spaced):
+        for _, _, entry in self._patterns:
+            if entry.regex is not None and entry.regex.fullmatch(spaced):
                 return entry
         return None
 
@@ -95,7 +102,10 @@ def parse_atr_list(text: str, source: str = "smartcard_list.txt") -> list[AtrEnt
 
     def close() -> None:
         if pattern is not None and descriptions:
-            entries.append(AtrEntry(pattern, tuple(descriptions), start))
+            try:
+                entries.append(AtrEntry(pattern, tuple(descriptions), start))
+            except re.error as exc:
+                raise ValueError(f"{source}:{start}: {pattern!r}: {exc}") from exc
 
     for number, line in enumerate(text.splitlines(), start=1):
         if line.startswith("#"):
@@ -111,10 +121,6 @@ def parse_atr_list(text: str, source: str = "smartcard_list.txt") -> list[AtrEnt
             candidate = line.strip()
             if not _ATR_LINE.fullmatch(candidate):
                 raise ValueError(f"{source}:{number}: {candidate!r} is not an ATR pattern")
-            try:
-                re.compile(candidate)
-            except re.error as exc:
-                raise ValueError(f"{source}:{number}: {candidate!r}: {exc}") from exc
             pattern, start, descriptions = candidate, number, []
     close()
     return entries
