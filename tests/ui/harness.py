@@ -63,16 +63,23 @@ def run_scenario(app: Any, scenario: Callable[[Any], Scenario], timeout_s: float
     Button.min_state_time = 0
     outcome: dict[str, object] = {"ok": False}
     steps = scenario(app)
-    state: dict[str, Any] = {"condition": lambda: True, "since": time.monotonic()}
+    state: dict[str, Any] = {"condition": lambda: True, "since": time.monotonic(), "settle": 0}
 
     def advance(_dt: float) -> None:
         try:
-            if not state["condition"]():
-                if time.monotonic() - state["since"] > timeout_s:
-                    raise TimeoutError(f"condition not met within {timeout_s:g} s")
+            if state["settle"] > 0:
+                # the condition held: let the new state lay out before touching it
+                state["settle"] -= 1
+                if state["settle"] == 0:
+                    state["condition"] = next(steps)
+                    state["since"] = time.monotonic()
                 return
-            state["condition"] = next(steps)
-            state["since"] = time.monotonic()
+            if state["condition"]():
+                state["settle"] = 2
+            elif time.monotonic() - state["since"] > timeout_s:
+                frame = getattr(steps, "gi_frame", None)
+                where = f"line {frame.f_lineno}" if frame is not None else "unknown line"
+                raise TimeoutError(f"condition at {where} not met within {timeout_s:g} s")
         except StopIteration:
             outcome["ok"] = True
             app.stop()
