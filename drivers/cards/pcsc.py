@@ -111,11 +111,11 @@ class PcscCardReader:
         self._thread.start()
 
     def stop(self) -> None:
-        from smartcard import scard
-
         self._stop.set()
         with self._context_lock:
             if self._context is not None:
+                from smartcard import scard
+
                 scard.SCardCancel(self._context)  # wakes SCardGetStatusChange at once
         if self._thread is not None:
             self._thread.join()
@@ -132,8 +132,15 @@ class PcscCardReader:
                 continue
             with self._context_lock:
                 self._context = context
+            watch = _ContextWatch(
+                context,
+                self._stop,
+                self._reader_filter,
+                self._change,
+                lambda reader, uid, atr: self._card(reader, uid, atr, on_read),
+            )
             try:
-                _ContextWatch(self, context, on_read).run()
+                watch.run()
             finally:
                 with self._context_lock:
                     self._context = None
@@ -145,14 +152,33 @@ class PcscCardReader:
         if self._on_change is not None:
             deliver(self._on_change, ReaderEvent(change, reader, detail))
 
+    def _card(self, reader: str, uid: str, atr: bytes, on_read: ReadCallback) -> None:
+        if not self._debouncer.accept(uid):
+            return
+        card_type = self._atr_list.card_type(atr) if self._atr_list is not None and atr else None
+        deliver(on_read, CardRead(raw=uid, reader=reader, card_type=card_type, at=time.time()))
+
 
 class _ContextWatch:
-    """The wait loop of one PC/SC context; returns when the context is no longer usable."""
+    """The wait loop of one PC/SC context; returns when the context is no longer usable.
 
-    def __init__(self, owner: PcscCardReader, context: int, on_read: ReadCallback) -> None:
-        self._owner = owner
+    It tracks readers and card presence and reads UIDs; what to do with a UID (debounce,
+    naming, delivery) stays with :class:`PcscCardReader`.
+    """
+
+    def __init__(
+        self,
+        context: int,
+        stop: threading.Event,
+        reader_filter: str | None,
+        report: Callable[[ReaderChange, str, str], None],
+        on_uid: Callable[[str, str, bytes], None],
+    ) -> None:
         self._context = context
-        self._on_read = on_read
+        self._stop = stop
+        self._reader_filter = reader_filter
+        self._report = report
+        self._on_uid = on_uid
         self._states: dict[str, int] = {}  # reader -> last event state
 
     def run(self) -> None:
@@ -160,7 +186,7 @@ class _ContextWatch:
 
         pnp_state = 0
         try:
-            while not self._owner._stop.is_set():
+            while not self._stop.is_set():
                 self._sync_readers(self._list_readers())
                 wanted = [(name, state) for name, state in self._states.items()]
                 wanted.append((PNP_READER, pnp_state))
@@ -177,7 +203,7 @@ class _ContextWatch:
                         self._reader_changed(name, event_state, bytes(atr))
         except PcscError as exc:
             log.warning("PC/SC: %s; reconnecting to pcscd", exc)
-            self._owner._change(ReaderChange.SERVICE_LOST, "", str(exc))
+            self._report(ReaderChange.SERVICE_LOST, "", str(exc))
             self._sync_readers([])
 
     def _list_readers(self) -> list[str]:
@@ -187,20 +213,20 @@ class _ContextWatch:
         if result == scard.SCARD_E_NO_READERS_AVAILABLE:
             return []
         _check("SCardListReaders", result)
-        wanted_part = self._owner._reader_filter
-        return [r for r in readers if wanted_part is None or wanted_part in r]
+        part = self._reader_filter
+        return [name for name in readers if part is None or part in name]
 
     def _sync_readers(self, readers: list[str]) -> None:
         from smartcard import scard
 
         for gone in [name for name in self._states if name not in readers]:
             if self._states.pop(gone) & scard.SCARD_STATE_PRESENT:
-                self._owner._change(ReaderChange.CARD_REMOVED, gone)
-            self._owner._change(ReaderChange.READER_REMOVED, gone)
+                self._report(ReaderChange.CARD_REMOVED, gone, "")
+            self._report(ReaderChange.READER_REMOVED, gone, "")
         for name in readers:
             if name not in self._states:
                 self._states[name] = scard.SCARD_STATE_UNAWARE
-                self._owner._change(ReaderChange.READER_ADDED, name)
+                self._report(ReaderChange.READER_ADDED, name, "")
 
     def _reader_changed(self, name: str, event_state: int, atr: bytes) -> None:
         from smartcard import scard
@@ -212,26 +238,22 @@ class _ContextWatch:
         was_present = bool(before & scard.SCARD_STATE_PRESENT)
         is_present = bool(event_state & scard.SCARD_STATE_PRESENT)
         if is_present and not was_present:
-            self._owner._change(ReaderChange.CARD_INSERTED, name, atr.hex(" ").upper())
+            self._report(ReaderChange.CARD_INSERTED, name, atr.hex(" ").upper())
             if not event_state & scard.SCARD_STATE_MUTE:
                 self._read_card(name, atr)
         elif was_present and not is_present:
-            self._owner._change(ReaderChange.CARD_REMOVED, name)
+            self._report(ReaderChange.CARD_REMOVED, name, "")
 
     def _read_card(self, name: str, atr: bytes) -> None:
         try:
             uid = self._uid(name)
         except PcscError as exc:
-            self._owner._change(ReaderChange.CARD_UNREADABLE, name, str(exc))
+            self._report(ReaderChange.CARD_UNREADABLE, name, str(exc))
             return
         if uid is None:
-            self._owner._change(ReaderChange.CARD_UNREADABLE, name, "no UID (GET DATA refused)")
+            self._report(ReaderChange.CARD_UNREADABLE, name, "no UID (GET DATA refused)")
             return
-        if not self._owner._debouncer.accept(uid):
-            return
-        atr_list = self._owner._atr_list
-        card_type = atr_list.card_type(atr) if atr_list is not None and atr else None
-        deliver(self._on_read, CardRead(raw=uid, reader=name, card_type=card_type, at=time.time()))
+        self._on_uid(name, uid, atr)
 
     def _uid(self, name: str) -> str | None:
         from smartcard import scard

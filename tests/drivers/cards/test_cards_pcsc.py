@@ -79,6 +79,11 @@ class Recorder:
     def __init__(self) -> None:
         self.reads: queue.Queue[CardRead] = queue.Queue()
         self.events: queue.Queue[ReaderEvent] = queue.Queue()
+        self.history: list[ReaderEvent] = []
+
+    def on_change(self, event: ReaderEvent) -> None:
+        self.history.append(event)
+        self.events.put(event)
 
     def next_read(self) -> CardRead:
         return self.reads.get(timeout=WAIT_S)
@@ -93,7 +98,7 @@ class Recorder:
 @pytest.fixture
 def reader(pcscd: Pcscd, atr_list: AtrList | None) -> Iterator[tuple[PcscCardReader, Recorder]]:
     recorder = Recorder()
-    card_reader = PcscCardReader(atr_list=atr_list, debounce_s=60, on_change=recorder.events.put)
+    card_reader = PcscCardReader(atr_list=atr_list, debounce_s=60, on_change=recorder.on_change)
     card_reader.start(recorder.reads.put)
     for name in pcscd.reader_names:
         recorder.wait_for(ReaderChange.READER_ADDED, name)
@@ -199,3 +204,20 @@ def test_readers_lost_and_found_when_pcscd_restarts(
         assert recorder.next_read().raw == "DEADBEEF"
     finally:
         card.remove()
+
+
+def test_reader_filter_watches_only_matching_readers(pcscd: Pcscd) -> None:
+    recorder = Recorder()
+    card_reader = PcscCardReader(reader_filter="00 01", debounce_s=0, on_change=recorder.on_change)
+    card_reader.start(recorder.reads.put)
+    card = VirtualCard(bytes.fromhex("CAFE0001"), MIFARE_1K_ATR)
+    try:
+        recorder.wait_for(ReaderChange.READER_ADDED, "Virtual PCD 00 01")
+        card.insert(pcscd.port + 1)
+        read = recorder.next_read()
+    finally:
+        card.remove()
+        card_reader.stop()
+    assert (read.raw, read.reader, read.card_type) == ("CAFE0001", "Virtual PCD 00 01", None)
+    added = [e.reader for e in recorder.history if e.change == ReaderChange.READER_ADDED]
+    assert added == ["Virtual PCD 00 01"]
