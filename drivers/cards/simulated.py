@@ -130,7 +130,13 @@ class SimulatedCardReader:
                         connection.setblocking(False)
                         selector.register(connection, selectors.EVENT_READ)
                         continue
-                    chunk = os.read(key.fd, 4096)
+                    try:
+                        chunk = os.read(key.fd, 4096)
+                    except BlockingIOError:
+                        continue
+                    except OSError as exc:  # a client that reset its connection
+                        log.info("simulated reader: read failed: %s", exc)
+                        chunk = b""
                     if chunk:
                         pending[key.fd] = self._take_lines(pending.get(key.fd, b"") + chunk)
                     elif isinstance(key.fileobj, socket.socket):  # a client hung up

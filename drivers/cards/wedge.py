@@ -214,6 +214,8 @@ class WedgeCardReader:
                     continue
                 for event in device.read():
                     self._accept(self._decoder.feed(event), device.path, on_read)
+            except BlockingIOError:
+                continue  # woken with nothing to read after all
             except OSError as exc:
                 if exc.errno not in (errno.ENODEV, errno.EBADF, errno.EIO):
                     log.warning("card reader %s failed: %s", device.path, exc)
