@@ -38,6 +38,7 @@ class KioskApp(App):
             printer_name=config.printer.name,
             terminal_name=config.terminal.name,
             demo_cards=terminal.demo_cards,
+            typed_card=terminal.typed_card,
             on_language=self.choose_language,
             on_pin_login=self.show_pin_login,
         )
@@ -48,6 +49,7 @@ class KioskApp(App):
 
     def build(self) -> ScreenManager:
         self.terminal.session.subscribe(self._from_worker)
+        self.terminal.start()
         Window.bind(on_touch_down=lambda *_: self.terminal.session.touch())
         Clock.schedule_interval(lambda _dt: self.terminal.session.tick(), 1.0)
         return self.manager

@@ -29,6 +29,7 @@ class IdleScreen(Screen):
         printer_name: str,
         terminal_name: str,
         demo_cards: list[tuple[str, str]],
+        typed_card: Any,
         on_language: Any,
         on_pin_login: Any,
         **kwargs: Any,
@@ -38,6 +39,7 @@ class IdleScreen(Screen):
         self._tr = tr
         self._printer_name = printer_name
         self._demo_cards = demo_cards
+        self._typed_card = typed_card
         root = Backdrop()
         self.heading = text(34, bold=True)
         self.subtitle = text(18, color=MUTED, size_hint_y=None, height=dp(32))
@@ -57,7 +59,7 @@ class IdleScreen(Screen):
         root.add_widget(self.subtitle)
         root.add_widget(self.status)
         root.add_widget(self.pin_button)
-        if demo_cards:
+        if typed_card is not None:
             self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(56))
             entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
             self.card_input = TextInput(multiline=False, font_size=dp(24), input_filter="int")
@@ -76,7 +78,7 @@ class IdleScreen(Screen):
     def _present_typed(self) -> None:
         number = self.card_input.text.strip()
         self.card_input.text = ""
-        self._session.present_card(number)
+        self._typed_card(number)
 
     def retranslate(self) -> None:
         tr = self._tr
@@ -86,9 +88,11 @@ class IdleScreen(Screen):
         self.where.text = f"{self.where.text.split(' · ')[0]} · " + tr(
             "Printer: {printer}", printer=self._printer_name
         )
-        if self._demo_cards:
+        if self._typed_card is not None:
             cards = "   ".join(f"{number} {name}" for number, name in self._demo_cards)
-            self.demo_hint.text = tr("Demo cards — type a number and press Present") + "\n" + cards
+            self.demo_hint.text = tr("Simulated card reader — type a card number") + (
+                "\n" + tr("Demo cards:") + "  " + cards if cards else ""
+            )
             self.card_input.hint_text = tr("Card number")
             self.present_button.text = tr("Present")
 

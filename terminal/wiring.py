@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
 from terminal.backend_client import HttpBackend
-from terminal.config import ConfigError, KioskConfig, read_secret
+from terminal.config import ConfigError, KioskConfig, load_kiosk_config, read_secret
+from terminal.ports import CardReader
 from terminal.session import SessionController
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -22,17 +25,33 @@ TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a s
 
 @dataclass
 class Terminal:
-    """A terminal core ready for a UI: its configuration and its session controller."""
+    """A terminal core ready for a UI: its configuration, session controller and reader."""
 
     config: KioskConfig
     session: SessionController
     backend: HttpBackend
     executor: ThreadPoolExecutor
+    card_reader: CardReader
+    # Set when the reader is the simulated one: numbers typed on screen go through it
+    # (and so through the same normalisation and debounce as a real read).
+    typed_card: Callable[[str], None] | None = None
     demo_cards: list[tuple[str, str]] = field(default_factory=list)
 
+    def start(self) -> None:
+        self.card_reader.start(self.session.present_card)
+
     def close(self) -> None:
+        self.card_reader.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.backend.close()
+
+
+def build_card_reader(config: KioskConfig, file_label: str = "kiosk.toml") -> CardReader:
+    """The configured reader, not started; its table is checked by the reader library."""
+    try:
+        return reader_from_config(config.card_reader)
+    except CardConfigError as exc:
+        raise ConfigError([f"{file_label}: {exc}"]) from exc
 
 
 def terminal_token(config: KioskConfig) -> str:
@@ -47,9 +66,20 @@ def terminal_token(config: KioskConfig) -> str:
     return read_secret(Path(config.backend.token_file))
 
 
+def load_checked_config(path: Path) -> KioskConfig:
+    """Load a kiosk file and check the parts only the device libraries can judge."""
+    config = load_kiosk_config(path)
+    build_card_reader(config, path.name)
+    return config
+
+
 def build_terminal(
-    config: KioskConfig, token: str, demo_cards: list[tuple[str, str]] | None = None
+    config: KioskConfig,
+    token: str,
+    demo_cards: list[tuple[str, str]] | None = None,
+    file_label: str = "kiosk.toml",
 ) -> Terminal:
+    card_reader = build_card_reader(config, file_label)
     backend = HttpBackend(
         config.backend.url,
         token,
@@ -64,4 +94,6 @@ def build_terminal(
         idle_timeout_s=config.terminal.idle_timeout_s,
         warning_s=config.terminal.logout_warning_s,
     )
-    return Terminal(config, session, backend, executor, list(demo_cards or []))
+    source = getattr(card_reader, "source", None)
+    typed = source.present if isinstance(source, SimulatedCardReader) else None
+    return Terminal(config, session, backend, executor, card_reader, typed, list(demo_cards or []))

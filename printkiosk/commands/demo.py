@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         data = tomllib.loads((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
         data["backend"]["url"] = f"http://127.0.0.1:{port}"
         data["terminal"]["language"] = args.language
-        data["card_reader"] = {"type": "simulated"}
+        data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
         config = parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
         cards = [(card, name) for card, _username, name in DEMO_CARDS]

@@ -47,10 +47,11 @@ def check_file(path: Path) -> list[str]:
 
 
 def _check_kiosk(path: Path) -> list[str]:
-    from terminal.config import ConfigError, load_kiosk_config
+    from terminal.config import ConfigError
+    from terminal.wiring import load_checked_config
 
     try:
-        load_kiosk_config(path)
+        load_checked_config(path)
     except ConfigError as exc:
         return exc.problems
     return []

@@ -18,16 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kiosk.run import run_kiosk
-    from terminal.config import ConfigError, load_kiosk_config
-    from terminal.wiring import build_terminal, terminal_token
+    from terminal.config import ConfigError
+    from terminal.wiring import build_terminal, load_checked_config, terminal_token
 
     try:
-        config = load_kiosk_config(args.config)
+        config = load_checked_config(args.config)
         token = terminal_token(config)
     except ConfigError as exc:
         print(f"printkiosk kiosk: refusing to start, {args.config} has problems:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    run_kiosk(build_terminal(config, token))
+    run_kiosk(build_terminal(config, token, file_label=args.config.name))
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from terminal.config import ConfigError, load_kiosk_config, read_secret
+from terminal.wiring import load_checked_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,7 +45,7 @@ BAD_FILES = {
     ),
     "money as float": (
         GOOD + "[offline]\nspending_limit = 5.5\n",
-        ['kiosk.toml: offline.spending_limit: 5.5 is not an amount written as a string, e.g. "5.00"'],
+        ["kiosk.toml: offline.spending_limit: 5.5 is not an amount written as a string"],
     ),
     "negative money": (
         GOOD + '[offline]\nspending_limit = "-1"\n',
@@ -61,10 +62,15 @@ BAD_FILES = {
     ),
     "reader type": (
         GOOD + '[card_reader]\ntype = "magstripe"\n',
-        [
-            "kiosk.toml: card_reader.type: 'magstripe' is not one of "
-            "'simulated', 'pcsc' or 'wedge'"
-        ],
+        ["kiosk.toml: card_reader.type: 'magstripe' is not one of \"pcsc\", \"wedge\""],
+    ),
+    "wedge reader without device": (
+        GOOD + '[card_reader]\ntype = "wedge"\n',
+        ["kiosk.toml: card_reader.device: None is required for a wedge reader"],
+    ),
+    "reader key of another reader type": (
+        GOOD + '[card_reader]\ntype = "pcsc"\nterminator = "enter"\n',
+        ["kiosk.toml: card_reader.terminator: 'enter' applies only to type = \"wedge\""],
     ),
     "idle timeout too short": (
         GOOD.replace('name = "k1"', 'name = "k1"\nidle_timeout_s = 2'),
@@ -80,7 +86,7 @@ def test_bad_file_is_refused_with_exact_messages(case: str, tmp_path: Path) -> N
     path = tmp_path / "kiosk.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
-        load_kiosk_config(path)
+        load_checked_config(path)
     problems = caught.value.problems
     assert len(problems) == len(expected)
     for problem, wanted in zip(problems, expected, strict=True):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from terminal.fakes import FakeBackend, InlineExecutor, ManualClock
-from terminal.ports import Balance, BackendUnavailable, Identity
+from terminal.ports import BackendUnavailable, Balance, Identity
 from terminal.session import SessionController, SessionState, SessionView
 
 ALICE = Identity(

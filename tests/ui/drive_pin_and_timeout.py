@@ -28,7 +28,7 @@ def main(backend_url: str) -> int:
 
     data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
     data["backend"]["url"] = backend_url
-    data["card_reader"] = {"type": "simulated"}
+    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
     data["terminal"].update(idle_timeout_s=10, logout_warning_s=5)
     app = KioskApp(build_terminal(parse_kiosk_config(data, "kiosk-mfp.toml"), DEMO_TERMINAL_TOKEN))
 

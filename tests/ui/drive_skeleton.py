@@ -29,7 +29,7 @@ def main(backend_url: str) -> int:
 
     data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
     data["backend"]["url"] = backend_url
-    data["card_reader"] = {"type": "simulated"}
+    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
     config = parse_kiosk_config(data, "kiosk-mfp.toml")
     cards = [(card, name) for card, _user, name in DEMO_CARDS]
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
