@@ -22,7 +22,7 @@ from pathlib import Path
 
 _WILDCARD = re.compile(r"\[[^\]]*\]|\.")
 _REGEX_SYNTAX = re.compile(r"[.\[\]*\-]")
-_ATR_LINE = re.compile(r"[0-9A-F]{2}[0-9A-F. \[\]\-*]*")
+_ATR_LINE = re.compile(r"[0-9A-F]{2}[0-9A-F. \[\]\-*,]*")
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,13 @@ def test_malformed_list_names_file_and_line(text: str, message: str) -> None:
 def test_format_atr_accepts_bytes_and_text() -> None:
     assert format_atr(b"\x3b\x81\x80\x01\x80\x80") == "3B 81 80 01 80 80"
     assert format_atr("3b:81:80:01:80:80") == "3B 81 80 01 80 80"
+
+
+def test_debian_list_with_comma_classes_loads() -> None:
+    """Debian 12's pcsc-tools list writes classes as ``3[1,3]``; the deployed kiosk reads it."""
+    atr_list = AtrList(parse_atr_list("3B 39 19 00 53 4F 3[1,3]\n\tSOMA card\n"))
+    assert atr_list.card_type("3B 39 19 00 53 4F 33") == "SOMA card"
+    assert atr_list.card_type("3B 39 19 00 53 4F 32") is None
+    debian = Path("/usr/share/pcsc/smartcard_list.txt")
+    if debian.exists():
+        assert len(AtrList.from_file(debian)) > 1000
