@@ -1,0 +1,39 @@
+"""Document analysis for print estimates: pages, colour and paper size of a print file.
+
+``analyse_document(path)`` reads PDF, PostScript/EPS (also gzip'd), PCL XL, PCL 5 and XPS
+and returns a :class:`DocumentAnalysis`; ``billable_usage`` applies copies, n-up and
+sides; ``analyse_or_fall_back`` applies the configured :class:`FallbackRule` when a file
+cannot be analysed. See docs/document-analysis.md for the method and its limits.
+"""
+
+from terminal.analysis.document import analyse_document
+from terminal.analysis.errors import (
+    DocumentAnalysisError,
+    EncryptedDocument,
+    MalformedDocument,
+    UnsupportedDocument,
+)
+from terminal.analysis.fallback import FallbackRule, analyse_or_fall_back, fallback_analysis
+from terminal.analysis.impressions import BillableUsage, ImpressionColour, Sides, billable_usage
+from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
+from terminal.analysis.paper import PaperSize, paper_size
+
+__all__ = [
+    "BillableUsage",
+    "DocumentAnalysis",
+    "DocumentAnalysisError",
+    "EncryptedDocument",
+    "FallbackRule",
+    "ImpressionColour",
+    "MalformedDocument",
+    "PageAnalysis",
+    "PageColour",
+    "PaperSize",
+    "Sides",
+    "UnsupportedDocument",
+    "analyse_document",
+    "analyse_or_fall_back",
+    "billable_usage",
+    "fallback_analysis",
+    "paper_size",
+]

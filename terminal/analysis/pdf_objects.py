@@ -1,0 +1,141 @@
+"""A walk over a PDF page's objects (through PDFium) that decides most pages unrendered.
+
+Rendering is the slow part of analysis (decoding a 300 dpi scan costs far more than the
+rest), and most printed pages are plain black text and greyscale images. So the walk
+looks at what PDFium already parsed: each text, path and image object's declared colour
+after colour-space conversion (spot, DeviceN and ICC colours included), and each image's
+colour space without decoding it. It sorts what it finds:
+
+* visible colour objects smaller than a couple of render pixels (tiny colour text,
+  dots): the page is colour, because a low-resolution rendering would dilute them into
+  noise -- this is what inkcov cannot see;
+* anything the walk cannot judge (colour-space images, shadings, annotations, colour
+  objects big enough to be seen but possibly hidden under others): the page must be
+  rendered;
+* otherwise the page is mono if some visible object has ink, else blank.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+import pypdfium2.raw as pdfium_c
+
+from terminal.analysis.raster import is_colour_rgb, is_ink_rgb
+
+# Text render modes (PDF 32000 9.3.6) that fill, that stroke, and that paint nothing.
+_FILLING_MODES = frozenset({0, 2, 4, 6})
+_STROKING_MODES = frozenset({1, 2, 5, 6})
+_GREY_IMAGE_SPACES = frozenset(
+    {pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_CALGRAY}
+)
+_SILENT_ANNOTATIONS = frozenset({pdfium_c.FPDF_ANNOT_LINK, pdfium_c.FPDF_ANNOT_POPUP})
+
+
+@dataclass(slots=True)
+class ObjectScan:
+    """What the walk concluded about one page."""
+
+    tiny_colour: bool = False
+    needs_render: bool = False
+    ink: bool = False
+
+
+class _Walker:
+    """Reusable ctypes out-parameters, so a page with 10 000 objects allocates nothing."""
+
+    def __init__(self, small_points: float) -> None:
+        self.small = small_points
+        self.r, self.g, self.b, self.a = (ctypes.c_uint() for _ in range(4))
+        self.left, self.bottom, self.right, self.top = (ctypes.c_float() for _ in range(4))
+        self.fill_mode = ctypes.c_int()
+        self.stroke = ctypes.c_int()
+        self.metadata = pdfium_c.FPDF_IMAGEOBJ_METADATA()
+
+    def _colour(self, obj: int, stroke: bool) -> tuple[int, int, int] | None:
+        getter = (
+            pdfium_c.FPDFPageObj_GetStrokeColor if stroke else pdfium_c.FPDFPageObj_GetFillColor
+        )
+        if not getter(obj, self.r, self.g, self.b, self.a) or self.a.value == 0:
+            return None
+        return self.r.value, self.g.value, self.b.value
+
+    def _is_small(self, obj: int) -> bool:
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, self.left, self.bottom, self.right, self.top):
+            return False
+        width = self.right.value - self.left.value
+        height = self.top.value - self.bottom.value
+        return min(width, height) < self.small or width * height < self.small * self.small * 4
+
+    def _note_colour(
+        self, obj: int, colour: tuple[int, int, int] | None, scan: ObjectScan, is_text: bool
+    ) -> None:
+        if colour is None:
+            return
+        if is_colour_rgb(*colour):
+            # Text is judged on its declared colour at any size: glyph strokes are thin,
+            # so even 8 pt colour text can fade below the threshold at a low resolution.
+            if is_text or self._is_small(obj):
+                scan.tiny_colour = True
+            else:
+                scan.needs_render = True
+        elif is_ink_rgb(*colour):
+            scan.ink = True
+
+    def walk(self, page: int, parent: int, is_form: bool, scan: ObjectScan) -> None:
+        count = (pdfium_c.FPDFFormObj_CountObjects if is_form else pdfium_c.FPDFPage_CountObjects)(
+            parent
+        )
+        get = pdfium_c.FPDFFormObj_GetObject if is_form else pdfium_c.FPDFPage_GetObject
+        for index in range(count):
+            if scan.tiny_colour:
+                return
+            obj = get(parent, index)
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
+                if mode in _FILLING_MODES:
+                    self._note_colour(obj, self._colour(obj, stroke=False), scan, is_text=True)
+                if mode in _STROKING_MODES:
+                    self._note_colour(obj, self._colour(obj, stroke=True), scan, is_text=True)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                if not pdfium_c.FPDFPath_GetDrawMode(obj, self.fill_mode, self.stroke):
+                    scan.needs_render = True
+                    continue
+                if self.fill_mode.value:
+                    self._note_colour(obj, self._colour(obj, stroke=False), scan, is_text=False)
+                if self.stroke.value:
+                    self._note_colour(obj, self._colour(obj, stroke=True), scan, is_text=False)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                self._note_image(page, obj, scan)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                self.walk(page, obj, True, scan)
+            else:  # shadings, and object kinds PDFium may add later
+                scan.needs_render = True
+
+    def _note_image(self, page: int, obj: int, scan: ObjectScan) -> None:
+        if not pdfium_c.FPDFImageObj_GetImageMetadata(obj, page, self.metadata):
+            scan.needs_render = True
+            return
+        if self.metadata.colorspace in _GREY_IMAGE_SPACES:
+            if self.metadata.bits_per_pixel == 1:
+                # could be a stencil mask painted in the fill colour
+                self._note_colour(obj, self._colour(obj, stroke=False), scan, is_text=False)
+            scan.ink = True
+        else:
+            scan.needs_render = True
+
+
+def scan_page(page: int, small_points: float) -> ObjectScan:
+    """Walk one loaded PDFium page (``FPDF_PAGE``); ``small_points`` is 'tiny' in points."""
+    scan = ObjectScan()
+    for index in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+        annotation = pdfium_c.FPDFPage_GetAnnot(page, index)
+        subtype = pdfium_c.FPDFAnnot_GetSubtype(annotation)
+        pdfium_c.FPDFPage_CloseAnnot(annotation)
+        if subtype not in _SILENT_ANNOTATIONS:
+            scan.needs_render = True
+            break
+    _Walker(small_points).walk(page, page, False, scan)
+    return scan
