@@ -10,8 +10,9 @@ waits ``busy_timeout`` for it. WAL mode lets readers go on meanwhile.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,13 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite allows one writer; waiting for it inside SQLite means polling with growing
+        # sleeps (busy_timeout), which starves some threads for seconds under load. Queueing
+        # this process's writers on a lock first makes the wait short and fair; BEGIN
+        # IMMEDIATE still guards against other processes on the same file.
+        self._sqlite_writers: threading.Lock | None = (
+            threading.Lock() if is_sqlite(engine) else None
+        )
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(
             engine.execution_options(**{_WRITE: True}), expire_on_commit=False
@@ -90,7 +98,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        with self._write() as session, session.begin():
+        with ExitStack() as stack:
+            if self._sqlite_writers is not None:
+                stack.enter_context(self._sqlite_writers)
+            session = stack.enter_context(self._write())
+            stack.enter_context(session.begin())
             yield session
 
     def dispose(self) -> None:

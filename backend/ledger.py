@@ -6,8 +6,9 @@ money first calls :func:`lock_user`, which is the serialisation point that makes
 terminals charging the same user at once unable to overspend (row lock on PostgreSQL,
 the database write lock taken by ``BEGIN IMMEDIATE`` on SQLite).
 
-Entries are written in account-id order so that concurrent transactions take account
-row locks in the same order and cannot deadlock.
+Entries are written in one fixed order (users' accounts, then shared accounts, each by
+id) so that concurrent transactions take account row locks in the same order and cannot
+deadlock.
 """
 
 from __future__ import annotations
@@ -118,7 +119,11 @@ def post(session: Session, transaction: LedgerTransaction,
         raise ValueError("a transaction needs at least one non-zero entry")
     session.add(transaction)
     session.flush()
-    for account, amount in sorted(movements, key=lambda pair: pair[0].id):
+    # Users' accounts first, shared accounts (revenue, cash drawer) last: a shared row's
+    # lock is then held only for the end of the transaction, and the order is the same
+    # in every transaction, so two of them never wait on each other in a cycle.
+    for account, amount in sorted(movements, key=lambda pair: (pair[0].user_id is None,
+                                                               pair[0].id)):
         session.add(LedgerEntry(transaction_id=transaction.id, account_id=account.id,
                                 amount=amount))
         # An atomic increment, not read-modify-write: safe while other users' transactions
@@ -126,23 +131,29 @@ def post(session: Session, transaction: LedgerTransaction,
         session.execute(
             update(Account).where(Account.id == account.id)
             .values(balance=Account.balance + amount)
+            .execution_options(synchronize_session=False)
         )
     session.flush()
     return transaction
 
 
 def user_accounts(session: Session, user_id: int, currency: str) -> tuple[Account, Account]:
-    virtual = get_account(session, AccountKind.USER_VIRTUAL, currency, user_id=user_id)
-    personal = get_account(session, AccountKind.USER_PERSONAL, currency, user_id=user_id)
+    """(virtual, personal) with their cached balances freshly read from the database.
+
+    Reading the cache is exact: it is only ever changed by :func:`post`, in the same
+    transaction as the entries, under the user's lock, and ``check_invariants`` proves
+    it equal to the sum of entries. Summing the entries instead would grow with history.
+    """
+    keys = {account_key(kind, currency, user_id): kind
+            for kind in (AccountKind.USER_VIRTUAL, AccountKind.USER_PERSONAL)}
+    found = {account.kind: account for account in session.scalars(
+        select(Account).where(Account.key.in_(list(keys)))
+        .execution_options(populate_existing=True))}
+    virtual = found.get(AccountKind.USER_VIRTUAL) or get_account(
+        session, AccountKind.USER_VIRTUAL, currency, user_id=user_id)
+    personal = found.get(AccountKind.USER_PERSONAL) or get_account(
+        session, AccountKind.USER_PERSONAL, currency, user_id=user_id)
     return virtual, personal
-
-
-def _account_balance(session: Session, account_id: int) -> Decimal:
-    """Balance derived from the entries (the cache is only for reports and checks)."""
-    raw = session.scalar(
-        select(func.sum(LedgerEntry.amount)).where(LedgerEntry.account_id == account_id)
-    )
-    return _total(raw)
 
 
 def held_amount(session: Session, user_id: int) -> Decimal:
@@ -157,8 +168,8 @@ def balance(session: Session, user: User, currency: str) -> Balance:
     virtual, personal = user_accounts(session, user.id, currency)
     return Balance(
         currency=currency,
-        virtual_credit=_account_balance(session, virtual.id),
-        personal_credit=_account_balance(session, personal.id),
+        virtual_credit=virtual.balance,
+        personal_credit=personal.balance,
         held=held_amount(session, user.id),
         overdraft_limit=user.overdraft_limit,
     )
@@ -248,8 +259,7 @@ def capture(session: Session, hold_id: str, terminal_id: str, currency: str, amo
         return None
     virtual, personal = user_accounts(session, user.id, currency)
     from_virtual, from_personal = split_charge(
-        amount, _account_balance(session, virtual.id), _account_balance(session, personal.id),
-        order,
+        amount, virtual.balance, personal.balance, order,
     )
     revenue = get_account(session, AccountKind.REVENUE, currency)
     return post(
@@ -332,7 +342,7 @@ def adjust(session: Session, user: User, currency: str, *, account_kind: str, am
     lock_user(session, user.id)
     virtual, personal = user_accounts(session, user.id, currency)
     target = virtual if account_kind == AccountKind.USER_VIRTUAL else personal
-    if target is virtual and _account_balance(session, virtual.id) + amount < 0:
+    if target is virtual and virtual.balance + amount < 0:
         raise LedgerError("virtual_credit_negative", "virtual credit cannot go below zero")
     counterpart = get_account(session, AccountKind.ADJUSTMENTS, currency)
     record(session, actor, "ledger.adjust", user.username,

@@ -2,7 +2,8 @@
 
 The ledger is append-only: ``LedgerTransaction`` and ``LedgerEntry`` rows are never
 updated or deleted. ``Account.balance`` is a cache kept in the same database transaction
-as the entries (the tests check it equals the sum of entries). A ``Hold`` is an
+as the entries; balances are read from it, and ``ledger.check_invariants`` (run after
+every backend test) proves it equals the sum of entries. A ``Hold`` is an
 authorisation, not money movement: it reduces what the user may spend until it is
 captured (which posts a transaction) or voided.
 """
@@ -111,7 +112,7 @@ class User(Base):
     overdraft_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
-    groups: Mapped[list[Group]] = relationship(secondary="user_groups", lazy="selectin")
+    groups: Mapped[list[Group]] = relationship(secondary="user_groups")
 
 
 class Card(Base):

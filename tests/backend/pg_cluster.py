@@ -51,8 +51,13 @@ def _as_postgres(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
+# For tests: durability off (a crash loses a throw-away cluster, nothing else).
+FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+
 @contextmanager
-def running_postgres() -> Iterator[PgServer]:
+def running_postgres(settings: str = FAST) -> Iterator[PgServer]:
+    """A started server; ``settings`` are extra ``-c`` options (``""`` for the defaults)."""
     base = Path(tempfile.mkdtemp(prefix="printkiosk-pg-"))
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
@@ -63,8 +68,8 @@ def running_postgres() -> Iterator[PgServer]:
                       "--no-sync", "-E", "UTF8"]),
         check=True, capture_output=True,
     )
-    options = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+    options = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+               f"{settings}")
     subprocess.run(
         _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
                       "-l", str(base / "server.log"), "-w", "start"]),
