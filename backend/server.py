@@ -13,7 +13,7 @@ from backend.db import Database
 def main(config: BackendConfig, *, action: str = "serve", host: str | None = None,
          port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
          billing_codes_file: Path | None = None, dry_run: bool = False,
-         deactivate_missing: bool = False) -> int:
+         deactivate_missing: bool = False, terminal_id: str | None = None) -> int:
     db = Database.from_url(config.database_url, config.database.pool_size)
     secret = config.secret_key()
     try:
@@ -31,6 +31,10 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             with db.write() as session:
                 print(create_enrolment_key(session, secret, actor="cli"))
             return 0
+        if action == "terminals":
+            return _list_terminals(db)
+        if action == "revoke":
+            return _revoke(db, terminal_id)
         if action == "import-billing-codes":
             return _import_billing_codes(db, billing_codes_file, dry_run=dry_run,
                                          deactivate_missing=deactivate_missing)
@@ -71,4 +75,35 @@ def _import_billing_codes(db: Database, path: Path | None, *, dry_run: bool,
     verb = "would be" if dry_run else "were"
     print(f"{len(report.created)} created, {len(report.updated)} updated, "
           f"{len(report.deactivated)} deactivated codes {verb} imported")
+    return 0
+
+
+def _list_terminals(db: Database) -> int:
+    from sqlalchemy import select
+
+    from backend.models import Terminal
+    from backend.terminals import effective_state
+
+    with db.read() as session:
+        for terminal in session.scalars(select(Terminal).order_by(Terminal.created_at)):
+            seen = terminal.last_seen_at.isoformat() if terminal.last_seen_at else "never"
+            print(f"{terminal.id}  {effective_state(terminal):<12}  last seen {seen}  "
+                  f"{terminal.name}")
+    return 0
+
+
+def _revoke(db: Database, terminal_id: str | None) -> int:
+    from backend.ledger import LedgerError
+    from backend.terminals import revoke
+
+    if not terminal_id:
+        print("revoke needs --terminal ID", file=sys.stderr)
+        return 2
+    try:
+        with db.write() as session:
+            revoke(session, terminal_id, actor="cli")
+    except LedgerError as exc:
+        print(exc.detail, file=sys.stderr)
+        return 2
+    print(f"terminal {terminal_id} revoked")
     return 0

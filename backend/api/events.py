@@ -8,9 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from backend.api.deps import Context, CurrentTerminal
 from backend.api.schemas import EventBatch
+from backend.context import BackendContext
 from backend.models import TerminalEvent
 
 router = APIRouter(tags=["events"])
@@ -19,11 +21,22 @@ router = APIRouter(tags=["events"])
 @router.post("/events")
 def receive_events(body: EventBatch, context: Context,
                    terminal: CurrentTerminal) -> dict[str, Any]:
+    try:
+        results = _store(context, terminal.id, body)
+    except IntegrityError:
+        # The same batch resent while the first is still being stored (PostgreSQL): once
+        # the first commits, every key is known and the retry only reports duplicates.
+        results = _store(context, terminal.id, body)
+    accepted = sum(result["status"] == "accepted" for result in results)
+    return {"accepted": accepted, "duplicates": len(results) - accepted, "results": results}
+
+
+def _store(context: BackendContext, terminal_id: str, body: EventBatch) -> list[dict[str, str]]:
     keys = [event.idempotency_key for event in body.events]
     results: list[dict[str, str]] = []
     with context.db.write() as session:
         known = set(session.scalars(select(TerminalEvent.idempotency_key).where(
-            TerminalEvent.terminal_id == terminal.id,
+            TerminalEvent.terminal_id == terminal_id,
             TerminalEvent.idempotency_key.in_(keys))))
         for event in body.events:
             if event.idempotency_key in known:
@@ -31,8 +44,7 @@ def receive_events(body: EventBatch, context: Context,
                 continue
             known.add(event.idempotency_key)
             session.add(TerminalEvent(
-                terminal_id=terminal.id, idempotency_key=event.idempotency_key,
+                terminal_id=terminal_id, idempotency_key=event.idempotency_key,
                 kind=event.kind, occurred_at=event.occurred_at, payload=event.payload))
             results.append({"idempotency_key": event.idempotency_key, "status": "accepted"})
-    accepted = sum(result["status"] == "accepted" for result in results)
-    return {"accepted": accepted, "duplicates": len(results) - accepted, "results": results}
+    return results

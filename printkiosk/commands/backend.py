@@ -8,6 +8,8 @@ cards and a demo terminal first; --migrate-only migrates and exits.
   printkiosk backend --demo-data --port 8470
   printkiosk backend refill --config FILE      run the quota refill for the current period
   printkiosk backend enrolment-key --config FILE   print a new one-time terminal enrolment key
+  printkiosk backend terminals --config FILE    list terminals: state, last seen
+  printkiosk backend revoke --config FILE --terminal ID
   printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
 """
 
@@ -21,10 +23,13 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action", nargs="?", default="serve",
-        choices=("serve", "refill", "enrolment-key", "import-billing-codes"),
+        choices=("serve", "refill", "enrolment-key", "terminals", "revoke",
+                 "import-billing-codes"),
         help="serve (default); refill the quotas due now; print a new terminal enrolment "
-        "key; import billing codes from --file",
+        "key; list terminals with their state; revoke --terminal ID; import billing codes "
+        "from --file",
     )
+    parser.add_argument("--terminal", help="terminal id for revoke")
     parser.add_argument("--file", type=Path, help="billing-code CSV for import-billing-codes")
     parser.add_argument("--dry-run", action="store_true",
                         help="import-billing-codes: check and report, change nothing")
@@ -52,4 +57,4 @@ def run(args: argparse.Namespace) -> int:
     return main(config, action=args.action, host=args.host, port=args.port,
                 demo_data=args.demo_data, migrate_only=args.migrate_only,
                 billing_codes_file=args.file, dry_run=args.dry_run,
-                deactivate_missing=args.deactivate_missing)
+                deactivate_missing=args.deactivate_missing, terminal_id=args.terminal)

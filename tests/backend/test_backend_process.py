@@ -84,3 +84,47 @@ def test_bad_config_exits_2_naming_the_problem(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "backend.toml: server.port: 'abc' is not an integer between 1 and 65535" in done.stderr
+
+
+def test_cli_enrolment_key_list_and_revoke(tmp_path: Path) -> None:
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/c.sqlite3"\n\n'
+        f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n', encoding="utf-8")
+    base = [sys.executable, "-m", "printkiosk", "backend", "--config", str(config)]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=60,
+                              check=False)
+
+    listed = cli("--demo-data", "terminals")
+    assert listed.returncode == 0, listed.stderr
+    terminal_id, state = listed.stdout.split()[:2]
+    assert state == "new" and "demo kiosk" in listed.stdout
+    assert cli("revoke", "--terminal", terminal_id).returncode == 0
+    assert cli("terminals").stdout.split()[1] == "revoked"
+    key = cli("enrolment-key")
+    assert key.returncode == 0 and len(key.stdout.strip()) >= 40
+    assert cli("revoke", "--terminal", "nope").returncode == 2
+
+
+def test_cli_billing_code_import_dry_run_then_for_real(tmp_path: Path) -> None:
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/i.sqlite3"\n\n'
+        f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n', encoding="utf-8")
+    codes = tmp_path / "codes.csv"
+    base = [sys.executable, "-m", "printkiosk", "backend", "--config", str(config),
+            "import-billing-codes", "--file", str(codes)]
+    codes.write_text("code,name,parent\nACME,ACME Corp,\nACME-1,Project,NOPE\n",
+                     encoding="utf-8")
+    bad = subprocess.run(base, capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2
+    assert "codes.csv: line 3: parent: no billing code 'NOPE'" in bad.stderr
+    codes.write_text("code,name,parent\nACME,ACME Corp,\nACME-1,Project,ACME\n",
+                     encoding="utf-8")
+    dry = subprocess.run([*base, "--dry-run"], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert dry.returncode == 0 and "2 created" in dry.stdout and "would be" in dry.stdout
+    real = subprocess.run(base, capture_output=True, text=True, timeout=60, check=False)
+    assert real.returncode == 0 and "2 created" in real.stdout, real.stderr
