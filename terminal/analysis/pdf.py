@@ -69,9 +69,7 @@ def analyse_pdf_pages(path: Path, shown_as: Path | None = None) -> Iterator[Page
         for index in range(len(document)):
             page = document[index]
             try:
-                width, height = page.get_size()
-                if page.get_rotation() in (90, 270):
-                    width, height = height, width
+                width, height = page.get_size()  # as displayed: /Rotate already applied
                 yield PageAnalysis(index + 1, classify(page), paper_size(width, height))
             finally:
                 page.close()

@@ -36,7 +36,7 @@ class PdfWriter:
         self._objects: list[bytes] = []
         self._pages: list[int] = []
         self._pages_ref = self._reserve()
-        self._helvetica = self.add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+        self.helvetica = self.add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
 
     def _reserve(self) -> int:
         self._objects.append(b"")
@@ -70,7 +70,7 @@ class PdfWriter:
     def add_page(self, page: Page, *, compress: bool = False) -> None:
         resources = dict(page.resources)
         fonts = dict(resources.get("Font", {}))
-        fonts.setdefault("F1", self._helvetica)
+        fonts.setdefault("F1", self.helvetica)
         resources["Font"] = fonts
         res_text = " ".join(
             f"/{category} << " + " ".join(f"/{name} {ref}" for name, ref in entries.items()) + " >>"

@@ -1,0 +1,295 @@
+"""The generated suite: small documents, one construct each, with the truth per page.
+
+Each case isolates one thing a printer's colour decision depends on, including the two
+inkcov gets wrong (RGB images that hold only greys; tiny colour text). The truth is known
+by construction: colour when something visible is painted in a non-neutral colour, mono
+when only neutral ink is visible, blank when nothing visible is painted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pdf_writer import Page, PdfWriter
+
+COLOUR, MONO, BLANK = "colour", "mono", "blank"
+A4 = (595.0, 842.0)
+BODY = "BT /F1 11 Tf 0 g 72 760 Td (Plain black body text, as in most printed pages.) Tj ET\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A generated file and its truth: per page (colour class, paper size name)."""
+
+    name: str
+    path: Path
+    truth: tuple[tuple[str, str], ...]
+
+
+def _gradient(width: int, height: int, grey: bool) -> bytes:
+    out = bytearray()
+    for y in range(height):
+        for x in range(width):
+            if grey:
+                level = (x * 255 // (width - 1) + y) % 256
+                out += bytes((level, level, level))
+            else:
+                out += bytes((x * 255 // (width - 1), y * 255 // (height - 1), 128))
+    return bytes(out)
+
+
+def _one_page(content: str, **page: object) -> Callable[[PdfWriter], None]:
+    def build(writer: PdfWriter) -> None:
+        writer.add_page(Page(content, **page))  # type: ignore[arg-type]
+
+    return build
+
+
+def _image_page(colour_space: str, pixels: bytes, size: int = 64) -> Callable[[PdfWriter], None]:
+    def build(writer: PdfWriter) -> None:
+        image = writer.add_image(size, size, colour_space, pixels)
+        writer.add_page(
+            Page(BODY + "q 300 0 0 300 140 300 cm /Im1 Do Q", resources={"XObject": {"Im1": image}})
+        )
+
+    return build
+
+
+def _separation(name: str, alternate: str, c0: str, c1: str) -> Callable[[PdfWriter], None]:
+    def build(writer: PdfWriter) -> None:
+        tint = writer.add(f"<< /FunctionType 2 /Domain [0 1] /C0 [{c0}] /C1 [{c1}] /N 1 >>")
+        space = writer.add(f"[/Separation /{name} /{alternate} {tint}]")
+        writer.add_page(
+            Page(
+                BODY + "/CS1 cs 1 scn 100 300 300 200 re f",
+                resources={"ColorSpace": {"CS1": space}},
+            )
+        )
+
+    return build
+
+
+def _devicen(writer: PdfWriter) -> None:
+    tint = writer.add_stream(
+        "/FunctionType 4 /Domain [0 1 0 1] /Range [0 1 0 1 0 1 0 1]", b"{ 0 0 }"
+    )
+    space = writer.add(f"[/DeviceN [/Cyan /Magenta] /DeviceCMYK {tint}]")
+    writer.add_page(
+        Page(
+            BODY + "/CS1 cs 1 0.2 scn 100 300 300 200 re f",
+            resources={"ColorSpace": {"CS1": space}},
+        )
+    )
+
+
+def _shading(writer: PdfWriter, colour_space: str, c0: str, c1: str) -> None:
+    function = writer.add(f"<< /FunctionType 2 /Domain [0 1] /C0 [{c0}] /C1 [{c1}] /N 1 >>")
+    shading = writer.add(
+        f"<< /ShadingType 2 /ColorSpace /{colour_space} /Coords [100 0 500 0] "
+        f"/Function {function} /Extend [false false] >>"
+    )
+    writer.add_page(
+        Page(BODY + "q 100 300 400 200 re W n /Sh1 sh Q", resources={"Shading": {"Sh1": shading}})
+    )
+
+
+def _transparent(alpha: str) -> Callable[[PdfWriter], None]:
+    def build(writer: PdfWriter) -> None:
+        state = writer.add(f"<< /Type /ExtGState /ca {alpha} /CA {alpha} >>")
+        writer.add_page(
+            Page(
+                BODY + "q /GS1 gs 1 0 0 rg 100 300 300 200 re f Q",
+                resources={"ExtGState": {"GS1": state}},
+            )
+        )
+
+    return build
+
+
+def _form_with_tiny_colour_text(writer: PdfWriter) -> None:
+    form = writer.add_stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 200 50] "
+        f"/Resources << /Font << /F1 {writer.helvetica} >> >>",
+        b"BT /F1 3 Tf 0 0 1 rg 10 10 Td (blue footnote) Tj ET",
+    )
+    writer.add_page(
+        Page(BODY + "q 1 0 0 1 72 100 cm /Fm1 Do Q", resources={"XObject": {"Fm1": form}})
+    )
+
+
+def _colour_annotation(writer: PdfWriter) -> None:
+    appearance = writer.add_stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 100 50]", b"0 0.6 0 rg 0 0 100 50 re f"
+    )
+    annotation = writer.add(
+        f"<< /Type /Annot /Subtype /Square /Rect [100 300 200 350] /F 4 "
+        f"/C [0 0.6 0] /AP << /N {appearance} >> >>"
+    )
+    writer.add_page(Page(BODY, annots=[annotation]))
+
+
+def _mixed_sizes(writer: PdfWriter) -> None:
+    writer.add_page(Page(BODY, width=612, height=792))
+    writer.add_page(Page(BODY + "1 0 0 rg 72 600 200 100 re f", width=842, height=1191))
+    writer.add_page(Page("", width=420, height=595))
+    writer.add_page(Page(BODY, width=612, height=1008))
+    writer.add_page(Page(BODY + "0 0 1 RG 4 w 72 72 m 500 500 l S", width=792, height=1224))
+    writer.add_page(Page(BODY, width=500, height=500))
+    writer.add_page(Page(BODY, width=842, height=595))
+    writer.add_page(Page(BODY, width=612, height=792, rotate=90))
+
+
+PDF_CASES: dict[str, tuple[Callable[[PdfWriter], None], tuple[tuple[str, str], ...]]] = {
+    "mono_text": (_one_page(BODY), ((MONO, "A4"),)),
+    "colour_text": (
+        _one_page(BODY + "BT /F1 18 Tf 0.8 0 0 rg 72 700 Td (Red heading) Tj ET"),
+        ((COLOUR, "A4"),),
+    ),
+    "tiny_colour_text": (
+        _one_page(BODY + "BT /F1 3 Tf 1 0 0 rg 72 100 Td (x) Tj ET"),
+        ((COLOUR, "A4"),),
+    ),
+    "tiny_colour_text_in_form": (_form_with_tiny_colour_text, ((COLOUR, "A4"),)),
+    "colour_vector_art": (_one_page(BODY + "0 0 0.8 rg 100 300 300 200 re f"), ((COLOUR, "A4"),)),
+    "colour_hairline": (_one_page(BODY + "0 w 0 0 1 RG 100 300 m 400 320 l S"), ((COLOUR, "A4"),)),
+    "tiny_colour_dot": (_one_page(BODY + "1 0 0 rg 300 300 0.8 0.8 re f"), ((COLOUR, "A4"),)),
+    "grey_vector_art": (
+        _one_page(BODY + "0.5 g 100 300 300 200 re f 0.3 0.3 0.3 rg 50 50 80 80 re f"),
+        ((MONO, "A4"),),
+    ),
+    "cmyk_black_only": (
+        _one_page(BODY + "0 0 0 1 k 100 300 300 200 re f 0 0 0 0.4 K 5 w 50 50 m 500 60 l S"),
+        ((MONO, "A4"),),
+    ),
+    "cmyk_colour": (_one_page(BODY + "0 1 1 0 k 100 300 300 200 re f"), ((COLOUR, "A4"),)),
+    "colour_image": (_image_page("/DeviceRGB", _gradient(64, 64, grey=False)), ((COLOUR, "A4"),)),
+    "grey_image": (_image_page("/DeviceGray", bytes(range(256)) * 16), ((MONO, "A4"),)),
+    "rgb_encoded_grey_image": (
+        _image_page("/DeviceRGB", _gradient(64, 64, grey=True)),
+        ((MONO, "A4"),),
+    ),
+    "indexed_grey_image": (
+        _image_page(
+            "[/Indexed /DeviceRGB 3 <000000 555555 AAAAAA FFFFFF>]", bytes(range(4)) * 1024
+        ),
+        ((MONO, "A4"),),
+    ),
+    "spot_colour": (
+        _separation("PANTONE#20185#20C", "DeviceCMYK", "0 0 0 0", "0 0.9 0.8 0"),
+        ((COLOUR, "A4"),),
+    ),
+    "spot_black": (_separation("Black", "DeviceGray", "1", "0"), ((MONO, "A4"),)),
+    "devicen_colour": (_devicen, ((COLOUR, "A4"),)),
+    "transparent_colour": (_transparent("0.3"), ((COLOUR, "A4"),)),
+    "fully_transparent_colour": (_transparent("0"), ((MONO, "A4"),)),
+    "colour_hidden_under_white": (
+        _one_page(BODY + "1 0 0 rg 100 300 300 200 re f 1 g 90 290 320 220 re f"),
+        ((MONO, "A4"),),
+    ),
+    "colour_shading": (lambda w: _shading(w, "DeviceRGB", "1 0 0", "0 0 1"), ((COLOUR, "A4"),)),
+    "grey_shading": (lambda w: _shading(w, "DeviceGray", "0", "1"), ((MONO, "A4"),)),
+    "colour_annotation": (_colour_annotation, ((COLOUR, "A4"),)),
+    "blank_page": (_one_page(""), ((BLANK, "A4"),)),
+    "white_only_page": (
+        _one_page("1 g 0 0 595 842 re f 1 1 1 rg 72 72 100 100 re f"),
+        ((BLANK, "A4"),),
+    ),
+    "invisible_colour_text": (
+        _one_page("BT 3 Tr /F1 12 Tf 1 0 0 rg 72 700 Td (OCR layer) Tj ET"),
+        ((BLANK, "A4"),),
+    ),
+    "mixed_sizes": (
+        _mixed_sizes,
+        (
+            (MONO, "Letter"),
+            (COLOUR, "A3"),
+            (BLANK, "A5"),
+            (MONO, "Legal"),
+            (COLOUR, "Tabloid"),
+            (MONO, "custom"),
+            (MONO, "A4"),
+            (MONO, "Letter"),
+        ),
+    ),
+}
+
+PS_HEAD = "%!PS-Adobe-3.0\n%%Pages: 1\n<< /PageSize [595 842] >> setpagedevice\n"
+PS_BODY = (
+    "/Helvetica findfont 11 scalefont setfont 0 setgray 72 760 moveto (Black body text) show\n"
+)
+PS_CASES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "ps_colour_text": (
+        PS_BODY + "/Helvetica findfont 18 scalefont setfont 0.8 0 0 setrgbcolor "
+        "72 700 moveto (Red heading) show showpage\n",
+        ((COLOUR, "A4"),),
+    ),
+    "ps_rgb_grey_fill": (
+        PS_BODY + "0.5 0.5 0.5 setrgbcolor 100 300 300 200 rectfill showpage\n",
+        ((MONO, "A4"),),
+    ),
+    "ps_tiny_colour_text": (
+        PS_BODY + "/Helvetica findfont 3 scalefont setfont 0 0 1 setrgbcolor "
+        "72 100 moveto (x) show showpage\n",
+        ((COLOUR, "A4"),),
+    ),
+    "ps_three_pages": (
+        PS_BODY
+        + "showpage showpage "
+        + PS_BODY
+        + "0 1 0 setrgbcolor 100 100 200 200 rectfill showpage\n",
+        ((MONO, "A4"), (BLANK, "A4"), (COLOUR, "A4")),
+    ),
+}
+
+
+def build_suite(directory: Path) -> list[Case]:
+    """Write every case into ``directory``; PostScript cases also as a gzip'd copy."""
+    cases = []
+    for name, (build, truth) in PDF_CASES.items():
+        writer = PdfWriter()
+        build(writer)
+        path = directory / f"{name}.pdf"
+        writer.write(path)
+        cases.append(Case(name, path, truth))
+    for name, (body, truth) in PS_CASES.items():
+        path = directory / f"{name}.ps"
+        path.write_text(PS_HEAD + body, encoding="latin-1")
+        cases.append(Case(name, path, truth))
+    gzipped = directory / "ps_three_pages.ps.gz"
+    gzipped.write_bytes(gzip.compress((directory / "ps_three_pages.ps").read_bytes()))
+    cases.append(Case("ps_three_pages_gzip", gzipped, PS_CASES["ps_three_pages"][1]))
+    return cases
+
+
+def build_large(path: Path, pages: int) -> tuple[tuple[str, str], ...]:
+    """A long document cycling mono text, colour text, an RGB-grey image and a blank page.
+
+    The image is one shared XObject so the file stays small while every fourth page
+    still makes the analyser look at image pixels.
+    """
+    writer = PdfWriter()
+    image = writer.add_image(64, 64, "/DeviceRGB", _gradient(64, 64, grey=True))
+    cycle = (
+        (BODY * 1, MONO),
+        (BODY + "BT /F1 3 Tf 1 0 0 rg 72 100 Td (tiny red note) Tj ET", COLOUR),
+        (BODY + "q 300 0 0 300 140 300 cm /Im1 Do Q", MONO),
+        ("", BLANK),
+    )
+    truth = []
+    for number in range(pages):
+        content, colour = cycle[number % len(cycle)]
+        writer.add_page(Page(content, resources={"XObject": {"Im1": image}}), compress=True)
+        truth.append((colour, "A4"))
+    writer.write(path)
+    return tuple(truth)
+
+
+def ghostscript_available() -> bool:
+    try:
+        return subprocess.run(["gs", "--version"], capture_output=True, check=False).returncode == 0
+    except OSError:
+        return False
