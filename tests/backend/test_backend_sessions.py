@@ -81,3 +81,12 @@ def test_malformed_json_is_a_400_problem(backend: Backend) -> None:
         "/api/v1/sessions", content=b"{not json", headers={
             **backend.headers(), "content-type": "application/json"})
     assert answer.status_code == 400 and answer.json()["code"] == "malformed_json"
+
+
+def test_openapi_documents_the_terminal_api(backend: Backend) -> None:
+    paths = backend.client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/sessions", "/api/v1/holds", "/api/v1/holds/{hold_id}/capture",
+                 "/api/v1/holds/{hold_id}/void", "/api/v1/refunds", "/api/v1/events",
+                 "/api/v1/terminals/enrol", "/api/v1/cards/enrol", "/api/v1/billing-codes",
+                 "/api/v1/users/{username}/balance"):
+        assert path in paths, path
