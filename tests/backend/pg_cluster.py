@@ -27,7 +27,7 @@ def free_port() -> int:
 
 
 def available() -> bool:
-    return (PG_BIN / "initdb").exists() and (os.geteuid() != 0 or shutil.which("runuser"))
+    return (PG_BIN / "initdb").exists() and (os.geteuid() != 0 or bool(shutil.which("runuser")))
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class PgServer:
 
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
                              autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
 
 def _as_postgres(argv: list[str]) -> list[str]:
