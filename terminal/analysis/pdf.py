@@ -48,7 +48,7 @@ def open_pdf(path: Path, shown_as: Path | None = None) -> pdfium.PdfDocument:
 
 def classify(page: pdfium.PdfPage) -> PageColour:
     """Colour class of one loaded page (object walk first, rendering only if needed)."""
-    scan = scan_page(page.raw, SMALL_PIXELS * 72.0 / RENDER_DPI)
+    scan = scan_page(page.raw, SMALL_PIXELS * 72.0 / RENDER_DPI, page.get_bbox())
     if scan.tiny_colour:
         return PageColour.COLOUR
     if scan.needs_render:

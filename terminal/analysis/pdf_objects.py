@@ -45,8 +45,9 @@ class ObjectScan:
 class _Walker:
     """Reusable ctypes out-parameters, so a page with 10 000 objects allocates nothing."""
 
-    def __init__(self, small_points: float) -> None:
+    def __init__(self, small_points: float, box: tuple[float, float, float, float]) -> None:
         self.small = small_points
+        self.box = box
         self.r, self.g, self.b, self.a = (ctypes.c_uint() for _ in range(4))
         self.left, self.bottom, self.right, self.top = (ctypes.c_float() for _ in range(4))
         self.fill_mode = ctypes.c_int()
@@ -60,6 +61,18 @@ class _Walker:
         if not getter(obj, self.r, self.g, self.b, self.a) or self.a.value == 0:
             return None
         return self.r.value, self.g.value, self.b.value
+
+    def _on_page(self, obj: int) -> bool:
+        """Whether a page-level object's bounds meet the visible page box at all."""
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, self.left, self.bottom, self.right, self.top):
+            return True
+        left, bottom, right, top = self.box
+        return (
+            self.left.value < right
+            and self.right.value > left
+            and self.bottom.value < top
+            and self.top.value > bottom
+        )
 
     def _is_small(self, obj: int) -> bool:
         if not pdfium_c.FPDFPageObj_GetBounds(obj, self.left, self.bottom, self.right, self.top):
@@ -92,6 +105,9 @@ class _Walker:
             if scan.tiny_colour:
                 return
             obj = get(parent, index)
+            # inside a form, bounds are in the form's space: its own check covered them
+            if not is_form and not self._on_page(obj):
+                continue
             kind = pdfium_c.FPDFPageObj_GetType(obj)
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
@@ -127,8 +143,12 @@ class _Walker:
             scan.needs_render = True
 
 
-def scan_page(page: int, small_points: float) -> ObjectScan:
-    """Walk one loaded PDFium page (``FPDF_PAGE``); ``small_points`` is 'tiny' in points."""
+def scan_page(page: int, small_points: float, box: tuple[float, float, float, float]) -> ObjectScan:
+    """Walk one loaded PDFium page (``FPDF_PAGE``).
+
+    ``small_points`` is the size below which an object counts as tiny; ``box`` is the
+    visible page area (left, bottom, right, top): objects wholly outside it print nothing.
+    """
     scan = ObjectScan()
     for index in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
         annotation = pdfium_c.FPDFPage_GetAnnot(page, index)
@@ -137,5 +157,5 @@ def scan_page(page: int, small_points: float) -> ObjectScan:
         if subtype not in _SILENT_ANNOTATIONS:
             scan.needs_render = True
             break
-    _Walker(small_points).walk(page, page, False, scan)
+    _Walker(small_points, box).walk(page, page, False, scan)
     return scan

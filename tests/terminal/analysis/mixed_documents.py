@@ -19,6 +19,7 @@ from pdf_writer import Page, PdfWriter
 COLOUR, MONO, BLANK = "colour", "mono", "blank"
 A4 = (595.0, 842.0)
 BODY = "BT /F1 11 Tf 0 g 72 760 Td (Plain black body text, as in most printed pages.) Tj ET\n"
+LOW_BODY = BODY.replace(" 760 ", " 300 ")  # for pages less than 760 pt high
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,8 @@ def _mixed_sizes(writer: PdfWriter) -> None:
     writer.add_page(Page("", width=420, height=595))
     writer.add_page(Page(BODY, width=612, height=1008))
     writer.add_page(Page(BODY + "0 0 1 RG 4 w 72 72 m 500 500 l S", width=792, height=1224))
-    writer.add_page(Page(BODY, width=500, height=500))
-    writer.add_page(Page(BODY, width=842, height=595))
+    writer.add_page(Page(LOW_BODY, width=500, height=500))
+    writer.add_page(Page(LOW_BODY, width=842, height=595))
     writer.add_page(Page(BODY, width=612, height=792, rotate=90))
 
 
@@ -196,6 +197,10 @@ PDF_CASES: dict[str, tuple[Callable[[PdfWriter], None], tuple[tuple[str, str], .
     "blank_page": (_one_page(""), ((BLANK, "A4"),)),
     "white_only_page": (
         _one_page("1 g 0 0 595 842 re f 1 1 1 rg 72 72 100 100 re f"),
+        ((BLANK, "A4"),),
+    ),
+    "content_off_page": (
+        _one_page("1 0 0 rg 700 100 50 50 re f " + BODY.replace(" 760 ", " 900 ")),
         ((BLANK, "A4"),),
     ),
     "invisible_colour_text": (

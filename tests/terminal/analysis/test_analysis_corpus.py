@@ -1,66 +1,12 @@
-"""Real print jobs from ../shared/corpus/jobs: page counts and per-page colour.
-
-The expected figures are those of the corpus MANIFEST.md (measured there by rendering
-at 12 and 40 dpi); blank pages are listed where the manifest names them. PCL XL and PCL 5
-figures have no rendering behind them in the manifest: only their page counts are
-checked against it, plus the colour facts it states (RGB colour or none).
-"""
+"""Real print jobs from ../shared/corpus/jobs: pages and per-page colour (see corpus_truth)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from corpus_truth import JOBS, PAGE_COUNT_TRUTH, PDF_TRUTH, POSTSCRIPT_TRUTH
 from mixed_documents import ghostscript_available
 
 from terminal.analysis import EncryptedDocument, UnsupportedDocument, analyse_document
-
-JOBS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "jobs"
-
-
-def _pages(
-    count: int,
-    colour: set[int] = frozenset(),
-    blank: set[int] = frozenset(),  # type: ignore[assignment]
-    size: str = "Letter",
-) -> list[tuple[str, str]]:
-    return [
-        ("colour" if n in colour else "blank" if n in blank else "mono", size)
-        for n in range(1, count + 1)
-    ]
-
-
-PDF_TRUTH = {
-    "cups__testfile.pdf": _pages(8, {2}),
-    "cups__document-a4.pdf": _pages(4, {1, 3}, size="A4"),
-    "cups__onepage-letter.pdf": _pages(1, {1}),
-    "ghostpdl__annots.pdf": _pages(6, {2, 3, 4, 5, 6}),
-    "pkpgcounter__colors.pdf": _pages(10, {2, 3, 4, 5, 6, 7}, {9}, size="A4"),
-    "pypdf__GeoBase_NHNC1_Data_Model_UML_EN.pdf": _pages(19, set(range(1, 20)) - {4}),
-    "pypdf__two-different-pages.pdf": _pages(2, size="A4"),
-    "pypdf__indirect-rotation.pdf": _pages(5),
-    "pdfjs__pdkids.pdf": _pages(55, {2, 7, 9, 11, 13, 19, 23, 45, 47, 49, 52, 55}),
-    "pdfjs__sizes.pdf": [("mono", "Letter"), ("mono", "custom"), ("mono", "Letter")],
-    "pdfjs__hello_world_rotated.pdf": _pages(5),
-    "pdfjs__issue14847.pdf": _pages(6, {3, 4, 5}, {2, 6}, size="A4"),
-}
-POSTSCRIPT_TRUTH = {  # (pages, colour pages); sizes come from the interpreter's default
-    "cups__testfile.ps": (1, {1}),
-    "ghostpdl__colorcir.ps": (1, {1}),
-    "ghostpdl__escher.ps": (1, {1}),
-    "ghostpdl__waterfal.ps": (1, set()),
-    "ghostpdl__golfer.eps": (1, set()),
-    "ghostpdl__tiger.eps": (1, {1}),
-    "pkpgcounter__master.ps.gz": (16, set(range(1, 17))),
-}
-PAGE_COUNT_TRUTH = {  # printer languages we parse without rendering
-    "ghostpdl__tiger.px3": (1, {1}),
-    "ghostpdl__frs96.pxl": (15, set()),
-    "ghostpdl__pattern.pxl": (2, set()),
-    "cups__testfile.pcl": (1, set()),
-    "ghostpdl__lineprinter.pcl": (1, set()),
-    "ghostpdl__tiger.xps": (1, {1}),
-}
 
 pytestmark = pytest.mark.skipif(not JOBS.is_dir(), reason="shared corpus not present")
 
