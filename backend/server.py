@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from backend.app import create_app, prepare_database
@@ -10,10 +11,22 @@ from backend.config import BackendConfig
 from backend.db import Database
 
 
+@dataclass(frozen=True)
+class Adjustment:
+    """A manual correction asked on the command line (``printkiosk backend adjust``)."""
+
+    username: str | None
+    account: str | None
+    amount: str | None
+    reason: str | None
+    actor: str
+
+
 def main(config: BackendConfig, *, action: str = "serve", host: str | None = None,
          port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
          billing_codes_file: Path | None = None, dry_run: bool = False,
-         deactivate_missing: bool = False, terminal_id: str | None = None) -> int:
+         deactivate_missing: bool = False, terminal_id: str | None = None,
+         adjustment: Adjustment | None = None) -> int:
     db = Database.from_url(config.database_url, config.database.pool_size)
     secret = config.secret_key()
     try:
@@ -31,6 +44,10 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             with db.write() as session:
                 print(create_enrolment_key(session, secret, actor="cli"))
             return 0
+        if action == "check":
+            return _check_ledger(db)
+        if action == "adjust":
+            return _adjust(db, config.ledger.currency, adjustment)
         if action == "terminals":
             return _list_terminals(db)
         if action == "revoke":
@@ -106,4 +123,57 @@ def _revoke(db: Database, terminal_id: str | None) -> int:
         print(exc.detail, file=sys.stderr)
         return 2
     print(f"terminal {terminal_id} revoked")
+    return 0
+
+
+def _check_ledger(db: Database) -> int:
+    from backend.ledger import check_invariants
+
+    with db.read() as session:
+        report = check_invariants(session)
+    for transaction_id in report.unbalanced_transactions:
+        print(f"transaction {transaction_id}: entries do not sum to zero", file=sys.stderr)
+    for mismatch in report.cache_mismatches:
+        print(f"account {mismatch}", file=sys.stderr)
+    if not report.ok:
+        return 1
+    print("ledger OK: every transaction balanced, every cached balance equals its entries")
+    return 0
+
+
+def _adjust(db: Database, currency: str, adjustment: Adjustment | None) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    from sqlalchemy import select
+
+    from backend.ledger import LedgerError, adjust, balance
+    from backend.models import AccountKind, User
+
+    kinds = {"virtual": AccountKind.USER_VIRTUAL, "personal": AccountKind.USER_PERSONAL}
+    if (adjustment is None or not adjustment.username or adjustment.account not in kinds
+            or not adjustment.amount or not adjustment.reason):
+        print("adjust needs --user NAME --account virtual|personal --amount [-]N.NN "
+              "--reason TEXT", file=sys.stderr)
+        return 2
+    try:
+        amount = Decimal(adjustment.amount)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount == 0 or amount != amount.quantize(Decimal("0.01")):
+        print(f"--amount: {adjustment.amount!r} is not a non-zero amount with at most "
+              "2 decimals", file=sys.stderr)
+        return 2
+    try:
+        with db.write() as session:
+            user = session.scalar(select(User).where(User.username == adjustment.username))
+            if user is None:
+                raise LedgerError("user_unknown", f"no user {adjustment.username!r}")
+            adjust(session, user, currency, account_kind=kinds[adjustment.account],
+                   amount=amount, reason=adjustment.reason, actor=adjustment.actor)
+            after = balance(session, user, currency).as_json()
+    except LedgerError as exc:
+        print(f"{exc.code}: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"{adjustment.username}: virtual {after['virtual_credit']}, "
+          f"personal {after['personal_credit']} {currency}")
     return 0

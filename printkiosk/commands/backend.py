@@ -10,6 +10,9 @@ cards and a demo terminal first; --migrate-only migrates and exits.
   printkiosk backend enrolment-key --config FILE   print a new one-time terminal enrolment key
   printkiosk backend terminals --config FILE    list terminals: state, last seen
   printkiosk backend revoke --config FILE --terminal ID
+  printkiosk backend adjust --config FILE --user alice --account personal --amount 2.00 \
+      --reason "goodwill after the outage"
+  printkiosk backend check --config FILE      verify every ledger invariant
   printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
 """
 
@@ -24,12 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action", nargs="?", default="serve",
         choices=("serve", "refill", "enrolment-key", "terminals", "revoke",
-                 "import-billing-codes"),
+                 "import-billing-codes", "adjust", "check"),
         help="serve (default); refill the quotas due now; print a new terminal enrolment "
         "key; list terminals with their state; revoke --terminal ID; import billing codes "
-        "from --file",
+        "from --file; adjust a user's credit with a reason; check the ledger invariants",
     )
     parser.add_argument("--terminal", help="terminal id for revoke")
+    parser.add_argument("--user", help="adjust: the username")
+    parser.add_argument("--account", choices=("virtual", "personal"), help="adjust: which credit")
+    parser.add_argument("--amount", help="adjust: signed amount as text, e.g. -2.50")
+    parser.add_argument("--reason", help="adjust: why (kept in the ledger and the audit log)")
     parser.add_argument("--file", type=Path, help="billing-code CSV for import-billing-codes")
     parser.add_argument("--dry-run", action="store_true",
                         help="import-billing-codes: check and report, change nothing")
@@ -52,9 +59,14 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 2
-    from backend.server import main
+    import getpass
 
+    from backend.server import Adjustment, main
+
+    adjustment = Adjustment(args.user, args.account, args.amount, args.reason,
+                            actor=f"cli:{getpass.getuser()}")
     return main(config, action=args.action, host=args.host, port=args.port,
                 demo_data=args.demo_data, migrate_only=args.migrate_only,
                 billing_codes_file=args.file, dry_run=args.dry_run,
-                deactivate_missing=args.deactivate_missing, terminal_id=args.terminal)
+                deactivate_missing=args.deactivate_missing, terminal_id=args.terminal,
+                adjustment=adjustment)

@@ -128,3 +128,27 @@ def test_cli_billing_code_import_dry_run_then_for_real(tmp_path: Path) -> None:
     assert dry.returncode == 0 and "2 created" in dry.stdout and "would be" in dry.stdout
     real = subprocess.run(base, capture_output=True, text=True, timeout=60, check=False)
     assert real.returncode == 0 and "2 created" in real.stdout, real.stderr
+
+
+def test_cli_adjust_with_reason_then_check(tmp_path: Path) -> None:
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/a.sqlite3"\n\n'
+        f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n', encoding="utf-8")
+    base = [sys.executable, "-m", "printkiosk", "backend", "--config", str(config)]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=60,
+                              check=False)
+
+    done = cli("--demo-data", "adjust", "--user", "bob", "--account", "personal",
+               "--amount", "2.50", "--reason", "cash paid at the desk")
+    assert done.returncode == 0, done.stderr
+    assert "bob: virtual 2.00, personal 2.50 EUR" in done.stdout
+    no_reason = cli("adjust", "--user", "bob", "--account", "personal", "--amount", "1.00")
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+    too_much = cli("adjust", "--user", "bob", "--account", "virtual", "--amount", "-2.01",
+                   "--reason", "x")
+    assert too_much.returncode == 2 and "virtual_credit_negative" in too_much.stderr
+    checked = cli("check")
+    assert checked.returncode == 0 and "ledger OK" in checked.stdout
