@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from backend.api import billing_codes, cards, events, holds, sessions, terminals
 from backend.config import BackendConfig
@@ -27,8 +28,13 @@ API_PREFIX = "/api/v1"
 def prepare_database(db: Database, currency: str) -> None:
     """Migrate to the latest schema and create the organisation's ledger accounts."""
     upgrade(db.engine)
-    with db.write() as session:
-        ensure_system_accounts(session, currency)
+    try:
+        with db.write() as session:
+            ensure_system_accounts(session, currency)
+    except IntegrityError:
+        # Another backend process starting at the same moment created them first.
+        with db.write() as session:
+            ensure_system_accounts(session, currency)
 
 
 def create_app(config: BackendConfig, db: Database | None = None,
