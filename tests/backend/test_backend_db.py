@@ -38,3 +38,14 @@ def test_migrations_reach_head_and_are_idempotent(db: Database) -> None:
     with db.engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == head
     assert (MIGRATIONS / "versions").is_dir()
+
+
+def test_models_and_migrations_do_not_drift(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+
+    from backend.models import Base
+
+    upgrade(db.engine)
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
