@@ -3,7 +3,9 @@
 ``analyse_document(path)`` reads PDF, PostScript/EPS (also gzip'd), PCL XL, PCL 5 and XPS
 and returns a :class:`DocumentAnalysis`; ``billable_usage`` applies copies, n-up and
 sides; ``analyse_or_fall_back`` applies the configured :class:`FallbackRule` when a file
-cannot be analysed. See docs/document-analysis.md for the method and its limits.
+cannot be analysed; ``analyse_isolated`` runs the analysis in a child process under time
+and memory limits (what the kiosk should use on files from strangers).
+See docs/document-analysis.md for the method and its limits.
 """
 
 from terminal.analysis.document import analyse_document
@@ -15,6 +17,7 @@ from terminal.analysis.errors import (
 )
 from terminal.analysis.fallback import FallbackRule, analyse_or_fall_back, fallback_analysis
 from terminal.analysis.impressions import BillableUsage, ImpressionColour, Sides, billable_usage
+from terminal.analysis.isolated import analyse_isolated
 from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
 from terminal.analysis.paper import PaperSize, paper_size
 
@@ -32,6 +35,7 @@ __all__ = [
     "Sides",
     "UnsupportedDocument",
     "analyse_document",
+    "analyse_isolated",
     "analyse_or_fall_back",
     "billable_usage",
     "fallback_analysis",

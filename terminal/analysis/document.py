@@ -81,6 +81,8 @@ def analyse_document(path: Path | str) -> DocumentAnalysis:
         collected = list(pages)
     except DocumentAnalysisError:
         raise
-    except (OSError, ValueError, RuntimeError) as exc:  # a library failing on a damaged file
+    except Exception as exc:
+        # A parser meeting bytes it never expected (IndexError, struct.error, PDFium's
+        # RuntimeError, ...) is a damaged file to the caller, never a crash.
         raise MalformedDocument(path, f"the {kind.value} file cannot be analysed ({exc})") from exc
     return DocumentAnalysis(path=path, format=kind.value, pages=collected)

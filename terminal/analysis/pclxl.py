@@ -85,6 +85,8 @@ class _Tokens:
         self.order = "<" if little_endian else ">"
 
     def _unpack(self, base: int, count: int) -> tuple[int | float, ...]:
+        if base not in _SIZES:
+            raise MalformedDocument(self.shown_as, f"bad PCL XL value type at offset {self.pos}")
         size = _SIZES[base] * count
         end = self.pos + size
         if end > len(self.data):

@@ -10,6 +10,7 @@ Pages are loaded and closed one at a time, so memory does not grow with the page
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from terminal.analysis.raster import summarise
 RENDER_DPI = 20.0
 # Objects narrower than this many render pixels are judged by declared colour, not pixels.
 SMALL_PIXELS = 3.0
+# PDFium is not thread-safe: one document at a time per process.
+_PDFIUM_LOCK = threading.Lock()
 
 
 def open_pdf(path: Path, shown_as: Path | None = None) -> pdfium.PdfDocument:
@@ -64,6 +67,11 @@ def classify(page: pdfium.PdfPage) -> PageColour:
 
 def analyse_pdf_pages(path: Path, shown_as: Path | None = None) -> Iterator[PageAnalysis]:
     """Yield every page's analysis in order; errors name ``shown_as`` (or ``path``)."""
+    with _PDFIUM_LOCK:
+        yield from _pages(path, shown_as)
+
+
+def _pages(path: Path, shown_as: Path | None) -> Iterator[PageAnalysis]:
     document = open_pdf(path, shown_as)
     try:
         for index in range(len(document)):

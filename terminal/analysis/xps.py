@@ -15,6 +15,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,8 @@ def _part(archive: zipfile.ZipFile, name: str, shown_as: Path) -> bytes:
         return archive.read(name.lstrip("/"))
     except KeyError as exc:
         raise MalformedDocument(shown_as, f"the XPS package has no part {name}") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise MalformedDocument(shown_as, f"the XPS part {name} is damaged ({exc})") from exc
 
 
 def _resolve(base: str, target: str) -> str:
@@ -86,7 +89,7 @@ def _image_colour(archive: zipfile.ZipFile, name: str) -> PageColour:
             image.draft("RGB", _THUMBNAIL)
             image.thumbnail(_THUMBNAIL)
             summary = summarise(image.convert("RGB"))
-    except (KeyError, OSError, UnidentifiedImageError, ValueError):
+    except (KeyError, OSError, EOFError, zlib.error, UnidentifiedImageError, ValueError):
         return PageColour.COLOUR  # an image we cannot check is assumed colour: never undercharge
     if summary.is_colour:
         return PageColour.COLOUR

@@ -1,0 +1,52 @@
+"""Analysis in a child process gives the same result, and survives hangs and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from corpus_truth import JOBS
+from mixed_documents import ghostscript_available
+from pdf_writer import Page, PdfWriter
+
+from terminal.analysis import (
+    EncryptedDocument,
+    MalformedDocument,
+    analyse_document,
+    analyse_isolated,
+)
+
+
+def test_same_result_as_in_process(tmp_path: Path) -> None:
+    writer = PdfWriter()
+    writer.add_page(Page("BT /F1 11 Tf 72 700 Td (mono) Tj ET"))
+    writer.add_page(Page("0 0 1 rg 72 72 300 300 re f", width=612, height=792))
+    writer.add_page(Page(""))
+    path = tmp_path / "job.pdf"
+    writer.write(path)
+    assert analyse_isolated(path) == analyse_document(path)
+
+
+@pytest.mark.skipif(not JOBS.is_dir(), reason="shared corpus not present")
+def test_error_kind_and_reason_cross_the_process_boundary() -> None:
+    with pytest.raises(EncryptedDocument, match="password") as caught:
+        analyse_isolated(JOBS / "pypdf__encrypted-file.pdf")
+    assert caught.value.path == JOBS / "pypdf__encrypted-file.pdf"
+
+
+@pytest.mark.skipif(not ghostscript_available(), reason="needs Ghostscript")
+def test_endless_postscript_is_stopped_and_reported(tmp_path: Path) -> None:
+    job = tmp_path / "loop.ps"
+    job.write_text("%!PS\n{ 1 pop } loop\nshowpage\n")
+    with pytest.raises(MalformedDocument, match="did not finish within 3 s"):
+        analyse_isolated(job, timeout_seconds=3)
+
+
+def test_worker_dying_without_an_answer_is_an_analysis_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = tmp_path / "job.pdf"
+    job.write_bytes(b"%PDF-1.4\n")
+    monkeypatch.setattr("sys.executable", "/bin/false")  # a child that dies silently
+    with pytest.raises(MalformedDocument, match=r"analysis failed \(exit status 1\)"):
+        analyse_isolated(job)
