@@ -8,10 +8,11 @@ colour (the safe default: never undercharge) and on which paper size.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from terminal.analysis.document import analyse_document
 from terminal.analysis.errors import DocumentAnalysisError
 from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
 from terminal.analysis.paper import NAMED_SIZES, PaperSize
@@ -72,12 +73,16 @@ def fallback_analysis(
 
 
 def analyse_or_fall_back(
-    path: Path | str, rule: FallbackRule, reported_pages: int | None = None
+    path: Path | str,
+    rule: FallbackRule,
+    reported_pages: int | None = None,
+    analyse: Callable[[Path], DocumentAnalysis] = analyse_document,
 ) -> DocumentAnalysis:
-    """Analyse ``path``; on any analysis error, return the rule's estimate instead."""
-    from terminal.analysis.document import analyse_document
+    """Analyse ``path`` with ``analyse``; on any analysis error, return the rule's estimate.
 
+    The kiosk passes :func:`terminal.analysis.isolated.analyse_isolated` as ``analyse``.
+    """
     try:
-        return analyse_document(path)
+        return analyse(Path(path))
     except DocumentAnalysisError as error:
         return fallback_analysis(error, rule, reported_pages)

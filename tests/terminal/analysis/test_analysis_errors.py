@@ -16,6 +16,7 @@ from terminal.analysis import (
     PageColour,
     UnsupportedDocument,
     analyse_document,
+    analyse_isolated,
     analyse_or_fall_back,
 )
 
@@ -118,3 +119,10 @@ def test_fallback_rule_from_configuration_rejects_bad_entries() -> None:
         FallbackRule.from_mapping({"paper_size": "B5"})
     with pytest.raises(ValueError, match="colour must be true or false"):
         FallbackRule.from_mapping({"colour": "yes"})
+
+
+def test_fallback_applies_to_isolated_analysis_too(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n garbage")
+    estimate = analyse_or_fall_back(broken, FallbackRule(pages=2), analyse=analyse_isolated)
+    assert estimate.estimated and estimate.page_count == 2 and estimate.path == broken
