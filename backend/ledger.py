@@ -97,14 +97,28 @@ def ensure_system_accounts(session: Session, currency: str) -> None:
         get_account(session, kind, currency)
 
 
+_LOCKED = "printkiosk_locked_users"
+
+
 def lock_user(session: Session, user_id: int) -> User:
-    """Lock the user's row for the rest of the transaction (no-op on SQLite, see db.py)."""
+    """Lock the user's row for the rest of the transaction (SQLite: see db.py).
+
+    A second call in the same transaction costs no query: the lock is already held.
+    (``Database.write`` opens one session per transaction, so ``session.info`` is
+    per transaction.)
+    """
+    locked: set[int] = session.info.setdefault(_LOCKED, set())
+    if user_id in locked:
+        cached = session.get(User, user_id)
+        assert cached is not None
+        return cached
     user = session.scalar(
         select(User).where(User.id == user_id).with_for_update().execution_options(
             populate_existing=True)
     )
     if user is None:
         raise LedgerError("user_unknown", f"no user with id {user_id}")
+    locked.add(user_id)
     return user
 
 

@@ -8,6 +8,7 @@ POST /refunds                give back all or part of a charge made through this
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -38,13 +39,18 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def _lock_hold_owner(hold_id: str) -> Any:
-    def lock(session: Session) -> None:
+def _lock_hold_owner(hold_id: str) -> Callable[[Session], User]:
+    def lock(session: Session) -> User:
         hold = session.get(Hold, hold_id)
         if hold is None:
             raise LedgerError("hold_unknown", f"no hold {hold_id}")
-        ledger.lock_user(session, hold.user_id)
+        return ledger.lock_user(session, hold.user_id)
     return lock
+
+
+def _code_of(session: Session, billing_code_id: int | None) -> str | None:
+    code = session.get(BillingCode, billing_code_id) if billing_code_id is not None else None
+    return code.code if code is not None else None
 
 
 def _hold_json(hold: Hold, session: Session, currency: str) -> dict[str, Any]:
@@ -60,19 +66,17 @@ def _hold_json(hold: Hold, session: Session, currency: str) -> dict[str, Any]:
         else fmt(hold.amount - hold.captured_amount),
         "description": hold.description,
         "job_ref": hold.job_ref,
-        "billing_code": None if hold.billing_code_id is None
-        else session.get(BillingCode, hold.billing_code_id).code,  # type: ignore[union-attr]
+        "billing_code": _code_of(session, hold.billing_code_id),
         "balance": ledger.balance(session, user, currency).as_json(),
     }
 
 
 @router.post("/holds", status_code=201)
 def create_hold(body: HoldRequest, context: Context, terminal: CurrentTerminal) -> JSONResponse:
-    def lock(session: Session) -> None:
-        ledger.lock_user(session, _user(session, body.username).id)
+    def lock(session: Session) -> User:
+        return ledger.lock_user(session, _user(session, body.username).id)
 
-    def effect(session: Session) -> dict[str, Any]:
-        user = _user(session, body.username)
+    def effect(session: Session, user: User) -> dict[str, Any]:
         code_id = None
         if body.billing_code is not None:
             code = billing_codes.find_usable(session, user, body.billing_code)
@@ -91,7 +95,7 @@ def create_hold(body: HoldRequest, context: Context, terminal: CurrentTerminal) 
 @router.post("/holds/{hold_id}/capture")
 def capture_hold(hold_id: str, body: CaptureRequest, context: Context,
                  terminal: CurrentTerminal) -> JSONResponse:
-    def effect(session: Session) -> dict[str, Any]:
+    def effect(session: Session, _user: User) -> dict[str, Any]:
         details = body.model_dump(mode="json", exclude={"idempotency_key", "amount"},
                                   exclude_none=True)
         charge = ledger.capture(session, hold_id, terminal.id, context.currency, body.amount,
@@ -111,7 +115,7 @@ def capture_hold(hold_id: str, body: CaptureRequest, context: Context,
 @router.post("/holds/{hold_id}/void")
 def void_hold(hold_id: str, body: VoidRequest, context: Context,
               terminal: CurrentTerminal) -> JSONResponse:
-    def effect(session: Session) -> dict[str, Any]:
+    def effect(session: Session, _user: User) -> dict[str, Any]:
         hold = ledger.void(session, hold_id, terminal.id)
         return _hold_json(hold, session, context.currency)
 
@@ -140,17 +144,15 @@ def create_refund(body: RefundRequest, context: Context,
         raise ApiProblem(422, "invalid_request", "Invalid request",
                          "give exactly one of hold_id or transaction_id")
 
-    def lock(session: Session) -> None:
+    def lock(session: Session) -> tuple[LedgerTransaction, User]:
         charge = _charge_of(session, body, terminal.id)
         assert charge.user_id is not None
-        ledger.lock_user(session, charge.user_id)
+        return charge, ledger.lock_user(session, charge.user_id)
 
-    def effect(session: Session) -> dict[str, Any]:
-        charge = _charge_of(session, body, terminal.id)
+    def effect(session: Session, locked: tuple[LedgerTransaction, User]) -> dict[str, Any]:
+        charge, user = locked
         refund = ledger.refund(session, charge, body.amount, body.reason,
                                terminal_id=terminal.id, actor=f"terminal:{terminal.id}")
-        user = session.get(User, charge.user_id)
-        assert user is not None
         amount = sum((entry.amount for entry in refund.entries if entry.amount > 0),
                      ledger.ZERO)
         return {

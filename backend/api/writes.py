@@ -8,7 +8,7 @@ the loser back; its second try then finds the winner's record and replays it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,8 @@ from backend.context import BackendContext
 from backend.idempotency import remember, replay
 from backend.ledger import LedgerError
 
+Locked = TypeVar("Locked")
+
 
 def idempotent_write(
     context: BackendContext,
@@ -26,18 +28,19 @@ def idempotent_write(
     key: str,
     operation: str,
     body: dict[str, Any],
-    lock: Callable[[Session], None],
-    effect: Callable[[Session], dict[str, Any]],
+    lock: Callable[[Session], Locked],
+    effect: Callable[[Session, Locked], dict[str, Any]],
     status: int = 200,
 ) -> JSONResponse:
+    """``lock`` takes the lock (and returns what it found, handed to ``effect``)."""
     for attempt in (1, 2):
         try:
             with context.db.write() as session:
-                lock(session)
+                locked = lock(session)
                 previous = replay(session, terminal_id, key, operation, body)
                 if previous is not None:
                     return JSONResponse(previous[1], status_code=previous[0])
-                response = effect(session)
+                response = effect(session, locked)
                 remember(session, terminal_id, key, operation, body, status, response)
             return JSONResponse(response, status_code=status)
         except LedgerError as exc:
