@@ -26,7 +26,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
          port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
          billing_codes_file: Path | None = None, dry_run: bool = False,
          deactivate_missing: bool = False, terminal_id: str | None = None,
-         adjustment: Adjustment | None = None) -> int:
+         adjustment: Adjustment | None = None, older_than_h: float = 24.0) -> int:
     db = Database.from_url(config.database_url, config.database.pool_size)
     secret = config.secret_key()
     try:
@@ -44,6 +44,8 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             with db.write() as session:
                 print(create_enrolment_key(session, secret, actor="cli"))
             return 0
+        if action == "expire-holds":
+            return _expire_holds(db, older_than_h)
         if action == "check":
             return _check_ledger(db)
         if action == "adjust":
@@ -176,4 +178,16 @@ def _adjust(db: Database, currency: str, adjustment: Adjustment | None) -> int:
         return 2
     print(f"{adjustment.username}: virtual {after['virtual_credit']}, "
           f"personal {after['personal_credit']} {currency}")
+    return 0
+
+
+def _expire_holds(db: Database, older_than_h: float) -> int:
+    from datetime import timedelta
+
+    from backend.ledger import expire_holds
+    from backend.models import utcnow
+
+    with db.write() as session:
+        expired = expire_holds(session, utcnow() - timedelta(hours=older_than_h), actor="cli")
+    print(f"{len(expired)} open holds older than {older_than_h:g} h voided")
     return 0

@@ -13,6 +13,7 @@ cards and a demo terminal first; --migrate-only migrates and exits.
   printkiosk backend adjust --config FILE --user alice --account personal --amount 2.00 \
       --reason "goodwill after the outage"
   printkiosk backend check --config FILE      verify every ledger invariant
+  printkiosk backend expire-holds --config FILE --older-than-h 24
   printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
 """
 
@@ -27,15 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action", nargs="?", default="serve",
         choices=("serve", "refill", "enrolment-key", "terminals", "revoke",
-                 "import-billing-codes", "adjust", "check"),
+                 "import-billing-codes", "adjust", "check", "expire-holds"),
         help="serve (default); refill the quotas due now; print a new terminal enrolment "
         "key; list terminals with their state; revoke --terminal ID; import billing codes "
-        "from --file; adjust a user's credit with a reason; check the ledger invariants",
+        "from --file; adjust a user's credit with a reason; check the ledger invariants; "
+        "void open holds older than --older-than-h",
     )
     parser.add_argument("--terminal", help="terminal id for revoke")
     parser.add_argument("--user", help="adjust: the username")
     parser.add_argument("--account", choices=("virtual", "personal"), help="adjust: which credit")
     parser.add_argument("--amount", help="adjust: signed amount as text, e.g. -2.50")
+    parser.add_argument("--older-than-h", type=float, default=24.0,
+                        help="expire-holds: age in hours (default 24)")
     parser.add_argument("--reason", help="adjust: why (kept in the ledger and the audit log)")
     parser.add_argument("--file", type=Path, help="billing-code CSV for import-billing-codes")
     parser.add_argument("--dry-run", action="store_true",
@@ -69,4 +73,4 @@ def run(args: argparse.Namespace) -> int:
                 demo_data=args.demo_data, migrate_only=args.migrate_only,
                 billing_codes_file=args.file, dry_run=args.dry_run,
                 deactivate_missing=args.deactivate_missing, terminal_id=args.terminal,
-                adjustment=adjustment)
+                adjustment=adjustment, older_than_h=args.older_than_h)

@@ -189,3 +189,19 @@ def test_unknown_fields_are_refused(backend: Backend) -> None:
         "idempotency_key": "hold-extra-1", "username": "alice", "amount": "1.00",
         "colour": True})
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_request"
+
+
+def test_stale_holds_expire_and_cannot_be_captured_late(backend: Backend) -> None:
+    from datetime import timedelta
+
+    from backend.ledger import expire_holds
+    from backend.models import utcnow
+
+    old = hold(backend, "hold-old-1", amount="4.00")
+    with backend.db.write() as session:
+        assert expire_holds(session, utcnow() - timedelta(hours=1), actor="test") == []
+        assert expire_holds(session, utcnow() + timedelta(seconds=1), actor="test") == [
+            old.json()["hold_id"]]
+    assert balance(backend)["held"] == "0.00"
+    late = capture(backend, old.json()["hold_id"], "capture-old-1", "4.00")
+    assert late.status_code == 409 and late.json()["code"] == "hold_settled"
