@@ -18,11 +18,13 @@ colour space without decoding it. It sorts what it finds:
 from __future__ import annotations
 
 import ctypes
+import io
 from dataclasses import dataclass
 
 import pypdfium2.raw as pdfium_c
+from PIL import Image
 
-from terminal.analysis.raster import is_colour_rgb, is_ink_rgb
+from terminal.analysis.raster import RasterSummary, is_colour_rgb, is_ink_rgb, summarise
 
 # Text render modes (PDF 32000 9.3.6) that fill, that stroke, and that paint nothing.
 _FILLING_MODES = frozenset({0, 2, 4, 6})
@@ -30,6 +32,8 @@ _STROKING_MODES = frozenset({1, 2, 5, 6})
 _GREY_IMAGE_SPACES = frozenset(
     {pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_CALGRAY}
 )
+_RGB_SPACES = frozenset({pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_ICCBASED})
+_MAX_JPEG_BYTES = 64 * 1024 * 1024
 _SILENT_ANNOTATIONS = frozenset({pdfium_c.FPDF_ANNOT_LINK, pdfium_c.FPDF_ANNOT_POPUP})
 
 
@@ -139,8 +143,39 @@ class _Walker:
                 # could be a stencil mask painted in the fill colour
                 self._note_colour(obj, self._colour(obj, stroke=False), scan, is_text=False)
             scan.ink = True
-        else:
-            scan.needs_render = True
+            return
+        jpeg = _rgb_jpeg_summary(obj) if self.metadata.colorspace in _RGB_SPACES else None
+        if jpeg is None or jpeg.is_colour:
+            scan.needs_render = True  # colour pixels, but visible? the rendering decides
+        elif jpeg.has_ink:
+            scan.ink = True
+
+
+def _rgb_jpeg_summary(obj: int) -> RasterSummary | None:
+    """Pixels of an RGB JPEG image decoded at 1/8 scale (cheap), or None if not one.
+
+    Photos are the usual RGB-encoded greys, and JPEG lets Pillow decode a thumbnail
+    straight from the DCT coefficients: far cheaper than rendering the page.
+    """
+    if pdfium_c.FPDFImageObj_GetImageFilterCount(obj) != 1:
+        return None
+    name = ctypes.create_string_buffer(32)
+    pdfium_c.FPDFImageObj_GetImageFilter(obj, 0, name, len(name))
+    if name.value != b"DCTDecode":
+        return None
+    size = pdfium_c.FPDFImageObj_GetImageDataRaw(obj, None, 0)
+    if size <= 0 or size > _MAX_JPEG_BYTES:
+        return None
+    data = (ctypes.c_ubyte * size)()
+    pdfium_c.FPDFImageObj_GetImageDataRaw(obj, data, size)
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as image:
+            if image.mode not in ("RGB", "L"):
+                return None  # CMYK/YCCK JPEGs: leave the conversion to PDFium's renderer
+            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            return summarise(image.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def scan_page(page: int, small_points: float, box: tuple[float, float, float, float]) -> ObjectScan:

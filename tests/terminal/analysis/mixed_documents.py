@@ -9,12 +9,14 @@ when only neutral ink is visible, blank when nothing visible is painted.
 from __future__ import annotations
 
 import gzip
+import io
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pdf_writer import Page, PdfWriter
+from PIL import Image
 
 COLOUR, MONO, BLANK = "colour", "mono", "blank"
 A4 = (595.0, 842.0)
@@ -53,6 +55,25 @@ def _one_page(content: str, **page: object) -> Callable[[PdfWriter], None]:
 def _image_page(colour_space: str, pixels: bytes, size: int = 64) -> Callable[[PdfWriter], None]:
     def build(writer: PdfWriter) -> None:
         image = writer.add_image(size, size, colour_space, pixels)
+        writer.add_page(
+            Page(BODY + "q 300 0 0 300 140 300 cm /Im1 Do Q", resources={"XObject": {"Im1": image}})
+        )
+
+    return build
+
+
+def _jpeg_page(grey: bool) -> Callable[[PdfWriter], None]:
+    """A photo-like RGB JPEG: the common way greys arrive in RGB (scans, phone photos)."""
+
+    def build(writer: PdfWriter) -> None:
+        photo = Image.frombytes("RGB", (64, 64), _gradient(64, 64, grey=grey)).resize((256, 256))
+        encoded = io.BytesIO()
+        photo.save(encoded, "JPEG", quality=85)
+        image = writer.add_stream(
+            "/Type /XObject /Subtype /Image /Width 256 /Height 256 /ColorSpace /DeviceRGB "
+            "/BitsPerComponent 8 /Filter /DCTDecode",
+            encoded.getvalue(),
+        )
         writer.add_page(
             Page(BODY + "q 300 0 0 300 140 300 cm /Im1 Do Q", resources={"XObject": {"Im1": image}})
         )
@@ -173,6 +194,8 @@ PDF_CASES: dict[str, tuple[Callable[[PdfWriter], None], tuple[tuple[str, str], .
         _image_page("/DeviceRGB", _gradient(64, 64, grey=True)),
         ((MONO, "A4"),),
     ),
+    "colour_jpeg_photo": (_jpeg_page(grey=False), ((COLOUR, "A4"),)),
+    "rgb_encoded_grey_jpeg_photo": (_jpeg_page(grey=True), ((MONO, "A4"),)),
     "indexed_grey_image": (
         _image_page(
             "[/Indexed /DeviceRGB 3 <000000 555555 AAAAAA FFFFFF>]", bytes(range(4)) * 1024
