@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ from backend.problems import ApiProblem
 router = APIRouter(tags=["holds"])
 
 
-def _body(model: Any) -> dict[str, Any]:
+def _body(model: BaseModel) -> dict[str, Any]:
     return dict(model.model_dump(mode="json", exclude={"idempotency_key"}))
 
 
