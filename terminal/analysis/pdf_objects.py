@@ -34,6 +34,7 @@ _GREY_IMAGE_SPACES = frozenset(
 )
 _RGB_SPACES = frozenset({pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_ICCBASED})
 _MAX_JPEG_BYTES = 64 * 1024 * 1024
+_PATTERN_PLACEHOLDERS = frozenset({(255, 255, 255), (191, 191, 191)})
 _SILENT_ANNOTATIONS = frozenset({pdfium_c.FPDF_ANNOT_LINK, pdfium_c.FPDF_ANNOT_POPUP})
 
 
@@ -89,6 +90,12 @@ class _Walker:
         self, obj: int, colour: tuple[int, int, int] | None, scan: ObjectScan, is_text: bool
     ) -> None:
         if colour is None:
+            return
+        if colour in _PATTERN_PLACEHOLDERS:
+            # PDFium reports pattern fills (tiling or shading) as one of these placeholder
+            # colours, so what they paint is only known by rendering; plain white or 75 %
+            # grey objects pay one cheap rendering for that.
+            scan.needs_render = True
             return
         if is_colour_rgb(*colour):
             # Text is judged on its declared colour at any size: glyph strokes are thin,

@@ -81,6 +81,30 @@ def _jpeg_page(grey: bool) -> Callable[[PdfWriter], None]:
     return build
 
 
+def _pattern_page(pattern: str, content: str) -> Callable[[PdfWriter], None]:
+    def build(writer: PdfWriter) -> None:
+        if pattern.startswith("shading:"):
+            function = writer.add(
+                f"<< /FunctionType 2 /Domain [0 1] /C0 [{pattern[8:]}] /C1 [0 0 1] /N 1 >>"
+            )
+            shading = writer.add(
+                "<< /ShadingType 2 /ColorSpace /DeviceRGB /Coords [100 0 500 0] "
+                f"/Function {function} >>"
+            )
+            ref = writer.add(f"<< /Type /Pattern /PatternType 2 /Shading {shading} >>")
+        else:
+            paint_type, cell = pattern.split(":", 1)
+            ref = writer.add_stream(
+                f"/Type /Pattern /PatternType 1 /PaintType {paint_type} /TilingType 1 "
+                "/BBox [0 0 10 10] /XStep 10 /YStep 10 /Resources << >>",
+                cell.encode(),
+            )
+        resources = {"Pattern": {"P1": ref}, "ColorSpace": {"PatRGB": "[/Pattern /DeviceRGB]"}}
+        writer.add_page(Page(BODY + content, resources=resources))
+
+    return build
+
+
 def _separation(name: str, alternate: str, c0: str, c1: str) -> Callable[[PdfWriter], None]:
     def build(writer: PdfWriter) -> None:
         tint = writer.add(f"<< /FunctionType 2 /Domain [0 1] /C0 [{c0}] /C1 [{c1}] /N 1 >>")
@@ -217,6 +241,28 @@ PDF_CASES: dict[str, tuple[Callable[[PdfWriter], None], tuple[tuple[str, str], .
     "colour_shading": (lambda w: _shading(w, "DeviceRGB", "1 0 0", "0 0 1"), ((COLOUR, "A4"),)),
     "grey_shading": (lambda w: _shading(w, "DeviceGray", "0", "1"), ((MONO, "A4"),)),
     "colour_annotation": (_colour_annotation, ((COLOUR, "A4"),)),
+    "colour_tiling_pattern": (
+        _pattern_page("1:1 0 0 rg 0 0 5 5 re f", "/Pattern cs /P1 scn 100 300 300 200 re f"),
+        ((COLOUR, "A4"),),
+    ),
+    "grey_tiling_pattern": (
+        _pattern_page("1:0.5 g 0 0 5 5 re f", "/Pattern cs /P1 scn 100 300 300 200 re f"),
+        ((MONO, "A4"),),
+    ),
+    "uncoloured_pattern_in_red": (
+        _pattern_page("2:0 0 5 5 re f", "/PatRGB cs 1 0 0 /P1 scn 100 300 300 200 re f"),
+        ((COLOUR, "A4"),),
+    ),
+    "shading_pattern_fill": (
+        _pattern_page("shading:1 0 0", "/Pattern cs /P1 scn 100 300 300 200 re f"),
+        ((COLOUR, "A4"),),
+    ),
+    "shading_pattern_text": (
+        _pattern_page(
+            "shading:1 0 0", "BT /F1 30 Tf /Pattern cs /P1 scn 72 500 Td (Pattern text) Tj ET"
+        ),
+        ((COLOUR, "A4"),),
+    ),
     "blank_page": (_one_page(""), ((BLANK, "A4"),)),
     "white_only_page": (
         _one_page("1 g 0 0 595 842 re f 1 1 1 rg 72 72 100 100 re f"),
