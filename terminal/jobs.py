@@ -1,0 +1,302 @@
+"""A user's held print jobs with a price each: what the kiosk's home screen lists.
+
+The print server holds the jobs (:class:`HoldQueue`, satisfied by drivers.cups's
+``CupsHoldQueue`` through :mod:`terminal.wiring`); the document analysis says how many
+pages print in colour and on what paper; the :class:`Pricer` (billing's price list) turns
+that into money. Everything here runs on the kiosk itself, so a user sees estimates even
+when the backend is unreachable: only the price list is fetched ahead of time.
+
+Each job also gets its *alternatives* — the same job switched to mono, to duplex, or
+both — priced the same way, so the screen can show the new price and the saving before
+the user changes anything. Analysis is slow (a child process per document), so results
+are kept per job id: switching a job to mono re-prices it without re-reading the file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from terminal.analysis import (
+    BillableUsage,
+    DocumentAnalysis,
+    ImpressionColour,
+    Sides,
+    billable_usage,
+)
+
+
+class HeldPrintJob(Protocol):
+    """One job waiting in the hold queue, as the print server describes it."""
+
+    @property
+    def job_id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+    @property
+    def copies(self) -> int: ...
+    @property
+    def colour(self) -> bool: ...
+    @property
+    def duplex(self) -> bool: ...
+    @property
+    def number_up(self) -> int: ...
+    @property
+    def pages(self) -> int | None: ...
+    @property
+    def document(self) -> Path | None: ...
+
+
+class JobProgress(Protocol):
+    """Where a released job is: IPP job-state keyword and impressions printed so far."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def impressions_completed(self) -> int: ...
+
+
+class HoldQueue(Protocol):
+    """The print server's hold queue, as the terminal needs it (role, not technology).
+
+    ``printer_problem`` answers ``None`` when the printer can take a job, else a stable
+    reason key (``printer_stopped``, ``printer_jammed``, ``toner_empty``...) shown to the
+    user; the job then stays held.
+    """
+
+    def held_jobs(self, username: str) -> Sequence[HeldPrintJob]: ...
+
+    def set_options(self, job_id: int, *, colour: bool, duplex: bool) -> None: ...
+
+    def release(self, job_id: int) -> None: ...
+
+    def cancel(self, job_id: int) -> None: ...
+
+    def progress(self, job_id: int) -> JobProgress: ...
+
+    def printer_problem(self) -> str | None: ...
+
+
+class Pricer(Protocol):
+    """A price list: the price of some impressions and sheets, rounded once."""
+
+    @property
+    def currency(self) -> str: ...
+
+    def price(self, usage: BillableUsage, duplex: bool) -> Decimal: ...
+
+
+# analyse(document or None when unreachable, pages the server reported) -> analysis;
+# wiring passes the isolated analysis with the configured fallback rule.
+Analyse = Callable[[Path | None, int | None], DocumentAnalysis]
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """The two things a user may change before release."""
+
+    colour: bool
+    duplex: bool
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """The same job with other options: its price and what it saves against the current."""
+
+    options: JobOptions
+    amount: Decimal
+    saving: Decimal
+
+
+@dataclass(frozen=True)
+class JobQuote:
+    """A held job priced for the screen; ``estimated`` when the fallback rule was used."""
+
+    job_id: int
+    name: str
+    submitted_at: datetime
+    copies: int
+    options: JobOptions
+    impressions: int
+    colour_impressions: int
+    sheets: int
+    amount: Decimal
+    currency: str
+    alternatives: tuple[Alternative, ...]
+    estimated: bool = False
+
+    @property
+    def job_ref(self) -> str:
+        """How the backend's ledger names this job (hold ``job_ref``)."""
+        return f"cups-{self.job_id}"
+
+
+@dataclass(frozen=True)
+class JobList:
+    """Everything the home screen shows about a user's jobs."""
+
+    username: str
+    currency: str
+    jobs: tuple[JobQuote, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((job.amount for job in self.jobs), Decimal("0"))
+
+    def find(self, job_id: int) -> JobQuote:
+        for job in self.jobs:
+            if job.job_id == job_id:
+                return job
+        raise KeyError(f"job {job_id} is not among {self.username}'s held jobs")
+
+
+class JobNotFound(Exception):
+    """The job is not (or no longer) held for this user."""
+
+    code = "job_gone"
+
+
+def usage_for(
+    analysis: DocumentAnalysis, options: JobOptions, copies: int, number_up: int
+) -> BillableUsage:
+    """Impressions and sheets of a whole job with the given options."""
+    sides = Sides.TWO_SIDED_LONG_EDGE if options.duplex else Sides.ONE_SIDED
+    usage = billable_usage(analysis, copies=copies, number_up=number_up, sides=sides)
+    return usage if options.colour else as_mono(usage)
+
+
+def as_mono(usage: BillableUsage) -> BillableUsage:
+    """The same impressions all billed as mono: what a job forced to greyscale prints."""
+    impressions: Counter[tuple[ImpressionColour, str]] = Counter()
+    for (_colour, size), count in usage.impressions.items():
+        impressions[(ImpressionColour.MONO, size)] += count
+    return BillableUsage(dict(impressions), dict(usage.sheets))
+
+
+@dataclass
+class _Analysed:
+    job: HeldPrintJob
+    analysis: DocumentAnalysis
+
+
+@dataclass
+class JobService:
+    """Lists, re-prices, changes and deletes one user's held jobs."""
+
+    queue: HoldQueue
+    pricer: Pricer
+    analyse: Analyse
+    _cache: dict[int, DocumentAnalysis] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def list_jobs(self, username: str) -> JobList:
+        held = sorted(self.queue.held_jobs(username), key=lambda job: job.submitted_at)
+        quotes = tuple(self._quote(self._analysed(job)) for job in held)
+        with self._lock:  # forget jobs that left the queue: memory stays bounded
+            live = {job.job_id for job in held}
+            for job_id in [known for known in self._cache if known not in live]:
+                del self._cache[job_id]
+        return JobList(username, self.pricer.currency, quotes)
+
+    def change_options(self, username: str, job_id: int, options: JobOptions) -> JobList:
+        """Apply mono/duplex at the print server, then list again with the new prices."""
+        self._held(username, job_id)
+        self.queue.set_options(job_id, colour=options.colour, duplex=options.duplex)
+        return self.list_jobs(username)
+
+    def delete(self, username: str, job_id: int) -> JobList:
+        self._held(username, job_id)
+        self.queue.cancel(job_id)
+        return self.list_jobs(username)
+
+    def analysis_of(self, username: str, job_id: int) -> tuple[HeldPrintJob, DocumentAnalysis]:
+        """The job and its (cached) analysis: the release workflow prices partial prints."""
+        found = self._analysed(self._held(username, job_id))
+        return found.job, found.analysis
+
+    def _held(self, username: str, job_id: int) -> HeldPrintJob:
+        for job in self.queue.held_jobs(username):
+            if job.job_id == job_id:
+                return job
+        raise JobNotFound(f"job {job_id} is not held for {username}")
+
+    def _analysed(self, job: HeldPrintJob) -> _Analysed:
+        with self._lock:
+            analysis = self._cache.get(job.job_id)
+        if analysis is None:
+            analysis = self.analyse(job.document, job.pages)
+            with self._lock:
+                self._cache[job.job_id] = analysis
+        return _Analysed(job, analysis)
+
+    def _quote(self, found: _Analysed) -> JobQuote:
+        job, analysis = found.job, found.analysis
+        current = JobOptions(colour=job.colour, duplex=job.duplex)
+        usage = usage_for(analysis, current, job.copies, job.number_up)
+        amount = self.pricer.price(usage, current.duplex)
+        alternatives = []
+        for options in _cheaper_options(current):
+            other = self.pricer.price(
+                usage_for(analysis, options, job.copies, job.number_up), options.duplex
+            )
+            alternatives.append(Alternative(options, other, amount - other))
+        return JobQuote(
+            job_id=job.job_id,
+            name=job.name,
+            submitted_at=job.submitted_at,
+            copies=job.copies,
+            options=current,
+            impressions=usage.total_impressions(),
+            colour_impressions=usage.total_impressions(ImpressionColour.COLOUR),
+            sheets=usage.total_sheets(),
+            amount=amount,
+            currency=self.pricer.currency,
+            alternatives=tuple(alternatives),
+            estimated=analysis.estimated,
+        )
+
+
+def _cheaper_options(current: JobOptions) -> list[JobOptions]:
+    """Every other combination of colour and duplex (the screen shows the saving of each)."""
+    combos = [JobOptions(colour, duplex) for colour in (True, False) for duplex in (False, True)]
+    return [options for options in combos if options != current]
+
+
+def printed_usage(
+    analysis: DocumentAnalysis,
+    options: JobOptions,
+    copies: int,
+    number_up: int,
+    impressions_printed: int,
+) -> BillableUsage:
+    """Usage of the first ``impressions_printed`` sides of a job (a jam or a cancel).
+
+    Copies print one after the other, each the document's sides in order, so the printed
+    part is some whole copies plus the first sides of the next one.
+    """
+    per_copy = usage_for(analysis, options, 1, number_up).total_impressions()
+    if per_copy == 0 or impressions_printed <= 0:
+        return BillableUsage({}, {})
+    whole, rest = divmod(min(impressions_printed, per_copy * copies), per_copy)
+    parts = []
+    if whole:
+        parts.append(usage_for(analysis, options, whole, number_up))
+    if rest:
+        partial = replace(analysis, pages=list(analysis.pages[: rest * number_up]))
+        parts.append(usage_for(partial, options, 1, number_up))
+    impressions: Counter[tuple[ImpressionColour, str]] = Counter()
+    sheets: Counter[str] = Counter()
+    for part in parts:
+        impressions.update(part.impressions)
+        sheets.update(part.sheets)
+    return BillableUsage(dict(impressions), dict(sheets))

@@ -1,0 +1,114 @@
+"""The job list: estimates from analysis and the price list, alternatives and savings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from test_jobs_fakes import FakeHeldJob, FakeHoldQueue, FakePricer, document, later
+
+from terminal.analysis import DocumentAnalysis
+from terminal.jobs import JobNotFound, JobOptions, JobService, printed_usage
+
+DOCS = {
+    Path("/spool/report"): document("c", "m", "m", "c"),
+    Path("/spool/flyer"): document("c"),
+}
+
+
+class RecordingAnalyse:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Path | None, int | None]] = []
+
+    def __call__(self, path: Path | None, pages: int | None) -> DocumentAnalysis:
+        self.calls.append((path, pages))
+        assert path is not None
+        return DOCS[path]
+
+
+def service(*jobs: FakeHeldJob) -> tuple[JobService, FakeHoldQueue, RecordingAnalyse]:
+    queue = FakeHoldQueue(jobs)
+    analyse = RecordingAnalyse()
+    return JobService(queue, FakePricer(), analyse), queue, analyse
+
+
+def test_each_job_is_priced_from_its_analysis_and_the_total_adds_up() -> None:
+    jobs, _queue, _analyse = service(
+        FakeHeldJob(7, "flyer.pdf", submitted_at=later(5), copies=3,
+                    document=Path("/spool/flyer")),
+        FakeHeldJob(4, "report.pdf", document=Path("/spool/report")),
+        FakeHeldJob(9, "not mine", username="bob", document=Path("/spool/flyer")),
+    )
+    listed = jobs.list_jobs("alice")
+    assert [job.name for job in listed.jobs] == ["report.pdf", "flyer.pdf"]  # oldest first
+    report, flyer = listed.jobs
+    # report: 2 colour x 0.20 + 2 mono x 0.05 + 4 sheets x 0.01
+    assert (report.impressions, report.colour_impressions, report.sheets) == (4, 2, 4)
+    assert report.amount == Decimal("0.54")
+    # flyer: 3 copies of one colour page
+    assert (flyer.impressions, flyer.colour_impressions, flyer.amount) == (3, 3, Decimal("0.63"))
+    assert listed.total == Decimal("1.17")
+    assert listed.currency == "EUR" and report.job_ref == "cups-4"
+
+
+def test_alternatives_show_the_price_and_saving_of_mono_and_duplex() -> None:
+    jobs, _queue, _analyse = service(FakeHeldJob(4, "report.pdf", document=Path("/spool/report")))
+    report = jobs.list_jobs("alice").jobs[0]
+    by_options = {alt.options: alt for alt in report.alternatives}
+    assert set(by_options) == {JobOptions(True, True), JobOptions(False, False),
+                               JobOptions(False, True)}
+    mono = by_options[JobOptions(colour=False, duplex=False)]
+    assert (mono.amount, mono.saving) == (Decimal("0.24"), Decimal("0.30"))
+    mono_duplex = by_options[JobOptions(colour=False, duplex=True)]
+    assert (mono_duplex.amount, mono_duplex.saving) == (Decimal("0.22"), Decimal("0.32"))
+
+
+def test_switching_to_mono_changes_the_job_at_the_server_without_reanalysing() -> None:
+    jobs, queue, analyse = service(FakeHeldJob(4, "report.pdf", document=Path("/spool/report")))
+    jobs.list_jobs("alice")
+    listed = jobs.change_options("alice", 4, JobOptions(colour=False, duplex=False))
+    assert ("set_options", 4, False, False) in queue.calls
+    report = listed.find(4)
+    assert report.options == JobOptions(colour=False, duplex=False)
+    assert (report.amount, report.colour_impressions) == (Decimal("0.24"), 0)
+    assert len(analyse.calls) == 1
+
+
+def test_delete_cancels_the_job_and_another_users_job_cannot_be_touched() -> None:
+    jobs, queue, _analyse = service(
+        FakeHeldJob(4, "report.pdf", document=Path("/spool/report")),
+        FakeHeldJob(9, "bob's", username="bob", document=Path("/spool/flyer")),
+    )
+    assert jobs.delete("alice", 4).jobs == ()
+    assert ("cancel", 4) in queue.calls
+    with pytest.raises(JobNotFound):
+        jobs.delete("alice", 9)
+    with pytest.raises(JobNotFound):
+        jobs.change_options("alice", 9, JobOptions(colour=False, duplex=False))
+    assert ("cancel", 9) not in queue.calls
+
+
+def test_a_job_without_a_reachable_document_gets_the_servers_page_count() -> None:
+    queue = FakeHoldQueue([FakeHeldJob(5, "remote.pdf", pages=3)])
+    seen: list[tuple[Path | None, int | None]] = []
+
+    def analyse(path: Path | None, pages: int | None) -> DocumentAnalysis:
+        seen.append((path, pages))
+        return document(*"m" * (pages or 1))
+
+    quote = JobService(queue, FakePricer(), analyse).list_jobs("alice").jobs[0]
+    assert seen == [(None, 3)]
+    assert (quote.impressions, quote.amount) == (3, Decimal("0.18"))
+
+
+def test_printed_part_counts_whole_copies_then_the_first_sides() -> None:
+    analysis = document("c", "m", "m")
+    usage = printed_usage(analysis, JobOptions(True, False), copies=2, number_up=1,
+                          impressions_printed=4)
+    assert usage.total_impressions() == 4
+    # copy 1: c m m, copy 2: c -> two colour, two mono
+    assert sorted((c.value, n) for (c, _), n in usage.impressions.items()) == [
+        ("colour", 2), ("mono", 2)]
+    assert printed_usage(analysis, JobOptions(True, False), 2, 1, 99).total_impressions() == 6
+    assert printed_usage(analysis, JobOptions(True, False), 2, 1, 0).total_impressions() == 0

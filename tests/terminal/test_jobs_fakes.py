@@ -1,0 +1,183 @@
+"""In-memory fakes of the job and release ports, recording what they were asked.
+
+Shared by test_jobs.py and test_release.py (unit tests of the layer above the ports);
+the real adapters are tested against cupsd, the backend and the SNMP agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from terminal.analysis import (
+    BillableUsage,
+    DocumentAnalysis,
+    ImpressionColour,
+    PageAnalysis,
+    PageColour,
+    paper_size,
+)
+from terminal.ports import BackendRejected, BackendUnavailable, Balance
+from terminal.release import HoldReceipt, Settlement
+
+A4 = paper_size(595, 842)
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def document(*colours: str) -> DocumentAnalysis:
+    """An analysis with one page per letter: c colour, m mono, b blank."""
+    kinds = {"c": PageColour.COLOUR, "m": PageColour.MONO, "b": PageColour.BLANK}
+    pages = [PageAnalysis(n, kinds[c], A4) for n, c in enumerate(colours, start=1)]
+    return DocumentAnalysis(Path("/spool/d1"), "pdf", pages)
+
+
+@dataclass(frozen=True)
+class FakeHeldJob:
+    job_id: int
+    name: str
+    username: str = "alice"
+    submitted_at: datetime = T0
+    copies: int = 1
+    colour: bool = True
+    duplex: bool = False
+    number_up: int = 1
+    pages: int | None = None
+    document: Path | None = None
+
+
+@dataclass(frozen=True)
+class FakeProgress:
+    state: str
+    impressions_completed: int
+
+
+class FakeHoldQueue:
+    """Held jobs per user; ``script[job_id]`` is the progress seen after release."""
+
+    def __init__(self, jobs: Sequence[FakeHeldJob]) -> None:
+        self.jobs = {job.job_id: job for job in jobs}
+        self.script: dict[int, list[FakeProgress]] = {}
+        self.problem: str | None = None
+        self.calls: list[tuple[object, ...]] = []
+        self.fail_release = False
+
+    def held_jobs(self, username: str) -> list[FakeHeldJob]:
+        self.calls.append(("held_jobs", username))
+        return [job for job in self.jobs.values() if job.username == username]
+
+    def set_options(self, job_id: int, *, colour: bool, duplex: bool) -> None:
+        self.calls.append(("set_options", job_id, colour, duplex))
+        self.jobs[job_id] = replace(self.jobs[job_id], colour=colour, duplex=duplex)
+
+    def release(self, job_id: int) -> None:
+        self.calls.append(("release", job_id))
+        if self.fail_release:
+            raise RuntimeError("the print server said no")
+        del self.jobs[job_id]
+
+    def cancel(self, job_id: int) -> None:
+        self.calls.append(("cancel", job_id))
+        self.jobs.pop(job_id, None)
+
+    def progress(self, job_id: int) -> FakeProgress:
+        steps = self.script.setdefault(job_id, [FakeProgress("completed", 0)])
+        return steps.pop(0) if len(steps) > 1 else steps[0]
+
+    def printer_problem(self) -> str | None:
+        self.calls.append(("printer_problem",))
+        return self.problem
+
+
+class FakePricer:
+    """0.05 a mono and 0.20 a colour impression, plus 0.01 of paper a sheet."""
+
+    currency = "EUR"
+
+    def __init__(self) -> None:
+        self.unit = {ImpressionColour.MONO: Decimal("0.05"),
+                     ImpressionColour.COLOUR: Decimal("0.20")}
+
+    def price(self, usage: BillableUsage, duplex: bool) -> Decimal:
+        total = sum(
+            (self.unit[colour] * n for (colour, _size), n in usage.impressions.items()),
+            Decimal("0"),
+        ) + Decimal("0.01") * usage.total_sheets()
+        return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def balance(available: str, held: str = "0.00") -> Balance:
+    return Balance("EUR", Decimal(available), Decimal("0.00"), Decimal(held),
+                   Decimal(available) - Decimal(held))
+
+
+class FakeLedger:
+    """The backend's holds: grants what ``available`` allows, records every call and key."""
+
+    def __init__(self, available: str = "10.00") -> None:
+        self.available = Decimal(available)
+        self.holds: dict[str, Decimal] = {}
+        self.calls: list[tuple[object, ...]] = []
+        self.unavailable_once: set[str] = set()
+
+    def _maybe_fail(self, what: str) -> None:
+        if what in self.unavailable_once:
+            self.unavailable_once.discard(what)
+            raise BackendUnavailable(f"{what}: timeout")
+
+    def _balance(self) -> Balance:
+        held = sum(self.holds.values(), Decimal("0"))
+        return Balance("EUR", self.available, Decimal("0.00"), held, self.available - held)
+
+    def balance(self, username: str) -> Balance:
+        return self._balance()
+
+    def hold(
+        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
+    ) -> HoldReceipt:
+        self.calls.append(("hold", key, username, amount, job_ref))
+        self._maybe_fail("hold")
+        if amount > self._balance().available:
+            raise BackendRejected("insufficient_funds")
+        hold_id = f"h{len(self.holds) + 1}"
+        self.holds[hold_id] = amount
+        return HoldReceipt(hold_id, amount, self._balance())
+
+    def capture(
+        self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> Settlement:
+        self.calls.append(("capture", key, hold_id, amount, pages, colour_pages))
+        self._maybe_fail("capture")
+        held = self.holds.pop(hold_id)
+        self.available -= amount
+        return Settlement(hold_id, amount, held - amount, self._balance())
+
+    def void(self, key: str, hold_id: str, reason: str) -> Settlement:
+        self.calls.append(("void", key, hold_id, reason))
+        held = self.holds.pop(hold_id)
+        return Settlement(hold_id, Decimal("0.00"), held, self._balance())
+
+
+class FakeMonitor:
+    """A page counter; before each read it moves by the next of ``increments``."""
+
+    def __init__(self, start: int = 1000, increments: Sequence[int] = ()) -> None:
+        self.counter = start
+        self.increments = list(increments)
+        self.problem: str | None = None
+        self.reads: list[int] = []
+
+    def page_count(self) -> int:
+        if self.increments:
+            self.counter += self.increments.pop(0)
+        self.reads.append(self.counter)
+        return self.counter
+
+    def printer_problem(self) -> str | None:
+        return self.problem
+
+
+def later(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)

@@ -1,0 +1,148 @@
+"""The release workflow through in-memory fakes: hold, print, follow, capture, refuse."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from test_jobs_fakes import (
+    FakeHeldJob,
+    FakeHoldQueue,
+    FakeLedger,
+    FakeMonitor,
+    FakePricer,
+    FakeProgress,
+    document,
+)
+
+from terminal.analysis import DocumentAnalysis
+from terminal.jobs import JobService
+from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage
+
+REPORT = document("c", "m", "m", "c")  # 0.54 one-sided in colour
+
+
+def analyse(_path: Path | None, _pages: int | None) -> DocumentAnalysis:
+    return REPORT
+
+
+def setup(
+    *jobs: FakeHeldJob, available: str = "10.00", monitor: FakeMonitor | None = None
+) -> tuple[ReleaseWorkflow, JobService, FakeHoldQueue, FakeLedger]:
+    queue = FakeHoldQueue(jobs or [FakeHeldJob(4, "report.pdf")])
+    ledger = FakeLedger(available)
+    service = JobService(queue, FakePricer(), analyse)
+    keys = iter(f"key-{n}" for n in range(100))
+    workflow = ReleaseWorkflow(service, queue, ledger, FakePricer(), monitor=monitor,
+                               sleep=lambda _s: None, new_key=lambda: next(keys))
+    return workflow, service, queue, ledger
+
+
+def run(workflow: ReleaseWorkflow, service: JobService) -> tuple[list[ReleaseUpdate],
+                                                                list[ReleaseUpdate]]:
+    updates: list[ReleaseUpdate] = []
+    finals = workflow.release("alice", service.list_jobs("alice").jobs, updates.append)
+    return finals, updates
+
+
+def test_completed_job_is_held_released_and_charged_its_price() -> None:
+    workflow, service, queue, ledger = setup()
+    queue.script[4] = [FakeProgress("processing", 1), FakeProgress("processing", 3),
+                       FakeProgress("completed", 4)]
+    finals, updates = run(workflow, service)
+    assert [c[0] for c in ledger.calls] == ["hold", "capture"]
+    assert ledger.calls[0] == ("hold", "key-0", "alice", Decimal("0.54"), "cups-4")
+    assert ledger.calls[1] == ("capture", "key-1", "h1", Decimal("0.54"), 4, 2)
+    final = finals[0]
+    assert final.stage is Stage.CHARGED and final.problem is None
+    assert (final.charged, final.refunded) == (Decimal("0.54"), Decimal("0.00"))
+    assert final.balance is not None and final.balance.available == Decimal("9.46")
+    stages = [(u.stage, u.impressions_done) for u in updates]
+    assert stages[:3] == [(Stage.WAITING, 0), (Stage.HOLDING, 0), (Stage.PRINTING, 0)]
+    assert (Stage.PRINTING, 3) in stages
+    printing = next(u for u in updates if u.stage is Stage.PRINTING)
+    assert printing.held == Decimal("0.54") and printing.balance is not None
+    assert printing.balance.held == Decimal("0.54")  # shown as held while printing
+    # the hold precedes the release at the print server
+    assert queue.calls.index(("release", 4)) > queue.calls.index(("printer_problem",))
+
+
+def test_a_jam_stops_the_job_cancels_it_and_charges_only_the_printed_pages() -> None:
+    workflow, service, queue, ledger = setup()
+    queue.script[4] = [FakeProgress("processing", 1), FakeProgress("stopped", 2)]
+    finals, _updates = run(workflow, service)
+    assert ("cancel", 4) in queue.calls
+    # printed: colour then mono page -> 0.20 + 0.05 + 2 sheets
+    assert ledger.calls[-1] == ("capture", "key-1", "h1", Decimal("0.27"), 2, 1)
+    assert (finals[0].charged, finals[0].refunded) == (Decimal("0.27"), Decimal("0.27"))
+    assert finals[0].problem == "job_stopped"
+
+
+def test_a_job_cancelled_before_printing_voids_the_hold() -> None:
+    workflow, service, queue, ledger = setup()
+    queue.script[4] = [FakeProgress("canceled", 0)]
+    finals, _updates = run(workflow, service)
+    assert [c[0] for c in ledger.calls] == ["hold", "void"]
+    assert (finals[0].charged, finals[0].refunded) == (Decimal("0.00"), Decimal("0.54"))
+    assert ledger.holds == {} and ledger.available == Decimal("10.00")
+
+
+def test_the_snmp_counter_delta_is_what_is_charged_capped_at_the_estimate() -> None:
+    monitor = FakeMonitor(start=5000, increments=[0, 3])
+    workflow, service, queue, ledger = setup(monitor=monitor)
+    queue.script[4] = [FakeProgress("aborted", 4)]  # the server claims 4, the printer 3
+    finals, _updates = run(workflow, service)
+    assert ledger.calls[-1][3:] == (Decimal("0.33"), 3, 1)  # c m m + 3 sheets
+    assert monitor.reads == [5000, 5003] and finals[0].problem == "job_aborted"
+    monitor = FakeMonitor(start=5000, increments=[0, 40])  # copies made meanwhile
+    workflow, service, queue, ledger = setup(monitor=monitor)
+    finals, _updates = run(workflow, service)
+    assert ledger.calls[-1][3] == Decimal("0.54")
+
+
+def test_a_completed_job_whose_printer_reports_no_impressions_is_charged_in_full() -> None:
+    workflow, service, _queue, ledger = setup()
+    run(workflow, service)
+    assert ledger.calls[-1][3] == Decimal("0.54")
+
+
+def test_a_stopped_printer_is_refused_before_any_hold_and_the_job_stays_held() -> None:
+    workflow, service, queue, ledger = setup(
+        FakeHeldJob(4, "report.pdf"), FakeHeldJob(5, "second.pdf"))
+    queue.problem = "printer_jammed"
+    finals, _updates = run(workflow, service)
+    assert [(f.stage, f.problem) for f in finals] == [(Stage.REFUSED, "printer_jammed")] * 2
+    assert ledger.calls == [] and set(queue.jobs) == {4, 5}
+    monitor = FakeMonitor()
+    monitor.problem = "toner_empty"
+    workflow, service, queue, ledger = setup(monitor=monitor)
+    finals, _updates = run(workflow, service)
+    assert finals[0].problem == "toner_empty" and ledger.calls == []
+
+
+def test_insufficient_credit_says_what_is_missing_and_stops_the_batch() -> None:
+    workflow, service, queue, _ledger = setup(
+        FakeHeldJob(4, "report.pdf"), FakeHeldJob(5, "second.pdf"), available="0.80")
+    queue.script[4] = [FakeProgress("completed", 4)]
+    finals, _updates = run(workflow, service)
+    assert finals[0].stage is Stage.CHARGED
+    assert finals[1].stage is Stage.INSUFFICIENT
+    assert finals[1].missing == Decimal("0.28")  # 0.54 - (0.80 - 0.54)
+    assert 5 in queue.jobs
+
+
+def test_a_release_failure_at_the_print_server_voids_the_hold() -> None:
+    workflow, service, queue, ledger = setup()
+    queue.fail_release = True
+    finals, _updates = run(workflow, service)
+    assert [c[0] for c in ledger.calls] == ["hold", "void"]
+    assert finals[0].stage is Stage.FAILED and finals[0].problem == "release_failed"
+
+
+def test_a_capture_lost_in_transit_is_retried_with_the_same_key() -> None:
+    workflow, service, _queue, ledger = setup()
+    ledger.unavailable_once = {"capture"}
+    finals, _updates = run(workflow, service)
+    captures = [c for c in ledger.calls if c[0] == "capture"]
+    assert len(captures) == 2 and captures[0][1] == captures[1][1]
+    assert finals[0].stage is Stage.CHARGED
