@@ -7,7 +7,8 @@ with the same client counts (the same kind of account-update workload, without H
 
 The backend runs as a real ``printkiosk backend`` process (uvicorn, one worker); each
 client is a terminal with its own token charging its own user, like kiosks beside
-different printers. PostgreSQL runs with its default durability settings (fsync on).
+different printers; a last row has every client charging the same user (the row lock's
+worst case). PostgreSQL runs with its default durability settings (fsync on).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def start_backend(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError("backend did not start")
 
 
-def run_clients(base: str, clients: int, seconds: float) -> tuple[int, list[float]]:
+def run_clients(base: str, clients: int, seconds: float,
+                one_user: bool = False) -> tuple[int, list[float]]:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     stop_at = time.monotonic() + seconds
     errors: list[str] = []
@@ -94,7 +96,8 @@ def run_clients(base: str, clients: int, seconds: float) -> tuple[int, list[floa
                 started = time.perf_counter()
                 key = f"c{index}-{n}-{time.time_ns()}"
                 hold = http.post("/api/v1/holds", json={
-                    "idempotency_key": f"h-{key}", "username": f"bench{index}",
+                    "idempotency_key": f"h-{key}",
+                    "username": "bench0" if one_user else f"bench{index}",
                     "amount": CHARGE})
                 if hold.status_code != 201:
                     errors.append(hold.text)
@@ -129,10 +132,12 @@ def bench_database(label: str, url: str, counts: list[int], seconds: float,
     process, base = start_backend(url, workdir)
     try:
         run_clients(base, 1, 1.0)  # warm-up: connections, caches
-        for clients in counts:
-            charges, latencies = run_clients(base, clients, seconds)
-            print(f"{label:<11} {clients:>3} clients  {charges / seconds:8.1f} charges/s  "
-                  f"p50 {statistics.median(latencies) * 1000:6.1f} ms  "
+        rows = [(clients, False) for clients in counts] + [(max(counts), True)]
+        for clients, one_user in rows:
+            charges, latencies = run_clients(base, clients, seconds, one_user)
+            target = "one user" if one_user else "own users"
+            print(f"{label:<11} {clients:>3} clients  {target:<9} {charges / seconds:8.1f} "
+                  f"charges/s  p50 {statistics.median(latencies) * 1000:6.1f} ms  "
                   f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms", flush=True)
     finally:
         process.terminate()
@@ -151,8 +156,9 @@ def pgbench(server: pg_cluster.PgServer, counts: list[int], seconds: float) -> N
              str(int(seconds)), "pgbench"], check=True, capture_output=True, text=True)
         tps = re.search(r"tps = ([\d.]+)", done.stdout)
         latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
-        print(f"{'pgbench':<11} {clients:>3} clients  {float(tps.group(1)) if tps else 0:8.1f} "
-              f"TPC-B tx/s  avg {float(latency.group(1)) if latency else 0:6.1f} ms", flush=True)
+        print(f"{'pgbench':<11} {clients:>3} clients  {'TPC-B':<9} "
+              f"{float(tps.group(1)) if tps else 0:8.1f} tx/s       "
+              f"avg {float(latency.group(1)) if latency else 0:6.1f} ms", flush=True)
 
 
 def main() -> int:
