@@ -50,3 +50,22 @@ def test_eight_terminals_hammering_carol_never_overspend(backend: Backend) -> No
     assert end["virtual_credit"] == "0.00"
     assert end["personal_credit"] == "0.00"
     assert end["held"] == "0.00"
+
+
+def test_eight_simultaneous_retries_of_one_request_charge_once(backend: Backend) -> None:
+    import threading
+
+    barrier = threading.Barrier(CLIENTS)
+
+    def send(_index: int) -> tuple[int, str]:
+        barrier.wait()
+        answer = backend.client.post("/api/v1/holds", headers=backend.headers(), json={
+            "idempotency_key": "same-key-for-all", "username": "alice", "amount": "2.00"})
+        return answer.status_code, answer.json()["hold_id"]
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(send, range(CLIENTS)))
+    assert {status for status, _ in answers} == {201}
+    assert len({hold_id for _, hold_id in answers}) == 1
+    balance = backend.client.get("/api/v1/users/alice/balance", headers=backend.headers())
+    assert balance.json()["held"] == "2.00"
