@@ -213,15 +213,19 @@ def main() -> int:
         our_right = sum(
             p.colour.value == t for p, (t, _) in zip(analysis.pages, truth, strict=True)
         )
-        gs_right = sum(
-            inkcov_class(c, True) == t for c, (t, _) in zip(coverage, truth, strict=False)
-        )
+        gs_right = {
+            balanced: sum(
+                inkcov_class(c, balanced) == t for c, (t, _) in zip(coverage, truth, strict=False)
+            )
+            for balanced in (False, True)
+        }
         print(
             f"ours   {args.large_pages / our_seconds:8.1f} pages/s  {our_right}/{len(truth)} right"
         )
         print(
-            f"inkcov {len(coverage) / gs_seconds:8.1f} pages/s  {gs_right}/{len(truth)} right"
-            f" (balanced rule)   speed-up {gs_seconds / our_seconds:.1f}x"
+            f"inkcov {len(coverage) / gs_seconds:8.1f} pages/s  {gs_right[False]}/{len(truth)} "
+            f"right (C|M|Y>0), {gs_right[True]}/{len(truth)} (balanced)   "
+            f"speed-up {gs_seconds / our_seconds:.1f}x"
         )
         small = work / "small.pdf"
         build_large(small, max(1, args.large_pages // 10))
