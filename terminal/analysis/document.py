@@ -11,6 +11,7 @@ import gzip
 import tempfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from terminal.analysis.errors import DocumentAnalysisError, MalformedDocument, UnsupportedDocument
@@ -43,11 +44,13 @@ def _gunzip(source: Path, target: Path, shown_as: Path) -> None:
 def iter_pages(
     path: Path, shown_as: Path | None = None
 ) -> tuple[DocumentFormat, Iterator[PageAnalysis]]:
-    """The format of ``path`` and a lazy iterator over its pages (constant memory)."""
+    """The format of ``path`` and a lazy iterator over its pages (constant memory).
+
+    gzip'd files are not handled here (they need a temporary file for as long as the
+    pages are read): :func:`analyse_document` expands them first.
+    """
     name = shown_as or path
     kind = sniff(read_head(path, name), name)
-    if kind is DocumentFormat.GZIP:
-        return kind, _gzip_pages(path, name)
     if kind is DocumentFormat.PDF:
         return kind, analyse_pdf_pages(path, name)
     if kind in (DocumentFormat.POSTSCRIPT, DocumentFormat.EPS):
@@ -58,25 +61,15 @@ def iter_pages(
         return kind, analyse_pcl5_pages(path, name)
     if kind is DocumentFormat.XPS:
         return kind, analyse_xps_pages(path, name)
+    if kind is DocumentFormat.GZIP:
+        raise UnsupportedDocument(name, "the job is gzip'd twice")
     raise UnsupportedDocument(
         name, f"{kind.value} files are not analysed (already rasterised for one printer)"
     )
 
 
-def _gzip_pages(path: Path, shown_as: Path) -> Iterator[PageAnalysis]:
-    with tempfile.TemporaryDirectory(prefix="printkiosk-gz-") as work:
-        expanded = Path(work) / "expanded"
-        _gunzip(path, expanded, shown_as)
-        inner, pages = iter_pages(expanded, shown_as)
-        if inner is DocumentFormat.GZIP:
-            raise UnsupportedDocument(shown_as, "the job is gzip'd twice")
-        yield from pages
-
-
-def analyse_document(path: Path | str) -> DocumentAnalysis:
-    """Analyse one print file; raise :class:`DocumentAnalysisError` if it cannot be done."""
-    path = Path(path)
-    kind, pages = iter_pages(path)
+def _collect(path: Path, shown_as: Path) -> DocumentAnalysis:
+    kind, pages = iter_pages(path, shown_as)
     try:
         collected = list(pages)
     except DocumentAnalysisError:
@@ -84,5 +77,19 @@ def analyse_document(path: Path | str) -> DocumentAnalysis:
     except Exception as exc:
         # A parser meeting bytes it never expected (IndexError, struct.error, PDFium's
         # RuntimeError, ...) is a damaged file to the caller, never a crash.
-        raise MalformedDocument(path, f"the {kind.value} file cannot be analysed ({exc})") from exc
-    return DocumentAnalysis(path=path, format=kind.value, pages=collected)
+        raise MalformedDocument(
+            shown_as, f"the {kind.value} file cannot be analysed ({exc})"
+        ) from exc
+    return DocumentAnalysis(path=shown_as, format=kind.value, pages=collected)
+
+
+def analyse_document(path: Path | str) -> DocumentAnalysis:
+    """Analyse one print file; raise :class:`DocumentAnalysisError` if it cannot be done."""
+    path = Path(path)
+    if sniff(read_head(path), path) is not DocumentFormat.GZIP:
+        return _collect(path, path)
+    with tempfile.TemporaryDirectory(prefix="printkiosk-gz-") as work:
+        expanded = Path(work) / "expanded"
+        _gunzip(path, expanded, path)
+        analysis = _collect(expanded, path)
+    return replace(analysis, format=f"{analysis.format}+gzip")

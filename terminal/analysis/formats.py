@@ -19,7 +19,7 @@ _ENTER_LANGUAGE = re.compile(rb"@PJL\s+ENTER\s+LANGUAGE\s*=\s*([A-Za-z0-9]+)", r
 
 
 class DocumentFormat(enum.Enum):
-    """The languages analysis understands (and two it recognises only to refuse)."""
+    """The languages analysis understands, gzip around them, and PWG raster (refused)."""
 
     PDF = "pdf"
     POSTSCRIPT = "postscript"

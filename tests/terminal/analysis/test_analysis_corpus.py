@@ -8,6 +8,8 @@ from mixed_documents import ghostscript_available
 
 from terminal.analysis import EncryptedDocument, UnsupportedDocument, analyse_document
 
+JOBS_FORMAT = {".ps": "postscript", "eps": "eps"}
+
 pytestmark = pytest.mark.skipif(not JOBS.is_dir(), reason="shared corpus not present")
 
 
@@ -26,6 +28,9 @@ def test_postscript_pages_and_colours(name: str) -> None:
     assert analysis.page_count == count
     assert {p.number for p in analysis.pages if p.colour.value == "colour"} == colour
     assert all(p.colour.value != "blank" for p in analysis.pages)
+    expected_format = "postscript+gzip" if name.endswith(".gz") else JOBS_FORMAT[name[-3:]]
+    assert analysis.format == expected_format
+    assert analysis.path == JOBS / name
 
 
 @pytest.mark.parametrize("name", sorted(PAGE_COUNT_TRUTH))

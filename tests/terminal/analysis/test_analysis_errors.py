@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import zipfile
 from pathlib import Path
 
@@ -61,6 +62,14 @@ def test_zip_that_is_not_xps_is_malformed(tmp_path: Path) -> None:
         out.writestr("hello.txt", "not a document")
     with pytest.raises(MalformedDocument, match=r"_rels/\.rels"):
         analyse_document(archive)
+
+
+def test_gzip_twice_is_unsupported(tmp_path: Path) -> None:
+    job = tmp_path / "job.pdf.gz.gz"
+    job.write_bytes(gzip.compress(gzip.compress(_pdf(tmp_path / "inner.pdf").read_bytes())))
+    with pytest.raises(UnsupportedDocument, match="gzip'd twice") as caught:
+        analyse_document(job)
+    assert caught.value.path == job
 
 
 def test_broken_gzip_is_malformed(tmp_path: Path) -> None:
