@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,19 +62,6 @@ class SecuritySettings(_Section):
 class LedgerSettings(_Section):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     consumption_order: Literal["virtual_first", "personal_first"] = "virtual_first"
-    # A string, never a TOML float: money is built from text.
-    default_overdraft: str = "0.00"
-
-    @field_validator("default_overdraft")
-    @classmethod
-    def _amount(cls, value: str) -> str:
-        try:
-            amount = Decimal(value)
-        except InvalidOperation as exc:
-            raise ValueError("not an amount") from exc
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            raise ValueError("not an amount")
-        return value
 
 
 class RefillSettings(_Section):
@@ -95,7 +81,11 @@ class BackendConfig(_Section):
         return self.database.url or default_database_url()
 
     def secret_key(self) -> bytes:
-        """The HMAC key: from the environment, the configured file, or a generated file."""
+        """The HMAC key: from the environment, the configured file, or a generated file.
+
+        An existing key file readable by group or others is refused: whoever reads it can
+        turn the stored card hashes back into card numbers by trying every number.
+        """
         from_env = os.environ.get(SECRET_ENV)
         if from_env:
             return from_env.encode("utf-8")
@@ -109,6 +99,10 @@ class BackendConfig(_Section):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="ascii") as out:
                 out.write(os.urandom(32).hex())
+        if path.stat().st_mode & 0o077:
+            raise BackendConfigError([
+                f"{path}: the secret key file must be readable by its owner only "
+                f"(chmod 600 {path})"])
         return path.read_text(encoding="ascii").strip().encode("ascii")
 
 
@@ -123,8 +117,6 @@ EXPECTED: dict[str, str] = {
     "security.pin_lockout_s": "an integer between 1 and 86400 (seconds)",
     "ledger.currency": "a three-letter ISO 4217 code in capitals, such as \"EUR\"",
     "ledger.consumption_order": "one of \"virtual_first\", \"personal_first\"",
-    "ledger.default_overdraft": "a non-negative amount as a string with at most 2 decimals, "
-    "such as \"5.00\"",
     "refill.enabled": "true or false",
     "refill.check_interval_s": "an integer between 1 and 86400 (seconds)",
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.app import create_app, prepare_database
-from backend.config import BackendConfig
+from backend.config import BackendConfig, BackendConfigError
 from backend.db import Database
 
 
@@ -27,8 +27,13 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
          billing_codes_file: Path | None = None, dry_run: bool = False,
          deactivate_missing: bool = False, terminal_id: str | None = None,
          adjustment: Adjustment | None = None, older_than_h: float = 24.0) -> int:
+    try:
+        secret = config.secret_key()
+    except BackendConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
     db = Database.from_url(config.database_url, config.database.pool_size)
-    secret = config.secret_key()
     try:
         prepare_database(db, config.ledger.currency)
         if demo_data:

@@ -28,10 +28,10 @@ def test_example_files_load(path: Path) -> None:
          "backend.toml: server.prot: unknown key (allowed: host, port)"),
         ('[ledger]\ncurrency = "euro"\n',
          "backend.toml: ledger.currency: 'euro' is not a three-letter ISO 4217 code"),
-        ("[ledger]\ndefault_overdraft = 5.0\n",
-         "backend.toml: ledger.default_overdraft: 5.0 is not a non-negative amount as a string"),
-        ('[ledger]\ndefault_overdraft = "1.234"\n',
-         "backend.toml: ledger.default_overdraft: '1.234' is not a non-negative amount"),
+        ("[security]\npin_lockout_s = 1.5\n",
+         "backend.toml: security.pin_lockout_s: 1.5 is not an integer between 1 and 86400"),
+        ("[server]\nport = true\n",
+         "backend.toml: server.port: True is not an integer between 1 and 65535"),
         ('[ledger]\nconsumption_order = "random"\n',
          "backend.toml: ledger.consumption_order: 'random' is not one of \"virtual_first\""),
         ('[database]\nurl = "mysql://x"\n',
@@ -64,3 +64,21 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(BackendConfigError) as caught:
         load_backend_config(path)
     assert caught.value.problems[0].startswith("backend.toml: is not valid TOML")
+
+
+def test_secret_key_file_is_created_private_and_refused_when_readable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend.config import SECRET_ENV, BackendConfig
+
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    key_file = tmp_path / "secret.key"
+    config = BackendConfig.model_validate({"security": {"secret_key_file": str(key_file)}})
+    first = config.secret_key()
+    assert len(first) == 64 and key_file.stat().st_mode & 0o777 == 0o600
+    assert config.secret_key() == first
+    key_file.chmod(0o644)
+    with pytest.raises(BackendConfigError) as caught:
+        config.secret_key()
+    assert caught.value.problems == [
+        f"{key_file}: the secret key file must be readable by its owner only "
+        f"(chmod 600 {key_file})"]
