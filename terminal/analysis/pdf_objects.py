@@ -21,6 +21,7 @@ import ctypes
 import io
 from dataclasses import dataclass
 
+import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
@@ -151,11 +152,32 @@ class _Walker:
                 self._note_colour(obj, self._colour(obj, stroke=False), scan, is_text=False)
             scan.ink = True
             return
+        if self._is_small(obj):
+            # a few render pixels would average a small logo into grey: judge its own pixels
+            pixels = _image_pixels(obj)
+            if pixels is None:
+                scan.needs_render = True
+            elif pixels.is_colour:
+                scan.tiny_colour = True
+            elif pixels.has_ink:
+                scan.ink = True
+            return
         jpeg = _rgb_jpeg_summary(obj) if self.metadata.colorspace in _RGB_SPACES else None
         if jpeg is None or jpeg.is_colour:
             scan.needs_render = True  # colour pixels, but visible? the rendering decides
         elif jpeg.has_ink:
             scan.ink = True
+
+
+def _image_pixels(obj: int) -> RasterSummary | None:
+    """The image's own pixels as PDFium decodes them (colour-converted, unscaled)."""
+    raw = pdfium_c.FPDFImageObj_GetBitmap(obj)
+    if not raw:
+        return None
+    # The bitmap is freed by its finaliser once the last reference (the PIL view on its
+    # buffer) goes; closing it explicitly while a view exists is what pypdfium2 warns about.
+    image = pdfium.PdfBitmap.from_raw(raw).to_pil()
+    return summarise(image if image.mode in ("RGB", "RGBA", "RGBX") else image.convert("RGB"))
 
 
 def _rgb_jpeg_summary(obj: int) -> RasterSummary | None:

@@ -62,6 +62,26 @@ def _image_page(colour_space: str, pixels: bytes, size: int = 64) -> Callable[[P
     return build
 
 
+def _small_image_page(grey: bool) -> Callable[[PdfWriter], None]:
+    """A logo 8 pt wide: about two pixels of a 20 dpi rendering."""
+
+    def build(writer: PdfWriter) -> None:
+        image = writer.add_image(16, 16, "/DeviceRGB", _checker(16, grey=grey))
+        writer.add_page(
+            Page(BODY + "q 8 0 0 8 500 100 cm /Im1 Do Q", resources={"XObject": {"Im1": image}})
+        )
+
+    return build
+
+
+def _checker(size: int, grey: bool) -> bytes:
+    """A fine check of two colours that average to a near-grey (or of two greys)."""
+    first, second = ((60, 60, 60), (200, 200, 200)) if grey else ((255, 40, 40), (40, 255, 255))
+    return b"".join(
+        bytes(first if (x + y) % 2 else second) for y in range(size) for x in range(size)
+    )
+
+
 def _jpeg_page(grey: bool) -> Callable[[PdfWriter], None]:
     """A photo-like RGB JPEG: the common way greys arrive in RGB (scans, phone photos)."""
 
@@ -218,6 +238,8 @@ PDF_CASES: dict[str, tuple[Callable[[PdfWriter], None], tuple[tuple[str, str], .
         _image_page("/DeviceRGB", _gradient(64, 64, grey=True)),
         ((MONO, "A4"),),
     ),
+    "tiny_colour_image": (_small_image_page(grey=False), ((COLOUR, "A4"),)),
+    "tiny_grey_image": (_small_image_page(grey=True), ((MONO, "A4"),)),
     "colour_jpeg_photo": (_jpeg_page(grey=False), ((COLOUR, "A4"),)),
     "rgb_encoded_grey_jpeg_photo": (_jpeg_page(grey=True), ((MONO, "A4"),)),
     "indexed_grey_image": (
