@@ -1,8 +1,10 @@
-"""The Kivy application: screens driven by the terminal's session controller.
+"""The Kivy application: screens driven by the terminal's session controller and job flow.
 
 The controller calls back from worker threads; every view is handed to the Kivy thread
 with ``Clock.schedule_once`` and the screens render it there. The idle timeout is a
-once-a-second tick into the controller, which alone decides when to log out.
+once-a-second tick into the controller, which alone decides when to log out. Held jobs
+are loaded, changed and released through :class:`kiosk.job_flow.JobFlow`, off the Kivy
+thread as well.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from kivy.core.window import Window
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
+from kiosk.job_flow import JobFlow
+from kiosk.job_screens import JobDetailScreen, ReleaseScreen
 from kiosk.screens import HomeScreen, IdleScreen, PinScreen
+from terminal.jobs import JobList, JobOptions, JobQuote
+from terminal.release import ReleaseUpdate
 from terminal.session import SessionState, SessionView
 from terminal.wiring import Terminal
 
@@ -42,9 +48,27 @@ class KioskApp(App):
             on_language=self.choose_language,
             on_pin_login=self.show_pin_login,
         )
-        self.home = HomeScreen(terminal.session, self.tr)
+        self.flow: JobFlow | None = None
+        if terminal.jobs is not None and terminal.release is not None:
+            self.flow = JobFlow(
+                terminal.jobs,
+                terminal.release,
+                terminal.jobs_executor,
+                on_jobs=self._jobs_listed,
+                on_jobs_error=self._jobs_failed,
+                on_release=self._release_update,
+                on_activity=terminal.session.touch,
+            )
+            self.home = HomeScreen(terminal.session, self.tr, on_open_job=self.open_job,
+                                   on_print_all=self.print_all)
+        else:
+            self.home = HomeScreen(terminal.session, self.tr)
         self.pin = PinScreen(terminal.session, self.tr, on_cancel=self.show_idle)
-        for screen in (self.idle, self.home, self.pin):
+        self.job = JobDetailScreen(self.tr, on_back=self.show_home, on_change=self.change_job,
+                                   on_delete=self.delete_job, on_print=self.print_one)
+        self.release = ReleaseScreen(self.tr, on_done=self.show_home)
+        self._user: str | None = None
+        for screen in (self.idle, self.home, self.pin, self.job, self.release):
             self.manager.add_widget(screen)
 
     def build(self) -> ScreenManager:
@@ -64,6 +88,9 @@ class KioskApp(App):
     def show_idle(self) -> None:
         self.manager.current = "idle"
 
+    def show_home(self) -> None:
+        self.manager.current = "home"
+
     def choose_language(self, language: str) -> None:
         """Language picked on the idle screen: applies to the next session."""
         self.tr.set_language(language)
@@ -71,17 +98,93 @@ class KioskApp(App):
         for screen in (self.idle, self.home, self.pin):
             screen.retranslate()
 
+    # held jobs -------------------------------------------------------------------
+
+    def open_job(self, job_id: int) -> None:
+        listed = self.home.jobs.jobs if self.home.jobs is not None else None
+        if listed is not None:
+            self.job.show(listed.find(job_id))
+            self.manager.current = "job"
+
+    def change_job(self, job_id: int, options: JobOptions) -> None:
+        if self.flow is not None:
+            self.flow.change(job_id, options)
+
+    def delete_job(self, job_id: int) -> None:
+        if self.flow is not None:
+            self.job.job = None
+            self.flow.delete(job_id)
+            self.show_home()
+
+    def print_all(self) -> None:
+        listed = self.home.jobs.jobs if self.home.jobs is not None else None
+        if listed is not None:
+            self._release(list(listed.jobs))
+
+    def print_one(self, job: JobQuote) -> None:
+        self._release([job])
+
+    def _release(self, quotes: list[JobQuote]) -> None:
+        if self.flow is None or self.flow.releasing or not quotes:
+            return
+        self.release.start(quotes)
+        self.manager.current = "release"
+        self.flow.release(quotes)
+
+    def _jobs_listed(self, listed: JobList) -> None:
+        if self.home.jobs is not None:
+            self.home.jobs.show(listed)
+        if self.manager.current == "job" and self.job.job is not None:
+            try:
+                self.job.show(listed.find(self.job.job.job_id))
+            except KeyError:
+                self.show_home()
+
+    def _jobs_failed(self, code: str) -> None:
+        if self.home.jobs is not None:
+            self.home.jobs.clear(self.tr.error(code))
+        if self.manager.current == "job":
+            self.show_home()
+
+    def _release_update(self, update: ReleaseUpdate) -> None:
+        self.release.render(update)
+        if self.flow is not None:
+            self.home.set_balance(self.flow.latest_balance)
+
+    # session ---------------------------------------------------------------------
+
     def _from_worker(self, view: SessionView) -> None:
         Clock.schedule_once(lambda _dt: self.render(view))
 
     def render(self, view: SessionView) -> None:
-        if view.state is SessionState.IDENTIFIED:
+        if view.state is SessionState.IDENTIFIED and view.identity is not None:
             self.pin.clear()
             self.home.render(view)
-            self.manager.current = "home"
-        elif self.manager.current == "pin":
+            if view.identity.username != self._user:
+                self._user = view.identity.username
+                self._begin_jobs(view.identity.username)
+                self.manager.current = "home"
+            elif view.seconds_left is not None and self.manager.current == "job":
+                self.manager.current = "home"  # where the countdown is shown
+            elif self.manager.current not in ("job", "release"):
+                self.manager.current = "home"
+            return
+        if self._user is not None:
+            self._user = None
+            if self.flow is not None:
+                self.flow.end()
+            self.job.clear()
+            self.release.clear()
+            self.home.set_balance(None)
+        if self.manager.current == "pin":
             self.pin.render(view)
         else:
             self.home.render(SessionView(SessionState.IDLE))
             self.idle.render(view)
             self.manager.current = "idle"
+
+    def _begin_jobs(self, username: str) -> None:
+        if self.flow is not None and self.home.jobs is not None:
+            self.home.set_balance(None)
+            self.home.jobs.clear(self.tr("Looking for your print jobs…"))
+            self.flow.begin(username)

@@ -6,17 +6,23 @@ controller, and the new state comes back through :meth:`render`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
 
 from kiosk.i18n import LANGUAGES, Translator
+from kiosk.job_screens import JobListPanel
 from kiosk.keypad import BACKSPACE, Keypad
 from kiosk.widgets import DANGER, MUTED, Backdrop, text, touch_button
+from terminal.ports import Balance
 from terminal.session import SessionController, SessionState, SessionView
+
+BALANCE_ROWS = ("Virtual credit", "Personal credit", "Held for printing", "Available")
 
 
 class IdleScreen(Screen):
@@ -108,34 +114,62 @@ class IdleScreen(Screen):
 
 
 class HomeScreen(Screen):
-    """The identified user: name, credits, logout, and the idle countdown."""
+    """The identified user: name, each credit apart, held jobs with prices, logout.
 
-    def __init__(self, session: SessionController, tr: Translator, **kwargs: Any) -> None:
+    The balance shown is the one the session identified with until a release brings a
+    newer one (credit held while printing, then the amount after the charge).
+    """
+
+    def __init__(
+        self,
+        session: SessionController,
+        tr: Translator,
+        on_open_job: Callable[[int], None] | None = None,
+        on_print_all: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name="home", **kwargs)
         self._session = session
         self._tr = tr
-        root = Backdrop()
-        self.greeting = text(32, bold=True, size_hint_y=None, height=dp(72))
-        self.balances = BoxLayout(orientation="vertical", spacing=dp(6))
-        self.rows: dict[str, tuple[Any, Any]] = {}
-        for key in ("Virtual credit", "Personal credit", "Held for printing", "Available"):
-            row = BoxLayout(size_hint_y=None, height=dp(44))
-            caption, amount = text(22, color=MUTED), text(24, bold=True)
-            row.add_widget(caption)
-            row.add_widget(amount)
-            self.balances.add_widget(row)
-            self.rows[key] = (caption, amount)
-        self.countdown = text(18, color=DANGER, size_hint_y=None, height=dp(40))
-        self.logout_button = touch_button(colour=DANGER)
+        root = Backdrop(spacing=dp(8))
+        top = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+        self.greeting = text(28, bold=True)
+        self.greeting.halign = "left"
+        self.logout_button = touch_button(colour=DANGER, size_hint_x=0.3)
         self.logout_button.bind(on_release=lambda *_: self._session.logout())
-        root.add_widget(self.greeting)
+        top.add_widget(self.greeting)
+        top.add_widget(self.logout_button)
+        self.balances = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(8))
+        self.rows: dict[str, tuple[Any, Any]] = {}
+        for key in BALANCE_ROWS:
+            cell = BoxLayout(orientation="vertical")
+            caption, amount = text(16, color=MUTED), text(22, bold=True)
+            cell.add_widget(caption)
+            cell.add_widget(amount)
+            self.balances.add_widget(cell)
+            self.rows[key] = (caption, amount)
+        self.countdown = text(18, color=DANGER, size_hint_y=None, height=dp(28))
+        root.add_widget(top)
         root.add_widget(self.balances)
+        self.jobs: JobListPanel | None = None
+        if on_open_job is not None and on_print_all is not None:
+            self.jobs = JobListPanel(tr, on_open_job, on_print_all)
+            root.add_widget(self.jobs)
+        else:
+            root.add_widget(Widget())
         root.add_widget(self.countdown)
-        root.add_widget(self.logout_button)
         self.add_widget(root)
         self._view = SessionView(SessionState.IDLE)
+        self._balance: Balance | None = None
 
     def retranslate(self) -> None:
+        self.render(self._view)
+        if self.jobs is not None and self.jobs.jobs is not None:
+            self.jobs.show(self.jobs.jobs)
+
+    def set_balance(self, balance: Balance | None) -> None:
+        """A newer balance than the session's (after a hold or a charge); None forgets it."""
+        self._balance = balance
         self.render(self._view)
 
     def render(self, view: SessionView) -> None:
@@ -144,13 +178,16 @@ class HomeScreen(Screen):
         self.logout_button.text = tr("Log out")
         identity = view.identity
         if identity is None:
+            self._balance = None
             self.greeting.text = ""
             for caption, amount in self.rows.values():
                 caption.text = amount.text = ""
             self.countdown.text = ""
+            if self.jobs is not None:
+                self.jobs.clear()
             return
         self.greeting.text = tr("Hello, {name}", name=identity.display_name)
-        balance = identity.balance
+        balance = self._balance or identity.balance
         values = {
             "Virtual credit": balance.virtual_credit,
             "Personal credit": balance.personal_credit,

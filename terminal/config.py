@@ -132,6 +132,16 @@ class OfflineSection(_Section):
     cache_max_age_h: Annotated[int, BeforeValidator(_int_between(1, 24 * 90))] = 72
 
 
+class PricingSection(_Section):
+    """Where the kiosk's price list comes from while the backend serves none.
+
+    The file is billing's price-list format; estimates are computed on the kiosk from
+    it, so a user sees prices even when the backend is unreachable.
+    """
+
+    price_list: Text | None = None
+
+
 class DisplaySection(_Section):
     width: Annotated[int, BeforeValidator(_int_between(320, 7680))] = 1024
     height: Annotated[int, BeforeValidator(_int_between(240, 4320))] = 600
@@ -146,6 +156,7 @@ class KioskConfig(_Section):
     card_reader: dict[str, Any] = Field(default_factory=lambda: {"type": "simulated"})
     printer: PrinterSection
     offline: OfflineSection = Field(default_factory=OfflineSection)
+    pricing: PricingSection = Field(default_factory=PricingSection)
     display: DisplaySection = Field(default_factory=DisplaySection)
 
 

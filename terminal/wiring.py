@@ -17,7 +17,9 @@ from pathlib import Path
 from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
 from terminal.backend_client import HttpBackend
 from terminal.config import ConfigError, KioskConfig, load_kiosk_config, read_secret
+from terminal.jobs import JobService
 from terminal.ports import CardReader
+from terminal.release import ReleaseWorkflow
 from terminal.session import SessionController
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -36,6 +38,14 @@ class Terminal:
     # (and so through the same normalisation and debounce as a real read).
     typed_card: Callable[[str], None] | None = None
     demo_cards: list[tuple[str, str]] = field(default_factory=list)
+    # Held jobs and their release; None on a kiosk with no print queue or price list.
+    jobs: JobService | None = None
+    release: ReleaseWorkflow | None = None
+    # Job listing and release get their own workers: a release followed for minutes
+    # must never delay the next badge's identification on ``executor``.
+    jobs_executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="jobs")
+    )
 
     def start(self) -> None:
         self.card_reader.start(self.session.present_card)
@@ -43,6 +53,7 @@ class Terminal:
     def close(self) -> None:
         self.card_reader.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.jobs_executor.shutdown(wait=False, cancel_futures=True)
         self.backend.close()
 
 

@@ -1,0 +1,338 @@
+"""The held-job screens: the list on the home screen, a job's detail, release progress.
+
+They render what :mod:`terminal.jobs` and :mod:`terminal.release` decided (quotes,
+alternatives, release updates) and hand every tap back as a callback; amounts are
+formatted for the current language, and problems are stable keys from the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from kivy.metrics import dp
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
+
+from kiosk.i18n import Translator
+from kiosk.widgets import ACCENT, DANGER, MUTED, OK, Backdrop, text, touch_button
+from terminal.jobs import Alternative, JobList, JobOptions, JobQuote
+from terminal.ports import Balance
+from terminal.release import ReleaseUpdate, Stage
+
+ROW_HEIGHT = 64
+
+
+def options_label(tr: Translator, options: JobOptions) -> str:
+    colour = tr("Colour") if options.colour else tr("Black & white")
+    sides = tr("two-sided") if options.duplex else tr("one-sided")
+    return f"{colour}, {sides}"
+
+
+def pages_label(tr: Translator, impressions: int, colour: int) -> str:
+    return tr("{pages} pages · {colour} in colour", pages=impressions, colour=colour)
+
+
+def _left(label: Any) -> Any:
+    label.halign = "left"
+    return label
+
+
+class JobListPanel(BoxLayout):
+    """The home screen's list: a row per job (name, pages, colour pages, price) and a total."""
+
+    def __init__(
+        self,
+        tr: Translator,
+        on_open: Callable[[int], None],
+        on_print_all: Callable[[], None],
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("orientation", "vertical")
+        kwargs.setdefault("spacing", dp(8))
+        super().__init__(**kwargs)
+        self._tr = tr
+        self._on_open = on_open
+        self.status = text(20, color=MUTED, size_hint_y=None, height=dp(32))
+        self.rows = GridLayout(cols=1, spacing=dp(6), size_hint_y=None)
+        self.rows.bind(minimum_height=self.rows.setter("height"))
+        scroller = ScrollView(do_scroll_x=False)
+        scroller.add_widget(self.rows)
+        footer = BoxLayout(size_hint_y=None, height=dp(ROW_HEIGHT), spacing=dp(12))
+        self.total = _left(text(24, bold=True))
+        self.print_all_button = touch_button(colour=OK, size_hint_x=0.45)
+        self.print_all_button.bind(on_release=lambda *_: on_print_all())
+        footer.add_widget(self.total)
+        footer.add_widget(self.print_all_button)
+        self.add_widget(self.status)
+        self.add_widget(scroller)
+        self.add_widget(footer)
+        self.open_buttons: dict[int, Any] = {}
+        self.jobs: JobList | None = None
+        self.clear()
+
+    def clear(self, status: str = "") -> None:
+        self.jobs = None
+        self.rows.clear_widgets()
+        self.open_buttons = {}
+        self.status.text = status
+        self.total.text = ""
+        self.print_all_button.text = ""
+        self.print_all_button.disabled = True
+        self.print_all_button.opacity = 0
+
+    def show(self, jobs: JobList) -> None:
+        tr = self._tr
+        self.clear()
+        self.jobs = jobs
+        if not jobs.jobs:
+            self.status.text = tr("You have no print jobs waiting.")
+            return
+        self.status.text = tr("Your print jobs")
+        for job in jobs.jobs:
+            self.rows.add_widget(self._row(job))
+        self.total.text = tr("Total: {amount}", amount=tr.money(jobs.total, jobs.currency))
+        self.print_all_button.text = tr("Print all ({count})", count=len(jobs.jobs))
+        self.print_all_button.disabled = False
+        self.print_all_button.opacity = 1
+
+    def _row(self, job: JobQuote) -> BoxLayout:
+        tr = self._tr
+        row = BoxLayout(size_hint_y=None, height=dp(ROW_HEIGHT), spacing=dp(8))
+        name = _left(text(20, bold=True, size_hint_x=0.38, shorten=True))
+        name.text = job.name + (" *" if job.estimated else "")
+        pages = _left(text(18, color=MUTED, size_hint_x=0.3))
+        pages.text = pages_label(tr, job.impressions, job.colour_impressions)
+        amount = text(22, bold=True, size_hint_x=0.14)
+        amount.text = tr.money(job.amount, job.currency)
+        button = touch_button(tr("Options"), colour=ACCENT, size_hint_x=0.18)
+        button.bind(on_release=lambda *_b, job_id=job.job_id: self._on_open(job_id))
+        self.open_buttons[job.job_id] = button
+        for widget in (name, pages, amount, button):
+            row.add_widget(widget)
+        return row
+
+
+class JobDetailScreen(Screen):
+    """One job: its price now, every other mono/duplex choice with its price and saving."""
+
+    def __init__(
+        self,
+        tr: Translator,
+        on_back: Callable[[], None],
+        on_change: Callable[[int, JobOptions], None],
+        on_delete: Callable[[int], None],
+        on_print: Callable[[JobQuote], None],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name="job", **kwargs)
+        self._tr = tr
+        self._on_change = on_change
+        self._on_delete = on_delete
+        self._on_print = on_print
+        self.job: JobQuote | None = None
+        self._delete_armed = False
+        root = Backdrop(spacing=dp(8))
+        self.heading = text(28, bold=True, size_hint_y=None, height=dp(48), shorten=True)
+        self.facts = text(18, color=MUTED, size_hint_y=None, height=dp(32))
+        self.price = text(26, bold=True, size_hint_y=None, height=dp(44))
+        self.choices_caption = text(18, color=MUTED, size_hint_y=None, height=dp(28))
+        self.choices = BoxLayout(orientation="vertical", spacing=dp(6))
+        self.choice_buttons: dict[JobOptions, Any] = {}
+        actions = BoxLayout(size_hint_y=None, height=dp(ROW_HEIGHT), spacing=dp(12))
+        self.back_button = touch_button(colour=MUTED)
+        self.back_button.bind(on_release=lambda *_: on_back())
+        self.delete_button = touch_button(colour=DANGER)
+        self.delete_button.bind(on_release=lambda *_: self._delete())
+        self.print_button = touch_button(colour=OK)
+        self.print_button.bind(on_release=lambda *_: self._print())
+        for button in (self.back_button, self.delete_button, self.print_button):
+            actions.add_widget(button)
+        for widget in (self.heading, self.facts, self.price, self.choices_caption,
+                       self.choices, actions):
+            root.add_widget(widget)
+        self.add_widget(root)
+
+    def show(self, job: JobQuote) -> None:
+        """Render ``job`` (again, after a change came back with new prices)."""
+        tr = self._tr
+        self.job = job
+        self._delete_armed = False
+        self.heading.text = job.name
+        copies = tr("{copies} copies", copies=job.copies) if job.copies > 1 else ""
+        self.facts.text = " · ".join(filter(None, [
+            tr.datetime(job.submitted_at),
+            pages_label(tr, job.impressions, job.colour_impressions),
+            copies,
+            tr("estimate by rule: the document could not be read") if job.estimated else "",
+        ]))
+        self.price.text = tr("{options}: {amount}", options=options_label(tr, job.options),
+                             amount=tr.money(job.amount, job.currency))
+        self.choices_caption.text = tr("Change before printing:")
+        self.choices.clear_widgets()
+        self.choice_buttons = {}
+        for alternative in job.alternatives:
+            button = touch_button(self._choice_text(job, alternative), colour=ACCENT)
+            button.bind(on_release=lambda *_b, o=alternative.options: self._change(o))
+            self.choices.add_widget(button)
+            self.choice_buttons[alternative.options] = button
+        self.retranslate_actions()
+
+    def _choice_text(self, job: JobQuote, alternative: Alternative) -> str:
+        tr = self._tr
+        amount = tr.money(alternative.amount, job.currency)
+        label = options_label(tr, alternative.options)
+        if alternative.saving > 0:
+            return tr("{options}: {amount} — you save {saving}", options=label, amount=amount,
+                      saving=tr.money(alternative.saving, job.currency))
+        if alternative.saving < 0:
+            return tr("{options}: {amount} — costs {extra} more", options=label, amount=amount,
+                      extra=tr.money(-alternative.saving, job.currency))
+        return tr("{options}: {amount} — same price", options=label, amount=amount)
+
+    def retranslate_actions(self) -> None:
+        tr = self._tr
+        self.back_button.text = tr("Back")
+        self.delete_button.text = tr("Tap again to delete") if self._delete_armed \
+            else tr("Delete")
+        self.print_button.text = tr("Print this job")
+
+    def _change(self, options: JobOptions) -> None:
+        if self.job is not None:
+            self.choices_caption.text = self._tr("One moment…")
+            for button in self.choice_buttons.values():
+                button.disabled = True
+            self._on_change(self.job.job_id, options)
+
+    def _delete(self) -> None:
+        """Two taps: a brushed finger must not throw a document away."""
+        if self.job is None:
+            return
+        if not self._delete_armed:
+            self._delete_armed = True
+            self.retranslate_actions()
+            return
+        self._on_delete(self.job.job_id)
+
+    def _print(self) -> None:
+        if self.job is not None:
+            self._on_print(self.job)
+
+    def clear(self) -> None:
+        """Forget the job (logout): nothing of the previous user stays behind."""
+        self.job = None
+        self.heading.text = self.facts.text = self.price.text = ""
+        self.choices.clear_widgets()
+        self.choice_buttons = {}
+
+
+class ReleaseScreen(Screen):
+    """Release progress per job, the credit held meanwhile, then charged and new balance."""
+
+    def __init__(self, tr: Translator, on_done: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(name="release", **kwargs)
+        self._tr = tr
+        root = Backdrop(spacing=dp(8))
+        self.heading = text(28, bold=True, size_hint_y=None, height=dp(48))
+        self.rows = GridLayout(cols=2, spacing=dp(6), size_hint_y=None)
+        self.rows.bind(minimum_height=self.rows.setter("height"))
+        scroller = ScrollView(do_scroll_x=False)
+        scroller.add_widget(self.rows)
+        self.balance_line = text(20, color=MUTED, size_hint_y=None, height=dp(36))
+        self.summary = text(22, bold=True, size_hint_y=None, height=dp(72))
+        self.help = text(18, color=DANGER, size_hint_y=None, height=dp(56))
+        self.done_button = touch_button()
+        self.done_button.bind(on_release=lambda *_: on_done())
+        for widget in (self.heading, scroller, self.balance_line, self.summary, self.help,
+                       self.done_button):
+            root.add_widget(widget)
+        self.add_widget(root)
+        self.updates: dict[int, ReleaseUpdate] = {}
+        self.balance: Balance | None = None
+        self._status_labels: dict[int, Any] = {}
+
+    def start(self, quotes: list[JobQuote]) -> None:
+        tr = self._tr
+        self.updates = {}
+        self.balance = None
+        self._status_labels = {}
+        self.rows.clear_widgets()
+        self.heading.text = tr("Printing")
+        self.balance_line.text = self.summary.text = self.help.text = ""
+        self.done_button.text = tr("Please wait…")
+        self.done_button.disabled = True
+        for quote in quotes:
+            name = _left(text(20, bold=True, size_hint_y=None, height=dp(48), shorten=True))
+            name.text = f"{quote.name} · {tr.money(quote.amount, quote.currency)}"
+            status = text(20, size_hint_y=None, height=dp(48))
+            status.text = tr("Waiting")
+            self.rows.add_widget(name)
+            self.rows.add_widget(status)
+            self._status_labels[quote.job_id] = status
+
+    def clear(self) -> None:
+        """Forget the release (logout): nothing of the previous user stays behind."""
+        self.start([])
+        self.heading.text = ""
+
+    def render(self, update: ReleaseUpdate) -> None:
+        tr = self._tr
+        self.updates[update.job_id] = update
+        label = self._status_labels.get(update.job_id)
+        if label is not None:
+            label.text, label.color = self._status(update)
+        if update.balance is not None:
+            self.balance = update.balance
+            self.balance_line.text = self._balance_text(update.balance)
+        if update.stage is Stage.INSUFFICIENT:
+            self.help.text = tr(
+                "To add credit: redeem a voucher, top up online, or pay at the cash desk."
+            )
+        finished = bool(self.updates) and all(u.stage.final for u in self.updates.values())
+        if finished:
+            self._finish()
+
+    def _status(self, update: ReleaseUpdate) -> tuple[str, tuple[float, ...]]:
+        tr = self._tr
+        money = tr.money
+        if update.stage is Stage.WAITING:
+            return tr("Waiting"), MUTED
+        if update.stage is Stage.HOLDING:
+            return tr("Reserving credit…"), MUTED
+        if update.stage is Stage.PRINTING:
+            return tr("Printing: {done} of {total} pages", done=update.impressions_done,
+                      total=update.impressions_total), ACCENT
+        if update.stage is Stage.CHARGED:
+            charged = money(update.charged or Decimal("0"), update.currency)
+            if update.refunded:
+                return tr("Charged {charged}, {refunded} given back", charged=charged,
+                          refunded=money(update.refunded, update.currency)), OK
+            return tr("Charged {charged}", charged=charged), OK
+        if update.stage is Stage.INSUFFICIENT and update.missing is not None:
+            return tr("Not enough credit: {missing} missing",
+                      missing=money(update.missing, update.currency)), DANGER
+        return tr.error(update.problem or "generic"), DANGER
+
+    def _balance_text(self, balance: Balance) -> str:
+        tr = self._tr
+        parts = [tr("Available: {amount}", amount=tr.money(balance.available, balance.currency))]
+        if balance.held:
+            parts.append(tr("held for printing: {amount}",
+                            amount=tr.money(balance.held, balance.currency)))
+        return " · ".join(parts)
+
+    def _finish(self) -> None:
+        tr = self._tr
+        charged = sum((u.charged or Decimal("0") for u in self.updates.values()), Decimal("0"))
+        currency = next(iter(self.updates.values())).currency
+        lines = [tr("Amount charged: {amount}", amount=tr.money(charged, currency))]
+        if self.balance is not None:
+            lines.append(tr("New balance: {amount}",
+                            amount=tr.money(self.balance.available, self.balance.currency)))
+        self.heading.text = tr("Finished")
+        self.summary.text = "\n".join(lines)
+        self.done_button.text = tr("Done")
+        self.done_button.disabled = False
