@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import subprocess
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -342,6 +343,75 @@ PS_CASES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 }
 
 
+XPS_NS = "http://schemas.microsoft.com/xps/2005/06"
+
+
+def _xps_image(grey: bool) -> bytes:
+    encoded = io.BytesIO()
+    Image.frombytes("RGB", (64, 64), _gradient(64, 64, grey=grey)).save(encoded, "PNG")
+    return encoded.getvalue()
+
+
+XPS_PAGES: tuple[tuple[str, str], ...] = (  # (page body, truth)
+    ('<Path Fill="#FF000000" Data="M 96,96 L 600,96 600,120 96,120 Z" />', MONO),
+    ('<Path Fill="#CC0000" Data="M 96,96 L 600,96 600,300 96,300 Z" />', COLOUR),
+    ("", BLANK),
+    (
+        '<Path Data="M 96,96 L 400,96 400,400 96,400 Z"><Path.Fill><ImageBrush '
+        'ImageSource="/Resources/grey.png" Viewbox="0,0,64,64" ViewboxUnits="Absolute" '
+        'Viewport="96,96,304,304" ViewportUnits="Absolute" /></Path.Fill></Path>',
+        MONO,
+    ),
+    (
+        '<Path Data="M 96,96 L 400,96 400,400 96,400 Z"><Path.Fill><ImageBrush '
+        'ImageSource="/Resources/colour.png" Viewbox="0,0,64,64" ViewboxUnits="Absolute" '
+        'Viewport="96,96,304,304" ViewportUnits="Absolute" /></Path.Fill></Path>',
+        COLOUR,
+    ),
+    (
+        '<Glyphs Fill="sc#1,0,0,0.9" FontUri="/Resources/font.ttf" FontRenderingEmSize="4" '
+        'OriginX="96" OriginY="200" UnicodeString="tiny" />',
+        COLOUR,
+    ),
+    (
+        '<Path Fill="#00FF0000" Data="M 96,96 L 600,96 600,300 96,300 Z" />'
+        '<Path Stroke="#404040" StrokeThickness="1" Data="M 96,96 L 600,96" />',
+        MONO,
+    ),
+)
+
+
+def build_xps(path: Path) -> tuple[tuple[str, str], ...]:
+    """An XPS package: one page per XPS_PAGES entry, A4 (793.7 x 1122.5 units of 1/96 in)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Type="http://schemas.microsoft.com/xps/2005/06/fixedrepresentation" '
+            'Target="/FixedDocumentSequence.fdseq" Id="R0" /></Relationships>',
+        )
+        package.writestr(
+            "FixedDocumentSequence.fdseq",
+            f'<FixedDocumentSequence xmlns="{XPS_NS}"><DocumentReference '
+            'Source="Documents/1/FixedDocument.fdoc" /></FixedDocumentSequence>',
+        )
+        references = "".join(
+            f'<PageContent Source="Pages/{n}.fpage" />' for n in range(1, len(XPS_PAGES) + 1)
+        )
+        package.writestr(
+            "Documents/1/FixedDocument.fdoc",
+            f'<FixedDocument xmlns="{XPS_NS}">{references}</FixedDocument>',
+        )
+        for number, (body, _) in enumerate(XPS_PAGES, start=1):
+            package.writestr(
+                f"Documents/1/Pages/{number}.fpage",
+                f'<FixedPage Width="793.7" Height="1122.5" xmlns="{XPS_NS}">{body}</FixedPage>',
+            )
+        package.writestr("Resources/grey.png", _xps_image(grey=True))
+        package.writestr("Resources/colour.png", _xps_image(grey=False))
+    return tuple((truth, "A4") for _, truth in XPS_PAGES)
+
+
 def build_suite(directory: Path) -> list[Case]:
     """Write every case into ``directory``; PostScript cases also as a gzip'd copy."""
     cases = []
@@ -358,6 +428,8 @@ def build_suite(directory: Path) -> list[Case]:
     gzipped = directory / "ps_three_pages.ps.gz"
     gzipped.write_bytes(gzip.compress((directory / "ps_three_pages.ps").read_bytes()))
     cases.append(Case("ps_three_pages_gzip", gzipped, PS_CASES["ps_three_pages"][1]))
+    xps = directory / "mixed.xps"
+    cases.append(Case("xps_mixed_pages", xps, build_xps(xps)))
     return cases
 
 
