@@ -104,7 +104,12 @@ def truth_sets(work: Path) -> list[tuple[str, Path, list[str], bool, str]]:
             truth = ["colour" if n in colour else "mono" for n in range(1, count + 1)]
             items.append((name, JOBS / name, truth, True, "printer language"))
     for case in build_suite(work):
-        group = {".pdf": "pdf", ".xps": "printer language"}.get(case.path.suffix, "postscript")
+        group = {
+            ".pdf": "pdf",
+            ".xps": "printer language",
+            ".pxl": "printer language",
+            ".pcl": "printer language",
+        }.get(case.path.suffix, "postscript")
         items.append((case.name, case.path, [c for c, _ in case.truth], False, group))
     return items
 

@@ -51,24 +51,38 @@ def prepare(url: str, clients: int) -> None:
     with db.write() as session:
         for n in range(clients):
             register_terminal(session, SECRET.encode(), f"bench-{n}", f"bench-token-{n}")
-            user = User(username=f"bench{n}", display_name=f"Bench {n}", language="en",
-                        overdraft_limit=Decimal("0"))
+            user = User(
+                username=f"bench{n}",
+                display_name=f"Bench {n}",
+                language="en",
+                overdraft_limit=Decimal("0"),
+            )
             session.add(user)
             session.flush()
-            credit(session, user, "EUR", kind="deposit", amount=Decimal("1000000.00"),
-                   source_kind=AccountKind.CASH_DRAWER, description="bench")
+            credit(
+                session,
+                user,
+                "EUR",
+                kind="deposit",
+                amount=Decimal("1000000.00"),
+                source_kind=AccountKind.CASH_DRAWER,
+                description="bench",
+            )
     db.dispose()
 
 
 def start_backend(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = pg_cluster.free_port()
     config = workdir / f"backend-{port}.toml"
-    config.write_text(f'[server]\nport = {port}\n\n[database]\nurl = "{url}"\npool_size = 20\n',
-                      encoding="utf-8")
+    config.write_text(
+        f'[server]\nport = {port}\n\n[database]\nurl = "{url}"\npool_size = 20\n', encoding="utf-8"
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "printkiosk", "backend", "--config", str(config)],
         env={**os.environ, SECRET_ENV: SECRET},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -82,8 +96,9 @@ def start_backend(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError("backend did not start")
 
 
-def run_clients(base: str, clients: int, seconds: float,
-                one_user: bool = False) -> tuple[int, list[float]]:
+def run_clients(
+    base: str, clients: int, seconds: float, one_user: bool = False
+) -> tuple[int, list[float]]:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     stop_at = time.monotonic() + seconds
     errors: list[str] = []
@@ -95,15 +110,21 @@ def run_clients(base: str, clients: int, seconds: float,
             while time.monotonic() < stop_at:
                 started = time.perf_counter()
                 key = f"c{index}-{n}-{time.time_ns()}"
-                hold = http.post("/api/v1/holds", json={
-                    "idempotency_key": f"h-{key}",
-                    "username": "bench0" if one_user else f"bench{index}",
-                    "amount": CHARGE})
+                hold = http.post(
+                    "/api/v1/holds",
+                    json={
+                        "idempotency_key": f"h-{key}",
+                        "username": "bench0" if one_user else f"bench{index}",
+                        "amount": CHARGE,
+                    },
+                )
                 if hold.status_code != 201:
                     errors.append(hold.text)
                     return
-                done = http.post(f"/api/v1/holds/{hold.json()['hold_id']}/capture",
-                                 json={"idempotency_key": f"c-{key}", "amount": CHARGE})
+                done = http.post(
+                    f"/api/v1/holds/{hold.json()['hold_id']}/capture",
+                    json={"idempotency_key": f"c-{key}", "amount": CHARGE},
+                )
                 if done.status_code != 200:
                     errors.append(done.text)
                     return
@@ -126,8 +147,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def bench_database(label: str, url: str, counts: list[int], seconds: float,
-                   workdir: Path) -> None:
+def bench_database(label: str, url: str, counts: list[int], seconds: float, workdir: Path) -> None:
     prepare(url, max(counts))
     process, base = start_backend(url, workdir)
     try:
@@ -136,9 +156,12 @@ def bench_database(label: str, url: str, counts: list[int], seconds: float,
         for clients, one_user in rows:
             charges, latencies = run_clients(base, clients, seconds, one_user)
             target = "one user" if one_user else "own users"
-            print(f"{label:<11} {clients:>3} clients  {target:<9} {charges / seconds:8.1f} "
-                  f"charges/s  p50 {statistics.median(latencies) * 1000:6.1f} ms  "
-                  f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms", flush=True)
+            print(
+                f"{label:<11} {clients:>3} clients  {target:<9} {charges / seconds:8.1f} "
+                f"charges/s  p50 {statistics.median(latencies) * 1000:6.1f} ms  "
+                f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms",
+                flush=True,
+            )
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -148,17 +171,34 @@ def pgbench(server: pg_cluster.PgServer, counts: list[int], seconds: float) -> N
     binary = str(server.bin_dir / "pgbench")
     conn = ["-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
     server.admin("CREATE DATABASE pgbench")
-    subprocess.run([binary, *conn, "-i", "-q", "-s", "1", "pgbench"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [binary, *conn, "-i", "-q", "-s", "1", "pgbench"], check=True, capture_output=True
+    )
     for clients in counts:
         done = subprocess.run(
-            [binary, *conn, "-c", str(clients), "-j", str(min(clients, 2)), "-T",
-             str(int(seconds)), "pgbench"], check=True, capture_output=True, text=True)
+            [
+                binary,
+                *conn,
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, 2)),
+                "-T",
+                str(int(seconds)),
+                "pgbench",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         tps = re.search(r"tps = ([\d.]+)", done.stdout)
         latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
-        print(f"{'pgbench':<11} {clients:>3} clients  {'TPC-B':<9} "
-              f"{float(tps.group(1)) if tps else 0:8.1f} tx/s       "
-              f"avg {float(latency.group(1)) if latency else 0:6.1f} ms", flush=True)
+        print(
+            f"{'pgbench':<11} {clients:>3} clients  {'TPC-B':<9} "
+            f"{float(tps.group(1)) if tps else 0:8.1f} tx/s       "
+            f"avg {float(latency.group(1)) if latency else 0:6.1f} ms",
+            flush=True,
+        )
 
 
 def main() -> int:
@@ -169,10 +209,13 @@ def main() -> int:
     counts = [int(part) for part in args.clients.split(",")]
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-ledger-")))
-        print(f"one charge = hold {CHARGE} + capture {CHARGE} over HTTP; "
-              f"{args.seconds:g} s per row", flush=True)
-        bench_database("sqlite", f"sqlite:///{workdir}/bench.sqlite3", counts, args.seconds,
-                       workdir)
+        print(
+            f"one charge = hold {CHARGE} + capture {CHARGE} over HTTP; {args.seconds:g} s per row",
+            flush=True,
+        )
+        bench_database(
+            "sqlite", f"sqlite:///{workdir}/bench.sqlite3", counts, args.seconds, workdir
+        )
         if not pg_cluster.available():
             print("PostgreSQL 15 not installed: PostgreSQL rows skipped")
             return 0

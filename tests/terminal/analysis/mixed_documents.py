@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import struct
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -412,6 +413,75 @@ def build_xps(path: Path) -> tuple[tuple[str, str], ...]:
     return tuple((truth, "A4") for _, truth in XPS_PAGES)
 
 
+def _pxl_ubyte(value: int, attribute: int) -> bytes:
+    return bytes((0xC0, value, 0xF8, attribute))
+
+
+def _pxl_page(media: bytes, body: bytes) -> bytes:
+    """BeginPage with the given media attributes, the body, EndPage with one copy."""
+    return media + b"\x43" + body + b"\xc1\x01\x00\xf8\x31\x44"
+
+
+def build_pclxl(path: Path) -> tuple[tuple[str, str], ...]:
+    """A little-endian PCL XL stream: grey, RGB colour, RGB grey, blank and sized pages."""
+    portrait_a4 = _pxl_ubyte(0, 0x28) + _pxl_ubyte(2, 0x25)
+    landscape_letter = _pxl_ubyte(1, 0x28) + _pxl_ubyte(0, 0x25)
+    custom = (
+        _pxl_ubyte(0, 0x28)
+        + b"\xd5"
+        + struct.pack("<ff", 8.0, 8.0)
+        + b"\xf8\x2f"  # CustomMediaSize 8 x 8
+        + _pxl_ubyte(0, 0x30)  # CustomMediaSizeUnits: inch
+    )
+    rectangle = b"\xe1" + struct.pack("<4H", 100, 100, 1000, 600) + b"\xf8\x42\xa0"
+    grey = _pxl_ubyte(1, 0x03) + b"\x6a" + _pxl_ubyte(0, 0x09) + b"\x63"
+    red = _pxl_ubyte(2, 0x03) + b"\x6a" + b"\xc8\xc0\x03\xdd\x10\x10\xf8\x0b\x63"
+    rgb_grey = _pxl_ubyte(2, 0x03) + b"\x6a" + b"\xc8\xc0\x03\x80\x80\x80\xf8\x0b\x63"
+    session = (
+        b"\xd1"
+        + struct.pack("<HH", 600, 600)
+        + b"\xf8\x89"  # UnitsPerMeasure
+        + _pxl_ubyte(0, 0x86)
+        + _pxl_ubyte(3, 0x8F)
+        + b"\x41"
+    )
+    pages = (
+        (portrait_a4, grey + rectangle, (MONO, "A4")),
+        (portrait_a4, red + rectangle, (COLOUR, "A4")),
+        (landscape_letter, rgb_grey + rectangle, (MONO, "Letter")),
+        (portrait_a4, b"", (BLANK, "A4")),
+        (custom, red + rectangle, (COLOUR, "custom")),
+    )
+    stream = b"".join(_pxl_page(media, body) for media, body, _ in pages)
+    path.write_bytes(
+        b"\x1b%-12345X@PJL ENTER LANGUAGE=PCLXL\r\n) HP-PCL XL;2;0;generated\r\n"
+        + session
+        + stream
+        + b"\x42\x1b%-12345X"
+    )
+    return tuple(truth for _, _, truth in pages)
+
+
+def build_pcl5(path: Path) -> tuple[tuple[str, str], ...]:
+    """PCL 5: text pages ended by form feeds, a landscape Legal page, a colour palette
+    page, an empty page ejected by a form feed, and binary raster holding 0x0C bytes."""
+    raster = b"\x1b*r1A" + b"".join(b"\x1b*b4W\x0c\x0c\x0c\x0c" for _ in range(3)) + b"\x1b*rC"
+    job = (
+        b"\x1b%-12345X@PJL ENTER LANGUAGE=PCL\r\n\x1bE\x1b&l26A"
+        + b"Page one, plain text.\r\n\x0c"
+        + b"\x1b&l3a1O"
+        + b"Legal landscape.\r\n"
+        + raster
+        + b"\x0c"
+        + b"\x1b&l26a0O\x1b*r3U\x1b*v2S"
+        + b"Red text in simple RGB mode.\x0c"
+        + b"\x0c"
+        + b"\x1b*r1U\x1b&p5XPlain\x1bE\x1b%-12345X"
+    )
+    path.write_bytes(job)
+    return ((MONO, "A4"), (MONO, "Legal"), (COLOUR, "A4"), (BLANK, "A4"), (MONO, "A4"))
+
+
 def build_suite(directory: Path) -> list[Case]:
     """Write every case into ``directory``; PostScript cases also as a gzip'd copy."""
     cases = []
@@ -428,6 +498,10 @@ def build_suite(directory: Path) -> list[Case]:
     gzipped = directory / "ps_three_pages.ps.gz"
     gzipped.write_bytes(gzip.compress((directory / "ps_three_pages.ps").read_bytes()))
     cases.append(Case("ps_three_pages_gzip", gzipped, PS_CASES["ps_three_pages"][1]))
+    pcl5 = directory / "mixed.pcl"
+    cases.append(Case("pcl5_mixed_pages", pcl5, build_pcl5(pcl5)))
+    pclxl = directory / "mixed.pxl"
+    cases.append(Case("pclxl_mixed_pages", pclxl, build_pclxl(pclxl)))
     xps = directory / "mixed.xps"
     cases.append(Case("xps_mixed_pages", xps, build_xps(xps)))
     return cases
