@@ -103,8 +103,7 @@ class _Tokens:
         if group == 0xC0 and tag < 0xC8:
             return self._unpack(base, 1)[0]
         if group == 0xC0:  # array: a length value then the elements
-            length_tag = self.data[self.pos]
-            self.pos += 1
+            length_tag = self.byte()
             length = int(self._unpack(length_tag & 0x0F, 1)[0])
             if base == 0:
                 chunk = bytes(self.data[self.pos : self.pos + length])
@@ -113,13 +112,19 @@ class _Tokens:
             return self._unpack(base, length)
         return self._unpack(base, 2 if group == 0xD0 else 4)
 
+    def byte(self) -> int:
+        """The next byte, or a clear error at the end of the file."""
+        if self.pos >= len(self.data):
+            raise MalformedDocument(self.shown_as, "the PCL XL stream is truncated")
+        self.pos += 1
+        return self.data[self.pos - 1]
+
+    def attribute_id(self, tag: int) -> int:
+        """The attribute id after an ``attr_ubyte`` (0xF8) or ``attr_uint16`` (0xF9) tag."""
+        return self.byte() if tag == 0xF8 else int(self._unpack(1, 1)[0])
+
     def skip_embedded(self, tag: int) -> None:
-        if tag == 0xFA:
-            length = int(self._unpack(2, 1)[0])
-        else:
-            length = self.data[self.pos]
-            self.pos += 1
-        self.pos += length
+        self.pos += int(self._unpack(2, 1)[0]) if tag == 0xFA else self.byte()
 
 
 def _page_size(state: _PageState) -> PaperSize:
@@ -187,8 +192,7 @@ def analyse_pclxl_pages(path: Path, shown_as: Path) -> Iterator[PageAnalysis]:
             if tag >= 0xC0 and tag <= 0xEF:
                 state.attributes[-1] = tokens.value(tag)
             elif tag in (0xF8, 0xF9):
-                attribute = data[tokens.pos] if tag == 0xF8 else int(tokens._unpack(1, 1)[0])
-                tokens.pos += 1 if tag == 0xF8 else 0
+                attribute = tokens.attribute_id(tag)
                 state.attributes[attribute] = state.attributes.pop(-1, 0)
             elif tag in (0xFA, 0xFB):
                 tokens.skip_embedded(tag)

@@ -26,8 +26,9 @@ from terminal.analysis.raster import summarise
 RENDER_DPI = 20.0
 # Objects narrower than this many render pixels are judged by declared colour, not pixels.
 SMALL_PIXELS = 3.0
-# PDFium is not thread-safe: one document at a time per process.
-_PDFIUM_LOCK = threading.Lock()
+# PDFium is not thread-safe: one thread at a time uses it. Re-entrant, so one thread may
+# interleave two documents' page iterators without deadlocking itself.
+_PDFIUM_LOCK = threading.RLock()
 
 
 def open_pdf(path: Path, shown_as: Path | None = None) -> pdfium.PdfDocument:
