@@ -2,23 +2,39 @@
 
 Every call has a connect and a read timeout so that a kiosk never hangs on a dead
 network, and the connection is kept alive between calls (a badge answered in
-milliseconds, not a TLS handshake each time). Errors are translated here: transport
-errors and 5xx become :class:`BackendUnavailable`, 4xx problem details become
-:class:`BackendRejected` carrying the backend's stable code.
+milliseconds, not a TCP and TLS handshake each time). Errors are translated here:
+transport errors and 5xx become :class:`BackendUnavailable`, 4xx problem details become
+:class:`BackendRejected` carrying the backend's stable code and the HTTP status.
+
+Only idempotent calls are retried, with exponential backoff: reads, card lookups and
+every money write (each carries an idempotency key, so the backend answers a resend
+with the first answer). A PIN login is never retried: a resend could count as a second
+failed attempt and lock the user out. The client keeps a plain ``reachable`` flag and
+tells listeners when it flips, so the UI can say "offline" before anyone badges.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from requests.adapters import HTTPAdapter
 
-from terminal.ports import Balance, BackendRejected, BackendUnavailable, Identity
+from terminal.ports import BackendRejected, BackendUnavailable, Balance, HoldAnswer, Identity
+
+_log = logging.getLogger(__name__)
+
+ReachabilityListener = Callable[[bool], None]
+T = TypeVar("T")
 
 
 class HttpBackend:
-    """The :class:`terminal.ports.Backend` port over HTTP with a per-terminal token."""
+    """The :class:`terminal.ports.Backend` and :class:`terminal.ports.Ledger` ports over HTTP."""
 
     def __init__(
         self,
@@ -26,29 +42,128 @@ class HttpBackend:
         token: str,
         connect_timeout_s: float = 2.0,
         read_timeout_s: float = 5.0,
+        retries: int = 2,
+        backoff_s: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._base = base_url.rstrip("/") + "/api/v1"
         self._timeout = (connect_timeout_s, read_timeout_s)
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._sleep = sleep
         self._http = requests.Session()
+        # One small pool per backend: keep-alive for the worker threads that talk to it.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=4, max_retries=0)
+        self._http.mount("http://", adapter)
+        self._http.mount("https://", adapter)
         self._http.headers.update(
             {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         )
+        self._lock = threading.Lock()
+        self._reachable: bool | None = None
+        self._listeners: list[ReachabilityListener] = []
+
+    @property
+    def reachable(self) -> bool | None:
+        """None until the first call, then whether the last call got an HTTP answer."""
+        with self._lock:
+            return self._reachable
+
+    def on_reachability(self, listener: ReachabilityListener) -> None:
+        self._listeners.append(listener)
 
     def close(self) -> None:
         self._http.close()
 
+    # --- identification (terminal.ports.Backend) ---------------------------------------
+
     def identify_card(self, card_number: str) -> Identity:
-        return _identity(self._post("/sessions", {"card": card_number}))
+        return _identity(self._call("POST", "/sessions", {"card": card_number}, retry=True))
 
     def identify_pin(self, username: str, pin: str) -> Identity:
-        return _identity(self._post("/sessions", {"username": username, "pin": pin}))
+        body = {"username": username, "pin": pin}
+        return _identity(self._call("POST", "/sessions", body, retry=False))
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    # --- money (terminal.ports.Ledger) --------------------------------------------------
+
+    def balance(self, username: str) -> Balance:
+        return _parse(_balance, self._call("GET", f"/users/{username}/balance", None))
+
+    def hold(
+        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
+    ) -> HoldAnswer:
+        body = {"idempotency_key": key, "username": username, "amount": str(amount),
+                "description": description, "job_ref": job_ref}
+        return _parse(_hold, self._call("POST", "/holds", body))
+
+    def capture(
+        self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> HoldAnswer:
+        body = {"idempotency_key": key, "amount": str(amount), "pages": pages,
+                "colour_pages": colour_pages}
+        return _parse(_hold, self._call("POST", f"/holds/{hold_id}/capture", body))
+
+    def void(self, key: str, hold_id: str, reason: str) -> HoldAnswer:
+        body = {"idempotency_key": key, "reason": reason}
+        return _parse(_hold, self._call("POST", f"/holds/{hold_id}/void", body))
+
+    def refund(self, key: str, hold_id: str, amount: Decimal | None, reason: str) -> Balance:
+        body: dict[str, object] = {"idempotency_key": key, "hold_id": hold_id, "reason": reason}
+        if amount is not None:
+            body["amount"] = str(amount)
+        answer = self._call("POST", "/refunds", body)
+        return _parse(lambda raw: _balance(raw["balance"]), answer)
+
+    def send_events(self, events: Sequence[Mapping[str, object]]) -> None:
+        self._call("POST", "/events", {"events": [dict(event) for event in events]})
+
+    def health(self) -> bool:
+        """One quick unretried probe (the heartbeat); True when the backend answers."""
         try:
-            response = self._http.post(self._base + path, json=body, timeout=self._timeout)
+            self._call("GET", "/health", None, retry=False)
+        except BackendUnavailable:
+            return False
+        return True
+
+    # --- transport ----------------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, body: Mapping[str, object] | None, retry: bool = True
+    ) -> dict[str, Any]:
+        attempts = 1 + (self._retries if retry else 0)
+        for attempt in range(attempts):
+            try:
+                answer = self._once(method, path, body)
+            except BackendUnavailable:
+                if attempt == attempts - 1:
+                    self._set_reachable(False)
+                    raise
+                self._sleep(self._backoff_s * 2**attempt)
+            except BackendRejected:
+                self._set_reachable(True)
+                raise
+            else:
+                self._set_reachable(True)
+                return answer
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _once(self, method: str, path: str, body: Mapping[str, object] | None) -> dict[str, Any]:
+        try:
+            response = self._http.request(
+                method, self._base + path, json=body, timeout=self._timeout
+            )
         except requests.RequestException as exc:
             raise BackendUnavailable(f"{path}: {exc.__class__.__name__}") from exc
         return _payload(response, path)
+
+    def _set_reachable(self, reachable: bool) -> None:
+        with self._lock:
+            changed = self._reachable is not reachable
+            self._reachable = reachable
+        if changed:
+            _log.info("backend %s", "reachable" if reachable else "unreachable")
+            for listener in list(self._listeners):
+                listener(reachable)
 
 
 def _payload(response: requests.Response, path: str) -> dict[str, Any]:
@@ -61,28 +176,54 @@ def _payload(response: requests.Response, path: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise BackendUnavailable(f"{path}: answer is not a JSON object")
     if response.status_code >= 400:
-        raise BackendRejected(str(payload.get("code", "rejected")), str(payload.get("detail", "")))
+        raise BackendRejected(
+            str(payload.get("code", "rejected")), str(payload.get("detail", "")),
+            status=response.status_code,
+        )
     return payload
+
+
+def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:
+    """An answer that does not have the documented shape is the backend failing."""
+    try:
+        return parse(payload)
+    except (KeyError, TypeError, ArithmeticError) as exc:
+        raise BackendUnavailable(f"unexpected answer: {exc!r}") from exc
+
+
+def _amount(raw: object) -> Decimal:
+    return Decimal(str(raw))
 
 
 def _balance(raw: dict[str, Any]) -> Balance:
     return Balance(
         currency=str(raw["currency"]),
-        virtual_credit=Decimal(str(raw["virtual_credit"])),
-        personal_credit=Decimal(str(raw["personal_credit"])),
-        held=Decimal(str(raw.get("held", "0"))),
-        available=Decimal(str(raw["available"])),
+        virtual_credit=_amount(raw["virtual_credit"]),
+        personal_credit=_amount(raw["personal_credit"]),
+        held=_amount(raw.get("held", "0")),
+        available=_amount(raw["available"]),
+    )
+
+
+def _hold(raw: dict[str, Any]) -> HoldAnswer:
+    return HoldAnswer(
+        hold_id=str(raw["hold_id"]),
+        status=str(raw["status"]),
+        amount=_amount(raw["amount"]),
+        captured=None if raw.get("captured") is None else _amount(raw["captured"]),
+        released=None if raw.get("released") is None else _amount(raw["released"]),
+        balance=_balance(raw["balance"]),
     )
 
 
 def _identity(payload: dict[str, Any]) -> Identity:
-    try:
-        user = payload["user"]
+    def parse(raw: dict[str, Any]) -> Identity:
+        user = raw["user"]
         return Identity(
             username=str(user["username"]),
             display_name=str(user.get("display_name") or user["username"]),
             language=str(user.get("language") or "en"),
-            balance=_balance(payload["balance"]),
+            balance=_balance(raw["balance"]),
         )
-    except (KeyError, TypeError, ArithmeticError) as exc:
-        raise BackendUnavailable(f"/sessions: unexpected answer: {exc!r}") from exc
+
+    return _parse(parse, payload)

@@ -7,7 +7,7 @@ That keeps the session logic testable with the in-memory fakes of ``terminal.fak
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -47,12 +47,28 @@ class BackendUnavailable(BackendError):
 
 
 class BackendRejected(BackendError):
-    """The backend answered and said no (4xx); ``code`` is its problem code."""
+    """The backend answered and said no (4xx); ``code`` is its problem code.
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    ``status`` is the HTTP status when there was one: the outbox must tell "this
+    request is refused for good" (409 insufficient funds) from "this terminal may not
+    talk now" (401, 429), after which the request must be kept and sent again.
+    """
+
+    def __init__(self, code: str, detail: str = "", status: int | None = None) -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
+        self.status = status
+
+    @property
+    def final(self) -> bool:
+        """True when sending the same request again can never succeed."""
+        return self.status not in RETRYABLE_REFUSALS and self.code not in RETRYABLE_CODES
+
+
+# Refusals about the terminal or the moment, not about the request: keep and resend.
+RETRYABLE_REFUSALS = frozenset({401, 408, 425, 429})
+RETRYABLE_CODES = frozenset({"terminal_unauthorized", "terminal_revoked"})
 
 
 class Backend(Protocol):
@@ -69,3 +85,76 @@ class CardReader(Protocol):
     def start(self, on_card: Callable[[str], None]) -> None: ...
 
     def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class HoldAnswer:
+    """A hold the backend granted or settled; ``balance`` already shows its effect."""
+
+    hold_id: str
+    status: str
+    amount: Decimal
+    captured: Decimal | None
+    released: Decimal | None
+    balance: Balance
+
+
+class Ledger(Protocol):
+    """The backend's money-moving calls; every one carries the caller's idempotency key.
+
+    A key is made when the write is *recorded* (in the outbox), never when it is sent,
+    so a resend after a crash or a lost answer is the same request and moves money once.
+    """
+
+    def balance(self, username: str) -> Balance: ...
+
+    def hold(
+        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
+    ) -> HoldAnswer: ...
+
+    def capture(
+        self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> HoldAnswer: ...
+
+    def void(self, key: str, hold_id: str, reason: str) -> HoldAnswer: ...
+
+    def refund(self, key: str, hold_id: str, amount: Decimal | None, reason: str) -> Balance: ...
+
+    def send_events(self, events: Sequence[Mapping[str, object]]) -> None: ...
+
+
+class Supply(Protocol):
+    """One consumable as the printer reports it (toner, drum, waste box, paper tray)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def level_percent(self) -> int | None: ...
+
+
+class PrinterAlert(Protocol):
+    """One active alert of the printer (paper jam, toner low, cover open...)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def severity(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+
+class PrinterMonitor(Protocol):
+    """The printer's own view of itself (SNMP): counters, supplies and active alerts.
+
+    The SNMP adapter in ``drivers`` returns its own types; they only need these
+    attributes, so it satisfies this port without importing the terminal.
+    """
+
+    def counters(self) -> Mapping[str, int]: ...
+
+    def supplies(self) -> Sequence[Supply]: ...
+
+    def alerts(self) -> Sequence[PrinterAlert]: ...

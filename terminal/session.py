@@ -6,6 +6,12 @@ never switches the account under a user's finger. Backend calls run on a worker 
 (never on the UI thread) and a result that arrives after the user has left, or after a
 newer request, is dropped: a generation counter makes stale answers harmless, so the
 next person never sees the previous one's name or balance.
+
+When the backend cannot be reached, a card is looked up in the offline cache of users
+seen recently (:mod:`terminal.offline`): a remembered user is identified with the last
+known balance and its age, anyone else is refused with ``offline_user_unknown``. The
+view always says whether the terminal is offline, so the UI can show it before anyone
+badges (the backend client reports reachability through :meth:`set_offline`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from terminal.ports import Backend, BackendError, Identity
+from terminal.offline import OFFLINE_PIN_UNAVAILABLE, OFFLINE_USER_UNKNOWN, OfflineCache
+from terminal.ports import Backend, BackendError, BackendUnavailable, Identity
 
 _log = logging.getLogger(__name__)
 
@@ -36,6 +43,9 @@ class SessionView:
     identity: Identity | None = None
     error: str | None = None
     seconds_left: int | None = None
+    offline: bool = False
+    # Seconds since the shown balance was confirmed by the backend; None when it is live.
+    balance_age_s: int | None = None
 
 
 Listener = Callable[[SessionView], None]
@@ -51,8 +61,11 @@ class SessionController:
         clock: Callable[[], float],
         idle_timeout_s: float,
         warning_s: float,
+        offline_cache: OfflineCache | None = None,
     ) -> None:
         self._backend = backend
+        self._offline_cache = offline_cache
+        self._offline = False
         self._executor = executor
         self._clock = clock
         self._idle_timeout_s = idle_timeout_s
@@ -76,10 +89,20 @@ class SessionController:
         number = card_number.strip()
         if not number:
             return
-        self._begin(lambda: self._backend.identify_card(number))
+        self._begin(lambda: self._backend.identify_card(number), number)
 
     def login_with_pin(self, username: str, pin: str) -> None:
-        self._begin(lambda: self._backend.identify_pin(username.strip(), pin))
+        self._begin(lambda: self._backend.identify_pin(username.strip(), pin), None)
+
+    def set_offline(self, offline: bool) -> None:
+        """The backend became unreachable (True) or reachable again (False)."""
+        with self._lock:
+            if self._offline is offline:
+                return
+            self._offline = offline
+            self._view = replace(self._view, offline=offline)
+            view = self._view
+        self._notify(view)
 
     def touch(self) -> None:
         """The user did something: push the idle timeout back."""
@@ -95,7 +118,7 @@ class SessionController:
     def logout(self) -> None:
         with self._lock:
             self._generation += 1
-            self._view = SessionView(SessionState.IDLE)
+            self._view = SessionView(SessionState.IDLE, offline=self._offline)
             view = self._view
         self._notify(view)
 
@@ -116,36 +139,60 @@ class SessionController:
             view = self._view
         self._notify(view)
 
-    def _begin(self, call: Callable[[], Identity]) -> None:
+    def _begin(self, call: Callable[[], Identity], card: str | None) -> None:
         with self._lock:
             if self._view.state is not SessionState.IDLE:
                 return
             self._generation += 1
             generation = self._generation
-            self._view = SessionView(SessionState.IDENTIFYING)
+            self._view = SessionView(SessionState.IDENTIFYING, offline=self._offline)
             view = self._view
         self._notify(view)
-        self._executor.submit(self._identify, call, generation)
+        self._executor.submit(self._identify, call, card, generation)
 
-    def _identify(self, call: Callable[[], Identity], generation: int) -> None:
+    def _identify(self, call: Callable[[], Identity], card: str | None, generation: int) -> None:
+        identity: Identity | None = None
+        error: str | None = None
+        age: int | None = None
+        offline: bool | None = False  # None: a bug, nothing learnt about the backend
         try:
-            identity: Identity | None = call()
-            error: str | None = None
+            identity = call()
+            if card is not None and self._offline_cache is not None:
+                self._offline_cache.remember(card, identity)
+        except BackendUnavailable as exc:
+            if self._offline_cache is None:
+                error = exc.code
+            else:
+                identity, age, error = self._identify_offline(card)
+                offline = True
         except BackendError as exc:
-            identity, error = None, exc.code
+            error = exc.code
         except Exception:  # a bug must not leave the kiosk stuck on "identifying"
             _log.exception("identification failed unexpectedly")
-            identity, error = None, "internal_error"
+            error, offline = "internal_error", None
         with self._lock:
             if generation != self._generation:
                 return
+            if offline is not None:
+                self._offline = offline
             if identity is None:
-                self._view = SessionView(SessionState.IDLE, error=error)
+                self._view = SessionView(SessionState.IDLE, error=error, offline=self._offline)
             else:
-                self._view = SessionView(SessionState.IDENTIFIED, identity=identity)
+                self._view = SessionView(SessionState.IDENTIFIED, identity=identity,
+                                         offline=self._offline, balance_age_s=age)
                 self._last_activity = self._clock()
             view = self._view
         self._notify(view)
+
+    def _identify_offline(self, card: str | None) -> tuple[Identity | None, int | None, str | None]:
+        """The backend is away: a remembered card is let in, anything else is refused."""
+        assert self._offline_cache is not None
+        if card is None:
+            return None, None, OFFLINE_PIN_UNAVAILABLE
+        cached = self._offline_cache.find_card(card)
+        if cached is None:
+            return None, None, OFFLINE_USER_UNKNOWN
+        return cached.identity, int(cached.balance_age_s), None
 
     def _notify(self, view: SessionView) -> None:
         for listener in list(self._listeners):

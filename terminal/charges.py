@@ -1,0 +1,405 @@
+"""The durable charge flow: journal first, then act; drain the journal in order.
+
+Every money step of a release — the hold before printing, the capture of what was
+printed, a void or a refund — is committed to the :class:`~terminal.outbox.Outbox`
+with its idempotency key *before* it is sent. The step is then sent at once (together
+with anything older still waiting, which must reach the backend first). If the backend
+is unreachable, a hold is decided by the offline policy instead: a remembered user may
+print up to the offline limit and the hold waits in the journal; a refused offline hold
+gets a void journalled behind it, because its request may have reached the backend
+before the line dropped. Whatever was journalled is sent later by :class:`OutboxDrainer`
+or the next call, and on the next start after a crash.
+
+A refusal that can never succeed (insufficient funds when an offline hold is finally
+sent, a hold the backend already expired) is kept in the journal as refused, with the
+backend's code, for the operator; a capture of a refused hold is refused with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from terminal.offline import (
+    OfflineCache,
+    OfflinePolicy,
+    OfflineRefused,
+    balance_from_dict,
+    balance_to_dict,
+)
+from terminal.outbox import Entry, EntryKind, EntryState, Outbox
+from terminal.ports import (
+    BackendRejected,
+    BackendUnavailable,
+    Balance,
+    HoldAnswer,
+    Ledger,
+)
+
+_log = logging.getLogger(__name__)
+
+HOLD_REFUSED = "hold_refused"
+EVENT_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    """A hold the kiosk may print against. ``key`` names it in every later step.
+
+    ``hold_id`` is None while the backend has not heard of the hold (decided offline).
+    """
+
+    key: str
+    username: str
+    amount: Decimal
+    job_ref: str
+    hold_id: str | None
+    offline: bool
+    balance: Balance | None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A capture, void or refund journalled; ``sent`` says whether the backend confirmed."""
+
+    key: str
+    sent: bool
+    amount: Decimal
+    balance: Balance | None
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    sent: int
+    refused: int
+    remaining: bool
+    reachable: bool
+
+
+class AlreadySettled(Exception):
+    """A second capture or void for the same hold: the first one stands."""
+
+
+class ChargeBook:
+    """Authorise, capture, void and refund through the journal; thread-safe."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        ledger: Ledger,
+        policy: OfflinePolicy,
+        cache: OfflineCache | None = None,
+        on_refused: Callable[[Entry], None] | None = None,
+    ) -> None:
+        self._outbox = outbox
+        self._ledger = ledger
+        self._policy = policy
+        self._cache = cache
+        self._on_refused = on_refused
+        self._drain_lock = threading.Lock()
+        self._decide_lock = threading.Lock()
+        self._recorded = threading.Event()
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
+    @property
+    def recorded(self) -> threading.Event:
+        """Set whenever something is journalled: wakes the drainer."""
+        return self._recorded
+
+    def authorise(
+        self, username: str, amount: Decimal, description: str, job_ref: str
+    ) -> Authorisation:
+        """Hold ``amount`` before printing; raise :class:`BackendRejected` when refused."""
+        with self._decide_lock:
+            body = {"username": username, "amount": str(amount),
+                    "description": description, "job_ref": job_ref}
+            entry = self._record(EntryKind.HOLD, body, username, amount, None)
+            self.drain(until=entry.key)
+            entry = self._reload(entry)
+            if entry.state is EntryState.SENT:
+                answer = _result_balance(entry)
+                return Authorisation(entry.key, username, amount, job_ref,
+                                     str(_result(entry)["hold_id"]), False, answer)
+            if entry.state is EntryState.REFUSED:
+                raise _refusal(entry)
+            return self._authorise_offline(entry, username, amount, job_ref)
+
+    def _authorise_offline(
+        self, entry: Entry, username: str, amount: Decimal, job_ref: str
+    ) -> Authorisation:
+        cached = self._cache.find_user(username) if self._cache is not None else None
+        others = self._outbox.unsent_spending(username) - amount
+        try:
+            self._policy.check(cached, others, amount)
+        except OfflineRefused:
+            # The request may have reached the backend before the line dropped: undo it.
+            self._record(EntryKind.VOID, {"reason": "refused offline"}, username, None,
+                         entry.key)
+            raise
+        assert cached is not None  # the policy refuses unknown users
+        known = cached.identity.balance
+        projected = Balance(known.currency, known.virtual_credit, known.personal_credit,
+                            known.held + others + amount, known.available - others - amount)
+        return Authorisation(entry.key, username, amount, job_ref, None, True, projected)
+
+    def capture(
+        self, authorisation_key: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> Settlement:
+        """Charge what was printed against a hold (at most its amount)."""
+        body = {"amount": str(amount), "pages": pages, "colour_pages": colour_pages}
+        return self._settle(EntryKind.CAPTURE, authorisation_key, body, amount)
+
+    def void(self, authorisation_key: str, reason: str) -> Settlement:
+        """Nothing was printed: give the whole hold back."""
+        return self._settle(EntryKind.VOID, authorisation_key, {"reason": reason}, Decimal(0))
+
+    def refund(self, authorisation_key: str, amount: Decimal | None, reason: str) -> Settlement:
+        """Give back (part of) a captured charge, e.g. a jam noticed after the capture."""
+        body: dict[str, Any] = {"reason": reason}
+        if amount is not None:
+            body["amount"] = str(amount)
+        hold = self._hold_entry(authorisation_key)
+        entry = self._record(EntryKind.REFUND, body, hold.username, amount, hold.key)
+        return self._finish(entry, amount or Decimal(0))
+
+    def record_event(
+        self, kind: str, payload: dict[str, Any], occurred_at: datetime | None = None
+    ) -> Entry:
+        """Journal a report (counters, supplies, alert, job_report); sent by the drainer."""
+        moment = (occurred_at or datetime.now(UTC)).isoformat()
+        body = {"kind": kind, "occurred_at": moment, "payload": payload}
+        return self._record(EntryKind.EVENT, body, None, None, None)
+
+    def unsettled(self) -> list[Authorisation]:
+        """Holds journalled but never captured or voided: a release cut short by a crash."""
+        return [_authorisation(entry) for entry in self._outbox.unsettled_holds()]
+
+    def authorisations_for(self, job_ref: str) -> list[Authorisation]:
+        return [_authorisation(entry) for entry in self._outbox.holds_for_job(job_ref)]
+
+    def drain(self, until: str | None = None) -> DrainReport:
+        """Send waiting entries oldest first; stop at the first that cannot be sent now."""
+        sent = refused = 0
+        with self._drain_lock:
+            while True:
+                batch = self._outbox.pending()
+                if not batch:
+                    return DrainReport(sent, refused, False, True)
+                index = 0
+                while index < len(batch):
+                    entry = batch[index]
+                    if entry.kind is EntryKind.EVENT:
+                        events = _leading_events(batch[index:])
+                        outcome = self._send_events(events)
+                        step = len(events)
+                    else:
+                        outcome = self._send(entry)
+                        step = 1
+                    if outcome is None:
+                        return DrainReport(sent, refused, True, False)
+                    if outcome:
+                        sent += step
+                    else:
+                        refused += step
+                    if until is not None and any(e.key == until for e in batch[index:index + step]):
+                        return DrainReport(sent, refused, True, True)
+                    index += step
+
+    def _send(self, entry: Entry) -> bool | None:
+        """Send one money entry: True sent, False refused for good, None try later."""
+        self._outbox.mark_attempt([entry.key])
+        try:
+            result = self._call(entry)
+        except BackendUnavailable as exc:
+            _log.info("outbox: %s %s waits: %s", entry.kind.value, entry.key, exc)
+            return None
+        except BackendRejected as exc:
+            if not exc.final:
+                _log.warning("outbox: %s %s waits: %s", entry.kind.value, entry.key, exc.code)
+                return None
+            self._outbox.mark_refused(entry.key, exc.code, exc.detail)
+            refused = self._reload(entry)
+            _log.error("outbox: %s %s refused: %s", entry.kind.value, entry.key, exc.code)
+            if self._on_refused is not None:
+                self._on_refused(refused)
+            return False
+        self._outbox.mark_sent(entry.key, result)
+        balance = result.get("balance")
+        if self._cache is not None and entry.username and isinstance(balance, dict):
+            self._cache.update_balance(entry.username, balance_from_dict(balance))
+        return True
+
+    def _call(self, entry: Entry) -> dict[str, Any]:
+        body = entry.body
+        if entry.kind is EntryKind.HOLD:
+            return _hold_result(self._ledger.hold(
+                entry.key, str(body["username"]), Decimal(body["amount"]),
+                str(body["description"]), str(body["job_ref"])))
+        hold_id = self._parent_hold_id(entry)
+        if entry.kind is EntryKind.CAPTURE:
+            return _hold_result(self._ledger.capture(
+                entry.key, hold_id, Decimal(body["amount"]), int(body["pages"]),
+                int(body["colour_pages"])))
+        if entry.kind is EntryKind.VOID:
+            return _hold_result(self._ledger.void(entry.key, hold_id, str(body["reason"])))
+        amount = Decimal(body["amount"]) if "amount" in body else None
+        return {"balance": balance_to_dict(
+            self._ledger.refund(entry.key, hold_id, amount, str(body["reason"])))}
+
+    def _parent_hold_id(self, entry: Entry) -> str:
+        parent = self._outbox.get(entry.parent or "")
+        if parent is None or parent.kind is not EntryKind.HOLD:
+            raise BackendRejected("outbox_parent_missing", f"entry {entry.key}")
+        if parent.state is EntryState.REFUSED:
+            raise BackendRejected(HOLD_REFUSED, str(_result(parent).get("code", "")))
+        if parent.state is EntryState.PENDING:  # cannot happen: parents are sent first
+            raise BackendUnavailable(f"hold {parent.key} not sent yet")
+        return str(_result(parent)["hold_id"])
+
+    def _send_events(self, events: list[Entry]) -> bool | None:
+        keys = [event.key for event in events]
+        self._outbox.mark_attempt(keys)
+        try:
+            self._ledger.send_events([{"idempotency_key": e.key, **e.body} for e in events])
+        except BackendUnavailable:
+            return None
+        except BackendRejected as exc:
+            if not exc.final:
+                return None
+            # A batch refused as a whole (422): one malformed event must not block the
+            # money behind it forever, so each is kept as refused for the operator.
+            for key in keys:
+                self._outbox.mark_refused(key, exc.code, exc.detail)
+            _log.error("outbox: %d events refused: %s", len(keys), exc.code)
+            return False
+        for key in keys:
+            self._outbox.mark_sent(key, {"status": "stored"})
+        return True
+
+    def _settle(
+        self, kind: EntryKind, authorisation_key: str, body: dict[str, Any], amount: Decimal
+    ) -> Settlement:
+        hold = self._hold_entry(authorisation_key)
+        with self._decide_lock:
+            if self._outbox.settlement_of(hold.key) is not None:
+                raise AlreadySettled(f"hold {hold.key} is already captured or voided")
+            entry = self._record(kind, body, hold.username, amount, hold.key)
+        return self._finish(entry, amount)
+
+    def _finish(self, entry: Entry, amount: Decimal) -> Settlement:
+        self.drain(until=entry.key)
+        entry = self._reload(entry)
+        if entry.state is EntryState.REFUSED:
+            raise _refusal(entry)
+        if entry.state is EntryState.SENT:
+            return Settlement(entry.key, True, amount, _result_balance(entry))
+        return Settlement(entry.key, False, amount, None)
+
+    def _hold_entry(self, key: str) -> Entry:
+        entry = self._outbox.get(key)
+        if entry is None or entry.kind is not EntryKind.HOLD:
+            raise KeyError(f"no hold journalled under key {key!r}")
+        return entry
+
+    def _record(
+        self, kind: EntryKind, body: dict[str, Any], username: str | None,
+        amount: Decimal | None, parent: str | None,
+    ) -> Entry:
+        entry = self._outbox.record(kind, body, username=username, amount=amount, parent=parent)
+        self._recorded.set()
+        return entry
+
+    def _reload(self, entry: Entry) -> Entry:
+        fresh = self._outbox.get(entry.key)
+        assert fresh is not None  # entries are never deleted while in use
+        return fresh
+
+
+class OutboxDrainer:
+    """A background thread that keeps draining, backing off while the backend is away."""
+
+    def __init__(self, book: ChargeBook, idle_s: float = 5.0, max_backoff_s: float = 60.0,
+                 on_drained: Callable[[DrainReport], None] | None = None) -> None:
+        self._book = book
+        self._idle_s = idle_s
+        self._max_backoff_s = max_backoff_s
+        self._on_drained = on_drained
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-drainer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._book.recorded.set()
+        self._thread.join(timeout_s)
+
+    def wake(self) -> None:
+        self._book.recorded.set()
+
+    def _run(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            self._book.recorded.clear()
+            try:
+                report = self._book.drain()
+            except Exception:  # a bug here must not silently end the draining for good
+                _log.exception("outbox drain failed")
+                report = DrainReport(0, 0, True, False)
+            if self._on_drained is not None:
+                self._on_drained(report)
+            if report.reachable:
+                backoff, wait = 0.5, self._idle_s
+            else:
+                wait, backoff = backoff, min(backoff * 2, self._max_backoff_s)
+            self._book.recorded.wait(wait)
+
+
+def _leading_events(entries: list[Entry]) -> list[Entry]:
+    events: list[Entry] = []
+    for entry in entries:
+        if entry.kind is not EntryKind.EVENT or len(events) == EVENT_BATCH:
+            break
+        events.append(entry)
+    return events
+
+
+def _authorisation(entry: Entry) -> Authorisation:
+    sent = entry.state is EntryState.SENT
+    return Authorisation(
+        entry.key, str(entry.username), entry.amount or Decimal(0), str(entry.body["job_ref"]),
+        str(_result(entry)["hold_id"]) if sent else None, not sent,
+        _result_balance(entry) if sent else None,
+    )
+
+
+def _result(entry: Entry) -> dict[str, Any]:
+    return entry.result or {}
+
+
+def _refusal(entry: Entry) -> BackendRejected:
+    result = _result(entry)
+    return BackendRejected(str(result.get("code", "rejected")), str(result.get("detail", "")))
+
+
+def _result_balance(entry: Entry) -> Balance | None:
+    raw = _result(entry).get("balance")
+    return balance_from_dict(raw) if isinstance(raw, dict) else None
+
+
+def _hold_result(answer: HoldAnswer) -> dict[str, Any]:
+    return {
+        "hold_id": answer.hold_id, "status": answer.status, "amount": str(answer.amount),
+        "captured": None if answer.captured is None else str(answer.captured),
+        "released": None if answer.released is None else str(answer.released),
+        "balance": balance_to_dict(answer.balance),
+    }
