@@ -24,7 +24,7 @@ class Adjustment:
 
 def main(config: BackendConfig, *, action: str = "serve", host: str | None = None,
          port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
-         billing_codes_file: Path | None = None, dry_run: bool = False,
+         import_file: Path | None = None, dry_run: bool = False,
          deactivate_missing: bool = False, terminal_id: str | None = None,
          adjustment: Adjustment | None = None, older_than_h: float = 24.0) -> int:
     try:
@@ -59,8 +59,10 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             return _list_terminals(db)
         if action == "revoke":
             return _revoke(db, terminal_id)
+        if action == "import-users":
+            return _import_users(db, secret, import_file, dry_run=dry_run)
         if action == "import-billing-codes":
-            return _import_billing_codes(db, billing_codes_file, dry_run=dry_run,
+            return _import_billing_codes(db, import_file, dry_run=dry_run,
                                          deactivate_missing=deactivate_missing)
         if action == "refill":
             from backend.refill import refill_due
@@ -195,4 +197,23 @@ def _expire_holds(db: Database, older_than_h: float) -> int:
     with db.write() as session:
         expired = expire_holds(session, utcnow() - timedelta(hours=older_than_h), actor="cli")
     print(f"{len(expired)} open holds older than {older_than_h:g} h voided")
+    return 0
+
+
+def _import_users(db: Database, secret: bytes, path: Path | None, *, dry_run: bool) -> int:
+    from backend.users_import import import_users_csv
+
+    if path is None:
+        print("import-users needs --file CSV", file=sys.stderr)
+        return 2
+    with db.write() as session:
+        report = import_users_csv(session, path.read_text(encoding="utf-8-sig"), secret,
+                                  actor="cli", dry_run=dry_run)
+    for error in report.errors:
+        print(f"{path.name}: {error}", file=sys.stderr)
+    if report.errors:
+        print("nothing imported", file=sys.stderr)
+        return 2
+    verb = "would be" if dry_run else "were"
+    print(f"{len(report.created)} created, {len(report.updated)} updated users {verb} imported")
     return 0

@@ -15,6 +15,7 @@ cards and a demo terminal first; --migrate-only migrates and exits.
   printkiosk backend check --config FILE      verify every ledger invariant
   printkiosk backend expire-holds --config FILE --older-than-h 24
   printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
+  printkiosk backend import-users --config FILE --file users.csv [--dry-run]
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action", nargs="?", default="serve",
         choices=("serve", "refill", "enrolment-key", "terminals", "revoke",
-                 "import-billing-codes", "adjust", "check", "expire-holds"),
+                 "import-billing-codes", "import-users", "adjust", "check", "expire-holds"),
         help="serve (default); refill the quotas due now; print a new terminal enrolment "
         "key; list terminals with their state; revoke --terminal ID; import billing codes "
-        "from --file; adjust a user's credit with a reason; check the ledger invariants; "
+        "or users from --file; adjust a user's credit with a reason; check the ledger invariants; "
         "void open holds older than --older-than-h",
     )
     parser.add_argument("--terminal", help="terminal id for revoke")
@@ -41,9 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--older-than-h", type=float, default=24.0,
                         help="expire-holds: age in hours (default 24)")
     parser.add_argument("--reason", help="adjust: why (kept in the ledger and the audit log)")
-    parser.add_argument("--file", type=Path, help="billing-code CSV for import-billing-codes")
+    parser.add_argument("--file", type=Path, help="CSV for import-billing-codes / import-users")
     parser.add_argument("--dry-run", action="store_true",
-                        help="import-billing-codes: check and report, change nothing")
+                        help="import-*: check and report, change nothing")
     parser.add_argument("--deactivate-missing", action="store_true",
                         help="import-billing-codes: deactivate codes not in the file")
     parser.add_argument("--config", type=Path, help="backend TOML file (default: built-in)")
@@ -71,6 +72,6 @@ def run(args: argparse.Namespace) -> int:
                             actor=f"cli:{getpass.getuser()}")
     return main(config, action=args.action, host=args.host, port=args.port,
                 demo_data=args.demo_data, migrate_only=args.migrate_only,
-                billing_codes_file=args.file, dry_run=args.dry_run,
+                import_file=args.file, dry_run=args.dry_run,
                 deactivate_missing=args.deactivate_missing, terminal_id=args.terminal,
                 adjustment=adjustment, older_than_h=args.older_than_h)
