@@ -124,7 +124,8 @@ class _Tokens:
         return self.byte() if tag == 0xF8 else int(self._unpack(1, 1)[0])
 
     def skip_embedded(self, tag: int) -> None:
-        self.pos += int(self._unpack(2, 1)[0]) if tag == 0xFA else self.byte()
+        length = int(self._unpack(2, 1)[0]) if tag == 0xFA else self.byte()
+        self.pos += length  # after the read above, which itself moves ``pos``
 
 
 def _page_size(state: _PageState) -> PaperSize:
