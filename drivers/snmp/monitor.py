@@ -206,7 +206,7 @@ class _Session:
             detail = str(error_indication)
             if "timeout" in detail.lower() or "timed out" in detail.lower():
                 detail = (f"no response within {target.timeout_s:g} s "
-                          f"({target.retries + 1} attempts)")
+                          f"(sent {target.retries + 1} time{'s' if target.retries else ''})")
             raise _NoAnswer(f"{self._where}: {detail}")
 
 

@@ -8,8 +8,10 @@ build one by hand. Enumerations carry the Printer-MIB (RFC 3805) and Host-Resour
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class SnmpVersion(enum.Enum):
@@ -317,3 +319,19 @@ class PollResult:
     supplies: tuple[Supply, ...] = ()
     status: PrinterStatus | None = None
     elapsed_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: enums become their MIB names, tuples become lists."""
+        return dataclasses.asdict(self, dict_factory=_json_ready_dict)
+
+
+def _json_ready_dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {key: _json_ready(value) for key, value in items}
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    return value
