@@ -16,6 +16,7 @@ cards and a demo terminal first; --migrate-only migrates and exits.
   printkiosk backend expire-holds --config FILE --older-than-h 24
   printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
   printkiosk backend import-users --config FILE --file users.csv [--dry-run]
+  printkiosk backend set-pin --config FILE --user alice      (PIN read from stdin)
 """
 
 from __future__ import annotations
@@ -24,19 +25,28 @@ import argparse
 import sys
 from pathlib import Path
 
+ACTIONS: dict[str, str] = {
+    "serve": "run the HTTP API (default)",
+    "refill": "refill the quotas due now",
+    "enrolment-key": "print a new one-time terminal enrolment key",
+    "terminals": "list terminals with their state and last contact",
+    "revoke": "revoke --terminal ID",
+    "import-billing-codes": "import billing codes from --file",
+    "import-users": "import users from --file",
+    "set-pin": "set the PIN of --user (read from stdin)",
+    "adjust": "adjust a user's credit, with a reason",
+    "check": "check the ledger invariants",
+    "expire-holds": "void open holds older than --older-than-h",
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "action", nargs="?", default="serve",
-        choices=("serve", "refill", "enrolment-key", "terminals", "revoke",
-                 "import-billing-codes", "import-users", "adjust", "check", "expire-holds"),
-        help="serve (default); refill the quotas due now; print a new terminal enrolment "
-        "key; list terminals with their state; revoke --terminal ID; import billing codes "
-        "or users from --file; adjust a user's credit with a reason; check the ledger invariants; "
-        "void open holds older than --older-than-h",
+        "action", nargs="?", default="serve", choices=tuple(ACTIONS), metavar="ACTION",
+        help="; ".join(f"{name}: {summary}" for name, summary in ACTIONS.items()),
     )
     parser.add_argument("--terminal", help="terminal id for revoke")
-    parser.add_argument("--user", help="adjust: the username")
+    parser.add_argument("--user", help="adjust, set-pin: the username")
     parser.add_argument("--account", choices=("virtual", "personal"), help="adjust: which credit")
     parser.add_argument("--amount", help="adjust: signed amount as text, e.g. -2.50")
     parser.add_argument("--older-than-h", type=float, default=24.0,

@@ -152,3 +152,31 @@ def test_cli_adjust_with_reason_then_check(tmp_path: Path) -> None:
     assert too_much.returncode == 2 and "virtual_credit_negative" in too_much.stderr
     checked = cli("check")
     assert checked.returncode == 0 and "ledger OK" in checked.stdout
+
+
+def test_cli_set_pin_reads_stdin_and_the_pin_then_works(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        f'[server]\nport = {port}\n\n[database]\nurl = "sqlite:///{tmp_path}/s.sqlite3"\n\n'
+        f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n', encoding="utf-8")
+    base = [sys.executable, "-m", "printkiosk", "backend", "--config", str(config)]
+    weak = subprocess.run([*base, "--demo-data", "set-pin", "--user", "bob"], input="12\n",
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert weak.returncode == 2 and "4 to 8 digits" in weak.stderr
+    done = subprocess.run([*base, "set-pin", "--user", "bob"], input="987654\n",
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    process = subprocess.Popen(base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        headers = {"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"}
+        new = httpx.post(f"{url}/api/v1/sessions", headers=headers, timeout=5,
+                         json={"username": "bob", "pin": "987654"})
+        old = httpx.post(f"{url}/api/v1/sessions", headers=headers, timeout=5,
+                         json={"username": "bob", "pin": "2345"})
+        assert new.status_code == 200 and old.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
