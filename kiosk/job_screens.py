@@ -16,14 +16,16 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
+from kivy.uix.widget import Widget
 
 from kiosk.i18n import Translator
-from kiosk.widgets import ACCENT, DANGER, MUTED, OK, Backdrop, text, touch_button
+from kiosk.widgets import ACCENT, DANGER, DARK_TEXT, MUTED, OK, Backdrop, text, touch_button
 from terminal.jobs import Alternative, JobList, JobOptions, JobQuote
 from terminal.ports import Balance
 from terminal.release import ReleaseUpdate, Stage
 
 ROW_HEIGHT = 64
+CHOICE_HEIGHT = 56  # still above 9 mm on a 7-inch 800x480 panel
 
 
 def options_label(tr: Translator, options: JobOptions) -> str:
@@ -135,15 +137,16 @@ class JobDetailScreen(Screen):
         self._on_print = on_print
         self.job: JobQuote | None = None
         self._delete_armed = False
-        root = Backdrop(spacing=dp(8))
-        self.heading = text(28, bold=True, size_hint_y=None, height=dp(48), shorten=True)
-        self.facts = text(18, color=MUTED, size_hint_y=None, height=dp(32))
-        self.price = text(26, bold=True, size_hint_y=None, height=dp(44))
-        self.choices_caption = text(18, color=MUTED, size_hint_y=None, height=dp(28))
-        self.choices = BoxLayout(orientation="vertical", spacing=dp(6))
+        root = Backdrop(padding=dp(14), spacing=dp(6))
+        self.heading = text(26, bold=True, size_hint_y=None, height=dp(40), shorten=True)
+        self.facts = text(18, color=MUTED, size_hint_y=None, height=dp(28))
+        self.price = text(24, bold=True, size_hint_y=None, height=dp(40))
+        self.choices_caption = text(18, color=MUTED, size_hint_y=None, height=dp(24))
+        self.choices = BoxLayout(orientation="vertical", spacing=dp(6), size_hint_y=None)
         self.choice_buttons: dict[JobOptions, Any] = {}
         actions = BoxLayout(size_hint_y=None, height=dp(ROW_HEIGHT), spacing=dp(12))
         self.back_button = touch_button(colour=MUTED)
+        self.back_button.color = DARK_TEXT
         self.back_button.bind(on_release=lambda *_: on_back())
         self.delete_button = touch_button(colour=DANGER)
         self.delete_button.bind(on_release=lambda *_: self._delete())
@@ -152,7 +155,7 @@ class JobDetailScreen(Screen):
         for button in (self.back_button, self.delete_button, self.print_button):
             actions.add_widget(button)
         for widget in (self.heading, self.facts, self.price, self.choices_caption,
-                       self.choices, actions):
+                       self.choices, Widget(), actions):
             root.add_widget(widget)
         self.add_widget(root)
 
@@ -175,10 +178,13 @@ class JobDetailScreen(Screen):
         self.choices.clear_widgets()
         self.choice_buttons = {}
         for alternative in job.alternatives:
-            button = touch_button(self._choice_text(job, alternative), colour=ACCENT)
+            button = touch_button(self._choice_text(job, alternative), colour=ACCENT,
+                                  height=dp(CHOICE_HEIGHT))
             button.bind(on_release=lambda *_b, o=alternative.options: self._change(o))
             self.choices.add_widget(button)
             self.choice_buttons[alternative.options] = button
+        count = len(job.alternatives)
+        self.choices.height = count * dp(CHOICE_HEIGHT) + max(0, count - 1) * dp(6)
         self.retranslate_actions()
 
     def _choice_text(self, job: JobQuote, alternative: Alternative) -> str:
@@ -333,6 +339,7 @@ class ReleaseScreen(Screen):
             lines.append(tr("New balance: {amount}",
                             amount=tr.money(self.balance.available, self.balance.currency)))
         self.heading.text = tr("Finished")
+        self.balance_line.text = ""
         self.summary.text = "\n".join(lines)
         self.done_button.text = tr("Done")
         self.done_button.disabled = False

@@ -14,10 +14,12 @@ impressions at all (many IPP printers never report them) is charged its estimate
 that stops (jam) is cancelled at the server so it cannot resume unpaid, and a jam, a
 cancel or an abort is charged only for the impressions printed, priced page by page.
 
-Every backend write carries an idempotency key made when the step is decided, and a
-step that met a transport error is retried with the same key, so a retried capture can
-never charge twice. Listeners get a :class:`ReleaseUpdate` at every stage, from the
-worker thread: the UI hands them to its own thread.
+Money moves through :class:`Charges` (the terminal's charge book): every hold, capture
+and void is journalled in the durable outbox with its idempotency key before it is
+sent, so a crash or a lost answer never loses or doubles a charge, and a remembered
+user can still print up to the offline limit while the backend is away. Listeners get
+a :class:`ReleaseUpdate` at every stage, from the worker thread: the UI hands them to
+its own thread.
 """
 
 from __future__ import annotations
@@ -25,12 +27,11 @@ from __future__ import annotations
 import enum
 import logging
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
 from terminal.analysis import BillableUsage, ImpressionColour
 from terminal.jobs import (
@@ -41,7 +42,7 @@ from terminal.jobs import (
     Pricer,
     printed_usage,
 )
-from terminal.ports import BackendError, BackendRejected, BackendUnavailable, Balance
+from terminal.ports import BackendError, BackendRejected, Balance
 
 _log = logging.getLogger(__name__)
 
@@ -49,39 +50,42 @@ FINAL_JOB_STATES = frozenset({"completed", "canceled", "aborted"})
 STOPPED_JOB_STATE = "stopped"
 
 
-@dataclass(frozen=True)
-class HoldReceipt:
-    """A hold the backend granted, with the balance that now shows it as held."""
+class Authorised(Protocol):
+    """A hold granted (online, or offline within the limit); ``key`` names it later."""
 
-    hold_id: str
-    amount: Decimal
-    balance: Balance
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """A hold captured or voided: what was charged, what went back, the new balance."""
-
-    hold_id: str
-    captured: Decimal
-    released: Decimal
-    balance: Balance
+    @property
+    def key(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def balance(self) -> Balance | None: ...
 
 
-class HoldLedger(Protocol):
-    """The backend's authorise / capture / void, and the balance (role, not technology)."""
+class Settled(Protocol):
+    """A capture or void journalled; ``balance`` is None until the backend confirmed it."""
 
-    def balance(self, username: str) -> Balance: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def balance(self) -> Balance | None: ...
 
-    def hold(
-        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
-    ) -> HoldReceipt: ...
+
+class Charges(Protocol):
+    """Authorise, capture, void through the outbox (``terminal.charges.ChargeBook``).
+
+    ``authorise`` raises :class:`BackendRejected` when refused (``insufficient_funds``,
+    or an offline refusal code).
+    """
+
+    def authorise(
+        self, username: str, amount: Decimal, description: str, job_ref: str
+    ) -> Authorised: ...
 
     def capture(
-        self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
-    ) -> Settlement: ...
+        self, authorisation_key: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> Settled: ...
 
-    def void(self, key: str, hold_id: str, reason: str) -> Settlement: ...
+    def void(self, authorisation_key: str, reason: str) -> Settled: ...
 
 
 class PrinterMonitor(Protocol):
@@ -128,25 +132,27 @@ class ReleaseUpdate:
 
 
 Listener = Callable[[ReleaseUpdate], None]
-T = TypeVar("T")
 
 
 @dataclass
 class ReleaseWorkflow:
-    """Releases jobs one after the other; a refusal or missing credit stops the batch."""
+    """Releases jobs one after the other; a refusal or missing credit stops the batch.
+
+    ``balance_of`` asks the backend for a balance: only used to say how much is missing
+    when a hold is refused for insufficient funds.
+    """
 
     jobs: JobService
     queue: HoldQueue
-    ledger: HoldLedger
+    charges: Charges
     pricer: Pricer
+    balance_of: Callable[[str], Balance]
     monitor: PrinterMonitor | None = None
     executor: Executor | None = None
     poll_s: float = 0.5
     follow_timeout_s: float = 900.0
-    retries: int = 3
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    new_key: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
 
     def start(
         self, username: str, quotes: Sequence[JobQuote], listener: Listener
@@ -197,20 +203,16 @@ class ReleaseWorkflow:
             return _update(quote, Stage.FAILED, problem=JobNotFound.code)
         listener(_update(quote, Stage.HOLDING))
         description = f"{quote.name}, {quote.impressions} impressions"
-        hold_key = self.new_key()
         try:
-            receipt = self._retrying(
-                lambda: self.ledger.hold(hold_key, username, quote.amount, description,
-                                         quote.job_ref)
-            )
+            hold = self.charges.authorise(username, quote.amount, description, quote.job_ref)
         except BackendRejected as exc:
             if exc.code == "insufficient_funds":
                 return self._insufficient(username, quote)
-            return _update(quote, Stage.FAILED, problem=exc.code)
+            return _update(quote, Stage.REFUSED, problem=exc.code)
         except BackendError as exc:
             return _update(quote, Stage.FAILED, problem=exc.code)
         printing = _update(
-            quote, Stage.PRINTING, held=receipt.amount, balance=receipt.balance,
+            quote, Stage.PRINTING, held=hold.amount, balance=hold.balance,
             impressions_total=quote.impressions,
         )
         listener(printing)
@@ -219,13 +221,13 @@ class ReleaseWorkflow:
             self.queue.release(quote.job_id)
         except Exception:
             _log.exception("job %s could not be released; voiding its hold", quote.job_id)
-            return self._void(quote, receipt, "release_failed", "release_failed")
+            return self._void(quote, hold, "release_failed", "release_failed")
         state, reported = self._follow(quote, printing, listener)
         if state == STOPPED_JOB_STATE:
             self.queue.cancel(quote.job_id)
         printed = self._printed(quote, state, reported, counter_before)
         usage = printed_usage(analysis, quote.options, job.copies, job.number_up, printed)
-        return self._capture(quote, receipt, usage, printed, state)
+        return self._capture(quote, hold, usage, printed, state)
 
     def _follow(
         self, quote: JobQuote, printing: ReleaseUpdate, listener: Listener
@@ -238,7 +240,7 @@ class ReleaseWorkflow:
             done = progress.impressions_completed
             if done != last:
                 last = done
-                listener(_replace_done(printing, min(done, quote.impressions)))
+                listener(replace(printing, impressions_done=min(done, quote.impressions)))
             if progress.state in FINAL_JOB_STATES or progress.state == STOPPED_JOB_STATE:
                 return progress.state, done
             if self.clock() >= deadline:
@@ -261,48 +263,44 @@ class ReleaseWorkflow:
     def _capture(
         self,
         quote: JobQuote,
-        receipt: HoldReceipt,
+        hold: Authorised,
         usage: BillableUsage,
         printed: int,
         state: str,
     ) -> ReleaseUpdate:
         if printed == 0:
-            return self._void(quote, receipt, f"job {state}, nothing printed", None)
-        amount = min(self.pricer.price(usage, quote.options.duplex), receipt.amount)
+            return self._void(quote, hold, f"job {state}, nothing printed", None)
+        amount = min(self.pricer.price(usage, quote.options.duplex), hold.amount)
         colour = usage.total_impressions(ImpressionColour.COLOUR)
-        capture_key = self.new_key()
         try:
-            settled = self._retrying(
-                lambda: self.ledger.capture(capture_key, receipt.hold_id, amount, printed, colour)
-            )
+            settled = self.charges.capture(hold.key, amount, printed, colour)
         except BackendError as exc:
-            _log.error("capture of hold %s failed: %s", receipt.hold_id, exc)
-            return _update(quote, Stage.FAILED, problem=exc.code, held=receipt.amount,
+            _log.error("capture of hold %s refused: %s", hold.key, exc)
+            return _update(quote, Stage.FAILED, problem=exc.code, held=hold.amount,
                            impressions_done=printed, impressions_total=quote.impressions)
         return _update(
-            quote, Stage.CHARGED, charged=settled.captured, refunded=settled.released,
-            balance=settled.balance, impressions_done=printed,
-            impressions_total=quote.impressions, held=receipt.amount,
+            quote, Stage.CHARGED, charged=settled.amount, refunded=hold.amount - settled.amount,
+            balance=_after(hold, settled), impressions_done=printed,
+            impressions_total=quote.impressions, held=hold.amount,
             problem=None if state == "completed" else f"job_{state}",
         )
 
     def _void(
-        self, quote: JobQuote, receipt: HoldReceipt, reason: str, problem: str | None
+        self, quote: JobQuote, hold: Authorised, reason: str, problem: str | None
     ) -> ReleaseUpdate:
-        void_key = self.new_key()
         try:
-            settled = self._retrying(lambda: self.ledger.void(void_key, receipt.hold_id, reason))
+            settled = self.charges.void(hold.key, reason)
         except BackendError as exc:
-            return _update(quote, Stage.FAILED, problem=exc.code, held=receipt.amount)
+            return _update(quote, Stage.FAILED, problem=exc.code, held=hold.amount)
         return _update(
-            quote, Stage.FAILED if problem else Stage.CHARGED, charged=settled.captured,
-            refunded=settled.released, balance=settled.balance, held=receipt.amount,
+            quote, Stage.FAILED if problem else Stage.CHARGED, charged=Decimal("0.00"),
+            refunded=hold.amount, balance=_after(hold, settled), held=hold.amount,
             problem=problem or "job_nothing_printed", impressions_total=quote.impressions,
         )
 
     def _insufficient(self, username: str, quote: JobQuote) -> ReleaseUpdate:
         try:
-            balance: Balance | None = self._retrying(lambda: self.ledger.balance(username))
+            balance: Balance | None = self.balance_of(username)
         except BackendError:
             balance = None
         missing = None if balance is None else max(quote.amount - balance.available,
@@ -310,112 +308,21 @@ class ReleaseWorkflow:
         return _update(quote, Stage.INSUFFICIENT, problem="insufficient_funds",
                        balance=balance, missing=missing)
 
-    def _retrying(self, call: Callable[[], T]) -> T:
-        """Retry transport failures with the same idempotency key (inside ``call``)."""
-        for attempt in range(self.retries):
-            try:
-                return call()
-            except BackendUnavailable:
-                if attempt == self.retries - 1:
-                    raise
-                self.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable: the loop returns or raises")
+
+def _after(hold: Authorised, settled: Settled) -> Balance | None:
+    """The balance after a settlement; projected from the hold's while it is unsent."""
+    if settled.balance is not None:
+        return settled.balance
+    before = hold.balance
+    if before is None:
+        return None
+    given_back = hold.amount - settled.amount
+    return Balance(before.currency, before.virtual_credit, before.personal_credit,
+                   before.held - hold.amount, before.available + given_back)
 
 
 def _update(quote: JobQuote, stage: Stage, **values: object) -> ReleaseUpdate:
     return ReleaseUpdate(
         job_id=quote.job_id, name=quote.name, stage=stage, currency=quote.currency,
         estimate=quote.amount, **values,  # type: ignore[arg-type]
-    )
-
-
-def _replace_done(update: ReleaseUpdate, done: int) -> ReleaseUpdate:
-    return replace(update, impressions_done=done)
-
-
-class HttpHoldLedger:
-    """The :class:`HoldLedger` port over the backend's ``/api/v1/holds`` endpoints.
-
-    Transport errors and 5xx become :class:`BackendUnavailable` (retried by the workflow
-    with the same key), 4xx become :class:`BackendRejected` with the backend's code.
-    """
-
-    def __init__(
-        self, base_url: str, token: str, connect_timeout_s: float = 2.0,
-        read_timeout_s: float = 10.0,
-    ) -> None:
-        import requests
-
-        self._requests = requests
-        self._base = base_url.rstrip("/") + "/api/v1"
-        self._timeout = (connect_timeout_s, read_timeout_s)
-        self._http = requests.Session()
-        self._http.headers.update(
-            {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def balance(self, username: str) -> Balance:
-        return _balance(self._call("GET", f"/users/{username}/balance", None))
-
-    def hold(
-        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
-    ) -> HoldReceipt:
-        answer = self._call("POST", "/holds", {
-            "idempotency_key": key, "username": username, "amount": str(amount),
-            "description": description, "job_ref": job_ref,
-        })
-        return HoldReceipt(str(answer["hold_id"]), Decimal(str(answer["amount"])),
-                           _balance(answer["balance"]))
-
-    def capture(
-        self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
-    ) -> Settlement:
-        return _settlement(self._call("POST", f"/holds/{hold_id}/capture", {
-            "idempotency_key": key, "amount": str(amount), "pages": pages,
-            "colour_pages": colour_pages,
-        }))
-
-    def void(self, key: str, hold_id: str, reason: str) -> Settlement:
-        return _settlement(self._call("POST", f"/holds/{hold_id}/void",
-                                      {"idempotency_key": key, "reason": reason}))
-
-    def _call(self, method: str, path: str, body: dict[str, object] | None) -> dict[str, Any]:
-        try:
-            response = self._http.request(method, self._base + path, json=body,
-                                          timeout=self._timeout)
-        except self._requests.RequestException as exc:
-            raise BackendUnavailable(f"{path}: {exc.__class__.__name__}") from exc
-        if response.status_code >= 500:
-            raise BackendUnavailable(f"{path}: HTTP {response.status_code}")
-        try:
-            payload = response.json()
-        except ValueError as exc:
-            raise BackendUnavailable(f"{path}: answer is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise BackendUnavailable(f"{path}: answer is not a JSON object")
-        if response.status_code >= 400:
-            raise BackendRejected(str(payload.get("code", "rejected")),
-                                  str(payload.get("detail", "")))
-        return payload
-
-
-def _balance(raw: dict[str, Any]) -> Balance:
-    return Balance(
-        currency=str(raw["currency"]),
-        virtual_credit=Decimal(str(raw["virtual_credit"])),
-        personal_credit=Decimal(str(raw["personal_credit"])),
-        held=Decimal(str(raw.get("held", "0"))),
-        available=Decimal(str(raw["available"])),
-    )
-
-
-def _settlement(answer: dict[str, Any]) -> Settlement:
-    return Settlement(
-        hold_id=str(answer["hold_id"]),
-        captured=Decimal(str(answer["captured"])),
-        released=Decimal(str(answer["released"] or "0")),
-        balance=_balance(answer["balance"]),
     )

@@ -20,8 +20,7 @@ from terminal.analysis import (
     PageColour,
     paper_size,
 )
-from terminal.ports import BackendRejected, BackendUnavailable, Balance
-from terminal.release import HoldReceipt, Settlement
+from terminal.ports import BackendRejected, Balance
 
 A4 = paper_size(595, 842)
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -113,51 +112,58 @@ def balance(available: str, held: str = "0.00") -> Balance:
                    Decimal(available) - Decimal(held))
 
 
-class FakeLedger:
-    """The backend's holds: grants what ``available`` allows, records every call and key."""
+@dataclass(frozen=True)
+class FakeAuthorisation:
+    key: str
+    amount: Decimal
+    balance: Balance | None
+
+
+@dataclass(frozen=True)
+class FakeSettlement:
+    amount: Decimal
+    balance: Balance | None
+
+
+class FakeCharges:
+    """The charge book: grants what ``available`` allows and records every call.
+
+    With ``offline`` set, settlements come back unconfirmed (no balance), as the real
+    book answers while the backend is away and the step waits in the outbox.
+    """
 
     def __init__(self, available: str = "10.00") -> None:
         self.available = Decimal(available)
         self.holds: dict[str, Decimal] = {}
         self.calls: list[tuple[object, ...]] = []
-        self.unavailable_once: set[str] = set()
+        self.offline = False
 
-    def _maybe_fail(self, what: str) -> None:
-        if what in self.unavailable_once:
-            self.unavailable_once.discard(what)
-            raise BackendUnavailable(f"{what}: timeout")
-
-    def _balance(self) -> Balance:
+    def balance(self, username: str) -> Balance:
         held = sum(self.holds.values(), Decimal("0"))
         return Balance("EUR", self.available, Decimal("0.00"), held, self.available - held)
 
-    def balance(self, username: str) -> Balance:
-        return self._balance()
-
-    def hold(
-        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
-    ) -> HoldReceipt:
-        self.calls.append(("hold", key, username, amount, job_ref))
-        self._maybe_fail("hold")
-        if amount > self._balance().available:
+    def authorise(
+        self, username: str, amount: Decimal, description: str, job_ref: str
+    ) -> FakeAuthorisation:
+        self.calls.append(("authorise", username, amount, job_ref))
+        if amount > self.balance(username).available:
             raise BackendRejected("insufficient_funds")
-        hold_id = f"h{len(self.holds) + 1}"
-        self.holds[hold_id] = amount
-        return HoldReceipt(hold_id, amount, self._balance())
+        key = f"hold-{len(self.calls)}"
+        self.holds[key] = amount
+        return FakeAuthorisation(key, amount, self.balance(username))
 
     def capture(
-        self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
-    ) -> Settlement:
-        self.calls.append(("capture", key, hold_id, amount, pages, colour_pages))
-        self._maybe_fail("capture")
-        held = self.holds.pop(hold_id)
+        self, authorisation_key: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> FakeSettlement:
+        self.calls.append(("capture", authorisation_key, amount, pages, colour_pages))
+        self.holds.pop(authorisation_key)
         self.available -= amount
-        return Settlement(hold_id, amount, held - amount, self._balance())
+        return FakeSettlement(amount, None if self.offline else self.balance("alice"))
 
-    def void(self, key: str, hold_id: str, reason: str) -> Settlement:
-        self.calls.append(("void", key, hold_id, reason))
-        held = self.holds.pop(hold_id)
-        return Settlement(hold_id, Decimal("0.00"), held, self._balance())
+    def void(self, authorisation_key: str, reason: str) -> FakeSettlement:
+        self.calls.append(("void", authorisation_key, reason))
+        self.holds.pop(authorisation_key)
+        return FakeSettlement(Decimal("0"), None if self.offline else self.balance("alice"))
 
 
 class FakeMonitor:

@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from test_jobs_fakes import (
+    FakeCharges,
     FakeHeldJob,
     FakeHoldQueue,
-    FakeLedger,
     FakeMonitor,
     FakePricer,
     FakeProgress,
@@ -17,6 +17,7 @@ from test_jobs_fakes import (
 
 from terminal.analysis import DocumentAnalysis
 from terminal.jobs import JobService
+from terminal.ports import BackendRejected
 from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage
 
 REPORT = document("c", "m", "m", "c")  # 0.54 one-sided in colour
@@ -28,14 +29,13 @@ def analyse(_path: Path | None, _pages: int | None) -> DocumentAnalysis:
 
 def setup(
     *jobs: FakeHeldJob, available: str = "10.00", monitor: FakeMonitor | None = None
-) -> tuple[ReleaseWorkflow, JobService, FakeHoldQueue, FakeLedger]:
+) -> tuple[ReleaseWorkflow, JobService, FakeHoldQueue, FakeCharges]:
     queue = FakeHoldQueue(jobs or [FakeHeldJob(4, "report.pdf")])
-    ledger = FakeLedger(available)
+    charges = FakeCharges(available)
     service = JobService(queue, FakePricer(), analyse)
-    keys = iter(f"key-{n}" for n in range(100))
-    workflow = ReleaseWorkflow(service, queue, ledger, FakePricer(), monitor=monitor,
-                               sleep=lambda _s: None, new_key=lambda: next(keys))
-    return workflow, service, queue, ledger
+    workflow = ReleaseWorkflow(service, queue, charges, FakePricer(), charges.balance,
+                               monitor=monitor, sleep=lambda _s: None)
+    return workflow, service, queue, charges
 
 
 def run(workflow: ReleaseWorkflow, service: JobService) -> tuple[list[ReleaseUpdate],
@@ -46,13 +46,13 @@ def run(workflow: ReleaseWorkflow, service: JobService) -> tuple[list[ReleaseUpd
 
 
 def test_completed_job_is_held_released_and_charged_its_price() -> None:
-    workflow, service, queue, ledger = setup()
+    workflow, service, queue, charges = setup()
     queue.script[4] = [FakeProgress("processing", 1), FakeProgress("processing", 3),
                        FakeProgress("completed", 4)]
     finals, updates = run(workflow, service)
-    assert [c[0] for c in ledger.calls] == ["hold", "capture"]
-    assert ledger.calls[0] == ("hold", "key-0", "alice", Decimal("0.54"), "cups-4")
-    assert ledger.calls[1] == ("capture", "key-1", "h1", Decimal("0.54"), 4, 2)
+    assert [c[0] for c in charges.calls] == ["authorise", "capture"]
+    assert charges.calls[0] == ("authorise", "alice", Decimal("0.54"), "cups-4")
+    assert charges.calls[1] == ("capture", "hold-1", Decimal("0.54"), 4, 2)
     final = finals[0]
     assert final.stage is Stage.CHARGED and final.problem is None
     assert (final.charged, final.refunded) == (Decimal("0.54"), Decimal("0.00"))
@@ -68,56 +68,56 @@ def test_completed_job_is_held_released_and_charged_its_price() -> None:
 
 
 def test_a_jam_stops_the_job_cancels_it_and_charges_only_the_printed_pages() -> None:
-    workflow, service, queue, ledger = setup()
+    workflow, service, queue, charges = setup()
     queue.script[4] = [FakeProgress("processing", 1), FakeProgress("stopped", 2)]
     finals, _updates = run(workflow, service)
     assert ("cancel", 4) in queue.calls
     # printed: colour then mono page -> 0.20 + 0.05 + 2 sheets
-    assert ledger.calls[-1] == ("capture", "key-1", "h1", Decimal("0.27"), 2, 1)
+    assert charges.calls[-1] == ("capture", "hold-1", Decimal("0.27"), 2, 1)
     assert (finals[0].charged, finals[0].refunded) == (Decimal("0.27"), Decimal("0.27"))
     assert finals[0].problem == "job_stopped"
 
 
 def test_a_job_cancelled_before_printing_voids_the_hold() -> None:
-    workflow, service, queue, ledger = setup()
+    workflow, service, queue, charges = setup()
     queue.script[4] = [FakeProgress("canceled", 0)]
     finals, _updates = run(workflow, service)
-    assert [c[0] for c in ledger.calls] == ["hold", "void"]
+    assert [c[0] for c in charges.calls] == ["authorise", "void"]
     assert (finals[0].charged, finals[0].refunded) == (Decimal("0.00"), Decimal("0.54"))
-    assert ledger.holds == {} and ledger.available == Decimal("10.00")
+    assert charges.holds == {} and charges.available == Decimal("10.00")
 
 
 def test_the_snmp_counter_delta_is_what_is_charged_capped_at_the_estimate() -> None:
     monitor = FakeMonitor(start=5000, increments=[0, 3])
-    workflow, service, queue, ledger = setup(monitor=monitor)
+    workflow, service, queue, charges = setup(monitor=monitor)
     queue.script[4] = [FakeProgress("aborted", 4)]  # the server claims 4, the printer 3
     finals, _updates = run(workflow, service)
-    assert ledger.calls[-1][3:] == (Decimal("0.33"), 3, 1)  # c m m + 3 sheets
+    assert charges.calls[-1][2:] == (Decimal("0.33"), 3, 1)  # c m m + 3 sheets
     assert monitor.reads == [5000, 5003] and finals[0].problem == "job_aborted"
     monitor = FakeMonitor(start=5000, increments=[0, 40])  # copies made meanwhile
-    workflow, service, queue, ledger = setup(monitor=monitor)
+    workflow, service, queue, charges = setup(monitor=monitor)
     finals, _updates = run(workflow, service)
-    assert ledger.calls[-1][3] == Decimal("0.54")
+    assert charges.calls[-1][2] == Decimal("0.54")
 
 
 def test_a_completed_job_whose_printer_reports_no_impressions_is_charged_in_full() -> None:
-    workflow, service, _queue, ledger = setup()
+    workflow, service, _queue, charges = setup()
     run(workflow, service)
-    assert ledger.calls[-1][3] == Decimal("0.54")
+    assert charges.calls[-1][2] == Decimal("0.54")
 
 
 def test_a_stopped_printer_is_refused_before_any_hold_and_the_job_stays_held() -> None:
-    workflow, service, queue, ledger = setup(
+    workflow, service, queue, charges = setup(
         FakeHeldJob(4, "report.pdf"), FakeHeldJob(5, "second.pdf"))
     queue.problem = "printer_jammed"
     finals, _updates = run(workflow, service)
     assert [(f.stage, f.problem) for f in finals] == [(Stage.REFUSED, "printer_jammed")] * 2
-    assert ledger.calls == [] and set(queue.jobs) == {4, 5}
+    assert charges.calls == [] and set(queue.jobs) == {4, 5}
     monitor = FakeMonitor()
     monitor.problem = "toner_empty"
-    workflow, service, queue, ledger = setup(monitor=monitor)
+    workflow, service, queue, charges = setup(monitor=monitor)
     finals, _updates = run(workflow, service)
-    assert finals[0].problem == "toner_empty" and ledger.calls == []
+    assert finals[0].problem == "toner_empty" and charges.calls == []
 
 
 def test_insufficient_credit_says_what_is_missing_and_stops_the_batch() -> None:
@@ -132,17 +132,31 @@ def test_insufficient_credit_says_what_is_missing_and_stops_the_batch() -> None:
 
 
 def test_a_release_failure_at_the_print_server_voids_the_hold() -> None:
-    workflow, service, queue, ledger = setup()
+    workflow, service, queue, charges = setup()
     queue.fail_release = True
     finals, _updates = run(workflow, service)
-    assert [c[0] for c in ledger.calls] == ["hold", "void"]
+    assert [c[0] for c in charges.calls] == ["authorise", "void"]
     assert finals[0].stage is Stage.FAILED and finals[0].problem == "release_failed"
 
 
-def test_a_capture_lost_in_transit_is_retried_with_the_same_key() -> None:
-    workflow, service, _queue, ledger = setup()
-    ledger.unavailable_once = {"capture"}
+def test_a_capture_waiting_in_the_outbox_shows_the_projected_balance() -> None:
+    workflow, service, _queue, charges = setup()
+    charges.offline = True
     finals, _updates = run(workflow, service)
-    captures = [c for c in ledger.calls if c[0] == "capture"]
-    assert len(captures) == 2 and captures[0][1] == captures[1][1]
-    assert finals[0].stage is Stage.CHARGED
+    balance = finals[0].balance
+    assert finals[0].stage is Stage.CHARGED and balance is not None
+    # hold of 0.54 made against 10.00, all of it captured: nothing held, 9.46 available
+    assert (balance.held, balance.available) == (Decimal("0.00"), Decimal("9.46"))
+
+
+def test_an_offline_refusal_stops_the_batch_with_its_code() -> None:
+    workflow, service, queue, charges = setup(
+        FakeHeldJob(4, "report.pdf"), FakeHeldJob(5, "second.pdf"))
+
+    def refuse(*_args: object) -> object:
+        raise BackendRejected("offline_limit_reached")
+
+    charges.authorise = refuse  # type: ignore[method-assign]
+    finals, _updates = run(workflow, service)
+    assert [(f.stage, f.problem) for f in finals] == [(Stage.REFUSED, "offline_limit_reached")] * 2
+    assert set(queue.jobs) == {4, 5}
