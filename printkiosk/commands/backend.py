@@ -10,8 +10,8 @@ cards and a demo terminal first; --migrate-only migrates and exits.
   printkiosk backend enrolment-key --config FILE   print a new one-time terminal enrolment key
   printkiosk backend terminals --config FILE    list terminals: state, last seen
   printkiosk backend revoke --config FILE --terminal ID
-  printkiosk backend adjust --config FILE --user alice --account personal --amount 2.00 \
-      --reason "goodwill after the outage"
+  printkiosk backend adjust --config FILE --user bob --account personal --amount 2.00
+      --reason "cash paid at the desk"
   printkiosk backend check --config FILE      verify every ledger invariant
   printkiosk backend expire-holds --config FILE --older-than-h 24
   printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
