@@ -1,7 +1,7 @@
 """PDF analysis with PDFium: page sizes, and each page's colour class.
 
 Each page is first walked object by object (:mod:`terminal.analysis.pdf_objects`), which
-settles plain mono pages and pages with tiny colour marks without rendering. The rest are
+settles plain mono pages, colour text and tiny colour marks without rendering. The rest are
 rendered at ``RENDER_DPI`` and measured (:mod:`terminal.analysis.raster`): at 20 dpi a
 rendering costs little, large colour areas and colour images are unmistakable, and the
 object walk has already covered the small marks such a resolution would wash out.

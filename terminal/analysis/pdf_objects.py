@@ -6,9 +6,10 @@ looks at what PDFium already parsed: each text, path and image object's declared
 after colour-space conversion (spot, DeviceN and ICC colours included), and each image's
 colour space without decoding it. It sorts what it finds:
 
-* visible colour objects smaller than a couple of render pixels (tiny colour text,
-  dots): the page is colour, because a low-resolution rendering would dilute them into
-  noise -- this is what inkcov cannot see;
+* visible colour text (at any size: glyph strokes are thin) and visible colour objects
+  smaller than a few render pixels (dots, small logos, judged by their own pixels): the
+  page is colour, because a low-resolution rendering would dilute them into noise --
+  this is what inkcov cannot see;
 * anything the walk cannot judge (colour-space images, shadings, annotations, colour
   objects big enough to be seen but possibly hidden under others): the page must be
   rendered;

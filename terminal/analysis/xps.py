@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from terminal.analysis.errors import DocumentAnalysisError, MalformedDocument
 from terminal.analysis.model import PageAnalysis, PageColour
@@ -89,7 +89,7 @@ def _image_colour(archive: zipfile.ZipFile, name: str) -> PageColour:
             image.draft("RGB", _THUMBNAIL)
             image.thumbnail(_THUMBNAIL)
             summary = summarise(image.convert("RGB"))
-    except (KeyError, OSError, EOFError, zlib.error, UnidentifiedImageError, ValueError):
+    except (KeyError, OSError, EOFError, zlib.error, ValueError, Image.DecompressionBombError):
         return PageColour.COLOUR  # an image we cannot check is assumed colour: never undercharge
     if summary.is_colour:
         return PageColour.COLOUR
