@@ -157,6 +157,9 @@ class Outbox:
             " WHERE c.parent = outbox.key AND c.kind IN ('capture', 'void')) ORDER BY seq", ()
         )
 
+    def holds(self) -> list[Entry]:
+        return self._select("WHERE kind = 'hold' ORDER BY seq", ())
+
     def holds_for_job(self, job_ref: str) -> list[Entry]:
         return self._select(
             "WHERE kind = 'hold' AND json_extract(body, '$.job_ref') = ? ORDER BY seq", (job_ref,)
