@@ -1,4 +1,5 @@
-"""Validate a configuration file (kiosk, backend or price list) and print every problem.
+"""Validate a configuration file (kiosk, backend, price list or quota policy) and print
+every problem.
 
 Exits 0 when the file is valid, 2 when it is not (each problem on its own line, naming
 the file, the key, the value and what is allowed).
@@ -22,6 +23,10 @@ def _kind(data: dict[str, object]) -> str:
         return "kiosk"
     if "server" in data or "database" in data:
         return "backend"
+    if "price_list" in data:
+        return "price list"
+    if "quota" in data:
+        return "quota policy"
     return "unknown"
 
 
@@ -36,12 +41,15 @@ def check_file(path: Path) -> list[str]:
     checkers: dict[str, Callable[[Path], list[str]]] = {
         "kiosk": _check_kiosk,
         "backend": _check_backend,
+        "price list": _check_price_list,
+        "quota policy": _check_quota_policy,
     }
     checker = checkers.get(_kind(data))
     if checker is None:
         return [
             f"{path.name}: cannot tell what this file configures "
-            "(expected a [terminal] table for a kiosk, [server] or [database] for a backend)"
+            "(expected a [terminal] table for a kiosk, [server] or [database] for a backend, "
+            "[price_list] for a price list, [quota] for a quota policy)"
         ]
     return checker(path)
 
@@ -64,6 +72,28 @@ def _check_backend(path: Path) -> list[str]:
         load_backend_config(path)
     except BackendConfigError as exc:
         return list(exc.problems)
+    return []
+
+
+def _check_price_list(path: Path) -> list[str]:
+    from billing.config_errors import ConfigError
+    from billing.pricelist_toml import load_price_list
+
+    try:
+        load_price_list(path.read_text(encoding="utf-8"), path.name)
+    except ConfigError as exc:
+        return [str(problem) for problem in exc.problems]
+    return []
+
+
+def _check_quota_policy(path: Path) -> list[str]:
+    from billing.config_errors import ConfigError
+    from billing.quota_toml import load_quota_policy
+
+    try:
+        load_quota_policy(path.read_text(encoding="utf-8"), path.name)
+    except ConfigError as exc:
+        return [str(problem) for problem in exc.problems]
     return []
 
 
