@@ -16,13 +16,22 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+from billing import (
+    Colour,
+    MediaSize,
+    PaperJob,
+    PeriodVolume,
+    PriceList,
+    PricingError,
+    price,
+)
 from terminal.analysis import (
     BillableUsage,
     DocumentAnalysis,
@@ -87,13 +96,26 @@ class HoldQueue(Protocol):
     def printer_problem(self) -> str | None: ...
 
 
+SideCounts = Mapping[tuple[ImpressionColour, str], int]
+
+
+class PriceUnavailable(Exception):
+    """The price list has no rate for this (e.g. no A3 colour rate): not guessed."""
+
+    code = "price_unavailable"
+
+
 class Pricer(Protocol):
-    """A price list: the price of some impressions and sheets, rounded once."""
+    """A price list: the price of a job, rounded once.
+
+    ``sides`` are the impressions of one copy by (colour, paper size name); per-sheet
+    price lists need the copies apart to count sheets. Raises :class:`PriceUnavailable`.
+    """
 
     @property
     def currency(self) -> str: ...
 
-    def price(self, usage: BillableUsage, duplex: bool) -> Decimal: ...
+    def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal: ...
 
 
 # analyse(document or None when unreachable, pages the server reported) -> analysis;
@@ -239,16 +261,21 @@ class JobService:
                 self._cache[job.job_id] = analysis
         return _Analysed(job, analysis)
 
+    def _price(self, analysis: DocumentAnalysis, job: HeldPrintJob, options: JobOptions) -> Decimal:
+        per_copy = usage_for(analysis, options, 1, job.number_up)
+        return self.pricer.price(per_copy.impressions, job.copies, options.duplex)
+
     def _quote(self, found: _Analysed) -> JobQuote:
         job, analysis = found.job, found.analysis
         current = JobOptions(colour=job.colour, duplex=job.duplex)
         usage = usage_for(analysis, current, job.copies, job.number_up)
-        amount = self.pricer.price(usage, current.duplex)
+        amount = self._price(analysis, job, current)
         alternatives = []
-        for options in _cheaper_options(current):
-            other = self.pricer.price(
-                usage_for(analysis, options, job.copies, job.number_up), options.duplex
-            )
+        for options in _other_options(current):
+            try:
+                other = self._price(analysis, job, options)
+            except PriceUnavailable:
+                continue  # not offered rather than guessed
             alternatives.append(Alternative(options, other, amount - other))
         return JobQuote(
             job_id=job.job_id,
@@ -266,7 +293,7 @@ class JobService:
         )
 
 
-def _cheaper_options(current: JobOptions) -> list[JobOptions]:
+def _other_options(current: JobOptions) -> list[JobOptions]:
     """Every other combination of colour and duplex (the screen shows the saving of each)."""
     combos = [JobOptions(colour, duplex) for colour in (True, False) for duplex in (False, True)]
     return [options for options in combos if options != current]
@@ -300,3 +327,41 @@ def printed_usage(
         impressions.update(part.impressions)
         sheets.update(part.sheets)
     return BillableUsage(dict(impressions), dict(sheets))
+
+
+class BillingPricer:
+    """The :class:`Pricer` port over one of billing's price lists, for kiosk estimates.
+
+    The kiosk does not know the user's volume so far this period, so it prices as if
+    the included free pages were used up and the first paid tier applied: the most the
+    job can cost, which is what a hold must cover (the capture is priced the same way).
+    A page of a size the list has no name for ("custom") is priced as A4.
+    """
+
+    def __init__(self, price_list: PriceList) -> None:
+        self._list = price_list
+        included = price_list.volume.included
+        self._volume = PeriodVolume(mono=included.get(Colour.MONO, 0),
+                                    colour=included.get(Colour.COLOUR, 0))
+
+    @property
+    def currency(self) -> str:
+        return self._list.currency
+
+    def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal:
+        counts: dict[tuple[Colour, MediaSize], int] = {}
+        for (colour, size_name), count in sides.items():
+            key = (Colour(colour.value), _media_size(size_name))
+            counts[key] = counts.get(key, 0) + count
+        job = PaperJob(sides=counts, duplex=duplex, copies=copies)
+        try:
+            return price(job, self._list, self._volume).total.amount
+        except PricingError as exc:
+            raise PriceUnavailable(str(exc)) from exc
+
+
+def _media_size(name: str) -> MediaSize:
+    try:
+        return MediaSize(name)
+    except ValueError:
+        return MediaSize.A4

@@ -40,6 +40,7 @@ from terminal.jobs import (
     JobQuote,
     JobService,
     Pricer,
+    PriceUnavailable,
     printed_usage,
 )
 from terminal.ports import BackendError, BackendRejected, Balance
@@ -270,7 +271,11 @@ class ReleaseWorkflow:
     ) -> ReleaseUpdate:
         if printed == 0:
             return self._void(quote, hold, f"job {state}, nothing printed", None)
-        amount = min(self.pricer.price(usage, quote.options.duplex), hold.amount)
+        try:
+            price = self.pricer.price(usage.impressions, 1, quote.options.duplex)
+        except PriceUnavailable:
+            price = hold.amount  # priced when held: the estimate is the most it can cost
+        amount = min(price, hold.amount)
         colour = usage.total_impressions(ImpressionColour.COLOUR)
         try:
             settled = self.charges.capture(hold.key, amount, printed, colour)

@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 from test_jobs_fakes import FakeHeldJob, FakeHoldQueue, FakePricer, document, later
 
-from terminal.analysis import DocumentAnalysis
-from terminal.jobs import JobNotFound, JobOptions, JobService, printed_usage
+from billing import load_price_list
+from terminal.analysis import DocumentAnalysis, ImpressionColour
+from terminal.jobs import (
+    BillingPricer,
+    JobNotFound,
+    JobOptions,
+    JobService,
+    PriceUnavailable,
+    printed_usage,
+)
 
 DOCS = {
     Path("/spool/report"): document("c", "m", "m", "c"),
@@ -112,3 +120,34 @@ def test_printed_part_counts_whole_copies_then_the_first_sides() -> None:
         ("colour", 2), ("mono", 2)]
     assert printed_usage(analysis, JobOptions(True, False), 2, 1, 99).total_impressions() == 6
     assert printed_usage(analysis, JobOptions(True, False), 2, 1, 0).total_impressions() == 0
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_billing_price_list_prices_jobs_and_their_alternatives() -> None:
+    plist_path = REPO / "config" / "pricelists" / "campus-default.toml"
+    pricer = BillingPricer(load_price_list(plist_path.read_text(encoding="utf-8"),
+                                           str(plist_path)))
+    queue = FakeHoldQueue([FakeHeldJob(4, "report.pdf", document=Path("/spool/report"))])
+    report = JobService(queue, pricer, RecordingAnalyse()).list_jobs("alice").jobs[0]
+    # 2 colour + 2 mono A4 sides; the 500 free mono pages are not counted on (a hold
+    # must cover the most a job can cost)
+    assert (report.amount, report.currency) == (Decimal("0.60"), "EUR")
+    prices = {alt.options: (alt.amount, alt.saving) for alt in report.alternatives}
+    assert prices[JobOptions(colour=False, duplex=False)] == (Decimal("0.20"), Decimal("0.40"))
+    assert prices[JobOptions(colour=True, duplex=True)] == (Decimal("0.52"), Decimal("0.08"))
+    assert prices[JobOptions(colour=False, duplex=True)] == (Decimal("0.16"), Decimal("0.44"))
+
+
+def test_an_alternative_the_price_list_cannot_price_is_left_out() -> None:
+    plist = load_price_list(
+        '[price_list]\nname = "mono only A4"\ncurrency = "EUR"\nscope = "default"\n'
+        '[print]\nmono = { A4 = "0.05" }\n', "mono-only.toml")
+    queue = FakeHoldQueue([FakeHeldJob(4, "report.pdf", colour=False,
+                                       document=Path("/spool/report"))])
+    report = JobService(queue, BillingPricer(plist), RecordingAnalyse()).list_jobs("alice").jobs[0]
+    assert report.amount == Decimal("0.20")
+    assert {alt.options for alt in report.alternatives} == {JobOptions(colour=False, duplex=True)}
+    with pytest.raises(PriceUnavailable):
+        BillingPricer(plist).price({(ImpressionColour.COLOUR, "A4"): 1}, 1, False)

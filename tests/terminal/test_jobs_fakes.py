@@ -6,14 +6,13 @@ the real adapters are tested against cupsd, the backend and the SNMP agent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from terminal.analysis import (
-    BillableUsage,
     DocumentAnalysis,
     ImpressionColour,
     PageAnalysis,
@@ -91,7 +90,7 @@ class FakeHoldQueue:
 
 
 class FakePricer:
-    """0.05 a mono and 0.20 a colour impression, plus 0.01 of paper a sheet."""
+    """0.05 a mono and 0.20 a colour side, plus 0.01 of paper a sheet."""
 
     currency = "EUR"
 
@@ -99,11 +98,16 @@ class FakePricer:
         self.unit = {ImpressionColour.MONO: Decimal("0.05"),
                      ImpressionColour.COLOUR: Decimal("0.20")}
 
-    def price(self, usage: BillableUsage, duplex: bool) -> Decimal:
-        total = sum(
-            (self.unit[colour] * n for (colour, _size), n in usage.impressions.items()),
-            Decimal("0"),
-        ) + Decimal("0.01") * usage.total_sheets()
+    def price(
+        self, sides: Mapping[tuple[ImpressionColour, str], int], copies: int, duplex: bool
+    ) -> Decimal:
+        per_size: dict[str, int] = {}
+        total = Decimal("0")
+        for (colour, size), n in sides.items():
+            total += self.unit[colour] * n * copies
+            per_size[size] = per_size.get(size, 0) + n
+        sheets = sum((n + 1) // 2 if duplex else n for n in per_size.values()) * copies
+        total += Decimal("0.01") * sheets
         return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
