@@ -10,7 +10,7 @@ moving a job whose hold is its ``job-hold-until`` keeps it held, but a job that 
 waits in a *stopped* follow-me queue (``cupsdisable``, a common way to run a release
 station) is pending, not held, and starts printing on the spot when moved to an enabled
 queue. So :meth:`CupsHoldQueue.release` moves a job only at the moment of release, and
-``_pull`` first pins it with ``job-hold-until=indefinite`` in the follow-me queue,
+``pull`` first pins it with ``job-hold-until=indefinite`` in the follow-me queue,
 checks it is ``pending-held``, moves it, checks it is still held in the kiosk's queue,
 and only then lifts the hold. The printer's state is checked before anything moves, so a
 refused release leaves the job exactly where it was.
@@ -227,17 +227,24 @@ class CupsHoldQueue:
         jobs = [
             job
             for job in self._jobs_on_our_queues()
-            if job.username == username and job.state == JOB_STATES[HELD]
+            if job.username == username and self._is_waiting(job)
         ]
         return sorted(jobs, key=lambda job: (job.submitted_at, job.job_id))
+
+    def _is_waiting(self, job: HeldJob) -> bool:
+        """Held by its own job-hold-until anywhere, or merely pending on a follow-me queue
+        (some sites hold follow-me jobs by keeping that queue stopped)."""
+        return job.state == JOB_STATES[HELD] or (
+            job.state == "pending" and job.queue in self.follow_me_queues
+        )
 
     def job(self, job_id: int) -> HeldJob:
         """One job as the server describes it now, whatever its state."""
         return self._held_job(job_id, self._job(job_id))
 
-    def _require_held(self, job_id: int) -> HeldJob:
+    def _require_waiting(self, job_id: int) -> HeldJob:
         job = self.job(job_id)
-        if job.state != JOB_STATES[HELD]:
+        if not self._is_waiting(job):
             raise JobNotHeld(job_id, job.state)
         return job
 
@@ -245,7 +252,7 @@ class CupsHoldQueue:
 
     def set_options(self, job_id: int, *, colour: bool, duplex: bool) -> None:
         """Set print-color-mode and sides on a held job (IPP Set-Job-Attributes)."""
-        self._require_held(job_id)
+        self._require_waiting(job_id)
         request = ipp.encode_request(
             ipp.SET_JOB_ATTRIBUTES,
             job_id,
@@ -340,16 +347,23 @@ class CupsHoldQueue:
         printer is stopped, jammed, out of toner...; :class:`JobNotHeld` when the job is
         not held any more.
         """
-        job = self._require_held(job_id)
+        job = self._require_waiting(job_id)
         status = self.printer_status()
         if status.problem is not None:
             raise PrinterNotReady(self.printer, status.problem, status.reasons)
         if job.queue != self.printer:
-            self._pull(job)
+            self.pull(job_id)
         self._call("release job", job_id, lambda c: c.setJobHoldUntil(job_id, "no-hold"))
 
-    def _pull(self, job: HeldJob) -> None:
-        """Move a held job from a follow-me queue to the kiosk's queue, still held."""
+    def pull(self, job_id: int) -> None:
+        """Move a waiting job from a follow-me queue to the kiosk's queue, still held.
+
+        :meth:`release` does this itself; on its own it lets a kiosk take a job over
+        (say, to show it as local) with the guarantee that it prints only on release.
+        """
+        job = self._require_waiting(job_id)
+        if job.queue == self.printer:
+            return
         if job.queue not in self.follow_me_queues:
             raise CupsError(
                 f"job {job.job_id} is on queue {job.queue!r}, which is neither {self.printer!r}"
@@ -357,18 +371,18 @@ class CupsHoldQueue:
             )
         # pin the hold on the job itself: a job held only by a stopped queue would print
         # the moment it reaches an enabled one
-        self._call(
-            "hold job", job.job_id, lambda c: c.setJobHoldUntil(job.job_id, "indefinite")
-        )
-        self._require_held(job.job_id)
+        self._call("hold job", job_id, lambda c: c.setJobHoldUntil(job_id, "indefinite"))
+        pinned = self.job(job_id)
+        if pinned.state != JOB_STATES[HELD]:
+            raise JobNotHeld(job_id, pinned.state)
         self._call(
             "move job",
-            job.job_id,
-            lambda c: c.moveJob(job_id=job.job_id, job_printer_uri=self._queue_uri(self.printer)),
+            job_id,
+            lambda c: c.moveJob(job_id=job_id, job_printer_uri=self._queue_uri(self.printer)),
         )
-        moved = self.job(job.job_id)
+        moved = self.job(job_id)
         if moved.state != JOB_STATES[HELD]:
-            raise CupsError(f"job {job.job_id} left the hold when moved ({moved.state})")
+            raise CupsError(f"job {job_id} left the hold when moved ({moved.state})")
 
     # -- following a released job -----------------------------------------------------
 

@@ -251,3 +251,81 @@ class PeerStack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=5)
         self.processes.clear()
+
+
+# -- helpers the tests use on a started stack --------------------------------------------
+
+
+def submit(
+    stack: PeerStack,
+    queue: str,
+    user: str,
+    document: Path,
+    title: str,
+    *options: str,
+    hold: bool = True,
+) -> int:
+    """Print ``document`` as ``user`` with ``lp`` (held unless ``hold=False``); the job id."""
+    args = ["-U", user, "-d", queue, "-t", title]
+    if hold:
+        args += ["-H", "indefinite"]
+    for option in options:
+        args += ["-o", option]
+    out = stack.run("lp", *args, str(document))
+    # "request id is kiosk-12 (1 file(s))"
+    return int(out.split("request id is ", 1)[1].split()[0].rsplit("-", 1)[1])
+
+
+def add_queue(stack: PeerStack, name: str, *, enabled: bool = True) -> None:
+    """A CUPS queue printing to the ippeveprinter through the IPP Everywhere driver."""
+    stack.lpadmin("-p", name, "-v", stack.printer_uri, "-m", "everywhere")
+    if enabled:
+        stack.run("cupsenable", name)
+        stack.run("cupsaccept", name)
+    else:
+        stack.run("cupsaccept", name)  # takes jobs, prints none: a stopped queue
+
+
+def set_state_reasons(stack: PeerStack, queue: str, *reasons: str) -> None:
+    """Set printer-state-reasons on a CUPS queue, as a backend reporting a jam would."""
+    from drivers.cups import ipp
+
+    request = ipp.encode_request(
+        0x4003,  # CUPS-Add-Modify-Printer
+        1,
+        {
+            "printer-uri": ipp.attr(ipp.URI, f"ipp://localhost:{stack.cups_port}/printers/{queue}"),
+            "requesting-user-name": ipp.attr(ipp.NAME, "root"),
+        },
+        printer_attrs={"printer-state-reasons": ipp.attr(ipp.KEYWORD, *reasons)},
+    )
+    response = ipp.post("127.0.0.1", stack.cups_port, "/admin/", request)
+    if not response.ok:
+        raise RuntimeError(f"setting {reasons} on {queue}: {response.message}")
+
+
+def printer_jobs(stack: PeerStack) -> dict[str, dict[str, list[object]]]:
+    """Every job the ippeveprinter has received, by job name, asked with IPP Get-Jobs."""
+    from drivers.cups import ipp
+
+    request = ipp.encode_request(
+        ipp.GET_JOBS,
+        1,
+        {
+            "printer-uri": ipp.attr(ipp.URI, stack.printer_uri),
+            "requesting-user-name": ipp.attr(ipp.NAME, "root"),
+            "which-jobs": ipp.attr(ipp.KEYWORD, "all"),
+            "requested-attributes": ipp.attr(
+                ipp.KEYWORD,
+                "job-name",
+                "job-state",
+                "job-originating-user-name",
+                "print-color-mode",
+                "sides",
+            ),
+        },
+    )
+    response = ipp.post("127.0.0.1", stack.printer_port, "/ipp/print", request)
+    if not response.ok:
+        raise RuntimeError(f"Get-Jobs on ippeveprinter: {response.message}")
+    return {str(job["job-name"][0]): job for job in response.group("job")}
