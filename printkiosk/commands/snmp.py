@@ -70,17 +70,17 @@ def run(args: argparse.Namespace) -> int:
 
 def split_host(text: str) -> tuple[str, int]:
     """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` -> (host, port)."""
-    host, port_text = text, ""
+    host, port_text = text, None
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         if rest and not rest.startswith(":"):
             raise UsageError(f"HOST {text!r}: expected [address]:port")
-        port_text = rest[1:]
+        port_text = rest[1:] if rest else None
     elif text.count(":") == 1:
         host, port_text = text.split(":")
     if not host:
         raise UsageError(f"HOST {text!r}: no host name")
-    if not port_text:
+    if port_text is None:
         return host, 161
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise UsageError(f"HOST {text!r}: port {port_text!r} is not a number from 1 to 65535")

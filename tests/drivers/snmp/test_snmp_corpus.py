@@ -259,7 +259,8 @@ def test_agrees_with_librenms(polls: dict[str, PollResult], name: str) -> None:
     """Same supply percentages, life counts, vendor counts and hrDeviceStatus as LibreNMS.
 
     Where LibreNMS shows 50 % for a "some remaining" (-3) level we report the state, and
-    where it takes an unknown (-2) capacity as 100 we give no percentage; a LibreNMS row read from a vendor OID outside prtMarkerSuppliesLevel is not compared.
+    where it takes an unknown (-2) capacity as 100 we give no percentage; a LibreNMS row
+    read from a vendor OID outside prtMarkerSuppliesLevel is not compared.
     """
     result, expected = polls[name], _librenms(name)
     for row in expected["printer-supplies"]["discovery"]["printer_supplies"]:

@@ -1,0 +1,83 @@
+"""``printkiosk snmp`` as a subprocess against the snmpsim agent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.drivers.snmp.conftest import REPO, Agent, free_udp_port
+
+pytestmark = pytest.mark.peer
+
+
+def printkiosk(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "printkiosk.cli", "snmp", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_json_over_v2c(snmp_agent: Agent) -> None:
+    done = printkiosk(f"{snmp_agent.host}:{snmp_agent.port}", "--community", "konica_c250i",
+                      "--json")
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    assert data["reachable"] is True and data["reason"] is None
+    assert data["identity"]["vendor"] == "Konica Minolta"
+    assert data["counters"]["life_counts"] == [
+        {"marker": "1.1", "value": 33810, "unit": None, "since_power_on": 46}]
+    assert {c["kind"]: c["value"] for c in data["counters"]["vendor"]}["print_colour"] == 6711
+    waste = data["supplies"][-1]
+    assert (waste["description"], waste["state"], waste["percent"], waste["level"]) == (
+        "Waste Toner Box", "some_remaining", None, None)
+    assert data["status"]["devices"][0]["errors"] == ["serviceRequested"]
+    assert data["status"]["devices"][0]["device_status"] == "warning"
+
+
+def test_json_over_v3(snmp_agent: Agent) -> None:
+    done = printkiosk(f"{snmp_agent.host}:{snmp_agent.port}", "--v3-user", snmp_agent.v3_user,
+                      "--auth-key", snmp_agent.v3_auth_key, "--priv-key", snmp_agent.v3_priv_key,
+                      "--auth-protocol", "SHA", "--priv-protocol", "AES", "--context",
+                      "samsungprinter_m4080fx", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"]["devices"][0]["errors"] == ["lowPaper"]
+    assert data["supplies"][0]["percent"] == 88
+
+
+def test_text_output(snmp_agent: Agent) -> None:
+    done = printkiosk(f"{snmp_agent.host}:{snmp_agent.port}", "--community", "brother_hl5370dw",
+                      "--version", "1")
+    assert done.returncode == 0, done.stderr
+    assert "marker 1.1 life count: 7792 (impressions)" in done.stdout
+    assert "1.2 Black Toner Cartridge [toner]: some remaining" in done.stdout
+    assert "1.3 Drum Unit [opc]: 69%" in done.stdout
+
+
+def test_unreachable_exits_3_with_the_reason() -> None:
+    port = free_udp_port()
+    done = printkiosk(f"127.0.0.1:{port}", "--timeout", "0.2", "--retries", "0", "--json")
+    assert done.returncode == 3
+    data = json.loads(done.stdout)
+    assert data["reachable"] is False
+    assert data["reason"] == f"127.0.0.1:{port}: no response within 0.2 s (sent 1 time)"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["127.0.0.1:notaport"], "port 'notaport' is not a number"),
+    (["127.0.0.1", "--version", "3"], "needs --v3-user, --auth-key, --priv-key"),
+    (["127.0.0.1", "--v3-user", "u", "--auth-key", "authkey123", "--priv-key", "privkey123",
+      "--community", "c"], "--community is for SNMP v1/v2c"),
+    (["127.0.0.1", "--v3-user", "u", "--version", "2c"], "need --version 3"),
+    (["127.0.0.1", "--v3-user", "u", "--auth-key", "authkey123", "--priv-key", "privkey123",
+      "--priv-protocol", "ROT13"], "privacy protocol 'ROT13'"),
+    (["127.0.0.1", "--timeout", "0"], "--timeout 0.0: must be more than 0"),
+    (["127.0.0.1", "--version", "4"], "invalid choice"),
+])
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    done = printkiosk(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert done.stdout == ""
