@@ -104,6 +104,11 @@ class BackendSection(_Section):
     connect_timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 60))] = 2.0
     read_timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 120))] = 5.0
     token_file: Text | None = None
+    # Resends of an idempotent call before the backend counts as unreachable.
+    retries: Annotated[int, BeforeValidator(_int_between(0, 10))] = 2
+    heartbeat_s: Annotated[float, BeforeValidator(_seconds_between(5, 3600))] = 30.0
+    # How often device counters and supplies are reported (alerts: at every heartbeat).
+    report_interval_s: Annotated[float, BeforeValidator(_seconds_between(60, 86400))] = 900.0
 
 
 class SnmpSection(_Section):
@@ -130,6 +135,8 @@ class OfflineSection(_Section):
     enabled: bool = True
     spending_limit: Amount = Decimal("5.00")
     cache_max_age_h: Annotated[int, BeforeValidator(_int_between(1, 24 * 90))] = 72
+    # Outbox, offline cache and its HMAC key; None: the user data directory (platformdirs).
+    state_dir: Text | None = None
 
 
 class PricingSection(_Section):

@@ -7,10 +7,20 @@ the conversation, not just the outcome. The real adapters are tested against rea
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TypeVar
 
-from terminal.ports import BackendError, BackendRejected, Identity
+from terminal.ports import (
+    BackendError,
+    BackendRejected,
+    BackendUnavailable,
+    Balance,
+    HoldAnswer,
+    Identity,
+)
 
 
 class FakeBackend:
@@ -71,3 +81,174 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class _FakeHold:
+    hold_id: str
+    username: str
+    amount: Decimal
+    job_ref: str
+    status: str = "open"
+    captured: Decimal | None = None
+
+
+class FakeLedger:
+    """The :class:`terminal.ports.Ledger` port in memory, idempotent like the real one.
+
+    ``down`` makes every call fail as unreachable; ``lose_answers`` applies the effect
+    and then fails, like an answer lost on the way back; ``refuse_all`` answers every
+    call with that refusal. ``calls`` records (method, idempotency key).
+    """
+
+    def __init__(self, available: Mapping[str, Decimal] | None = None) -> None:
+        self.available = dict(available or {})
+        self.holds: dict[str, _FakeHold] = {}
+        self.events: dict[str, Mapping[str, object]] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.down = False
+        self.lose_answers = False
+        self.refuse_all: BackendRejected | None = None
+        self._answers: dict[str, object] = {}
+
+    def charged(self) -> dict[str, Decimal]:
+        """Captured amount per job reference: what the ledger holds."""
+        return {h.job_ref: h.captured for h in self.holds.values() if h.captured is not None}
+
+    def balance(self, username: str) -> Balance:
+        self._gate("balance", "")
+        return self._balance(username)
+
+    def hold(
+        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
+    ) -> HoldAnswer:
+        def effect() -> HoldAnswer:
+            if username not in self.available:
+                raise BackendRejected("user_unknown", status=404)
+            if amount > self.available[username]:
+                raise BackendRejected("insufficient_funds", status=409)
+            hold = _FakeHold(f"h{len(self.holds) + 1}", username, amount, job_ref)
+            self.holds[hold.hold_id] = hold
+            self.available[username] -= amount
+            return self._answer(hold)
+
+        return self._idempotent("hold", key, effect)
+
+    def capture(
+        self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> HoldAnswer:
+        def effect() -> HoldAnswer:
+            hold = self._open_hold(hold_id)
+            if amount > hold.amount:
+                raise BackendRejected("capture_exceeds_hold", status=409)
+            hold.status, hold.captured = "captured", amount
+            self.available[hold.username] += hold.amount - amount
+            return self._answer(hold)
+
+        return self._idempotent("capture", key, effect)
+
+    def void(self, key: str, hold_id: str, reason: str) -> HoldAnswer:
+        def effect() -> HoldAnswer:
+            hold = self._open_hold(hold_id)
+            hold.status, hold.captured = "voided", Decimal("0.00")
+            self.available[hold.username] += hold.amount
+            return self._answer(hold)
+
+        return self._idempotent("void", key, effect)
+
+    def refund(self, key: str, hold_id: str, amount: Decimal | None, reason: str) -> Balance:
+        def effect() -> Balance:
+            hold = self.holds.get(hold_id)
+            if hold is None or hold.captured is None:
+                raise BackendRejected("transaction_unknown", status=404)
+            back = hold.captured if amount is None else amount
+            hold.captured -= back
+            self.available[hold.username] += back
+            return self._balance(hold.username)
+
+        return self._idempotent("refund", key, effect)
+
+    def send_events(self, events: Sequence[Mapping[str, object]]) -> None:
+        self._gate("events", ",".join(str(event["idempotency_key"]) for event in events))
+        for event in events:
+            self.events.setdefault(str(event["idempotency_key"]), event)
+        if self.lose_answers:
+            raise BackendUnavailable("answer lost")
+
+    def _gate(self, method: str, key: str) -> None:
+        self.calls.append((method, key))
+        if self.down:
+            raise BackendUnavailable("fake backend down")
+        if self.refuse_all is not None:
+            raise self.refuse_all
+
+    def _idempotent(self, method: str, key: str, effect: Callable[[], _T]) -> _T:
+        self._gate(method, key)
+        if key not in self._answers:
+            self._answers[key] = effect()
+        if self.lose_answers:
+            raise BackendUnavailable("answer lost")
+        return self._answers[key]  # type: ignore[return-value]
+
+    def _open_hold(self, hold_id: str) -> _FakeHold:
+        hold = self.holds.get(hold_id)
+        if hold is None:
+            raise BackendRejected("hold_unknown", status=404)
+        if hold.status != "open":
+            raise BackendRejected("hold_settled", status=409)
+        return hold
+
+    def _balance(self, username: str) -> Balance:
+        held = sum((h.amount for h in self.holds.values()
+                    if h.username == username and h.status == "open"), Decimal("0"))
+        available = self.available[username]
+        return Balance("EUR", available + held, Decimal("0"), held, available)
+
+    def _answer(self, hold: _FakeHold) -> HoldAnswer:
+        released = None if hold.captured is None else hold.amount - hold.captured
+        return HoldAnswer(hold.hold_id, hold.status, hold.amount, hold.captured, released,
+                          self._balance(hold.username))
+
+
+@dataclass(frozen=True)
+class FakeSupply:
+    name: str
+    level_percent: int | None
+
+
+@dataclass(frozen=True)
+class FakeAlert:
+    code: str
+    severity: str
+    description: str = ""
+
+
+@dataclass
+class FakePrinterMonitor:
+    """A printer whose counters, supplies and alerts the test sets; ``failing`` raises."""
+
+    counter_values: dict[str, int] = field(default_factory=lambda: {"total": 0})
+    supply_levels: list[FakeSupply] = field(default_factory=list)
+    active_alerts: list[FakeAlert] = field(default_factory=list)
+    failing: bool = False
+    reads: int = 0
+
+    def counters(self) -> Mapping[str, int]:
+        self._read()
+        return dict(self.counter_values)
+
+    def supplies(self) -> Sequence[FakeSupply]:
+        self._read()
+        return list(self.supply_levels)
+
+    def alerts(self) -> Sequence[FakeAlert]:
+        self._read()
+        return list(self.active_alerts)
+
+    def _read(self) -> None:
+        self.reads += 1
+        if self.failing:
+            raise OSError("printer does not answer")
