@@ -10,8 +10,8 @@ import pytest
 
 from billing import (
     Colour,
-    FunctionPrices,
     Function,
+    FunctionPrices,
     MediaSize,
     PaperRate,
     PriceList,

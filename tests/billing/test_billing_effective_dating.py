@@ -58,5 +58,5 @@ def test_two_versions_on_the_same_day_are_refused() -> None:
 
 
 def test_bad_period_start_day() -> None:
-    with pytest.raises(ValueError, match="1..28"):
+    with pytest.raises(ValueError, match=r"1\.\.28"):
         AccountingPeriods(start_day=31)
