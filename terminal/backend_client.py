@@ -114,8 +114,9 @@ class HttpBackend:
         answer = self._call("POST", "/refunds", body)
         return _parse(lambda raw: _balance(raw["balance"]), answer)
 
-    def send_events(self, events: Sequence[Mapping[str, object]]) -> None:
-        self._call("POST", "/events", {"events": [dict(event) for event in events]})
+    def send_events(self, events: Sequence[Mapping[str, object]]) -> int:
+        answer = self._call("POST", "/events", {"events": [dict(event) for event in events]})
+        return _parse(lambda raw: int(raw["accepted"]), answer)
 
     def health(self) -> bool:
         """One quick unretried probe (the heartbeat); True when the backend answers."""

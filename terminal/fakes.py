@@ -171,12 +171,14 @@ class FakeLedger:
 
         return self._idempotent("refund", key, effect)
 
-    def send_events(self, events: Sequence[Mapping[str, object]]) -> None:
+    def send_events(self, events: Sequence[Mapping[str, object]]) -> int:
         self._gate("events", ",".join(str(event["idempotency_key"]) for event in events))
-        for event in events:
-            self.events.setdefault(str(event["idempotency_key"]), event)
+        new = [event for event in events if str(event["idempotency_key"]) not in self.events]
+        for event in new:
+            self.events[str(event["idempotency_key"])] = event
         if self.lose_answers:
             raise BackendUnavailable("answer lost")
+        return len(new)
 
     def _gate(self, method: str, key: str) -> None:
         self.calls.append((method, key))

@@ -120,7 +120,9 @@ class Ledger(Protocol):
 
     def refund(self, key: str, hold_id: str, amount: Decimal | None, reason: str) -> Balance: ...
 
-    def send_events(self, events: Sequence[Mapping[str, object]]) -> None: ...
+    def send_events(self, events: Sequence[Mapping[str, object]]) -> int:
+        """Store a batch; return how many were new (the rest were resends)."""
+        ...
 
 
 class Supply(Protocol):

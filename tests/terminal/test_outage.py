@@ -28,7 +28,7 @@ from terminal.offline import (
 from terminal.outbox import Outbox
 from terminal.session import SessionController, SessionState
 
-TOKEN = "demo-terminal-token"  # noqa: S105 - the demo backend's public demo token
+TOKEN = "demo-terminal-token"
 MARGIN = Decimal("0.05")
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from terminal.fakes import FakeBackend, InlineExecutor, ManualClock
+from terminal.offline import OfflineCache
 from terminal.ports import BackendUnavailable, Balance, Identity
 from terminal.session import SessionController, SessionState, SessionView
 
@@ -112,3 +114,40 @@ def test_blank_read_is_ignored(number: str) -> None:
     session.present_card(number)
     assert backend.calls == []
     assert session.view.state is SessionState.IDLE
+
+
+def offline_cache(tmp_path: Path) -> OfflineCache:
+    return OfflineCache(tmp_path / "offline.sqlite3", b"k" * 32, max_age_s=3600)
+
+
+def test_offline_flag_reaches_every_view_until_the_backend_answers(tmp_path: Path) -> None:
+    backend = FakeBackend(cards={"1001": ALICE})
+    session = SessionController(backend, InlineExecutor(), ManualClock(), 60, 10,
+                                offline_cache(tmp_path))
+    seen: list[SessionView] = []
+    session.subscribe(seen.append)
+    session.set_offline(True)
+    session.set_offline(True)  # no change, no notification
+    assert [v.offline for v in seen] == [True]
+    session.present_card("1001")  # the backend answers: online again
+    assert session.view.state is SessionState.IDENTIFIED and not session.view.offline
+    session.logout()
+    assert session.view == SessionView(SessionState.IDLE)
+
+
+def test_remembered_card_is_identified_offline_with_its_balance_age(tmp_path: Path) -> None:
+    cache = offline_cache(tmp_path)
+    backend = FakeBackend(cards={"1001": ALICE})
+    session = SessionController(backend, InlineExecutor(), ManualClock(), 60, 10, cache)
+    session.present_card("1001")
+    session.logout()
+    backend.failure = BackendUnavailable("down")
+    session.present_card("1001")
+    assert session.view.state is SessionState.IDENTIFIED
+    assert session.view.identity == ALICE
+    assert session.view.offline and session.view.balance_age_s is not None
+    session.logout()
+    assert session.view == SessionView(SessionState.IDLE, offline=True)
+    session.present_card("2002")
+    assert session.view == SessionView(SessionState.IDLE, error="offline_user_unknown",
+                                       offline=True)

@@ -1,0 +1,138 @@
+"""The HTTP client against the real backend process, and its retry policy on the wire.
+
+The backend cannot be made to fail with a 503 on demand, so the retry rules (what is
+resent, what is not) are checked against a tiny HTTP server on 127.0.0.1 that answers
+every request with a chosen status and counts them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from printkiosk.commands.demo import free_port
+from terminal.backend_client import HttpBackend
+from terminal.ports import BackendRejected, BackendUnavailable
+
+TOKEN = "demo-terminal-token"
+
+
+def key() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture
+def backend(demo_backend_url: str) -> Iterator[HttpBackend]:
+    client = HttpBackend(demo_backend_url, TOKEN)
+    yield client
+    client.close()
+
+
+def test_identify_and_refusals_carry_code_and_status(backend: HttpBackend) -> None:
+    states: list[bool] = []
+    backend.on_reachability(states.append)
+    identity = backend.identify_card("1002")
+    assert (identity.username, identity.display_name) == ("bob", "Bob Dupont")
+    with pytest.raises(BackendRejected) as unknown:
+        backend.identify_card("0000-nobody")
+    assert (unknown.value.code, unknown.value.status, unknown.value.final) == (
+        "card_unknown", 404, True)
+    assert backend.reachable is True and states == [True]
+
+
+def test_hold_capture_resent_with_the_same_key_charge_once(backend: HttpBackend) -> None:
+    before = backend.balance("carol").available
+    hold_key, capture_key = key(), key()
+    first = backend.hold(hold_key, "carol", Decimal("0.90"), "client test", "ct-1")
+    again = backend.hold(hold_key, "carol", Decimal("0.90"), "client test", "ct-1")
+    assert again.hold_id == first.hold_id and first.status == "open"
+    captured = backend.capture(capture_key, first.hold_id, Decimal("0.70"), 7, 0)
+    resent = backend.capture(capture_key, first.hold_id, Decimal("0.70"), 7, 0)
+    assert captured == resent
+    assert (captured.status, captured.captured, captured.released) == (
+        "captured", Decimal("0.70"), Decimal("0.20"))
+    assert backend.balance("carol").available == before - Decimal("0.70")
+    refunded = backend.refund(key(), first.hold_id, Decimal("0.30"), "jam on page 4")
+    assert refunded.available == before - Decimal("0.40")
+
+
+def test_void_and_settled_hold_refusal(backend: HttpBackend) -> None:
+    hold = backend.hold(key(), "bob", Decimal("0.50"), "void test", "ct-2")
+    voided = backend.void(key(), hold.hold_id, "nothing printed")
+    assert (voided.status, voided.captured) == ("voided", Decimal("0.00"))
+    with pytest.raises(BackendRejected) as settled:
+        backend.capture(key(), hold.hold_id, Decimal("0.10"), 1, 0)
+    assert settled.value.code == "hold_settled"
+
+
+def test_events_resent_are_stored_once(backend: HttpBackend) -> None:
+    events = [{"idempotency_key": key(), "kind": "counters",
+               "occurred_at": datetime.now(UTC).isoformat(), "payload": {"total": 12}}]
+    assert backend.send_events(events) == 1
+    assert backend.send_events(events) == 0
+
+
+def test_nothing_listening_is_unavailable_after_backed_off_retries() -> None:
+    pauses: list[float] = []
+    client = HttpBackend(f"http://127.0.0.1:{free_port()}", TOKEN, retries=2,
+                         backoff_s=0.1, sleep=pauses.append)
+    states: list[bool] = []
+    client.on_reachability(states.append)
+    with pytest.raises(BackendUnavailable):
+        client.identify_card("1001")
+    assert pauses == [0.1, 0.2]
+    assert client.reachable is False and states == [False]
+    assert client.health() is False
+
+
+class _Counting(BaseHTTPRequestHandler):
+    status = 503
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).seen.append(self.path)
+        body = json.dumps({"code": "insufficient_funds", "detail": "x"}).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def counting_server() -> Iterator[tuple[str, type[_Counting]]]:
+    handler = type("Handler", (_Counting,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_only_idempotent_calls_are_retried(counting_server: tuple[str, type[_Counting]]) -> None:
+    url, handler = counting_server
+    client = HttpBackend(url, TOKEN, retries=2, sleep=lambda _: None)
+    with pytest.raises(BackendUnavailable):
+        client.identify_pin("alice", "1234")  # a resend could count as a second failure
+    assert len(handler.seen) == 1
+    with pytest.raises(BackendUnavailable):
+        client.hold(key(), "alice", Decimal("1.00"), "", "r")
+    assert len(handler.seen) == 4
+    handler.status = 409
+    with pytest.raises(BackendRejected) as refused:
+        client.hold(key(), "alice", Decimal("1.00"), "", "r")
+    assert refused.value.code == "insufficient_funds" and len(handler.seen) == 5
+    assert client.reachable is True
