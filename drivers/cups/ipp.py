@@ -146,7 +146,9 @@ def decode_response(data: bytes) -> Response:
         pos = 8
         current: dict[str, list[Value]] | None = None
         last_name = ""
-        while pos < len(data):
+        while True:
+            if pos >= len(data):
+                raise CupsError("malformed IPP response: no end-of-attributes tag")
             tag = data[pos]
             pos += 1
             if tag == _END:
@@ -163,6 +165,8 @@ def decode_response(data: bytes) -> Response:
             pos += 2
             raw = data[pos : pos + value_len]
             pos += value_len
+            if pos > len(data):
+                raise CupsError(f"malformed IPP response: {name or last_name} is cut short")
             if current is None:
                 raise CupsError("IPP response has an attribute outside any group")
             if name:

@@ -282,8 +282,9 @@ def add_queue(stack: PeerStack, name: str, *, enabled: bool = True) -> None:
     if enabled:
         stack.run("cupsenable", name)
         stack.run("cupsaccept", name)
-    else:
-        stack.run("cupsaccept", name)  # takes jobs, prints none: a stopped queue
+    else:  # takes jobs, prints none: a stopped queue
+        stack.run("cupsaccept", name)
+        stack.run("cupsdisable", name)
 
 
 def set_state_reasons(stack: PeerStack, queue: str, *reasons: str) -> None:
