@@ -75,12 +75,21 @@ class JobProgress(Protocol):
     def impressions_completed(self) -> int: ...
 
 
+class PrinterRefused(Exception):
+    """The printer cannot take a job now (``code``: ``printer_jammed``...); it stays held."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class HoldQueue(Protocol):
     """The print server's hold queue, as the terminal needs it (role, not technology).
 
     ``printer_problem`` answers ``None`` when the printer can take a job, else a stable
     reason key (``printer_stopped``, ``printer_jammed``, ``toner_empty``...) shown to the
-    user; the job then stays held.
+    user; the job then stays held. ``release`` raises :class:`PrinterRefused` when the
+    printer turns out not to be ready after all (the job stays held).
     """
 
     def held_jobs(self, username: str) -> Sequence[HeldPrintJob]: ...

@@ -41,6 +41,7 @@ from terminal.jobs import (
     JobService,
     Pricer,
     PriceUnavailable,
+    PrinterRefused,
     printed_usage,
 )
 from terminal.ports import BackendError, BackendRejected, Balance
@@ -48,7 +49,7 @@ from terminal.ports import BackendError, BackendRejected, Balance
 _log = logging.getLogger(__name__)
 
 FINAL_JOB_STATES = frozenset({"completed", "canceled", "aborted"})
-STOPPED_JOB_STATE = "stopped"
+STOPPED_JOB_STATE = "processing-stopped"  # IPP job-state 6: the printer stopped (jam)
 
 
 class Authorised(Protocol):
@@ -220,6 +221,9 @@ class ReleaseWorkflow:
         try:
             counter_before = self.monitor.page_count() if self.monitor is not None else None
             self.queue.release(quote.job_id)
+        except PrinterRefused as exc:  # the printer failed between the check and now
+            voided = self._void(quote, hold, f"printer refused: {exc.code}", exc.code)
+            return replace(voided, stage=Stage.REFUSED)
         except Exception:
             _log.exception("job %s could not be released; voiding its hold", quote.job_id)
             return self._void(quote, hold, "release_failed", "release_failed")
@@ -287,7 +291,7 @@ class ReleaseWorkflow:
             quote, Stage.CHARGED, charged=settled.amount, refunded=hold.amount - settled.amount,
             balance=_after(hold, settled), impressions_done=printed,
             impressions_total=quote.impressions, held=hold.amount,
-            problem=None if state == "completed" else f"job_{state}",
+            problem=None if state == "completed" else f"job_{state.replace('-', '_')}",
         )
 
     def _void(

@@ -16,7 +16,7 @@ from test_jobs_fakes import (
 )
 
 from terminal.analysis import DocumentAnalysis
-from terminal.jobs import JobService
+from terminal.jobs import JobService, PrinterRefused
 from terminal.ports import BackendRejected
 from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage
 
@@ -69,13 +69,13 @@ def test_completed_job_is_held_released_and_charged_its_price() -> None:
 
 def test_a_jam_stops_the_job_cancels_it_and_charges_only_the_printed_pages() -> None:
     workflow, service, queue, charges = setup()
-    queue.script[4] = [FakeProgress("processing", 1), FakeProgress("stopped", 2)]
+    queue.script[4] = [FakeProgress("processing", 1), FakeProgress("processing-stopped", 2)]
     finals, _updates = run(workflow, service)
     assert ("cancel", 4) in queue.calls
     # printed: colour then mono page -> 0.20 + 0.05 + 2 sheets
     assert charges.calls[-1] == ("capture", "hold-1", Decimal("0.27"), 2, 1)
     assert (finals[0].charged, finals[0].refunded) == (Decimal("0.27"), Decimal("0.27"))
-    assert finals[0].problem == "job_stopped"
+    assert finals[0].problem == "job_processing_stopped"
 
 
 def test_a_job_cancelled_before_printing_voids_the_hold() -> None:
@@ -160,3 +160,16 @@ def test_an_offline_refusal_stops_the_batch_with_its_code() -> None:
     finals, _updates = run(workflow, service)
     assert [(f.stage, f.problem) for f in finals] == [(Stage.REFUSED, "offline_limit_reached")] * 2
     assert set(queue.jobs) == {4, 5}
+
+
+def test_a_printer_that_fails_between_check_and_release_voids_the_hold() -> None:
+    workflow, service, queue, charges = setup()
+
+    def refuse(job_id: int) -> None:
+        raise PrinterRefused("printer_jammed")
+
+    queue.release = refuse  # type: ignore[method-assign]
+    finals, _updates = run(workflow, service)
+    assert [c[0] for c in charges.calls] == ["authorise", "void"]
+    assert (finals[0].stage, finals[0].problem) == (Stage.REFUSED, "printer_jammed")
+    assert 4 in queue.jobs
