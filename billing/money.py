@@ -11,7 +11,7 @@ already carries a binary approximation (0.1 is 0.1000000000000000055...).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 # ISO 4217 minor units of the currencies an operator is likely to configure. An unknown
 # code is an error rather than a guess: charging yen with two decimals would be wrong.
@@ -20,6 +20,10 @@ MINOR_UNITS: dict[str, int] = {
     "NOK": 2, "DKK": 2, "RON": 2, "CAD": 2, "AUD": 2, "NZD": 2, "MAD": 2, "XOF": 0,
     "XAF": 0, "JPY": 0, "KRW": 0, "ISK": 0, "KWD": 3, "BHD": 3, "TND": 3,
 }
+
+# Money arithmetic runs in its own context whatever the caller's thread context says
+# (a backend lowering precision elsewhere must not round amounts): 34 digits, decimal128.
+WIDE = Context(prec=34)
 
 
 class MoneyError(ValueError):
@@ -70,14 +74,17 @@ class Money:
         if not self.amount.is_finite():
             raise MoneyError(f"amount {self.amount!r} is not finite")
         q = quantum(self.currency)
-        if self.amount != self.amount.quantize(q):
+        try:
+            normal = self.amount.quantize(q, context=WIDE)
+        except InvalidOperation:
+            raise MoneyError(f"amount {self.amount} is too large") from None
+        if normal != self.amount:
             raise MoneyError(
                 f"{self.amount} has more decimals than {self.currency} allows "
                 f"({minor_units(self.currency)}); round it with round_money()"
             )
         # One representation per value: 5 and 5.00 (and -0) print and compare the same way.
-        normal = self.amount.quantize(q) if self.amount else Decimal(0).quantize(q)
-        object.__setattr__(self, "amount", normal)
+        object.__setattr__(self, "amount", normal if normal else Decimal(0).quantize(q))
 
     @classmethod
     def of(cls, text: str, currency: str) -> Money:
@@ -101,14 +108,14 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(WIDE.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(WIDE.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money(WIDE.minus(self.amount), self.currency)
 
     def __lt__(self, other: Money) -> bool:
         self._same(other)
@@ -132,4 +139,4 @@ class Money:
 
 def round_money(exact: Decimal, currency: str) -> Money:
     """Round an exact amount once, half-up (0.005 -> 0.01), to ``currency``'s minor unit."""
-    return Money(exact.quantize(quantum(currency), rounding=ROUND_HALF_UP), currency)
+    return Money(exact.quantize(quantum(currency), rounding=ROUND_HALF_UP, context=WIDE), currency)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from billing.jobs import Job, PaperJob, PeriodVolume, Print3DJob
 from billing.money import Money, quantum, round_money
 from billing.pricelist import PriceList
 from billing.tiers import split_across_tiers
 from billing.units import Colour, DuplexCharging, MediaSize
+
+PRECISION = 34  # significant digits for exact line amounts (IEEE decimal128)
 
 
 class PricingError(ValueError):
@@ -80,13 +82,16 @@ class Quote:
 def price(job: Job, price_list: PriceList, volume_before: PeriodVolume | None = None) -> Quote:
     """Price ``job`` with ``price_list`` given the pages already counted this period."""
     before = volume_before or PeriodVolume()
-    if isinstance(job, Print3DJob):
-        lines: tuple[Line, ...] = _print3d_lines(job, price_list)
-        counted = PeriodVolume()
-    else:
-        lines, counted = _paper_lines(job, price_list, before)
-    exact = sum((line.amount for line in lines), Decimal(0))
-    total = round_money(exact, price_list.currency)
+    # The caller's decimal context must not change a price: a backend that lowered the
+    # precision elsewhere would otherwise round products silently before our one rounding.
+    with localcontext(prec=PRECISION):
+        if isinstance(job, Print3DJob):
+            lines: tuple[Line, ...] = _print3d_lines(job, price_list)
+            counted = PeriodVolume()
+        else:
+            lines, counted = _paper_lines(job, price_list, before)
+        exact = sum((line.amount for line in lines), Decimal(0))
+        total = round_money(exact, price_list.currency)
     return Quote(price_list.name, price_list.currency, lines, total, counted)
 
 

@@ -14,8 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
-SIZES = ("A5", "A4", "A3", "Letter", "Legal", "Tabloid")
-FUNCTIONS = ("print", "copy", "scan", "fax")
+# billing.units is a few enums (no I/O, nothing heavy): the choices come from the source.
+from billing.units import PAPER_FUNCTIONS, MediaSize
+
+SIZES = tuple(size.value for size in MediaSize)
+FUNCTIONS = tuple(function.value for function in PAPER_FUNCTIONS)
 
 
 def _count(text: str) -> int:

@@ -56,3 +56,11 @@ amounts = st.decimals(min_value=Decimal("-99999999"), max_value=Decimal("9999999
 def test_format_agrees_with_babel(value: Decimal, currency: str, locale: str) -> None:
     money = round_money(value, currency)
     assert format_money(money, locale) == format_currency(money.amount, currency, locale=locale)
+
+
+def test_money_arithmetic_ignores_a_low_caller_precision() -> None:
+    from decimal import localcontext
+    with localcontext(prec=3):
+        total = Money.of("161751.20", "EUR") + Money.of("0.01", "EUR")
+        rounded = round_money(Decimal("957.5075"), "EUR")
+    assert total.amount == Decimal("161751.21") and rounded.amount == Decimal("957.51")

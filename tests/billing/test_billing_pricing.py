@@ -148,3 +148,12 @@ def test_bad_jobs_are_refused() -> None:
         PaperJob.simple(mono=-1)
     with pytest.raises(ValueError, match="grams"):
         Print3DJob("PLA", Decimal("-1"), Decimal("0"))
+
+
+def test_callers_decimal_precision_does_not_change_a_price() -> None:
+    from decimal import localcontext
+    rates = {(Colour.MONO, MediaSize.A4): PaperRate(Decimal("0.0725"), Decimal("0.0725"))}
+    plist = PriceList("fine", "EUR", functions={Function.PRINT: FunctionPrices(rates)})
+    with localcontext(prec=3):
+        total = price(PaperJob.simple(mono=13207), plist).total
+    assert total.amount == Decimal("957.51")  # 957.5075 rounded once
