@@ -54,24 +54,20 @@ def free_udp_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def snmp_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    if not corpus_recordings():
-        pytest.skip(f"SNMP corpus {SNMP_CORPUS} is absent")
-    if not SNMPSIM.exists():
-        pytest.skip("snmpsim is not installed in this environment")
-    root = tmp_path_factory.mktemp("snmpsim")
+def start_snmpsim(root: Path, port: int) -> subprocess.Popen[bytes]:
+    """snmpsim on 127.0.0.1:port serving every recording (corpus + made here); returns
+    once it listens. Also used by bench/bench_snmp.py."""
     data, cache = root / "data", root / "cache"
     data.mkdir()
     cache.mkdir()
     for recording in [*SNMP_CORPUS.glob("*.snmprec"), *MADE_HERE.glob("*.snmprec")]:
         shutil.copyfile(recording, data / recording.name)
-    port = free_udp_port()
     log_path = root / "snmpsim.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [str(SNMPSIM), f"--data-dir={data}", f"--cache-dir={cache}",
              f"--agent-udpv4-endpoint=127.0.0.1:{port}", "--logging-method=stdout",
+             "--log-level=error",
              f"--v3-user={V3_USER}", f"--v3-auth-key={V3_AUTH_KEY}", "--v3-auth-proto=SHA",
              f"--v3-priv-key={V3_PRIV_KEY}", "--v3-priv-proto=AES"],
             stdout=log, stderr=subprocess.STDOUT,
@@ -79,14 +75,33 @@ def snmp_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
         )
     try:
         _wait_until_listening(process, log_path)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def snmp_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    if not corpus_recordings():
+        pytest.skip(f"SNMP corpus {SNMP_CORPUS} is absent")
+    if not SNMPSIM.exists():
+        pytest.skip("snmpsim is not installed in this environment")
+    port = free_udp_port()
+    process = start_snmpsim(tmp_path_factory.mktemp("snmpsim"), port)
+    try:
         yield Agent("127.0.0.1", port)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], log_path: Path) -> None:
