@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from billing import PriceList, QuotaPolicy, load_price_list, load_quota_policy
-from tests.billing.conftest import REPO
+from tests.billing.support import REPO
 
 PRICE_LISTS = sorted((REPO / "config" / "pricelists").glob("**/*.toml"))
 QUOTAS = sorted((REPO / "config" / "quotas").glob("**/*.toml"))

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from billing import AccountingPeriods, PaperJob, PriceBook, PricingContext, Scope, ScopeKind, price
-from tests.billing.conftest import flat_list
+from tests.billing.support import flat_list
 
 JANUARY = flat_list("v1", mono="0.05", effective_from=date(2026, 1, 1))
 MID_MARCH = flat_list("v2", mono="0.07", effective_from=date(2026, 3, 15))

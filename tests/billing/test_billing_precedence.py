@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from billing import NoPriceList, PriceBook, PricingContext, Scope, ScopeKind
-from tests.billing.conftest import flat_list
+from tests.billing.support import flat_list
 
 DAY = date(2026, 5, 10)
 DEFAULT = flat_list("default")

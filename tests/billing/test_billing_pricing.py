@@ -24,7 +24,7 @@ from billing import (
     load_price_list,
     price,
 )
-from tests.billing.conftest import REPO, flat_list
+from tests.billing.support import REPO, flat_list
 
 CAMPUS = REPO / "config" / "pricelists" / "campus-default.toml"
 PER_SHEET = REPO / "config" / "pricelists" / "device-model-c5535.toml"

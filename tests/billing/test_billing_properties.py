@@ -62,12 +62,13 @@ def jobs(draw: st.DrawFn) -> PaperJob:
 volumes = st.builds(PeriodVolume, counts, counts)
 
 
+@settings(deadline=None)  # no timing in tests: a loaded CI machine is slow
 @given(price_lists(), jobs(), volumes)
 def test_total_is_never_negative(plist: PriceList, job: PaperJob, before: PeriodVolume) -> None:
     assert price(job, plist, before).total.amount >= 0
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(price_lists(), jobs(), volumes, st.sampled_from(Colour), st.sampled_from(SIZES))
 def test_adding_a_page_never_lowers_the_price(
     plist: PriceList, job: PaperJob, before: PeriodVolume, colour: Colour, size: MediaSize
@@ -78,6 +79,7 @@ def test_adding_a_page_never_lowers_the_price(
     assert price(more, plist, before).total >= price(job, plist, before).total
 
 
+@settings(deadline=None)  # no timing in tests: a loaded CI machine is slow
 @given(price_lists(), jobs(), volumes)
 def test_total_is_the_exact_sum_rounded_once(
     plist: PriceList, job: PaperJob, before: PeriodVolume
@@ -99,6 +101,7 @@ def test_rounding_once_differs_from_rounding_each_line() -> None:
     assert quote.total.amount == Decimal("0.01")  # per line it would be 0.01 + 0.01
 
 
+@settings(deadline=None)  # no timing in tests: a loaded CI machine is slow
 @given(st.lists(st.integers(min_value=2, max_value=20000), max_size=5, unique=True),
        unit_prices, counts, counts, st.booleans(), st.integers(1, 4))
 def test_flat_tiers_equal_a_flat_price(
@@ -114,6 +117,7 @@ def test_flat_tiers_equal_a_flat_price(
     assert price(job, tiered, before).total == price(job, flat, before).total
 
 
+@settings(deadline=None)  # no timing in tests: a loaded CI machine is slow
 @given(price_lists(), st.integers(0, 2000), st.integers(0, 2000), volumes)
 def test_splitting_a_job_in_two_costs_the_same_exactly(
     plist: PriceList, first: int, second: int, before: PeriodVolume

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.billing.conftest import REPO, SEED_FILE
+from tests.billing.support import REPO, SEED_FILE
 
 
 def quote(*args: str) -> subprocess.CompletedProcess[str]:

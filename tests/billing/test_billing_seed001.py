@@ -14,7 +14,7 @@ from billing import (
     price,
     split_across_tiers,
 )
-from tests.billing.conftest import SEED_FILE
+from tests.billing.support import SEED_FILE
 
 MONO_TIERS = (
     Tier(1, Decimal("10")), Tier(101, Decimal("8")),

@@ -6,8 +6,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from billing import (
     Colour,
     Function,
@@ -40,8 +38,3 @@ def flat_list(
         name, "EUR", scope or Scope(ScopeKind.DEFAULT), effective_from,
         functions={Function.PRINT: FunctionPrices(rates)},
     )
-
-
-@pytest.fixture
-def seed_text() -> str:
-    return SEED_FILE.read_text(encoding="utf-8")
