@@ -72,6 +72,7 @@ _JOB_ATTRIBUTES = [
     "sides",
     "media",
     "job-k-octets",
+    "job-uuid",
 ]
 _PRINTER_ATTRIBUTES = [
     "printer-state",
@@ -191,6 +192,7 @@ class CupsHoldQueue:
         created = _first(attrs.get("time-at-creation"))
         return HeldJob(
             job_id=job_id,
+            uuid=str(_first(attrs.get("job-uuid", ""))),
             name=str(_first(attrs.get("job-name", ""))),
             username=str(_first(attrs.get("job-originating-user-name", ""))),
             queue=_queue_of(_first(attrs.get("job-printer-uri", ""))),
@@ -306,7 +308,14 @@ class CupsHoldQueue:
         device = str(_first(attrs.get("device-uri", "")))
         problem = problem_of(state, reasons, accepting)
         if problem is None and self.check_device and device.startswith("ipp://"):
-            device_state, device_reasons = self._device_state(device)
+            try:
+                device_state, device_reasons = self._device_state(device)
+            except CupsUnavailable:
+                # switched off or unplugged: CUPS would hold the job "connecting" for ever
+                return PrinterStatus(
+                    self.printer, state, (*reasons, "device-unreachable"), accepting,
+                    "printer_offline",
+                )
             problem = problem_of(device_state, device_reasons, True)
             reasons = reasons + tuple(r for r in device_reasons if r != "none")
         return PrinterStatus(self.printer, state, reasons, accepting, problem)

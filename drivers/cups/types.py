@@ -36,9 +36,12 @@ class HeldJob:
     default applies; ``colour`` then answers True (it *may* print in colour), so an
     estimate never comes out lower than what gets charged. ``document`` is the spool file
     when this process can read it (kiosk and CUPS on one host), else ``None``.
+    ``uuid`` (IPP job-uuid) names the job across servers and moves, where ``job_id`` is
+    only unique on one server: the print-server analysis hook reports estimates by it.
     """
 
     job_id: int
+    uuid: str
     name: str
     username: str
     queue: str

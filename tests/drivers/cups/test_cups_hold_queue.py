@@ -64,6 +64,7 @@ def test_lists_only_the_users_held_jobs_with_their_attributes(
     report, letter = jobs
     assert (report.name, report.username, report.queue) == ("report", user, KIOSK)
     assert report.state == "pending-held"
+    assert report.uuid.startswith("urn:uuid:") and report.uuid != letter.uuid
     assert report.submitted_at >= before
     assert (report.copies, report.number_up, report.colour, report.duplex) == (2, 2, True, False)
     assert report.media == "iso_a4_210x297mm"

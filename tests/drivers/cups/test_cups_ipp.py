@@ -6,8 +6,7 @@ import struct
 
 import pytest
 
-from drivers.cups import CupsError
-from drivers.cups import ipp
+from drivers.cups import CupsError, ipp
 
 
 def test_request_puts_charset_and_language_first_and_repeats_multi_values() -> None:

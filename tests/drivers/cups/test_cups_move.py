@@ -12,13 +12,13 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import cups
 import pytest
 from conftest import FOLLOW_ME, KIOSK, PAUSED_FOLLOW_ME
 from cups_peers import PeerStack, printer_jobs, submit
 
 from drivers.cups import CupsHoldQueue, JobProgress
 
+cups = pytest.importorskip("cups")
 pytestmark = pytest.mark.peer
 FOLLOW_S = 60  # a safety net against hanging, not a speed requirement
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FOLLOW_ME
-from cups_peers import PeerStack, add_queue, printer_jobs, set_state_reasons, submit
+from cups_peers import PeerStack, add_queue, free_port, printer_jobs, set_state_reasons, submit
 
 from drivers.cups import CupsHoldQueue, PrinterNotReady, problem_of
 
@@ -70,6 +70,24 @@ def test_jammed_or_empty_printer_refuses_and_the_job_stays_held(
     queue.release(job_id)
     final = list(queue.follow(job_id, interval_s=0.1, timeout_s=60))[-1]
     assert final.state == "completed"
+
+
+@pytest.mark.peer
+def test_unreachable_device_is_offline_and_the_job_stays_held(
+    cups_stack: PeerStack, corpus_jobs: Path
+) -> None:
+    """CUPS itself says idle (it learns of a dead device only while sending a job)."""
+    name = f"kiosk-{uuid.uuid4().hex[:8]}"
+    dead_device = f"ipp://localhost:{free_port()}/ipp/print"
+    cups_stack.lpadmin("-p", name, "-E", "-v", dead_device, "-m", "raw")
+    queue = CupsHoldQueue(name, port=cups_stack.cups_port, spool_dir=cups_stack.spool)
+    job_id = submit(cups_stack, name, "pat", corpus_jobs / "cups__onepage-letter.pdf", "x")
+
+    with pytest.raises(PrinterNotReady) as refused:
+        queue.release(job_id)
+
+    assert refused.value.reason == "printer_offline"
+    assert queue.job(job_id).state == "pending-held"
 
 
 @pytest.mark.peer
