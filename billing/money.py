@@ -114,9 +114,6 @@ class Money:
         self._same(other)
         return Money(WIDE.subtract(self.amount, other.amount), self.currency)
 
-    def __neg__(self) -> Money:
-        return Money(WIDE.minus(self.amount), self.currency)
-
     def __lt__(self, other: Money) -> bool:
         self._same(other)
         return self.amount < other.amount

@@ -55,6 +55,8 @@ class Line:
     def text(self, currency: str) -> str:
         """``12 colour A4 pages x 0.25 = 3.00`` (the amount shown to the currency's unit)."""
         shown = self.amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+        if self.kind is LineKind.INCLUDED:
+            return f"{self.quantity} {self.label} = {shown}"
         if self.kind is LineKind.PRINTER_TIME:
             return f"{self.quantity} {self.label} at {self.unit_price} per hour = {shown}"
         return f"{self.quantity} {self.label} x {self.unit_price} = {shown}"

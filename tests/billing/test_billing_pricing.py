@@ -70,6 +70,7 @@ def test_included_pages_are_consumed_first_across_jobs() -> None:
     plist = load(CAMPUS)  # 500 mono pages included, then 0.05
     first = price(PaperJob.simple(mono=450), plist)
     assert first.total.amount == 0 and first.lines[0].kind is LineKind.INCLUDED
+    assert first.lines[0].text("EUR") == "450 mono A4 pages included = 0.00"
     second = price(PaperJob.simple(mono=100), plist, first.counted)
     kinds = [(line.kind, int(line.quantity)) for line in second.lines]
     assert kinds == [(LineKind.INCLUDED, 50), (LineKind.PAGES, 50)]
