@@ -158,3 +158,19 @@ def test_callers_decimal_precision_does_not_change_a_price() -> None:
     with localcontext(prec=3):
         total = price(PaperJob.simple(mono=13207), plist).total
     assert total.amount == Decimal("957.51")  # 957.5075 rounded once
+
+
+def test_tiers_count_only_the_pages_beyond_the_included_ones() -> None:
+    from billing import Tier, VolumePricing
+    tiers = (Tier(1, Decimal("10")), Tier(101, Decimal("8")))
+    plist = PriceList("subscription", "EUR", functions={Function.PRINT: FunctionPrices()},
+                      volume=VolumePricing(included={Colour.MONO: 100},
+                                           tiers={Colour.MONO: tiers}))
+    quote = price(PaperJob.simple(mono=250), plist)
+    assert [(line.kind, int(line.quantity), line.unit_price) for line in quote.lines] == [
+        (LineKind.INCLUDED, 100, Decimal(0)),
+        (LineKind.TIER, 100, Decimal("10")),
+        (LineKind.TIER, 50, Decimal("8")),
+    ]
+    later = price(PaperJob.simple(mono=1), plist, PeriodVolume(mono=250))
+    assert later.lines[0].unit_price == Decimal("8")
