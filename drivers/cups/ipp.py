@@ -185,7 +185,7 @@ def post(host: str, port: int, path: str, body: bytes, timeout_s: float = 10.0) 
         connection.request("POST", path, body, {"Content-Type": "application/ipp"})
         reply = connection.getresponse()
         data = reply.read()
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise CupsUnavailable(f"IPP server {host}:{port} unreachable: {exc}") from exc
     finally:
         connection.close()

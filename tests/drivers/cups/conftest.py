@@ -8,14 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cups_peers import PeerStack, add_queue, missing_tools
+from cups_peers import FOLLOW_ME, KIOSK, PAUSED_FOLLOW_ME, PeerStack, add_queue, missing_tools
 
 from drivers.cups import is_usable
 
 CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
-KIOSK = "kiosk"
-FOLLOW_ME = "followme"
-PAUSED_FOLLOW_ME = "followme-paused"
 
 
 @pytest.fixture(scope="session")

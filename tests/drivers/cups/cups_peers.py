@@ -24,6 +24,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# the queues the session fixture creates (here, not in conftest.py: several conftest
+# modules exist in this suite, and "from conftest import" could find another one)
+KIOSK = "kiosk"
+FOLLOW_ME = "followme"
+PAUSED_FOLLOW_ME = "followme-paused"
+
 START_TIMEOUT_S = 20.0  # a safety net for a loaded machine, not a speed requirement
 
 

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FOLLOW_ME, KIOSK
-from cups_peers import PeerStack, free_port, printer_jobs, submit
+from cups_peers import FOLLOW_ME, KIOSK, PeerStack, free_port, printer_jobs, submit
 
 from drivers.cups import (
     CupsHoldQueue,

@@ -13,8 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import FOLLOW_ME, KIOSK, PAUSED_FOLLOW_ME
-from cups_peers import PeerStack, printer_jobs, submit
+from cups_peers import FOLLOW_ME, KIOSK, PAUSED_FOLLOW_ME, PeerStack, printer_jobs, submit
 
 from drivers.cups import CupsHoldQueue, JobProgress
 

@@ -8,8 +8,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import FOLLOW_ME
-from cups_peers import PeerStack, add_queue, free_port, printer_jobs, set_state_reasons, submit
+from cups_peers import (
+    FOLLOW_ME,
+    PeerStack,
+    add_queue,
+    free_port,
+    printer_jobs,
+    set_state_reasons,
+    submit,
+)
 
 from drivers.cups import CupsHoldQueue, PrinterNotReady, problem_of
 
