@@ -128,6 +128,9 @@ class PrinterSection(_Section):
     cups_port: Port = 631
     queue: Text | None = None
     hold_queue: Text | None = None
+    # CUPS's RequestRoot, read for the documents when kiosk and CUPS share a host;
+    # unset: the driver's default (/var/spool/cups).
+    cups_spool_dir: Text | None = None
     snmp: SnmpSection = Field(default_factory=SnmpSection)
 
 

@@ -218,8 +218,8 @@ class ReleaseWorkflow:
             impressions_total=quote.impressions,
         )
         listener(printing)
+        counter_before = self._page_count()
         try:
-            counter_before = self.monitor.page_count() if self.monitor is not None else None
             self.queue.release(quote.job_id)
         except PrinterRefused as exc:  # the printer failed between the check and now
             voided = self._void(quote, hold, f"printer refused: {exc.code}", exc.code)
@@ -254,11 +254,22 @@ class ReleaseWorkflow:
                 return progress.state, done
             self.sleep(self.poll_s)
 
+    def _page_count(self) -> int | None:
+        """The printer's counter, or None when unmonitored or unreadable right now."""
+        if self.monitor is None:
+            return None
+        try:
+            return self.monitor.page_count()
+        except Exception as exc:  # an SNMP hiccup must not stop a release
+            _log.warning("page counter unreadable, using the job's impressions: %r", exc)
+            return None
+
     def _printed(
         self, quote: JobQuote, state: str, reported: int, counter_before: int | None
     ) -> int:
-        if counter_before is not None and self.monitor is not None:
-            counted = max(0, self.monitor.page_count() - counter_before)
+        counter_after = self._page_count() if counter_before is not None else None
+        if counter_before is not None and counter_after is not None:
+            counted = max(0, counter_after - counter_before)
         elif state == "completed" and reported == 0:
             counted = quote.impressions  # the printer does not report: completed is all
         else:

@@ -14,12 +14,28 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from billing import ConfigError as PriceListError
+from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
+from drivers.cups import CupsHoldQueue, PrinterNotReady
+from drivers.cups.hold_queue import DEFAULT_SPOOL
+from drivers.snmp import CommunityAuth, PrinterError, SnmpTarget, SnmpVersion, poll_printer
+from terminal.analysis import (
+    DocumentAnalysis,
+    FallbackRule,
+    analyse_isolated,
+    analyse_or_fall_back,
+    fallback_analysis,
+)
+from terminal.analysis.errors import DocumentAnalysisError
 from terminal.backend_client import HttpBackend
+from terminal.charges import ChargeBook, OutboxDrainer
 from terminal.config import ConfigError, KioskConfig, load_kiosk_config, read_secret
-from terminal.jobs import JobService
+from terminal.jobs import BillingPricer, JobService, PrinterRefused
+from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
+from terminal.outbox import Outbox
 from terminal.ports import CardReader
-from terminal.release import ReleaseWorkflow
+from terminal.release import PrinterMonitor, ReleaseWorkflow
 from terminal.session import SessionController
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -41,6 +57,10 @@ class Terminal:
     # Held jobs and their release; None on a kiosk with no print queue or price list.
     jobs: JobService | None = None
     release: ReleaseWorkflow | None = None
+    # The durable money path: every hold/capture/void journalled before it is sent.
+    charges: ChargeBook | None = None
+    drainer: OutboxDrainer | None = None
+    offline_cache: OfflineCache | None = None
     # Job listing and release get their own workers: a release followed for minutes
     # must never delay the next badge's identification on ``executor``.
     jobs_executor: ThreadPoolExecutor = field(
@@ -48,12 +68,16 @@ class Terminal:
     )
 
     def start(self) -> None:
+        if self.drainer is not None:
+            self.drainer.start()  # sends what a previous run journalled and did not send
         self.card_reader.start(self.session.present_card)
 
     def close(self) -> None:
         self.card_reader.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)
+        if self.drainer is not None:
+            self.drainer.stop()
         self.backend.close()
 
 
@@ -84,6 +108,102 @@ def load_checked_config(path: Path) -> KioskConfig:
     return config
 
 
+def state_dir(config: KioskConfig) -> Path:
+    """Where the outbox, offline cache and its key live (``[offline] state_dir``)."""
+    if config.offline.state_dir:
+        return Path(config.offline.state_dir)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("printkiosk")) / "kiosk"
+
+
+def load_pricer(config: KioskConfig, file_label: str = "kiosk.toml") -> BillingPricer | None:
+    """The kiosk's price list (``[pricing] price_list``), or None when none is named."""
+    name = config.pricing.price_list
+    if name is None:
+        return None
+    path = Path(name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            [f"{file_label}: pricing.price_list = {name!r}: cannot be read: {exc.strerror}"]
+        ) from exc
+    try:
+        return BillingPricer(load_price_list(text, str(path)))
+    except PriceListError as exc:
+        problems = [f"{file_label}: pricing.price_list = {name!r}: {p}" for p in exc.problems]
+        raise ConfigError(problems) from exc
+
+
+class KioskHoldQueue(CupsHoldQueue):
+    """CUPS's hold queue with the refusal a terminal understands (:class:`PrinterRefused`)."""
+
+    def release(self, job_id: int) -> None:
+        try:
+            super().release(job_id)
+        except PrinterNotReady as exc:
+            raise PrinterRefused(exc.reason) from exc
+
+
+_BLOCKING_ERRORS = {
+    PrinterError.JAMMED: "printer_jammed",
+    PrinterError.NO_TONER: "toner_empty",
+    PrinterError.NO_PAPER: "paper_empty",
+    PrinterError.DOOR_OPEN: "door_open",
+    PrinterError.OFFLINE: "printer_offline",
+}
+
+
+class SnmpPageCounter:
+    """The release workflow's :class:`PrinterMonitor` over the SNMP driver.
+
+    An unreachable agent blocks nothing (CUPS still says whether the printer can print);
+    it only means the job's own impression count is used instead of the counter.
+    """
+
+    def __init__(self, target: SnmpTarget) -> None:
+        self._target = target
+
+    def page_count(self) -> int:
+        result = poll_printer(self._target)
+        total = result.counters.total if result.counters is not None else None
+        if total is None:
+            raise RuntimeError(f"no page counter from {self._target.host}: {result.reason}")
+        return total
+
+    def printer_problem(self) -> str | None:
+        result = poll_printer(self._target)
+        if result.status is None:
+            return None
+        for error in result.status.errors:
+            if error in _BLOCKING_ERRORS:
+                return _BLOCKING_ERRORS[error]
+        return None
+
+
+def build_monitor(config: KioskConfig) -> PrinterMonitor | None:
+    snmp = config.printer.snmp
+    if not snmp.enabled:
+        return None
+    if snmp.version == "3":
+        # v3 credentials belong in the secrets file; until that exists, count impressions
+        return None
+    version = SnmpVersion.V1 if snmp.version == "1" else SnmpVersion.V2C
+    target = SnmpTarget(snmp.host, snmp.port, CommunityAuth(snmp.community, version),
+                        timeout_s=snmp.timeout_s, retries=snmp.retries)
+    return SnmpPageCounter(target)
+
+
+def _analyse(path: Path | None, reported_pages: int | None) -> DocumentAnalysis:
+    """Analyse in a child process (files come from strangers); fall back by rule."""
+    rule = FallbackRule()
+    if path is None:
+        unreachable = DocumentAnalysisError(Path("-"), "document not reachable from the kiosk")
+        return fallback_analysis(unreachable, rule, reported_pages)
+    return analyse_or_fall_back(path, rule, reported_pages, analyse=analyse_isolated)
+
+
 def build_terminal(
     config: KioskConfig,
     token: str,
@@ -91,11 +211,25 @@ def build_terminal(
     file_label: str = "kiosk.toml",
 ) -> Terminal:
     card_reader = build_card_reader(config, file_label)
+    pricer = load_pricer(config, file_label)
     backend = HttpBackend(
         config.backend.url,
         token,
         connect_timeout_s=config.backend.connect_timeout_s,
         read_timeout_s=config.backend.read_timeout_s,
+        retries=config.backend.retries,
+    )
+    state = state_dir(config)
+    offline_cache = OfflineCache(
+        state / "offline.sqlite",
+        load_or_create_key(state / "offline.key"),
+        max_age_s=config.offline.cache_max_age_h * 3600.0,
+    )
+    charges = ChargeBook(
+        Outbox(state / "outbox.sqlite"),
+        backend,
+        OfflinePolicy(config.offline.enabled, config.offline.spending_limit),
+        offline_cache,
     )
     executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="terminal")
     session = SessionController(
@@ -104,7 +238,26 @@ def build_terminal(
         clock=time.monotonic,
         idle_timeout_s=config.terminal.idle_timeout_s,
         warning_s=config.terminal.logout_warning_s,
+        offline_cache=offline_cache,
     )
     source = getattr(card_reader, "source", None)
     typed = source.present if isinstance(source, SimulatedCardReader) else None
-    return Terminal(config, session, backend, executor, card_reader, typed, list(demo_cards or []))
+    terminal = Terminal(
+        config, session, backend, executor, card_reader, typed, list(demo_cards or []),
+        charges=charges, drainer=OutboxDrainer(charges), offline_cache=offline_cache,
+    )
+    printer = config.printer
+    if pricer is not None and printer.kind == "mfp" and printer.queue is not None:
+        queue = KioskHoldQueue(
+            printer.queue,
+            server=printer.cups_server,
+            port=printer.cups_port,
+            follow_me_queues=(printer.hold_queue,) if printer.hold_queue else (),
+            spool_dir=Path(printer.cups_spool_dir) if printer.cups_spool_dir else DEFAULT_SPOOL,
+        )
+        terminal.jobs = JobService(queue, pricer, _analyse)
+        terminal.release = ReleaseWorkflow(
+            terminal.jobs, queue, charges, pricer, backend.balance,
+            monitor=build_monitor(config), executor=terminal.jobs_executor,
+        )
+    return terminal
