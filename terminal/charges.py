@@ -218,15 +218,16 @@ class ChargeBook:
 
     def _send(self, entry: Entry) -> bool | None:
         """Send one money entry: True sent, False refused for good, None try later."""
-        self._outbox.mark_attempt([entry.key])
         try:
             result = self._call(entry)
         except BackendUnavailable as exc:
             _log.info("outbox: %s %s waits: %s", entry.kind.value, entry.key, exc)
+            self._outbox.mark_failed_attempt([entry.key], str(exc))
             return None
         except BackendRejected as exc:
             if not exc.final:
                 _log.warning("outbox: %s %s waits: %s", entry.kind.value, entry.key, exc.code)
+                self._outbox.mark_failed_attempt([entry.key], exc.code)
                 return None
             self._outbox.mark_refused(entry.key, exc.code, exc.detail)
             refused = self._reload(entry)
@@ -269,13 +270,14 @@ class ChargeBook:
 
     def _send_events(self, events: list[Entry]) -> bool | None:
         keys = [event.key for event in events]
-        self._outbox.mark_attempt(keys)
         try:
             self._ledger.send_events([{"idempotency_key": e.key, **e.body} for e in events])
-        except BackendUnavailable:
+        except BackendUnavailable as exc:
+            self._outbox.mark_failed_attempt(keys, str(exc))
             return None
         except BackendRejected as exc:
             if not exc.final:
+                self._outbox.mark_failed_attempt(keys, exc.code)
                 return None
             # A batch refused as a whole (422): one malformed event must not block the
             # money behind it forever, so each is kept as refused for the operator.
