@@ -74,3 +74,11 @@ class BackendProcess:
                 "SELECT COUNT(*) FROM ledger_transactions WHERE kind = 'charge'"
             ).fetchone()
         return int(count)
+
+    def events(self) -> list[tuple[str, str]]:
+        """(kind, idempotency key) of every terminal event the backend stored."""
+        with sqlite3.connect(self.data_dir / "backend.sqlite3") as db:
+            rows = db.execute(
+                "SELECT kind, idempotency_key FROM terminal_events ORDER BY id"
+            ).fetchall()
+        return [(str(kind), str(key)) for kind, key in rows]

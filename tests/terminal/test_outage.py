@@ -16,7 +16,7 @@ from backend_process import BackendProcess
 
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook
-from terminal.fakes import InlineExecutor, ManualClock
+from terminal.fakes import FakeAlert, FakePrinterMonitor, FakeSupply, InlineExecutor, ManualClock
 from terminal.offline import (
     OFFLINE_LIMIT_REACHED,
     OFFLINE_PIN_UNAVAILABLE,
@@ -26,6 +26,7 @@ from terminal.offline import (
     OfflineRefused,
 )
 from terminal.outbox import Outbox
+from terminal.reporting import Reporter, ReportSchedule
 from terminal.session import SessionController, SessionState
 
 TOKEN = "demo-terminal-token"
@@ -176,3 +177,35 @@ def test_user_over_the_offline_limit_is_refused_and_the_queue_drains(
     refreshed = cache.find_user("alice")
     assert refreshed is not None
     assert refreshed.identity.balance.available == Decimal("14.45")
+
+
+def test_reports_made_during_an_outage_are_stored_once_in_order(
+    backend_process: BackendProcess, tmp_path: Path
+) -> None:
+    book, _ = book_for(backend_process.url, tmp_path, "1.00")
+    backend = client(backend_process.url)
+    monitor = FakePrinterMonitor({"total": 10}, [FakeSupply("black", 50)])
+    clock = ManualClock()
+    beats: list[bool] = []
+    reporter = Reporter(book, monitor, backend.health, ReportSchedule(30, 900), clock,
+                        beats.append)
+    reporter.tick()
+    assert not book.drain().remaining
+    backend_process.stop(kill=True)
+    monitor.active_alerts = [FakeAlert("toner_low", "warning")]
+    monitor.counter_values["total"] = 25
+    clock.advance(900)
+    reporter.tick()
+    reporter.job_released("cups-7", "alice", 15, 0, Decimal("1.50"), "completed")
+    assert beats == [True, False]
+    assert book.drain().remaining
+    backend_process.start()
+    clock.advance(30)
+    reporter.tick()
+    assert beats[-1] is True
+    assert not book.drain().remaining
+    assert not book.drain().remaining  # nothing is sent twice
+    stored = backend_process.events()
+    assert [kind for kind, _ in stored] == [
+        "counters", "supplies", "alert", "counters", "supplies", "job_report"]
+    assert len({key for _, key in stored}) == len(stored)
