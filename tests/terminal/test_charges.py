@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from terminal.charges import AlreadySettled, ChargeBook, OutboxDrainer, open_durable_state
+from terminal.charges import (
+    AlreadySettled,
+    ChargeBook,
+    DrainReport,
+    OutboxDrainer,
+    open_durable_state,
+)
 from terminal.config import OfflineSection
 from terminal.fakes import FakeLedger
 from terminal.offline import OFFLINE_LIMIT_REACHED, OfflineCache, OfflinePolicy, OfflineRefused
@@ -135,7 +141,7 @@ def test_drainer_thread_sends_what_was_queued_offline(tmp_path: Path) -> None:
     authorisation = book.authorise("alice", Decimal("1.00"), "a", "job-1")
     book.capture(authorisation.key, Decimal("1.00"), pages=10, colour_pages=0)
     ledger.down = False
-    drained = []
+    drained: list[DrainReport] = []
     drainer = OutboxDrainer(book, idle_s=0.05, on_drained=drained.append)
     drainer.start()
     try:
