@@ -98,11 +98,16 @@ class SnmpPrinterMonitor:
             raise _NoAnswer(f"{self._where()} answered without sysDescr/sysObjectID")
         identity = decode.decode_identity(snapshot)
         vendor_oids = tuple(c.oid for c in VENDOR_COUNTERS.get(identity.vendor or "", ()))
+        # return_exceptions: every request finishes (or times out) before the poll returns,
+        # so no orphaned request outlives the poll when one of them fails.
         parts = await asyncio.gather(
             *(session.walk(subtree) for subtree in subtrees),
             *((session.get(vendor_oids),) if vendor_oids else ()),
+            return_exceptions=True,
         )
         for part in parts:
+            if isinstance(part, BaseException):
+                raise part
             snapshot.update(part)
         return snapshot
 
