@@ -49,6 +49,11 @@ class Translator:
         text = self._catalogues[self.language].gettext(message)
         return text.format(**values) if values else text
 
+    def plural(self, singular: str, plural: str, count: int, **values: object) -> str:
+        """A message whose wording depends on ``count`` (French: 0 and 1 are singular)."""
+        text = self._catalogues[self.language].ngettext(singular, plural, count)
+        return text.format(**values)
+
     def error(self, code: str) -> str:
         """Translate a stable error code; an unknown code gets the generic message."""
         key = f"error.{code}"

@@ -19,7 +19,17 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.i18n import Translator
-from kiosk.widgets import ACCENT, DANGER, DARK_TEXT, MUTED, OK, Backdrop, text, touch_button
+from kiosk.widgets import (
+    ACCENT,
+    DANGER,
+    DARK_TEXT,
+    MUTED,
+    OK,
+    OK_TEXT,
+    Backdrop,
+    text,
+    touch_button,
+)
 from terminal.jobs import Alternative, JobList, JobOptions, JobQuote
 from terminal.ports import Balance
 from terminal.release import ReleaseUpdate, Stage
@@ -35,7 +45,8 @@ def options_label(tr: Translator, options: JobOptions) -> str:
 
 
 def pages_label(tr: Translator, impressions: int, colour: int) -> str:
-    return tr("{pages} pages · {colour} in colour", pages=impressions, colour=colour)
+    return tr.plural("{pages} page · {colour} in colour", "{pages} pages · {colour} in colour",
+                     impressions, pages=impressions, colour=colour)
 
 
 def _left(label: Any) -> Any:
@@ -315,8 +326,8 @@ class ReleaseScreen(Screen):
             charged = money(update.charged or Decimal("0"), update.currency)
             if update.refunded:
                 return tr("Charged {charged}, {refunded} given back", charged=charged,
-                          refunded=money(update.refunded, update.currency)), OK
-            return tr("Charged {charged}", charged=charged), OK
+                          refunded=money(update.refunded, update.currency)), OK_TEXT
+            return tr("Charged {charged}", charged=charged), OK_TEXT
         if update.stage is Stage.INSUFFICIENT and update.missing is not None:
             return tr("Not enough credit: {missing} missing",
                       missing=money(update.missing, update.currency)), DANGER
@@ -334,11 +345,19 @@ class ReleaseScreen(Screen):
         tr = self._tr
         charged = sum((u.charged or Decimal("0") for u in self.updates.values()), Decimal("0"))
         currency = next(iter(self.updates.values())).currency
-        lines = [tr("Amount charged: {amount}", amount=tr.money(charged, currency))]
-        if self.balance is not None:
-            lines.append(tr("New balance: {amount}",
-                            amount=tr.money(self.balance.available, self.balance.currency)))
-        self.heading.text = tr("Finished")
+        printed = any(u.stage is Stage.CHARGED for u in self.updates.values())
+        if printed:
+            self.heading.text = tr("Finished")
+            lines = [tr("Amount charged: {amount}", amount=tr.money(charged, currency))]
+            if self.balance is not None:
+                lines.append(tr("New balance: {amount}", amount=tr.money(
+                    self.balance.available, self.balance.currency)))
+        else:
+            self.heading.text = tr("Not printed")
+            lines = [tr("Nothing was charged.")]
+            if self.balance is not None:
+                lines.append(tr("Available: {amount}", amount=tr.money(
+                    self.balance.available, self.balance.currency)))
         self.balance_line.text = ""
         self.summary.text = "\n".join(lines)
         self.done_button.text = tr("Done")

@@ -20,6 +20,7 @@ DANGER = (0.75, 0.22, 0.2, 1)
 TEXT = (0.96, 0.97, 0.98, 1)
 MUTED = (0.7, 0.74, 0.8, 1)
 OK = (0.16, 0.56, 0.32, 1)
+OK_TEXT = (0.45, 0.85, 0.55, 1)  # green text on the dark background
 DARK_TEXT = (0.05, 0.06, 0.08, 1)  # on MUTED (light) buttons
 
 

@@ -61,8 +61,9 @@ def cups() -> Iterator[PeerStack]:
 
 
 def submit_held(stack: PeerStack, user: str, document: Path) -> int:
+    # colour asked explicitly: the queue's default colour mode is not ours to assume
     out = stack.run("lp", "-U", user, "-d", QUEUE, "-H", "hold", "-t", document.name,
-                    str(document))
+                    "-o", "print-color-mode=color", str(document))
     return int(out.split(f"{QUEUE}-")[1].split()[0])
 
 

@@ -1,0 +1,143 @@
+"""UI scenario: badge -> held jobs -> switch one to mono -> print all -> charged -> logout.
+
+Usage: drive_release.py BACKEND_URL CUPS_PORT SPOOL_DIR STATE_DIR. The pytest side has
+started cupsd + ippeveprinter and submitted, held, ``cups__document-a4.pdf`` and
+``cups__onepage-letter.pdf`` for carol (card 1003) and ten copies of the A4 document
+for bob (card 1002, 2.00 of credit). Every step is a real touch on the real window;
+screenshots go to the test-artifacts folder. Exit status 0 when every check held.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+from harness import run_scenario, screenshot, tap
+
+REPO = Path(__file__).resolve().parents[2]
+A4 = "cups__document-a4.pdf"
+LETTER = "cups__onepage-letter.pdf"
+
+
+def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> int:
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1024")
+    Config.set("graphics", "height", "600")
+    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
+    from kiosk.app import KioskApp
+    from terminal.config import parse_kiosk_config
+    from terminal.jobs import JobOptions
+    from terminal.release import Stage
+    from terminal.wiring import build_terminal
+
+    data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
+    data["backend"]["url"] = backend_url
+    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
+    data["printer"].update(queue="kiosk", cups_server="127.0.0.1", cups_port=int(cups_port),
+                           cups_spool_dir=spool_dir)
+    data["printer"].pop("hold_queue", None)
+    data["printer"]["snmp"] = {"enabled": False}
+    data["offline"]["state_dir"] = state_dir
+    data["pricing"] = {"price_list": str(REPO / "config" / "pricelists" / "campus-default.toml")}
+    config = parse_kiosk_config(data, "kiosk-mfp.toml")
+    cards = [(card, name) for card, _user, name in DEMO_CARDS]
+    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
+
+    def all_text(screen: object) -> str:
+        return " ".join(
+            str(getattr(w, "text", "")) for w in screen.walk(restrict=True)  # type: ignore[attr-defined]
+        )
+
+    def badge(number: str) -> None:
+        app.idle.card_input.text = number
+        tap(app.idle.present_button)
+
+    def listed(count: int) -> bool:
+        jobs = app.home.jobs.jobs
+        return app.manager.current == "home" and jobs is not None and len(jobs.jobs) == count
+
+    def job_id(name: str) -> int:
+        return next(job.job_id for job in app.home.jobs.jobs.jobs if job.name == name)
+
+    def released() -> bool:
+        return app.manager.current == "release" and not app.release.done_button.disabled
+
+    def scenario(app: KioskApp):  # type: ignore[no-untyped-def]
+        yield lambda: app.manager.current == "idle"
+        badge("1003")
+        yield lambda: listed(2)
+        text = all_text(app.home)
+        for expected in ("Hello, Carol Staff", "Virtual credit", "€50.00", "Personal credit",
+                         "€20.00", "4 pages · 2 in colour", "€0.60", "1 page · 1 in colour",
+                         "€0.25", "Total: €0.85", "Print all (2)"):
+            assert expected in text, (expected, text)
+        available = app.home.rows["Available"][1].text
+        screenshot("release-home")
+
+        tap(app.home.jobs.open_buttons[job_id(A4)])
+        yield lambda: app.manager.current == "job"
+        text = all_text(app.job)
+        assert "Colour, one-sided: €0.60" in text, text
+        assert "Black & white, one-sided: €0.20 — you save €0.40" in text, text
+        screenshot("release-detail")
+        tap(app.job.choice_buttons[JobOptions(colour=False, duplex=False)])
+        yield lambda: app.job.job is not None and not app.job.job.options.colour
+        text = all_text(app.job)
+        assert "Black & white, one-sided: €0.20" in app.job.price.text, text
+        assert "Colour, one-sided: €0.60 — costs €0.40 more" in text, text
+        screenshot("release-detail-mono")
+        tap(app.job.back_button)
+        yield lambda: app.manager.current == "home" and "€0.45" in app.home.jobs.total.text
+        assert "4 pages · 0 in colour" in all_text(app.home)
+
+        tap(app.home.jobs.print_all_button)
+        yield lambda: any(u.stage is Stage.PRINTING and u.held is not None
+                          for u in app.release.updates.values())
+        assert "held for printing" in app.release.balance_line.text, app.release.balance_line.text
+        screenshot("release-printing")
+        yield released
+        finals = list(app.release.updates.values())
+        assert [u.stage for u in finals] == [Stage.CHARGED, Stage.CHARGED], finals
+        assert sum(u.charged or Decimal(0) for u in finals) == Decimal("0.45"), finals
+        summary = app.release.summary.text
+        before = Decimal(available.replace("€", "").replace(",", ""))
+        assert "Amount charged: €0.45" in summary, summary
+        assert f"New balance: €{before - Decimal('0.45'):,.2f}" in summary, summary
+        screenshot("release-charged")
+        tap(app.release.done_button)
+        yield lambda: listed(0)
+        assert "no print jobs" in app.home.jobs.status.text
+        assert app.home.rows["Held for printing"][1].text == "€0.00"
+        assert app.home.rows["Available"][1].text == f"€{before - Decimal('0.45'):,.2f}"
+        screenshot("release-home-after")
+        tap(app.home.logout_button)
+        yield lambda: app.manager.current == "idle"
+        for screen in (app.home, app.job, app.release):
+            assert "Carol" not in all_text(screen) and A4 not in all_text(screen)
+
+        badge("1002")
+        yield lambda: listed(1)
+        assert "€6.00" in all_text(app.home)  # ten copies of the A4 document
+        tap(app.home.jobs.print_all_button)
+        yield released
+        [final] = app.release.updates.values()
+        assert final.stage is Stage.INSUFFICIENT and final.missing == Decimal("4.00"), final
+        text = all_text(app.release)
+        assert "Not enough credit: €4.00 missing" in text, text
+        assert "voucher" in app.release.help.text
+        assert app.release.heading.text == "Not printed"
+        assert "Nothing was charged." in app.release.summary.text
+        screenshot("release-insufficient")
+        tap(app.release.done_button)
+        yield lambda: listed(1)
+        tap(app.home.logout_button)
+        yield lambda: app.manager.current == "idle"
+
+    return run_scenario(app, scenario, timeout_s=40)
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:5]))

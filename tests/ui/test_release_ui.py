@@ -1,0 +1,71 @@
+"""The release flow in a real window (Xvfb) against the real backend, cupsd and printer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "jobs"
+sys.path.insert(0, str(REPO / "tests" / "drivers" / "cups"))
+from cups_peers import PeerStack, missing_tools  # noqa: E402
+
+QUEUE = "kiosk"
+
+
+def artifacts() -> Path:
+    default = REPO / "test-artifacts"
+    return Path(os.environ.get("PRINTKIOSK_TEST_ARTIFACTS", default)) / "screens"
+
+
+@pytest.fixture(scope="module")
+def cups() -> Iterator[PeerStack]:
+    """cupsd + ippeveprinter (drivers/cups' peers), outside pytest's 0700 temp dir so
+    that CUPS filters running as ``lp`` can read the spooled documents."""
+    if missing_tools():
+        pytest.skip(f"CUPS peers missing: {', '.join(missing_tools())}")
+    base = Path(tempfile.mkdtemp(prefix="kiosk-cups-"))
+    stack = PeerStack(base)
+    try:
+        stack.start()
+        stack.lpadmin("-p", QUEUE, "-E", "-v", stack.printer_uri, "-m", "everywhere")
+        yield stack
+    finally:
+        stack.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def submit_held(stack: PeerStack, user: str, name: str, copies: int = 1) -> None:
+    stack.run("lp", "-U", user, "-d", QUEUE, "-H", "hold", "-n", str(copies), "-t", name,
+              "-o", "print-color-mode=color",
+              str(CORPUS / name))
+
+
+@pytest.mark.ui
+@pytest.mark.peer
+@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus absent")
+def test_badge_switch_to_mono_print_all_charged_then_logout(
+    demo_backend_url: str, cups: PeerStack, tmp_path: Path
+) -> None:
+    if not os.environ.get("DISPLAY"):
+        pytest.fail("UI tests need an X display: run them through scripts/test.sh (xvfb-run)")
+    submit_held(cups, "carol", "cups__document-a4.pdf")
+    submit_held(cups, "carol", "cups__onepage-letter.pdf")
+    submit_held(cups, "bob", "cups__document-a4.pdf", copies=10)
+    result = subprocess.run(
+        [sys.executable, str(HERE / "drive_release.py"), demo_backend_url, str(cups.cups_port),
+         str(cups.spool), str(tmp_path / "state")],
+        capture_output=True, text=True, timeout=180, cwd=HERE,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    for name in ("release-home", "release-detail-mono", "release-printing", "release-charged",
+                 "release-insufficient"):
+        assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
