@@ -35,7 +35,7 @@ from drivers.snmp import (  # noqa: E402
 )
 from drivers.snmp.oids import POLLED_SUBTREES, SYS_DESCR, SYS_OBJECT_ID, dotted  # noqa: E402
 from drivers.snmp.vendors import VENDOR_COUNTERS  # noqa: E402
-from tests.drivers.snmp.conftest import (  # noqa: E402
+from tests.drivers.snmp.snmpsim_peer import (  # noqa: E402
     corpus_recordings,
     free_udp_port,
     start_snmpsim,

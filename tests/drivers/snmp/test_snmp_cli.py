@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.drivers.snmp.conftest import REPO, Agent, free_udp_port
+from tests.drivers.snmp.snmpsim_peer import REPO, Agent, free_udp_port
 
 pytestmark = pytest.mark.peer
 

@@ -25,7 +25,7 @@ from drivers.snmp import (
     SnmpTarget,
     SupplyType,
 )
-from tests.drivers.snmp.conftest import SNMP_CORPUS, Agent, corpus_recordings
+from tests.drivers.snmp.snmpsim_peer import SNMP_CORPUS, Agent, corpus_recordings
 
 pytestmark = pytest.mark.peer
 

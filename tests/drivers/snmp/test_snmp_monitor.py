@@ -23,7 +23,7 @@ from drivers.snmp import (
     is_usable,
     poll_printer,
 )
-from tests.drivers.snmp.conftest import REPO, Agent, free_udp_port
+from tests.drivers.snmp.snmpsim_peer import REPO, Agent, free_udp_port
 
 pytestmark = pytest.mark.peer
 
