@@ -8,9 +8,10 @@ transport errors and 5xx become :class:`BackendUnavailable`, 4xx problem details
 
 Only idempotent calls are retried, with exponential backoff: reads, card lookups and
 every money write (each carries an idempotency key, so the backend answers a resend
-with the first answer). A PIN login is never retried: a resend could count as a second
-failed attempt and lock the user out. The client keeps a plain ``reachable`` flag and
-tells listeners when it flips, so the UI can say "offline" before anyone badges.
+with the first answer), and only while the backend is not already known to be away.
+A PIN login is never retried: a resend could count as a second failed attempt and lock
+the user out. The client keeps a plain ``reachable`` flag and tells listeners when it
+flips, so the UI can say "offline" before anyone badges.
 """
 
 from __future__ import annotations
@@ -131,7 +132,10 @@ class HttpBackend:
     def _call(
         self, method: str, path: str, body: Mapping[str, object] | None, retry: bool = True
     ) -> dict[str, Any]:
-        attempts = 1 + (self._retries if retry else 0)
+        # A backend already known to be away gets one try per call, not a backed-off
+        # series: the outbox drainer keeps probing, and the user at the screen is not
+        # kept waiting for retries that will fail like the last ones did.
+        attempts = 1 + (self._retries if retry and self.reachable is not False else 0)
         for attempt in range(attempts):
             try:
                 answer = self._once(method, path, body)

@@ -91,6 +91,9 @@ def test_nothing_listening_is_unavailable_after_backed_off_retries() -> None:
     assert pauses == [0.1, 0.2]
     assert client.reachable is False and states == [False]
     assert client.health() is False
+    with pytest.raises(BackendUnavailable):
+        client.identify_card("1001")
+    assert pauses == [0.1, 0.2]  # known to be away: one try, no backed-off series
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -126,10 +129,11 @@ def test_only_idempotent_calls_are_retried(counting_server: tuple[str, type[_Cou
     url, handler = counting_server
     client = HttpBackend(url, TOKEN, retries=2, sleep=lambda _: None)
     with pytest.raises(BackendUnavailable):
-        client.identify_pin("alice", "1234")  # a resend could count as a second failure
-    assert len(handler.seen) == 1
-    with pytest.raises(BackendUnavailable):
         client.hold(key(), "alice", Decimal("1.00"), "", "r")
+    assert len(handler.seen) == 3
+    fresh = HttpBackend(url, TOKEN, retries=2, sleep=lambda _: None)
+    with pytest.raises(BackendUnavailable):
+        fresh.identify_pin("alice", "1234")  # a resend could count as a second failure
     assert len(handler.seen) == 4
     handler.status = 409
     with pytest.raises(BackendRejected) as refused:
