@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -332,8 +332,11 @@ class OutboxDrainer:
     """A background thread that keeps draining, backing off while the backend is away."""
 
     def __init__(self, book: ChargeBook, idle_s: float = 5.0, max_backoff_s: float = 60.0,
-                 on_drained: Callable[[DrainReport], None] | None = None) -> None:
+                 on_drained: Callable[[DrainReport], None] | None = None,
+                 retention: timedelta = timedelta(days=30)) -> None:
         self._book = book
+        self._retention = retention
+        self._pruned_on: date | None = None
         self._idle_s = idle_s
         self._max_backoff_s = max_backoff_s
         self._on_drained = on_drained
@@ -362,11 +365,21 @@ class OutboxDrainer:
                 report = DrainReport(0, 0, True, False)
             if self._on_drained is not None:
                 self._on_drained(report)
+            if not report.remaining:
+                self._prune_daily()
             if report.reachable:
                 backoff, wait = 0.5, self._idle_s
             else:
                 wait, backoff = backoff, min(backoff * 2, self._max_backoff_s)
             self._book.recorded.wait(wait)
+
+
+    def _prune_daily(self) -> None:
+        now = datetime.now(UTC)
+        if self._pruned_on != now.date():
+            self._pruned_on = now.date()
+            pruned = self._book.outbox.prune(now - self._retention)
+            _log.info("outbox: %d sent entries older than %s forgotten", pruned, self._retention)
 
 
 def _leading_events(entries: list[Entry]) -> list[Entry]:

@@ -195,6 +195,23 @@ class Outbox:
         found = {EntryState(state): count for state, count in rows}
         return {state: found.get(state, 0) for state in EntryState}
 
+    def prune(self, before: datetime) -> int:
+        """Forget sent entries recorded before ``before``; return how many went.
+
+        Sent entries are the kiosk's local trail for a while, but a kiosk runs for years
+        on an SD card. Refused entries are kept for the operator, and a hold is kept
+        while anything that names it stays (its answer holds the backend's hold id).
+        """
+        with self._write(durable=False) as db:
+            cutoff = before.astimezone(UTC).isoformat()
+            cursor = db.execute(
+                "DELETE FROM outbox WHERE state = 'sent' AND recorded_at < ? AND NOT EXISTS"
+                " (SELECT 1 FROM outbox c WHERE c.parent = outbox.key"
+                " AND NOT (c.state = 'sent' AND c.recorded_at < ?))",
+                (cutoff, cutoff),
+            )
+        return cursor.rowcount
+
     def mark_sent(self, key: str, result: Mapping[str, Any]) -> None:
         self._settle(key, EntryState.SENT, result)
 

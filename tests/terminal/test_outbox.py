@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -63,3 +64,20 @@ def test_unsettled_holds_and_unsent_spending(tmp_path: Path) -> None:
     outbox.mark_sent(captured.key, {"hold_id": "h"})
     assert outbox.unsent_spending("alice") == Decimal("0.25")
     assert [e.body["job_ref"] for e in outbox.holds_for_job("2")] == ["2"]
+
+
+def test_prune_forgets_old_sent_entries_but_keeps_what_is_still_needed(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    done = outbox.record(EntryKind.HOLD, {"job_ref": "1"})
+    done_capture = outbox.record(EntryKind.CAPTURE, {}, parent=done.key)
+    waiting = outbox.record(EntryKind.HOLD, {"job_ref": "2"})
+    waiting_capture = outbox.record(EntryKind.CAPTURE, {}, parent=waiting.key)
+    refused = outbox.record(EntryKind.HOLD, {"job_ref": "3"})
+    for entry in (done, done_capture, waiting):
+        outbox.mark_sent(entry.key, {"hold_id": "h"})
+    outbox.mark_refused(refused.key, "insufficient_funds")
+
+    assert outbox.prune(datetime.fromisoformat(done.recorded_at)) == 0  # nothing older
+    assert outbox.prune(datetime.now(UTC) + timedelta(seconds=1)) == 2
+    remaining = {e.key for e in outbox.holds()} | {e.key for e in outbox.pending()}
+    assert remaining == {waiting.key, waiting_capture.key, refused.key}
