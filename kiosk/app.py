@@ -36,7 +36,7 @@ class KioskApp(App):
         self.terminal = terminal
         config = terminal.config
         self.default_language = config.terminal.language
-        self.tr = Translator(self.default_language)
+        self.tr = Translator(self.default_language, config.terminal.timezone)
         self.manager = ScreenManager(transition=NoTransition())
         self.idle = IdleScreen(
             terminal.session,

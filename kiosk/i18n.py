@@ -15,7 +15,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -37,9 +37,11 @@ def _compile(language: str) -> gettext.GNUTranslations:
 class Translator:
     """The current language's catalogue; ``translator("text")`` translates."""
 
-    def __init__(self, language: str = "en") -> None:
+    def __init__(self, language: str = "en", timezone: str = "UTC") -> None:
         self._catalogues = {code: _compile(code) for code in LANGUAGES}
         self.language = language if language in LANGUAGES else "en"
+        # times are stored in UTC and shown in the kiosk's own time zone
+        self.timezone = get_timezone(timezone)
 
     def set_language(self, language: str) -> None:
         if language in LANGUAGES:
@@ -64,4 +66,5 @@ class Translator:
         return format_currency(amount, currency, locale=_BABEL_LOCALE[self.language])
 
     def datetime(self, moment: dt.datetime) -> str:
-        return format_datetime(moment, format="short", locale=_BABEL_LOCALE[self.language])
+        return format_datetime(moment, format="short", tzinfo=self.timezone,
+                               locale=_BABEL_LOCALE[self.language])

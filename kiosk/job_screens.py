@@ -22,6 +22,7 @@ from kiosk.i18n import Translator
 from kiosk.widgets import (
     ACCENT,
     DANGER,
+    DANGER_TEXT,
     DARK_TEXT,
     MUTED,
     OK,
@@ -260,7 +261,7 @@ class ReleaseScreen(Screen):
         scroller.add_widget(self.rows)
         self.balance_line = text(20, color=MUTED, size_hint_y=None, height=dp(36))
         self.summary = text(22, bold=True, size_hint_y=None, height=dp(72))
-        self.help = text(18, color=DANGER, size_hint_y=None, height=dp(56))
+        self.help = text(18, color=DANGER_TEXT, size_hint_y=None, height=dp(56))
         self.done_button = touch_button()
         self.done_button.bind(on_release=lambda *_: on_done())
         for widget in (self.heading, scroller, self.balance_line, self.summary, self.help,
@@ -330,8 +331,8 @@ class ReleaseScreen(Screen):
             return tr("Charged {charged}", charged=charged), OK_TEXT
         if update.stage is Stage.INSUFFICIENT and update.missing is not None:
             return tr("Not enough credit: {missing} missing",
-                      missing=money(update.missing, update.currency)), DANGER
-        return tr.error(update.problem or "generic"), DANGER
+                      missing=money(update.missing, update.currency)), DANGER_TEXT
+        return tr.error(update.problem or "generic"), DANGER_TEXT
 
     def _balance_text(self, balance: Balance) -> str:
         tr = self._tr

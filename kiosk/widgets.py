@@ -21,6 +21,7 @@ TEXT = (0.96, 0.97, 0.98, 1)
 MUTED = (0.7, 0.74, 0.8, 1)
 OK = (0.16, 0.56, 0.32, 1)
 OK_TEXT = (0.45, 0.85, 0.55, 1)  # green text on the dark background
+DANGER_TEXT = (1.0, 0.5, 0.45, 1)  # red text on the dark background
 DARK_TEXT = (0.05, 0.06, 0.08, 1)  # on MUTED (light) buttons
 
 

@@ -75,6 +75,19 @@ def _language(value: object) -> str:
     return str(value)
 
 
+def _timezone(value: object) -> str:
+    """An IANA zone name: the kiosk shows every time in it, so a typo must not pass."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("is not a time zone name such as \"Europe/Paris\"")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a known time zone name such as \"Europe/Paris\"") from None
+    return value
+
+
 def _non_empty(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("is not a non-empty text string")
@@ -96,7 +109,7 @@ class TerminalSection(_Section):
     language: Language = "en"
     idle_timeout_s: Annotated[float, BeforeValidator(_seconds_between(10, 3600))] = 60.0
     logout_warning_s: Annotated[float, BeforeValidator(_seconds_between(0, 120))] = 10.0
-    timezone: Text = "UTC"
+    timezone: Annotated[str, BeforeValidator(_timezone)] = "UTC"
 
 
 class BackendSection(_Section):

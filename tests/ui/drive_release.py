@@ -136,6 +136,25 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
 
+        tap(app.idle.language_buttons["fr"])
+        yield lambda: "Présentez" in app.idle.heading.text
+        badge("1002")
+        yield lambda: listed(1)
+        text = all_text(app.home)
+        for expected in ("Crédit virtuel", "40 pages · 20 en couleur", "6,00\u00a0€",
+                         "Tout imprimer (1)", "Total : 6,00\u00a0€"):
+            assert expected in text, (expected, text)
+        screenshot("release-home-fr")
+        tap(app.home.jobs.open_buttons[job_id(A4)])
+        yield lambda: app.manager.current == "job"
+        assert "Noir et blanc, recto : 2,00\u00a0€ — vous économisez 4,00\u00a0€" in all_text(
+            app.job), all_text(app.job)
+        screenshot("release-detail-fr")
+        tap(app.job.back_button)
+        yield lambda: app.manager.current == "home"
+        tap(app.home.logout_button)
+        yield lambda: app.manager.current == "idle"
+
     return run_scenario(app, scenario, timeout_s=40)
 
 

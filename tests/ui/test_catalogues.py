@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -45,3 +46,11 @@ def test_every_text_and_problem_key_the_kiosk_shows_is_in_the_catalogue() -> Non
     english = catalogue("en")
     assert used_messages() - set(english) == set()
     assert {f"error.{key}" for key in PROBLEM_KEYS} - set(english) == set()
+
+
+def test_times_are_shown_in_the_kiosk_time_zone_and_language() -> None:
+    from kiosk.i18n import Translator
+
+    moment = dt.datetime(2026, 11, 23, 8, 5, tzinfo=dt.UTC)
+    assert Translator("fr", "Europe/Paris").datetime(moment) == "23/11/2026 09:05"
+    assert Translator("en", "Europe/London").datetime(moment) == "23/11/2026, 08:05"
