@@ -61,6 +61,7 @@ class Terminal:
     charges: ChargeBook | None = None
     drainer: OutboxDrainer | None = None
     offline_cache: OfflineCache | None = None
+    _started: bool = field(default=False, init=False, repr=False)
     # Job listing and release get their own workers: a release followed for minutes
     # must never delay the next badge's identification on ``executor``.
     jobs_executor: ThreadPoolExecutor = field(
@@ -68,6 +69,7 @@ class Terminal:
     )
 
     def start(self) -> None:
+        self._started = True
         if self.drainer is not None:
             self.drainer.start()  # sends what a previous run journalled and did not send
         self.card_reader.start(self.session.present_card)
@@ -76,8 +78,12 @@ class Terminal:
         self.card_reader.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)
-        if self.drainer is not None:
+        if self.drainer is not None and self._started:
             self.drainer.stop()
+        if self.charges is not None:
+            self.charges.outbox.close()
+        if self.offline_cache is not None:
+            self.offline_cache.close()
         self.backend.close()
 
 
