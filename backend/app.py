@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
-from backend.api import billing_codes, cards, events, holds, sessions, terminals
+from backend.api import billing_codes, cards, events, holds, pricing, sessions, terminals
 from backend.config import BackendConfig
 from backend.context import BackendContext
 from backend.db import Database
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
+from backend.pricing import load_catalogue
 from backend.problems import install_handlers
 from backend.scheduler import RefillScheduler
 
@@ -44,7 +45,8 @@ def create_app(config: BackendConfig, db: Database | None = None,
     if migrate:
         prepare_database(db, config.ledger.currency)
     context = BackendContext(config=config, db=db,
-                             secret=secret if secret is not None else config.secret_key())
+                             secret=secret if secret is not None else config.secret_key(),
+                             prices=load_catalogue(config.pricing))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -67,7 +69,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
     )
     app.state.context = context
     install_handlers(app)
-    for module in (terminals, sessions, holds, billing_codes, cards, events):
+    for module in (terminals, sessions, holds, billing_codes, cards, events, pricing):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])

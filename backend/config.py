@@ -69,12 +69,21 @@ class RefillSettings(_Section):
     check_interval_s: int = Field(default=60, ge=1, le=86400)
 
 
+class PricingSettings(_Section):
+    # A directory of price-list TOML files (billing's format); None: no pricing endpoints.
+    price_lists_dir: str | None = None
+    # Accounting periods start on this day of the month (seed 001: price changes apply
+    # from the start of the current period).
+    period_start_day: int = Field(default=1, ge=1, le=28)
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     security: SecuritySettings = SecuritySettings()
     ledger: LedgerSettings = LedgerSettings()
     refill: RefillSettings = RefillSettings()
+    pricing: PricingSettings = PricingSettings()
 
     @property
     def database_url(self) -> str:
@@ -119,6 +128,8 @@ EXPECTED: dict[str, str] = {
     "ledger.consumption_order": "one of \"virtual_first\", \"personal_first\"",
     "refill.enabled": "true or false",
     "refill.check_interval_s": "an integer between 1 and 86400 (seconds)",
+    "pricing.price_lists_dir": "a directory path (a string)",
+    "pricing.period_start_day": "an integer between 1 and 28 (day of the month)",
 }
 SECTIONS: dict[str, type[_Section]] = {
     "server": ServerSettings,
@@ -126,6 +137,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "security": SecuritySettings,
     "ledger": LedgerSettings,
     "refill": RefillSettings,
+    "pricing": PricingSettings,
 }
 
 

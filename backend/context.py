@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from backend.config import BackendConfig
 from backend.db import Database
+from backend.pricing import PriceCatalogue
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class BackendContext:
     config: BackendConfig
     db: Database
     secret: bytes
+    prices: PriceCatalogue | None = None
 
     @property
     def currency(self) -> str:

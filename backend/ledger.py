@@ -257,9 +257,14 @@ def split_charge(amount: Decimal, virtual: Decimal, personal: Decimal,
 
 def capture(session: Session, hold_id: str, terminal_id: str, currency: str, amount: Decimal,
             order: ConsumptionOrder, details: dict[str, object] | None = None,
-            ) -> LedgerTransaction | None:
-    """Charge the real amount (at most the hold) and release the rest of the hold."""
+            sides: tuple[int, int] | None = None) -> LedgerTransaction | None:
+    """Charge the real amount (at most the hold) and release the rest of the hold.
+
+    ``sides`` (mono, colour) printed, when known, counts towards the user's period volume.
+    """
     hold, user = _open_hold(session, hold_id, terminal_id)
+    if sides is not None:
+        hold.mono_sides, hold.colour_sides = sides
     if amount > hold.amount:
         raise LedgerError(
             "capture_exceeds_hold",

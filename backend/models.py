@@ -129,6 +129,9 @@ class Terminal(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which printer the kiosk stands beside: picks device and device-model price lists.
+    device: Mapped[str | None] = mapped_column(String(200))
+    device_model: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), default="new")  # new|connected|disconnected
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -194,6 +197,10 @@ class Hold(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     job_ref: Mapped[str | None] = mapped_column(String(200))
     billing_code_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"))
+    # Sides really printed, from the capture: the period volume that tiers and included
+    # pages of the price list depend on.
+    mono_sides: Mapped[int | None] = mapped_column(Integer)
+    colour_sides: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -75,7 +75,12 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             return 0
         import uvicorn
 
-        app = create_app(config, db, secret, migrate=False, schedule_refills=True)
+        try:
+            app = create_app(config, db, secret, migrate=False, schedule_refills=True)
+        except BackendConfigError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return 2
         uvicorn.run(app, host=host or config.server.host, port=port or config.server.port,
                     log_level="info")
         return 0

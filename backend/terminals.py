@@ -31,7 +31,8 @@ def create_enrolment_key(session: Session, secret: bytes, actor: str,
     return key
 
 
-def enrol(session: Session, secret: bytes, enrolment_key: str, name: str) -> tuple[str, str]:
+def enrol(session: Session, secret: bytes, enrolment_key: str, name: str,
+          device: str | None = None, device_model: str | None = None) -> tuple[str, str]:
     """Spend the key; return (terminal id, token)."""
     key = session.scalar(
         select(EnrolmentKey).where(EnrolmentKey.key_hash == token_hash(secret, enrolment_key))
@@ -42,7 +43,8 @@ def enrol(session: Session, secret: bytes, enrolment_key: str, name: str) -> tup
     if key.used_at is not None:
         raise LedgerError("enrolment_key_used", "this enrolment key was already used")
     token = new_token()
-    terminal = Terminal(name=name, token_hash=token_hash(secret, token), state="new")
+    terminal = Terminal(name=name, token_hash=token_hash(secret, token), state="new",
+                        device=device, device_model=device_model)
     session.add(terminal)
     session.flush()
     key.used_at = utcnow()

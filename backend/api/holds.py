@@ -99,8 +99,11 @@ def capture_hold(hold_id: str, body: CaptureRequest, context: Context,
     def effect(session: Session, _user: User) -> dict[str, Any]:
         details = body.model_dump(mode="json", exclude={"idempotency_key", "amount"},
                                   exclude_none=True)
+        sides = None if body.pages is None else (
+            body.pages - (body.colour_pages or 0), body.colour_pages or 0)
         charge = ledger.capture(session, hold_id, terminal.id, context.currency, body.amount,
-                                context.config.ledger.consumption_order, details or None)
+                                context.config.ledger.consumption_order, details or None,
+                                sides)
         hold = session.get(Hold, hold_id)
         assert hold is not None
         if hold.billing_code_id is not None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from backend.money import parse_amount
 
@@ -20,6 +27,9 @@ class _Body(BaseModel):
 class EnrolRequest(_Body):
     enrolment_key: str = Field(min_length=1, max_length=200)
     name: str = Field(min_length=1, max_length=100)
+    # The printer beside the kiosk, for device and device-model price lists (optional).
+    device: str | None = Field(default=None, min_length=1, max_length=200)
+    device_model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class SessionRequest(_Body):
@@ -54,6 +64,13 @@ class CaptureRequest(_Body):
     @classmethod
     def _amount(cls, value: Any) -> Decimal:
         return parse_amount(value)
+
+    @model_validator(mode="after")
+    def _colour_within_pages(self) -> CaptureRequest:
+        if self.colour_pages is not None and (self.pages is None
+                                              or self.colour_pages > self.pages):
+            raise ValueError("colour_pages needs pages and cannot exceed them")
+        return self
 
 
 class VoidRequest(_Body):
@@ -92,3 +109,29 @@ class Event(_Body):
 
 class EventBatch(_Body):
     events: list[Event] = Field(min_length=1, max_length=500)
+
+
+class SidesCount(_Body):
+    colour: Literal["mono", "colour"]
+    size: str = Field(min_length=1, max_length=16)
+    count: int = Field(ge=0, le=1_000_000)
+
+
+class PaperJobSpec(_Body):
+    function: Literal["print", "copy", "scan", "fax"] = "print"
+    sides: list[SidesCount] = Field(min_length=1, max_length=20)
+    duplex: bool = False
+    copies: int = Field(default=1, ge=1, le=10_000)
+    minutes: Decimal = Decimal(0)
+
+
+class Print3DJobSpec(_Body):
+    material: str = Field(min_length=1, max_length=50)
+    grams: Decimal = Field(ge=0, le=100_000)
+    minutes: Decimal = Field(ge=0, le=100_000)
+
+
+class EstimateRequest(_Body):
+    username: str | None = Field(default=None, min_length=1, max_length=100)
+    paper: PaperJobSpec | None = None
+    print3d: Print3DJobSpec | None = None
