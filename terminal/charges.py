@@ -23,17 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from terminal.config import OfflineSection
 from terminal.offline import (
     OfflineCache,
     OfflinePolicy,
     OfflineRefused,
     balance_from_dict,
     balance_to_dict,
-    load_or_create_key,
 )
 from terminal.outbox import Entry, EntryKind, EntryState, Outbox
 from terminal.ports import (
@@ -421,33 +418,3 @@ def _hold_result(answer: HoldAnswer) -> dict[str, Any]:
         "released": None if answer.released is None else str(answer.released),
         "balance": balance_to_dict(answer.balance),
     }
-
-
-@dataclass
-class DurableState:
-    """The kiosk's local state files, opened together from the configuration."""
-
-    outbox: Outbox
-    cache: OfflineCache
-    book: ChargeBook
-
-    def close(self) -> None:
-        self.outbox.close()
-        self.cache.close()
-
-
-def open_durable_state(offline: OfflineSection, ledger: Ledger,
-                       state_dir: Path | None = None) -> DurableState:
-    """Open (or create) the outbox, the offline cache and its HMAC key in the state dir.
-
-    ``offline.state_dir`` wins over ``state_dir``; with neither, the user data directory.
-    """
-    from platformdirs import user_data_dir
-
-    directory = Path(offline.state_dir or state_dir or user_data_dir("printkiosk"))
-    outbox = Outbox(directory / "outbox.sqlite3")
-    cache = OfflineCache(directory / "offline.sqlite3",
-                         load_or_create_key(directory / "offline-cache.key"),
-                         max_age_s=offline.cache_max_age_h * 3600.0)
-    policy = OfflinePolicy(offline.enabled, offline.spending_limit)
-    return DurableState(outbox, cache, ChargeBook(outbox, ledger, policy, cache))

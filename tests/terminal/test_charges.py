@@ -12,9 +12,7 @@ from terminal.charges import (
     ChargeBook,
     DrainReport,
     OutboxDrainer,
-    open_durable_state,
 )
-from terminal.config import OfflineSection
 from terminal.fakes import FakeLedger
 from terminal.offline import OFFLINE_LIMIT_REACHED, OfflineCache, OfflinePolicy, OfflineRefused
 from terminal.outbox import EntryKind, EntryState, Outbox
@@ -154,18 +152,3 @@ def test_drainer_thread_sends_what_was_queued_offline(tmp_path: Path) -> None:
         drainer.stop()
     assert ledger.charged() == {"job-1": Decimal("1.00")}
     assert drained and drained[-1].reachable
-
-
-def test_durable_state_opens_from_the_offline_section(tmp_path: Path) -> None:
-    section = OfflineSection.model_validate(
-        {"spending_limit": "1.00", "state_dir": str(tmp_path / "s")})
-    ledger = FakeLedger({"alice": Decimal("10.00")})
-    state = open_durable_state(section, ledger)
-    state.cache.remember("1001", ALICE)
-    ledger.down = True
-    with pytest.raises(OfflineRefused):
-        state.book.authorise("alice", Decimal("1.01"), "a", "job-1")
-    state.close()
-    files = (tmp_path / "s").iterdir()
-    assert sorted(p.name for p in files if not p.name.endswith(("-wal", "-shm"))) == [
-        "offline-cache.key", "offline.sqlite3", "outbox.sqlite3"]
