@@ -88,3 +88,27 @@ def test_random_sequences_keep_the_rules(tmp_path: Path, steps: list[tuple[str, 
             assert now.available >= 0
             assert ledger.check_invariants(session).ok
     db.dispose()
+
+
+CREDIT = st.integers(min_value=-500, max_value=3000).map(lambda c: Decimal(c) / 100)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cost=CENTS, virtual=CREDIT.filter(lambda v: v >= 0), personal=CREDIT,
+       overdraft=st.sampled_from([Decimal("0.00"), Decimal("2.50"), Decimal("10.00")]),
+       order=st.sampled_from(["virtual_first", "personal_first"]))
+def test_split_agrees_with_billings_consumption_rule(
+        cost: Decimal, virtual: Decimal, personal: Decimal, overdraft: Decimal,
+        order: ledger.ConsumptionOrder) -> None:
+    """The ledger splits a capture the way billing.decide says it may be paid."""
+    from billing import Balances, ConsumptionOrder, Money, QuotaPolicy, RefillKind, decide
+    from billing.quotas import RefillSchedule
+
+    policy = QuotaPolicy("check", Money.zero("EUR"), RefillSchedule(RefillKind.MONTHLY),
+                         consumption_order=ConsumptionOrder(order),
+                         overdraft_limit=Money(overdraft, "EUR"))
+    decision = decide(Money(cost, "EUR"),
+                      Balances(Money(virtual, "EUR"), Money(personal, "EUR")), policy)
+    if decision.allowed:
+        assert ledger.split_charge(cost, virtual, personal, order) == (
+            decision.from_virtual.amount, decision.from_personal.amount)
