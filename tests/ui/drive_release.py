@@ -28,6 +28,7 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
     Config.set("graphics", "height", "600")
     from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
+    from terminal.backend_client import HttpBackend
     from terminal.config import parse_kiosk_config
     from terminal.jobs import JobOptions
     from terminal.release import Stage
@@ -43,6 +44,9 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
     data["offline"]["state_dir"] = state_dir
     data["pricing"] = {"price_list": str(REPO / "config" / "pricelists" / "campus-default.toml")}
     config = parse_kiosk_config(data, "kiosk-mfp.toml")
+    # other tests share the backend: the ledger, not a constant, says what carol has
+    ledger = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
+    start = ledger.balance("carol")
     cards = [(card, name) for card, _user, name in DEMO_CARDS]
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
 
@@ -70,11 +74,12 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         badge("1003")
         yield lambda: listed(2)
         text = all_text(app.home)
-        for expected in ("Hello, Carol Staff", "Virtual credit", "€50.00", "Personal credit",
-                         "€20.00", "4 pages · 2 in colour", "€0.60", "1 page · 1 in colour",
-                         "€0.25", "Total: €0.85", "Print all (2)"):
+        for expected in ("Hello, Carol Staff", "Virtual credit", f"€{start.virtual_credit}",
+                         "Personal credit", f"€{start.personal_credit}", "4 pages · 2 in colour",
+                         "€0.60", "1 page · 1 in colour", "€0.25", "Total: €0.85",
+                         "Print all (2)"):
             assert expected in text, (expected, text)
-        available = app.home.rows["Available"][1].text
+        assert app.home.rows["Available"][1].text == f"€{start.available:,.2f}"
         screenshot("release-home")
 
         tap(app.home.jobs.open_buttons[job_id(A4)])
@@ -103,7 +108,7 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         assert [u.stage for u in finals] == [Stage.CHARGED, Stage.CHARGED], finals
         assert sum(u.charged or Decimal(0) for u in finals) == Decimal("0.45"), finals
         summary = app.release.summary.text
-        before = Decimal(available.replace("€", "").replace(",", ""))
+        before = start.available
         assert "Amount charged: €0.45" in summary, summary
         assert f"New balance: €{before - Decimal('0.45'):,.2f}" in summary, summary
         screenshot("release-charged")
@@ -112,6 +117,8 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         assert "no print jobs" in app.home.jobs.status.text
         assert app.home.rows["Held for printing"][1].text == "€0.00"
         assert app.home.rows["Available"][1].text == f"€{before - Decimal('0.45'):,.2f}"
+        after = ledger.balance("carol")
+        assert (after.available, after.held) == (before - Decimal("0.45"), Decimal("0.00"))
         screenshot("release-home-after")
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
