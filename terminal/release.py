@@ -28,7 +28,6 @@ import enum
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
@@ -150,24 +149,18 @@ class ReleaseWorkflow:
     pricer: Pricer
     balance_of: Callable[[str], Balance]
     monitor: PrinterMonitor | None = None
-    executor: Executor | None = None
     poll_s: float = 0.5
     follow_timeout_s: float = 900.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
-    def start(
-        self, username: str, quotes: Sequence[JobQuote], listener: Listener
-    ) -> Future[list[ReleaseUpdate]]:
-        """Release in the background (never on the UI thread); updates go to ``listener``."""
-        if self.executor is None:
-            raise RuntimeError("ReleaseWorkflow.start needs an executor")
-        return self.executor.submit(self.release, username, quotes, listener)
-
     def release(
         self, username: str, quotes: Sequence[JobQuote], listener: Listener
     ) -> list[ReleaseUpdate]:
-        """Release ``quotes`` in order; return each job's final update."""
+        """Release ``quotes`` in order; return each job's final update.
+
+        Blocks for as long as the printing takes: callers run it on a worker thread.
+        """
         for quote in quotes:
             listener(_update(quote, Stage.WAITING))
         finals: list[ReleaseUpdate] = []

@@ -264,6 +264,6 @@ def build_terminal(
         terminal.jobs = JobService(queue, pricer, _analyse)
         terminal.release = ReleaseWorkflow(
             terminal.jobs, queue, charges, pricer, backend.balance,
-            monitor=build_monitor(config), executor=terminal.jobs_executor,
+            monitor=build_monitor(config),
         )
     return terminal
