@@ -111,6 +111,7 @@ def load_checked_config(path: Path) -> KioskConfig:
     """Load a kiosk file and check the parts only the device libraries can judge."""
     config = load_kiosk_config(path)
     build_card_reader(config, path.name)
+    load_pricer(config, path.name)
     return config
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from terminal.config import ConfigError, parse_kiosk_config
-from terminal.wiring import SnmpPageCounter, build_terminal, load_pricer
+from terminal.wiring import SnmpPageCounter, build_terminal, load_checked_config, load_pricer
 
 REPO = Path(__file__).resolve().parents[2]
 CAMPUS = REPO / "config" / "pricelists" / "campus-default.toml"
@@ -69,3 +69,13 @@ def test_a_bad_price_list_names_the_kiosk_file_the_key_and_the_problem(tmp_path:
         load_pricer(kiosk(tmp_path, pricing={"price_list": str(broken)}))
     assert all(p.startswith("kiosk.toml: pricing.price_list = ") for p in caught.value.problems)
     assert "print.mono.A4" in str(caught.value)
+
+
+def test_the_doctor_check_reads_the_price_list_too(tmp_path: Path) -> None:
+    kiosk_file = tmp_path / "kiosk.toml"
+    kiosk_file.write_text(
+        '[terminal]\nname = "k"\n[backend]\nurl = "http://127.0.0.1:9"\n'
+        f'[printer]\nname = "p"\nqueue = "q"\n[pricing]\nprice_list = "{tmp_path}/none.toml"\n',
+        encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"kiosk.toml: pricing\.price_list"):
+        load_checked_config(kiosk_file)
