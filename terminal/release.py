@@ -230,21 +230,30 @@ class ReleaseWorkflow:
     def _follow(
         self, quote: JobQuote, printing: ReleaseUpdate, listener: Listener
     ) -> tuple[str, int]:
-        """Poll the job until it ends, stops or the follow timeout passes."""
+        """Poll the job until it ends, stops or the follow timeout passes.
+
+        A print server that stops answering mid-job is asked again until the timeout:
+        the hold is then settled on the last impressions it reported (state "unknown"),
+        never left open.
+        """
         deadline = self.clock() + self.follow_timeout_s
-        last = -1
+        state, done, last = "unknown", 0, -1
         while True:
-            progress = self.queue.progress(quote.job_id)
-            done = progress.impressions_completed
-            if done != last:
-                last = done
-                listener(replace(printing, impressions_done=min(done, quote.impressions)))
-            if progress.state in FINAL_JOB_STATES or progress.state == STOPPED_JOB_STATE:
-                return progress.state, done
+            try:
+                progress = self.queue.progress(quote.job_id)
+            except Exception as exc:  # the driver's errors are not ours to name
+                _log.warning("job %s progress unreadable: %r", quote.job_id, exc)
+            else:
+                state, done = progress.state, progress.impressions_completed
+                if done != last:
+                    last = done
+                    listener(replace(printing, impressions_done=min(done, quote.impressions)))
+                if state in FINAL_JOB_STATES or state == STOPPED_JOB_STATE:
+                    return state, done
             if self.clock() >= deadline:
-                _log.warning("job %s still %s after %s s", quote.job_id, progress.state,
+                _log.warning("job %s still %s after %s s", quote.job_id, state,
                              self.follow_timeout_s)
-                return progress.state, done
+                return state, done
             self.sleep(self.poll_s)
 
     def _page_count(self) -> int | None:
@@ -295,7 +304,7 @@ class ReleaseWorkflow:
             quote, Stage.CHARGED, charged=settled.amount, refunded=hold.amount - settled.amount,
             balance=_after(hold, settled), impressions_done=printed,
             impressions_total=quote.impressions, held=hold.amount,
-            problem=None if state == "completed" else f"job_{state.replace('-', '_')}",
+            problem=_ending_problem(state),
         )
 
     def _void(
@@ -320,6 +329,15 @@ class ReleaseWorkflow:
                                                    Decimal("0.01"))
         return _update(quote, Stage.INSUFFICIENT, problem="insufficient_funds",
                        balance=balance, missing=missing)
+
+
+def _ending_problem(state: str) -> str | None:
+    """How a charged job ended, as a key: None when it completed, else what cut it short."""
+    if state == "completed":
+        return None
+    if state in FINAL_JOB_STATES or state == STOPPED_JOB_STATE:
+        return f"job_{state.replace('-', '_')}"
+    return "job_not_followed"  # still printing at the timeout, or the server went away
 
 
 def _after(hold: Authorised, settled: Settled) -> Balance | None:

@@ -173,3 +173,24 @@ def test_a_printer_that_fails_between_check_and_release_voids_the_hold() -> None
     assert [c[0] for c in charges.calls] == ["authorise", "void"]
     assert (finals[0].stage, finals[0].problem) == (Stage.REFUSED, "printer_jammed")
     assert 4 in queue.jobs
+
+
+def test_a_print_server_lost_mid_job_settles_the_hold_on_what_it_last_reported() -> None:
+    workflow, service, queue, charges = setup()
+    clock = iter(range(0, 10_000, 100))
+    workflow.clock = lambda: float(next(clock))
+    workflow.follow_timeout_s = 1000
+    queue.script[4] = [FakeProgress("processing", 3)]
+    seen: list[int] = []
+
+    def vanishing(job_id: int) -> FakeProgress:
+        seen.append(job_id)
+        if len(seen) > 1:
+            raise ConnectionError("cupsd went away")
+        return queue.script[4][0]
+
+    queue.progress = vanishing  # type: ignore[method-assign]
+    finals, _updates = run(workflow, service)
+    assert charges.calls[-1] == ("capture", "hold-1", Decimal("0.33"), 3, 1)  # c m m
+    assert finals[0].stage is Stage.CHARGED and finals[0].problem == "job_not_followed"
+    assert charges.holds == {}
