@@ -48,6 +48,7 @@ from terminal.ports import BackendError, BackendRejected, Balance
 _log = logging.getLogger(__name__)
 
 FINAL_JOB_STATES = frozenset({"completed", "canceled", "aborted"})
+HELD_JOB_STATE = "pending-held"  # a released job is "pending" too: that one may still print
 STOPPED_JOB_STATE = "processing-stopped"  # IPP job-state 6: the printer stopped (jam)
 
 
@@ -71,12 +72,25 @@ class Settled(Protocol):
     def balance(self) -> Balance | None: ...
 
 
+class Unsettled(Protocol):
+    """A hold journalled but never captured or voided (the kiosk stopped mid-release)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def job_ref(self) -> str: ...
+
+
 class Charges(Protocol):
     """Authorise, capture, void through the outbox (``terminal.charges.ChargeBook``).
 
     ``authorise`` raises :class:`BackendRejected` when refused (``insufficient_funds``,
     or an offline refusal code).
     """
+
+    def unsettled(self) -> Sequence[Unsettled]: ...
 
     def authorise(
         self, username: str, amount: Decimal, description: str, job_ref: str
@@ -181,6 +195,45 @@ class ReleaseWorkflow:
             if final.stage in {Stage.REFUSED, Stage.INSUFFICIENT}:
                 stopped = final
         return finals
+
+    def recover(self, holds: Sequence[Unsettled]) -> list[str]:
+        """Settle the holds a stopped kiosk left open; return the keys it settled.
+
+        ``holds`` is ``charges.unsettled()`` read at start-up, before anyone could
+        release (a hold made since is not this method's business). Only what is
+        certain is settled: a job
+        never released (still held) voids its hold; a completed job is charged its hold
+        (the estimate of what completed); a job cancelled or aborted before printing
+        voids it. A partial print, a job still printing or a job the server no longer
+        knows is left open for the operator (the backend expires stale holds).
+        """
+        settled = []
+        for hold in holds:
+            job_id = _job_id(hold.job_ref)
+            if job_id is None:
+                continue
+            try:
+                progress = self.queue.progress(job_id)
+            except Exception as exc:  # the driver's errors are not ours to name
+                _log.warning("recovery: job %s unreadable, hold %s left open: %r",
+                             job_id, hold.key, exc)
+                continue
+            state, done = progress.state, progress.impressions_completed
+            try:
+                if state == HELD_JOB_STATE or (state in FINAL_JOB_STATES
+                                               and state != "completed" and done == 0):
+                    self.charges.void(hold.key, f"kiosk restarted; job {state}, nothing printed")
+                elif state == "completed":
+                    self.charges.capture(hold.key, hold.amount, done, 0)
+                else:
+                    _log.warning("recovery: job %s is %s (%s printed); hold %s left open",
+                                 job_id, state, done, hold.key)
+                    continue
+            except Exception:  # one refused settlement must not stop the others
+                _log.exception("recovery: hold %s could not be settled", hold.key)
+                continue
+            settled.append(hold.key)
+        return settled
 
     def _printer_problem(self) -> str | None:
         problem = self.queue.printer_problem()
@@ -329,6 +382,12 @@ class ReleaseWorkflow:
                                                    Decimal("0.01"))
         return _update(quote, Stage.INSUFFICIENT, problem="insufficient_funds",
                        balance=balance, missing=missing)
+
+
+def _job_id(job_ref: str) -> int | None:
+    """The print-server job id in a ledger ``job_ref`` (``JobQuote.job_ref``: cups-N)."""
+    prefix, _, number = job_ref.partition("-")
+    return int(number) if prefix == "cups" and number.isdigit() else None
 
 
 def _ending_problem(state: str) -> str | None:

@@ -72,6 +72,9 @@ class Terminal:
         self._started = True
         if self.drainer is not None:
             self.drainer.start()  # sends what a previous run journalled and did not send
+        if self.release is not None and self.charges is not None:
+            # holds a previous run left open, read before anyone can release again
+            self.jobs_executor.submit(self.release.recover, self.charges.unsettled())
         self.card_reader.start(self.session.present_card)
 
     def close(self) -> None:

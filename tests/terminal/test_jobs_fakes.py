@@ -121,6 +121,7 @@ class FakeAuthorisation:
     key: str
     amount: Decimal
     balance: Balance | None
+    job_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class FakeCharges:
     def __init__(self, available: str = "10.00") -> None:
         self.available = Decimal(available)
         self.holds: dict[str, Decimal] = {}
+        self.refs: dict[str, str] = {}
         self.calls: list[tuple[object, ...]] = []
         self.offline = False
 
@@ -154,7 +156,12 @@ class FakeCharges:
             raise BackendRejected("insufficient_funds")
         key = f"hold-{len(self.calls)}"
         self.holds[key] = amount
-        return FakeAuthorisation(key, amount, self.balance(username))
+        self.refs[key] = job_ref
+        return FakeAuthorisation(key, amount, self.balance(username), job_ref)
+
+    def unsettled(self) -> list[FakeAuthorisation]:
+        return [FakeAuthorisation(key, amount, None, self.refs[key])
+                for key, amount in self.holds.items()]
 
     def capture(
         self, authorisation_key: str, amount: Decimal, pages: int, colour_pages: int

@@ -194,3 +194,22 @@ def test_a_print_server_lost_mid_job_settles_the_hold_on_what_it_last_reported()
     assert charges.calls[-1] == ("capture", "hold-1", Decimal("0.33"), 3, 1)  # c m m
     assert finals[0].stage is Stage.CHARGED and finals[0].problem == "job_not_followed"
     assert charges.holds == {}
+
+
+def test_holds_left_open_by_a_stopped_kiosk_are_settled_only_when_certain() -> None:
+    workflow, _service, queue, charges = setup()
+    for job_ref in ("cups-1", "cups-2", "cups-3", "cups-4", "cups-5", "other-6"):
+        charges.authorise("alice", Decimal("0.54"), "report.pdf, 4 impressions", job_ref)
+    queue.script.update({
+        1: [FakeProgress("pending-held", 0)],   # never released: void
+        2: [FakeProgress("completed", 4)],      # printed: charge the hold
+        3: [FakeProgress("canceled", 0)],       # cancelled before printing: void
+        4: [FakeProgress("aborted", 2)],        # partial: left for the operator
+        5: [FakeProgress("pending", 0)],        # released, queued: may still print
+    })
+    settled = workflow.recover(charges.unsettled())
+    assert settled == ["hold-1", "hold-2", "hold-3"]
+    assert [c[0:2] for c in charges.calls if c[0] != "authorise"] == [
+        ("void", "hold-1"), ("capture", "hold-2"), ("void", "hold-3")]
+    assert charges.calls[-2][2] == Decimal("0.54")
+    assert sorted(charges.holds) == ["hold-4", "hold-5", "hold-6"]

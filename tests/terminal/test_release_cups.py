@@ -141,3 +141,33 @@ def test_a_stopped_printer_is_refused_before_any_hold_and_the_job_stays_held(
     assert jobs.list_jobs("carol").find(job_id).job_id == job_id
     jobs.delete("carol", job_id)
     backend.close()
+
+
+@pytest.mark.skipif(not DOCUMENT.exists(), reason="shared corpus absent")
+def test_holds_left_by_a_killed_kiosk_are_settled_at_the_next_start(
+    cups: PeerStack, demo_backend_url: str, tmp_path: Path
+) -> None:
+    jobs, _workflow, backend, book = build(cups, demo_backend_url, tmp_path)
+    first, second = submit_held(cups, "carol", DOCUMENT), submit_held(cups, "carol", DOCUMENT)
+    listed = jobs.list_jobs("carol")
+    never_released, printed = listed.find(first), listed.find(second)
+    before = backend.balance("carol")
+    # the kiosk held both, released one, and was killed before any capture
+    for quote in (never_released, printed):
+        book.authorise("carol", quote.amount, quote.name, quote.job_ref)
+    queue = CupsHoldQueue(QUEUE, server="127.0.0.1", port=cups.cups_port, spool_dir=cups.spool)
+    queue.release(printed.job_id)
+    for progress in queue.follow(printed.job_id, interval_s=0.2, timeout_s=60):
+        state = progress.state
+    assert state == "completed"
+    assert backend.balance("carol").held == never_released.amount + printed.amount
+
+    # the next start: a new charge book on the same outbox, a new workflow
+    _jobs, workflow, backend, book = build(cups, demo_backend_url, tmp_path)
+    settled = workflow.recover(book.unsettled())
+    assert len(settled) == 2 and book.unsettled() == []
+    after = backend.balance("carol")
+    assert after.held == Decimal("0.00")
+    assert before.available - after.available == printed.amount
+    jobs.delete("carol", never_released.job_id)
+    backend.close()
