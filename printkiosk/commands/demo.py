@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -54,16 +55,26 @@ def demo_data_dir() -> Path:
     return path
 
 
+# The demo prices with the campus lists: the default one and the staff group's one.
+DEMO_PRICE_LISTS = ("campus-default.toml", "staff.toml")
+
+
 def start_demo_backend(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     """Start ``printkiosk backend`` with demo data on 127.0.0.1:port; return once it listens."""
     config = data_dir / "backend.toml"
     database = (data_dir / "backend.sqlite3").as_posix()
+    price_lists = data_dir / "pricelists"
+    price_lists.mkdir(exist_ok=True)
+    for name in DEMO_PRICE_LISTS:
+        shutil.copyfile(REPO_CONFIG / "pricelists" / name, price_lists / name)
     config.write_text(
         "[server]\n"
         'host = "127.0.0.1"\n'
         f"port = {port}\n\n"
         "[database]\n"
-        f'url = "sqlite:///{database}"\n',
+        f'url = "sqlite:///{database}"\n\n'
+        "[pricing]\n"
+        f'price_lists_dir = "{price_lists.as_posix()}"\n',
         encoding="utf-8",
     )
     process = subprocess.Popen(
