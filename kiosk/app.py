@@ -14,12 +14,14 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
 from kiosk.job_flow import JobFlow
 from kiosk.job_screens import JobDetailScreen, ReleaseScreen
 from kiosk.screens import HomeScreen, IdleScreen, PinScreen
+from kiosk.widgets import Banner
 from terminal.jobs import JobList, JobOptions, JobQuote
 from terminal.release import ReleaseUpdate
 from terminal.session import SessionState, SessionView
@@ -38,6 +40,8 @@ class KioskApp(App):
         self.default_language = config.terminal.language
         self.tr = Translator(self.default_language, config.terminal.timezone)
         self.manager = ScreenManager(transition=NoTransition())
+        self.offline_banner = Banner()
+        self._offline = False
         self.idle = IdleScreen(
             terminal.session,
             self.tr,
@@ -71,12 +75,24 @@ class KioskApp(App):
         for screen in (self.idle, self.home, self.pin, self.job, self.release):
             self.manager.add_widget(screen)
 
-    def build(self) -> ScreenManager:
+    def build(self) -> FloatLayout:
         self.terminal.session.subscribe(self._from_worker)
         self.terminal.start()
         Window.bind(on_touch_down=lambda *_: self.terminal.session.touch())
         Clock.schedule_interval(lambda _dt: self.terminal.session.tick(), 1.0)
-        return self.manager
+        root = FloatLayout()
+        root.add_widget(self.manager)
+        root.add_widget(self.offline_banner)
+        self._show_offline(self.terminal.session.view.offline)
+        return root
+
+    def _show_offline(self, offline: bool) -> None:
+        self._offline = offline
+        self.offline_banner.show(
+            self.tr("Offline: the accounting server cannot be reached. "
+                    "Recent users can still print up to their offline limit.")
+            if offline else None
+        )
 
     def on_stop(self) -> None:
         self.terminal.close()
@@ -97,6 +113,7 @@ class KioskApp(App):
         self.default_language = language
         for screen in (self.idle, self.home, self.pin):
             screen.retranslate()
+        self._show_offline(self._offline)
 
     # held jobs -------------------------------------------------------------------
 
@@ -157,6 +174,7 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.render(view))
 
     def render(self, view: SessionView) -> None:
+        self._show_offline(view.offline)
         if view.state is SessionState.IDENTIFIED and view.identity is not None:
             self.pin.clear()
             self.home.render(view)

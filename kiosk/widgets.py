@@ -23,6 +23,7 @@ OK = (0.16, 0.56, 0.32, 1)
 OK_TEXT = (0.45, 0.85, 0.55, 1)  # green text on the dark background
 DANGER_TEXT = (1.0, 0.5, 0.45, 1)  # red text on the dark background
 DARK_TEXT = (0.05, 0.06, 0.08, 1)  # on MUTED (light) buttons
+WARNING = (0.96, 0.7, 0.15, 1)  # amber: the offline banner
 
 
 class Backdrop(BoxLayout):
@@ -60,3 +61,27 @@ def touch_button(caption: str = "", colour: tuple[float, ...] = ACCENT, **kwargs
         color=TEXT,
         **kwargs,
     )
+
+
+class Banner(Label):
+    """A full-width strip of dark text on amber across the top of every screen."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("size_hint", (1, None))
+        kwargs.setdefault("height", dp(36))
+        kwargs.setdefault("pos_hint", {"top": 1})
+        super().__init__(font_size=sp(17), color=DARK_TEXT, halign="center", **kwargs)
+        self.bind(size=lambda widget, value: setattr(widget, "text_size", value))
+        with self.canvas.before:
+            self._colour = Color(*WARNING)
+            self._rect = Rectangle(pos=self.pos, size=self.size)
+        self.bind(pos=self._repaint, size=self._repaint)
+
+    def _repaint(self, *_: object) -> None:
+        self._rect.pos = self.pos
+        self._rect.size = self.size
+
+    def show(self, message: str | None) -> None:
+        """Show ``message``, or hide the banner (no space, no colour) when it is None."""
+        self.text = message or ""
+        self.opacity = 1 if message else 0

@@ -19,7 +19,14 @@ from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
 from drivers.cups import CupsHoldQueue, PrinterNotReady
 from drivers.cups.hold_queue import DEFAULT_SPOOL
-from drivers.snmp import CommunityAuth, PrinterError, SnmpTarget, SnmpVersion, poll_printer
+from drivers.snmp import (
+    CommunityAuth,
+    PollResult,
+    PrinterError,
+    SnmpTarget,
+    SnmpVersion,
+    poll_printer,
+)
 from terminal.analysis import (
     DocumentAnalysis,
     FallbackRule,
@@ -35,7 +42,8 @@ from terminal.jobs import BillingPricer, JobService, PrinterRefused
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
 from terminal.ports import CardReader
-from terminal.release import PrinterMonitor, ReleaseWorkflow
+from terminal.release import ReleaseWorkflow
+from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -61,6 +69,7 @@ class Terminal:
     charges: ChargeBook | None = None
     drainer: OutboxDrainer | None = None
     offline_cache: OfflineCache | None = None
+    reporting: ReportingLoop | None = None
     _started: bool = field(default=False, init=False, repr=False)
     # Job listing and release get their own workers: a release followed for minutes
     # must never delay the next badge's identification on ``executor``.
@@ -75,10 +84,14 @@ class Terminal:
         if self.release is not None and self.charges is not None:
             # holds a previous run left open, read before anyone can release again
             self.jobs_executor.submit(self.release.recover, self.charges.unsettled())
+        if self.reporting is not None:
+            self.reporting.start()
         self.card_reader.start(self.session.present_card)
 
     def close(self) -> None:
         self.card_reader.stop()
+        if self.reporting is not None and self._started:
+            self.reporting.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)
         if self.drainer is not None and self._started:
@@ -165,25 +178,58 @@ _BLOCKING_ERRORS = {
 }
 
 
-class SnmpPageCounter:
-    """The release workflow's :class:`PrinterMonitor` over the SNMP driver.
+@dataclass(frozen=True)
+class _SupplyReport:
+    name: str
+    level_percent: int | None
+
+
+@dataclass(frozen=True)
+class _AlertReport:
+    code: str
+    severity: str
+    description: str
+
+
+class SnmpPrinter:
+    """The SNMP driver as both printer ports: the release workflow's page counter and
+    problem check (``terminal.release.PrinterMonitor``) and the reporter's counters,
+    supplies and alerts (``terminal.ports.PrinterMonitor``).
 
     An unreachable agent blocks nothing (CUPS still says whether the printer can print);
-    it only means the job's own impression count is used instead of the counter.
+    it only means the job's own impression count is used instead of the counter. The
+    page count is always read fresh (it brackets a job); the reporter's three reads share
+    one poll for a few seconds instead of polling the printer three times in a row.
     """
 
-    def __init__(self, target: SnmpTarget) -> None:
+    def __init__(self, target: SnmpTarget, reuse_s: float = 5.0) -> None:
         self._target = target
+        self._reuse_s = reuse_s
+        self._last: tuple[float, PollResult] | None = None
+
+    def _poll(self, fresh: bool = False) -> PollResult:
+        now = time.monotonic()
+        if not fresh and self._last is not None and now - self._last[0] < self._reuse_s:
+            return self._last[1]
+        result = poll_printer(self._target)
+        self._last = (now, result)
+        return result
+
+    def _reachable(self) -> PollResult:
+        result = self._poll()
+        if not result.reachable:
+            raise RuntimeError(f"printer {self._target.host} unreachable: {result.reason}")
+        return result
 
     def page_count(self) -> int:
-        result = poll_printer(self._target)
+        result = self._poll(fresh=True)
         total = result.counters.total if result.counters is not None else None
         if total is None:
             raise RuntimeError(f"no page counter from {self._target.host}: {result.reason}")
         return total
 
     def printer_problem(self) -> str | None:
-        result = poll_printer(self._target)
+        result = self._poll(fresh=True)
         if result.status is None:
             return None
         for error in result.status.errors:
@@ -191,8 +237,34 @@ class SnmpPageCounter:
                 return _BLOCKING_ERRORS[error]
         return None
 
+    def counters(self) -> dict[str, int]:
+        counters = self._reachable().counters
+        if counters is None:
+            return {}
+        found = {f"{c.vendor}:{c.kind.value}": c.value for c in counters.vendor}
+        if counters.total is not None:
+            found["total"] = counters.total
+        return found
 
-def build_monitor(config: KioskConfig) -> PrinterMonitor | None:
+    def supplies(self) -> list[_SupplyReport]:
+        return [
+            _SupplyReport(supply.description, supply.percent)
+            for supply in self._reachable().supplies
+        ]
+
+    def alerts(self) -> list[_AlertReport]:
+        status = self._reachable().status
+        if status is None:
+            return []
+        alerts = [_AlertReport(a.code, a.severity, a.description) for a in status.alerts]
+        for device in status.devices:
+            alerts.extend(
+                _AlertReport(error.value, "warning", error.value) for error in device.errors
+            )
+        return alerts
+
+
+def build_monitor(config: KioskConfig) -> SnmpPrinter | None:
     snmp = config.printer.snmp
     if not snmp.enabled:
         return None
@@ -202,7 +274,7 @@ def build_monitor(config: KioskConfig) -> PrinterMonitor | None:
     version = SnmpVersion.V1 if snmp.version == "1" else SnmpVersion.V2C
     target = SnmpTarget(snmp.host, snmp.port, CommunityAuth(snmp.community, version),
                         timeout_s=snmp.timeout_s, retries=snmp.retries)
-    return SnmpPageCounter(target)
+    return SnmpPrinter(target)
 
 
 def _analyse(path: Path | None, reported_pages: int | None) -> DocumentAnalysis:
@@ -256,6 +328,17 @@ def build_terminal(
         config, session, backend, executor, card_reader, typed, list(demo_cards or []),
         charges=charges, drainer=OutboxDrainer(charges), offline_cache=offline_cache,
     )
+    # The offline banner follows every call's outcome and the heartbeat's probe.
+    backend.on_reachability(lambda up: session.set_offline(not up))
+    monitor = build_monitor(config)
+    terminal.reporting = ReportingLoop(
+        Reporter(
+            charges,
+            monitor,
+            backend.health,
+            ReportSchedule(config.backend.heartbeat_s, config.backend.report_interval_s),
+        )
+    )
     printer = config.printer
     if pricer is not None and printer.kind == "mfp" and printer.queue is not None:
         queue = KioskHoldQueue(
@@ -268,6 +351,6 @@ def build_terminal(
         terminal.jobs = JobService(queue, pricer, _analyse)
         terminal.release = ReleaseWorkflow(
             terminal.jobs, queue, charges, pricer, backend.balance,
-            monitor=build_monitor(config),
+            monitor=monitor,
         )
     return terminal

@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     from terminal.wiring import build_terminal
 
     port = args.port or free_port()
-    backend = start_demo_backend(port, demo_data_dir())
+    data_dir = demo_data_dir()
+    backend = start_demo_backend(port, data_dir)
     try:
         import tomllib
 
@@ -103,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         data["backend"]["url"] = f"http://127.0.0.1:{port}"
         data["terminal"]["language"] = args.language
         data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
+        # the kiosk's outbox and offline cache belong with the demo backend's database
+        data["offline"]["state_dir"] = str(data_dir / "kiosk")
+        data["pricing"] = {"price_list": str(REPO_CONFIG / "pricelists" / "campus-default.toml")}
         config = parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
         cards = [(card, name) for card, _username, name in DEMO_CARDS]

@@ -1,4 +1,5 @@
-"""The release's page counter over SNMP, against snmpsim serving real printer recordings.
+"""The kiosk's SNMP printer port (release page counter, device reports) against snmpsim
+serving real printer recordings.
 
 Expected figures are read straight from the recordings (prtMarkerLifeCount.1.1 and
 hrPrinterDetectedErrorState), not from the driver the adapter uses.
@@ -7,11 +8,13 @@ hrPrinterDetectedErrorState), not from the driver the adapter uses.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from drivers.snmp import CommunityAuth, SnmpTarget
-from terminal.wiring import SnmpPageCounter
+from terminal.reporting import Reporter, ReportSchedule
+from terminal.wiring import SnmpPrinter
 from tests.drivers.snmp.snmpsim_peer import (
     SNMP_CORPUS,
     SNMPSIM,
@@ -48,8 +51,8 @@ def recorded(recording: str, oid: str) -> str:
     raise KeyError(oid)
 
 
-def counter(agent: Agent, recording: str, port: int | None = None) -> SnmpPageCounter:
-    return SnmpPageCounter(SnmpTarget(agent.host, port or agent.port,
+def counter(agent: Agent, recording: str, port: int | None = None) -> SnmpPrinter:
+    return SnmpPrinter(SnmpTarget(agent.host, port or agent.port,
                                       CommunityAuth(recording), timeout_s=1.0, retries=0))
 
 
@@ -73,3 +76,40 @@ def test_an_unreachable_agent_blocks_nothing_but_gives_no_count(agent: Agent) ->
     assert monitor.printer_problem() is None
     with pytest.raises(RuntimeError, match="no page counter"):
         monitor.page_count()
+
+
+class Journal:
+    """Records the events the reporter journals (the outbox in production)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def record_event(self, kind: str, payload: dict[str, Any]) -> None:
+        self.events.append((kind, payload))
+
+
+def test_device_reports_carry_the_recorded_counters_supplies_and_alerts(agent: Agent) -> None:
+    journal = Journal()
+    reporter = Reporter(journal, counter(agent, "sharp"), lambda: True, ReportSchedule())
+    reporter.tick()
+    kinds = [kind for kind, _ in journal.events]
+    assert kinds == ["alert", "counters", "supplies"]
+    payloads = dict(journal.events)
+    assert payloads["counters"]["counters"]["total"] == int(recorded("sharp", LIFE_COUNT))
+    levels = {s["name"]: s["level_percent"] for s in payloads["supplies"]["supplies"]}
+    # MANIFEST: sharp toner C55 M19 Y40 K34; the fusing unit's level is unknown (-2)
+    assert sorted(v for k, v in levels.items() if "Toner" in k and v is not None)[:4] == [
+        19, 34, 40, 55,
+    ]
+    assert any(v is None for v in levels.values())
+    # hrPrinterDetectedErrorState 0x2000: lowToner, reported once as raised
+    assert [a["code"] for a in payloads["alert"]["raised"]] == ["lowToner"]
+    reporter.tick()
+    assert len(journal.events) == 3, "an unchanged alert set is not reported again"
+
+
+def test_an_unreachable_printer_reports_nothing_and_does_not_raise(agent: Agent) -> None:
+    journal = Journal()
+    monitor = counter(agent, "sharp", port=free_udp_port())
+    Reporter(journal, monitor, lambda: False, ReportSchedule()).tick()
+    assert journal.events == []

@@ -8,6 +8,7 @@ user is logged out with nothing of theirs left on screen.
 from __future__ import annotations
 
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def main(backend_url: str) -> int:
     data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
     data["backend"]["url"] = backend_url
     data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
+    data["offline"]["state_dir"] = tempfile.mkdtemp(prefix="kiosk-state-")
     data["terminal"].update(idle_timeout_s=10, logout_warning_s=5)
     app = KioskApp(build_terminal(parse_kiosk_config(data, "kiosk-mfp.toml"), DEMO_TERMINAL_TOKEN))
 

@@ -9,6 +9,7 @@ test-artifacts folder. Exit status 0 when every check held.
 from __future__ import annotations
 
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def main(backend_url: str) -> int:
     data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
     data["backend"]["url"] = backend_url
     data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
+    data["offline"]["state_dir"] = tempfile.mkdtemp(prefix="kiosk-state-")
     config = parse_kiosk_config(data, "kiosk-mfp.toml")
     cards = [(card, name) for card, _user, name in DEMO_CARDS]
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
