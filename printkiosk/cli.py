@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "quote": "price a job with a price list and print the breakdown",
     "analyze": "analyse a print document: pages, colour pages and paper sizes",
     "snmp": "poll a printer over SNMP: counters, supplies and status",
+    "cards": "card readers: derive a normalisation rule from examples, watch a reader",
 }
 
 
