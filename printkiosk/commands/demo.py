@@ -1,9 +1,15 @@
 """Run the demo: the backend on SQLite with demo users, cards and balances on 127.0.0.1,
-and the kiosk window with a simulated card reader (type a demo card number on the idle
-screen; the numbers are shown there).
+a private CUPS server with held print jobs for those users, and the kiosk window with a
+simulated card reader (type a demo card number on the idle screen; the numbers are
+shown there).
 
 The backend runs as a child process with its own SQLite file under the user's data
-directory and stops when the kiosk window closes.
+directory. The print server is :class:`drivers.cups.CupsSandbox` (cupsd and a virtual
+IPP Everywhere printer on loopback ports) with a kiosk queue and a follow-me queue; the
+sample documents are written at start, so the demo needs nothing outside the
+repository. Both stop when the kiosk window closes, on Ctrl-C and on SIGTERM. Without
+the CUPS tools (or root, which cupsd's filters need) the demo says so in one line and
+runs without held jobs.
 """
 
 from __future__ import annotations
@@ -11,13 +17,22 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from printkiosk import REPO_CONFIG
+
+if TYPE_CHECKING:
+    from drivers.cups.sandbox import CupsSandbox
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,16 +103,196 @@ def start_demo_backend(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     return process
 
 
+# -- the demo's print server ---------------------------------------------------------------
+
+DEMO_QUEUE = "kiosk"
+DEMO_FOLLOW_ME = "followme"
+
+
+@dataclass(frozen=True)
+class DemoJob:
+    """One held job of the demo: who prints what, where, and which pages are in colour."""
+
+    user: str
+    title: str
+    colour_pages: tuple[bool, ...]
+    follow_me: bool = False
+
+    @property
+    def colour_mode(self) -> str:
+        return "color" if any(self.colour_pages) else "monochrome"
+
+
+DEMO_JOBS = (
+    DemoJob("alice", "Thesis chapter 2", (False, False, False)),
+    DemoJob("alice", "Lab slides", (True, False)),
+    DemoJob("bob", "Concert poster", (True,)),
+    DemoJob("carol", "Board minutes", (False,), follow_me=True),
+)
+
+
+def _pdf_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def sample_pdf(title: str, colour_pages: Sequence[bool]) -> bytes:
+    """A small valid A4 PDF: black text on each page, plus a red band on colour pages.
+
+    Written by hand (no PDF library, no file from outside the repository) so the demo
+    has documents whose pages and colours the kiosk's analysis really finds.
+    """
+    count = len(colour_pages)
+    page_numbers = [4 + 2 * index for index in range(count)]
+    kids = " ".join(f"{number} 0 R" for number in page_numbers)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for index, colour in enumerate(colour_pages):
+        lines = [
+            "0 g",
+            f"BT /F1 24 Tf 72 760 Td ({_pdf_text(title)}) Tj ET",
+            f"BT /F1 12 Tf 72 730 Td (printkiosk demo - page {index + 1} of {count}) Tj ET",
+            "0.6 g 72 420 451 260 re f",  # a grey block: still a mono page
+        ]
+        if colour:
+            lines.append("0.85 0.1 0.1 rg 72 120 451 260 re f")
+        content = "\n".join(lines).encode()
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {page_numbers[index] + 1} 0 R >>"
+            .encode()
+        )
+        objects.append(
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+        )
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+@dataclass
+class DemoPrinter:
+    """The demo's running print server and its queues; ``close()`` stops it all."""
+
+    sandbox: CupsSandbox
+    queue: str = DEMO_QUEUE
+    hold_queue: str = DEMO_FOLLOW_ME
+    job_ids: list[int] = field(default_factory=list)
+    scratch: Path | None = None  # a temp dir to remove on close, when one was needed
+
+    def printer_config(self) -> dict[str, Any]:
+        """The kiosk config's [printer] keys that point the kiosk at this server."""
+        return {
+            "cups_server": "127.0.0.1",
+            "cups_port": self.sandbox.cups_port,
+            "queue": self.queue,
+            "hold_queue": self.hold_queue,
+            "cups_spool_dir": str(self.sandbox.spool),
+        }
+
+    def close(self) -> None:
+        self.sandbox.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def demo_printer_dir(data_dir: Path) -> tuple[Path, Path | None]:
+    """Where the sandbox lives, and the temp dir to remove afterwards (if one is used).
+
+    The data dir's ``cups`` when cupsd's filters (run as ``lp``) can reach it; under a
+    0700 home they cannot, and a temp dir is used instead.
+    """
+    from drivers.cups.sandbox import filters_can_reach
+
+    preferred = data_dir / "cups"
+    if filters_can_reach(preferred):
+        shutil.rmtree(preferred, ignore_errors=True)  # the last run's spool and logs
+        return preferred, None
+    scratch = Path(tempfile.mkdtemp(prefix="printkiosk-demo-cups-"))
+    return scratch, scratch
+
+
+def start_demo_printer(data_dir: Path, jobs: Sequence[DemoJob] = DEMO_JOBS) -> DemoPrinter:
+    """Start the private CUPS server, create the kiosk and follow-me queues, submit ``jobs``
+    held (``job-hold-until=indefinite``) as their users. Raises if anything fails, having
+    stopped whatever had started.
+    """
+    from drivers.cups.sandbox import CupsSandbox
+
+    base, scratch = demo_printer_dir(data_dir)
+    printer = DemoPrinter(CupsSandbox(base, printer_name="printkiosk demo printer"),
+                          scratch=scratch)
+    try:
+        printer.sandbox.start()
+        printer.sandbox.add_queue(printer.queue)
+        printer.sandbox.add_queue(printer.hold_queue)
+        documents = base / "documents"
+        documents.mkdir()
+        for number, job in enumerate(jobs, start=1):
+            document = documents / f"{number:02d}-{job.user}.pdf"
+            document.write_bytes(sample_pdf(job.title, job.colour_pages))
+            queue = printer.hold_queue if job.follow_me else printer.queue
+            printer.job_ids.append(
+                printer.sandbox.submit(
+                    queue, job.user, document, job.title, f"print-color-mode={job.colour_mode}"
+                )
+            )
+    except BaseException:
+        printer.close()
+        raise
+    return printer
+
+
+def start_demo_printer_or_none(data_dir: Path) -> DemoPrinter | None:
+    """:func:`start_demo_printer`, or ``None`` after one clear line when it cannot start."""
+    from drivers.cups.sandbox import sandbox_tools_missing
+
+    missing = sandbox_tools_missing()
+    if missing:
+        print(f"demo: no print jobs (CUPS sandbox tools missing: {', '.join(missing)})",
+              file=sys.stderr)
+        return None
+    try:
+        return start_demo_printer(data_dir)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"demo: no print jobs (the CUPS sandbox did not start: {first_line})",
+              file=sys.stderr)
+        return None
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    # SIGTERM's default kills the process without running ``finally``: the backend and
+    # the CUPS sandbox (own sessions) would be left behind.
+    raise SystemExit(128 + signum)
+
+
 def run(args: argparse.Namespace) -> int:
     from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
     from kiosk.run import run_kiosk
     from terminal.config import parse_kiosk_config
     from terminal.wiring import build_terminal
 
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     port = args.port or free_port()
     data_dir = demo_data_dir()
     backend = start_demo_backend(port, data_dir)
+    printer: DemoPrinter | None = None
     try:
+        printer = start_demo_printer_or_none(data_dir)
         import tomllib
 
         data = tomllib.loads((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
@@ -107,11 +302,15 @@ def run(args: argparse.Namespace) -> int:
         # the kiosk's outbox and offline cache belong with the demo backend's database
         data["offline"]["state_dir"] = str(data_dir / "kiosk")
         data["pricing"] = {"price_list": str(REPO_CONFIG / "pricelists" / "campus-default.toml")}
+        if printer is not None:
+            data["printer"].update(printer.printer_config())
         config = parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
         cards = [(card, name) for card, _username, name in DEMO_CARDS]
         run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
     finally:
+        if printer is not None:
+            printer.close()
         backend.terminate()
         backend.wait(timeout=10)
     return 0
