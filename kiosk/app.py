@@ -14,7 +14,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
@@ -75,22 +75,21 @@ class KioskApp(App):
         for screen in (self.idle, self.home, self.pin, self.job, self.release):
             self.manager.add_widget(screen)
 
-    def build(self) -> FloatLayout:
+    def build(self) -> BoxLayout:
         self.terminal.session.subscribe(self._from_worker)
         self.terminal.start()
         Window.bind(on_touch_down=lambda *_: self.terminal.session.touch())
         Clock.schedule_interval(lambda _dt: self.terminal.session.tick(), 1.0)
-        root = FloatLayout()
-        root.add_widget(self.manager)
+        root = BoxLayout(orientation="vertical")
         root.add_widget(self.offline_banner)
+        root.add_widget(self.manager)
         self._show_offline(self.terminal.session.view.offline)
         return root
 
     def _show_offline(self, offline: bool) -> None:
         self._offline = offline
         self.offline_banner.show(
-            self.tr("Offline: the accounting server cannot be reached. "
-                    "Recent users can still print up to their offline limit.")
+            self.tr("Offline: the server cannot be reached. Recent users can still print.")
             if offline else None
         )
 

@@ -197,11 +197,18 @@ class HomeScreen(Screen):
         for key, (caption, amount) in self.rows.items():
             caption.text = tr(key)
             amount.text = tr.money(values[key], balance.currency)
-        self.countdown.text = (
-            tr("Logging out in {seconds} s — touch the screen to stay", seconds=view.seconds_left)
-            if view.seconds_left is not None
-            else ""
-        )
+        if view.seconds_left is not None:
+            self.countdown.text = tr(
+                "Logging out in {seconds} s — touch the screen to stay", seconds=view.seconds_left
+            )
+        elif view.offline and view.balance_age_s is not None:
+            # the balance is the one last confirmed by the backend: say how old it is
+            self.countdown.text = tr(
+                "Offline: balance as last confirmed {minutes} min ago",
+                minutes=int(view.balance_age_s // 60),
+            )
+        else:
+            self.countdown.text = ""
 
 
 class PinScreen(Screen):

@@ -64,12 +64,11 @@ def touch_button(caption: str = "", colour: tuple[float, ...] = ACCENT, **kwargs
 
 
 class Banner(Label):
-    """A full-width strip of dark text on amber across the top of every screen."""
+    """A full-width strip of dark text on amber above every screen; no height when hidden."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("size_hint", (1, None))
-        kwargs.setdefault("height", dp(36))
-        kwargs.setdefault("pos_hint", {"top": 1})
+        kwargs.setdefault("height", 0)
         super().__init__(font_size=sp(17), color=DARK_TEXT, halign="center", **kwargs)
         self.bind(size=lambda widget, value: setattr(widget, "text_size", value))
         with self.canvas.before:
@@ -85,3 +84,4 @@ class Banner(Label):
         """Show ``message``, or hide the banner (no space, no colour) when it is None."""
         self.text = message or ""
         self.opacity = 1 if message else 0
+        self.height = dp(36) if message else 0

@@ -41,3 +41,10 @@ def test_pin_login_on_keypad_then_idle_timeout(demo_backend_url: str) -> None:
     drive("drive_pin_and_timeout.py", demo_backend_url)
     for name in ("pin-wrong", "idle-countdown"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.ui
+def test_offline_banner_cached_user_served_unknown_card_refused(tmp_path: Path) -> None:
+    drive("drive_offline.py", str(tmp_path))
+    for name in ("offline-idle", "offline-home"):
+        assert (artifacts() / f"{name}.png").stat().st_size > 10_000
