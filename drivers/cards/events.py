@@ -101,3 +101,47 @@ def deliver(callback: Callable[[T], None], item: T) -> None:
         callback(item)
     except Exception:
         log.exception("card reader callback %r failed on %r", callback, item)
+
+
+class ChangeReporter:
+    """Turns an adapter's ``(change, reader, detail)`` into a :class:`ReaderEvent` for the
+    consumer's ``on_change``, if it gave one, through :func:`deliver` like every callback."""
+
+    def __init__(self, on_change: EventCallback | None) -> None:
+        self._on_change = on_change
+
+    def __call__(self, change: ReaderChange, reader: str, detail: str = "") -> None:
+        if self._on_change is not None:
+            deliver(self._on_change, ReaderEvent(change, reader, detail))
+
+
+class ReaderThread:
+    """The background thread of one reader object, and the event that asks it to end.
+
+    Every adapter starts its loop the same way (once, as a daemon, so a forgotten reader
+    never keeps the kiosk process alive) and stops it the same way (ask, wake it if it is
+    blocked, join); only what wakes a blocked loop differs, so that is the one parameter.
+    """
+
+    def __init__(self, name: str, label: str) -> None:
+        self.stopping = threading.Event()
+        self._name = name
+        self._label = label
+        self._thread: threading.Thread | None = None
+
+    def start(self, target: Callable[[], None]) -> None:
+        """Run ``target`` in a new thread; a reader is started at most once at a time."""
+        if self._thread is not None:
+            raise RuntimeError(f"{self._label} already started")
+        self.stopping.clear()
+        self._thread = threading.Thread(target=target, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self, wake: Callable[[], None] | None = None) -> None:
+        """Ask the loop to end, call ``wake`` to interrupt a blocking wait, and join it."""
+        self.stopping.set()
+        if wake is not None:
+            wake()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None

@@ -29,11 +29,12 @@ from typing import Any
 from drivers.cards.atr import AtrList
 from drivers.cards.events import (
     CardRead,
+    ChangeReporter,
     Debouncer,
     EventCallback,
     ReadCallback,
     ReaderChange,
-    ReaderEvent,
+    ReaderThread,
     deliver,
 )
 
@@ -82,9 +83,9 @@ class PcscCardReader:
         self._atr_list = atr_list
         self._debouncer = Debouncer(debounce_s)
         self._reader_filter = reader_filter
-        self._on_change = on_change
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._change = ChangeReporter(on_change)
+        self._worker = ReaderThread("pcsc-card-reader", "PC/SC card reader")
+        self._stop = self._worker.stopping
         self._context: int | None = None
         self._context_lock = threading.Lock()
 
@@ -102,24 +103,18 @@ class PcscCardReader:
         return True
 
     def start(self, on_read: ReadCallback) -> None:
-        if self._thread is not None:
-            raise RuntimeError("PC/SC card reader already started")
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(on_read,), name="pcsc-card-reader", daemon=True
-        )
-        self._thread.start()
+        self._worker.start(lambda: self._run(on_read))
 
     def stop(self) -> None:
-        self._stop.set()
+        self._worker.stop(wake=self._cancel_wait)
+
+    def _cancel_wait(self) -> None:
+        """Wake ``SCardGetStatusChange`` at once instead of at the end of its timeout."""
         with self._context_lock:
             if self._context is not None:
                 from smartcard import scard
 
-                scard.SCardCancel(self._context)  # wakes SCardGetStatusChange at once
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+                scard.SCardCancel(self._context)
 
     def _run(self, on_read: ReadCallback) -> None:
         from smartcard import scard
@@ -147,10 +142,6 @@ class PcscCardReader:
                 scard.SCardReleaseContext(context)
             if not self._stop.is_set():
                 self._stop.wait(_RETRY_S)
-
-    def _change(self, change: ReaderChange, reader: str, detail: str = "") -> None:
-        if self._on_change is not None:
-            deliver(self._on_change, ReaderEvent(change, reader, detail))
 
     def _card(self, reader: str, uid: str, atr: bytes, on_read: ReadCallback) -> None:
         if not self._debouncer.accept(uid):

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from drivers.cards.events import CardRead, Debouncer, ReadCallback, deliver
+from drivers.cards.events import CardRead, Debouncer, ReadCallback, ReaderThread, deliver
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ class SimulatedCardReader:
         self._kind = kind
         self._debouncer = Debouncer(debounce_s)
         self._on_read: ReadCallback | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = ReaderThread("simulated-card-reader", "simulated card reader")
+        self._stop = self._worker.stopping
         self._lock = threading.Lock()
 
     @staticmethod
@@ -61,18 +61,11 @@ class SimulatedCardReader:
             self._on_read = on_read
         if self._path is None:
             return
-        self._stop.clear()
         listener = self._open_fifo(self._path) if self._kind == "fifo" else self._listen(self._path)
-        self._thread = threading.Thread(
-            target=self._run, args=(listener,), name="simulated-card-reader", daemon=True
-        )
-        self._thread.start()
+        self._worker.start(lambda: self._run(listener))
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
         if self._path is not None:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()

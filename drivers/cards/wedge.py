@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import select
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,11 +25,12 @@ from typing import Any, Literal, Protocol
 
 from drivers.cards.events import (
     CardRead,
+    ChangeReporter,
     Debouncer,
     EventCallback,
     ReadCallback,
     ReaderChange,
-    ReaderEvent,
+    ReaderThread,
     deliver,
 )
 from drivers.cards.wedge_decoder import EventItem, Terminator, WedgeDecoder
@@ -147,10 +147,10 @@ class WedgeCardReader:
         )
         self._debouncer = Debouncer(debounce_s)
         self._reopen_s = reopen_s
-        self._on_change = on_change
+        self._change = ChangeReporter(on_change)
         self._open_device = open_device
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = ReaderThread("wedge-card-reader", "wedge card reader")
+        self._stop = self._worker.stopping
 
     @staticmethod
     def is_usable() -> bool:
@@ -162,19 +162,10 @@ class WedgeCardReader:
         return os.path.isdir("/dev/input")
 
     def start(self, on_read: ReadCallback) -> None:
-        if self._thread is not None:
-            raise RuntimeError("wedge card reader already started")
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(on_read,), name="wedge-card-reader", daemon=True
-        )
-        self._thread.start()
+        self._worker.start(lambda: self._run(on_read))
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
 
     def _run(self, on_read: ReadCallback) -> None:
         while not self._stop.is_set():
@@ -226,7 +217,3 @@ class WedgeCardReader:
         if raw is None or not self._debouncer.accept(raw):
             return
         deliver(on_read, CardRead(raw=raw, reader=path, card_type=None, at=time.time()))
-
-    def _change(self, change: ReaderChange, reader: str, detail: str = "") -> None:
-        if self._on_change is not None:
-            deliver(self._on_change, ReaderEvent(change, reader, detail))
