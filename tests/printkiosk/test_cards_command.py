@@ -24,7 +24,7 @@ WAIT_S = 30  # a safety net against hanging, not a speed requirement
 # stored); a keyboard-wedge reader types the bytes reversed, in decimal.
 WORKED_EXAMPLE = [
     ("3283263748", "04A1B2C3"),  # 04 A1 B2 C3 -> 0xC3B2A104
-    ("789386", "8A0B0C00"),  # 8A 0B 0C 00 -> 0x000C0B8A: the wedge drops leading zeros
+    ("789386", "8A0B0C00"),  # 8A 0B 0C 00 -> 0x000C0B8A: reversed, the zero byte leads
     ("581570816", "0011AA22"),
     ("4", "04000000"),  # why bytes = 4: a lone "4" must still be a 4-byte UID
 ]
