@@ -266,12 +266,15 @@ def start_demo_printer_or_none(data_dir: Path) -> DemoPrinter | None:
               file=sys.stderr)
         return None
     try:
-        return start_demo_printer(data_dir)
+        printer = start_demo_printer(data_dir)
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(f"demo: no print jobs (the CUPS sandbox did not start: {first_line})",
               file=sys.stderr)
         return None
+    print(f"demo: {len(printer.job_ids)} held print jobs on a private CUPS server at "
+          f"127.0.0.1:{printer.sandbox.cups_port} ({printer.sandbox.base})", file=sys.stderr)
+    return printer
 
 
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
@@ -308,6 +311,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
         cards = [(card, name) for card, _username, name in DEMO_CARDS]
         run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C is the usual way to stop the demo: no traceback
     finally:
         if printer is not None:
             printer.close()
