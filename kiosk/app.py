@@ -5,6 +5,11 @@ with ``Clock.schedule_once`` and the screens render it there. The idle timeout i
 once-a-second tick into the controller, which alone decides when to log out. Held jobs
 are loaded, changed and released through :class:`kiosk.job_flow.JobFlow`, off the Kivy
 thread as well.
+
+Before a release, when the terminal asks for a billing code (``[terminal] billing_code``
+"optional" or "required"), the picker comes first and its choice goes with the hold.
+After an unknown card, the idle screen offers to associate it with an account: the
+enrolment screen asks username + PIN and the session controller does the rest.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.billing_flow import CodeSearch
+from kiosk.billing_screens import BillingCodeScreen
 from kiosk.i18n import Translator
 from kiosk.job_flow import JobFlow
 from kiosk.job_screens import JobDetailScreen, ReleaseScreen
-from kiosk.screens import HomeScreen, IdleScreen, PinScreen
+from kiosk.screens import EnrolScreen, HomeScreen, IdleScreen, PinScreen
 from kiosk.widgets import Banner
 from terminal.jobs import JobList, JobOptions, JobQuote
 from terminal.release import ReleaseUpdate
@@ -51,6 +58,7 @@ class KioskApp(App):
             typed_card=terminal.typed_card,
             on_language=self.choose_language,
             on_pin_login=self.show_pin_login,
+            on_enrol=self.show_enrol,
         )
         self.flow: JobFlow | None = None
         if terminal.jobs is not None and terminal.release is not None:
@@ -68,11 +76,19 @@ class KioskApp(App):
         else:
             self.home = HomeScreen(terminal.session, self.tr)
         self.pin = PinScreen(terminal.session, self.tr, on_cancel=self.show_idle)
+        self.enrol = EnrolScreen(terminal.session, self.tr, on_cancel=self.show_idle)
         self.job = JobDetailScreen(self.tr, on_back=self.show_home, on_change=self.change_job,
                                    on_delete=self.delete_job, on_print=self.print_one)
         self.release = ReleaseScreen(self.tr, on_done=self.show_home)
+        self.billing_code_mode = config.terminal.billing_code
+        self.billing = BillingCodeScreen(self.tr, on_look=self._look_codes,
+                                         on_choose=self._start_release, on_back=self.show_home)
+        self.code_search = CodeSearch(terminal.backend, terminal.jobs_executor,
+                                      on_codes=self.billing.show_codes,
+                                      on_error=self.billing.show_problem)
         self._user: str | None = None
-        for screen in (self.idle, self.home, self.pin, self.job, self.release):
+        for screen in (self.idle, self.home, self.pin, self.enrol, self.job, self.release,
+                       self.billing):
             self.manager.add_widget(screen)
 
     def build(self) -> BoxLayout:
@@ -100,7 +116,14 @@ class KioskApp(App):
         self.pin.clear()
         self.manager.current = "pin"
 
+    def show_enrol(self) -> None:
+        hint = self.terminal.session.view.enrol_card_hint
+        if hint is not None:
+            self.enrol.open(hint)
+            self.manager.current = "enrol"
+
     def show_idle(self) -> None:
+        self.idle.render(self.terminal.session.view)
         self.manager.current = "idle"
 
     def show_home(self) -> None:
@@ -110,7 +133,7 @@ class KioskApp(App):
         """Language picked on the idle screen: applies to the next session."""
         self.tr.set_language(language)
         self.default_language = language
-        for screen in (self.idle, self.home, self.pin):
+        for screen in (self.idle, self.home, self.pin, self.enrol, self.billing):
             screen.retranslate()
         self._show_offline(self._offline)
 
@@ -141,11 +164,26 @@ class KioskApp(App):
         self._release([job])
 
     def _release(self, quotes: list[JobQuote]) -> None:
+        """Release now, or first ask for the billing code the jobs are charged to."""
         if self.flow is None or self.flow.releasing or not quotes:
             return
+        if self.billing_code_mode == "off":
+            self._start_release(quotes, None)
+            return
+        self.billing.open(quotes, optional=self.billing_code_mode == "optional")
+        self.manager.current = "billing"
+
+    def _look_codes(self, query: str) -> None:
+        if self._user is not None:
+            self.code_search.look(self._user, query)
+
+    def _start_release(self, quotes: list[JobQuote], billing_code: str | None) -> None:
+        if self.flow is None or self.flow.releasing or not quotes:
+            return
+        self.code_search.end()
         self.release.start(quotes)
         self.manager.current = "release"
-        self.flow.release(quotes)
+        self.flow.release(quotes, billing_code)
 
     def _jobs_listed(self, listed: JobList) -> None:
         if self.home.jobs is not None:
@@ -176,14 +214,15 @@ class KioskApp(App):
         self._show_offline(view.offline)
         if view.state is SessionState.IDENTIFIED and view.identity is not None:
             self.pin.clear()
+            self.enrol.clear()
             self.home.render(view)
             if view.identity.username != self._user:
                 self._user = view.identity.username
                 self._begin_jobs(view.identity.username)
                 self.manager.current = "home"
-            elif view.seconds_left is not None and self.manager.current == "job":
+            elif view.seconds_left is not None and self.manager.current in ("job", "billing"):
                 self.manager.current = "home"  # where the countdown is shown
-            elif self.manager.current not in ("job", "release"):
+            elif self.manager.current not in ("job", "release", "billing"):
                 self.manager.current = "home"
             return
         if self._user is not None:
@@ -192,10 +231,17 @@ class KioskApp(App):
                 self.flow.end()
             self.job.clear()
             self.release.clear()
+            self.code_search.end()
+            self.billing.clear()
             self.home.set_balance(None)
         if self.manager.current == "pin":
             self.pin.render(view)
+        elif self.manager.current == "enrol" and (
+            view.state is SessionState.IDENTIFYING or view.enrol_card_hint is not None
+        ):
+            self.enrol.render(view)
         else:
+            self.enrol.clear()
             self.home.render(SessionView(SessionState.IDLE))
             self.idle.render(view)
             self.manager.current = "idle"

@@ -79,8 +79,9 @@ class JobFlow:
             username = self.username
             self._run(lambda: self._jobs.delete(username, job_id))
 
-    def release(self, quotes: list[JobQuote]) -> None:
-        """Release in order; every update reaches ``on_release`` on the Kivy thread."""
+    def release(self, quotes: list[JobQuote], billing_code: str | None = None) -> None:
+        """Release in order, charged to ``billing_code`` if one was picked; every update
+        reaches ``on_release`` on the Kivy thread."""
         if self.username is None or not quotes or self.releasing:
             return
         self.releasing = True
@@ -92,7 +93,7 @@ class JobFlow:
 
         def work() -> None:
             try:
-                self._release.release(username, quotes, listener)
+                self._release.release(username, quotes, listener, billing_code)
             finally:
                 Clock.schedule_once(lambda _dt: self._released(generation))
 

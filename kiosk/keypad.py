@@ -17,6 +17,10 @@ from kiosk.widgets import DANGER, MUTED, touch_button
 
 LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl.", "zxcvbnm-_@")
 BACKSPACE = "⌫"
+KEY_HEIGHT = 64  # about 10 mm on a 7-inch 800x480 panel
+KEY_SPACING = 6
+# The whole keypad at its touch-sized height: screens give it this much and no less.
+KEYPAD_HEIGHT = dp(KEY_HEIGHT) * len(LETTER_ROWS) + dp(KEY_SPACING) * (len(LETTER_ROWS) - 1)
 
 
 class Keypad(BoxLayout):
@@ -24,12 +28,14 @@ class Keypad(BoxLayout):
 
     def __init__(self, on_key: Callable[[str], None], **kwargs: Any) -> None:
         kwargs.setdefault("orientation", "vertical")
-        kwargs.setdefault("spacing", dp(6))
+        kwargs.setdefault("spacing", dp(KEY_SPACING))
+        kwargs.setdefault("size_hint_y", None)
+        kwargs.setdefault("height", KEYPAD_HEIGHT)
         super().__init__(**kwargs)
         self.keys: dict[str, Any] = {}
         rows = LETTER_ROWS
         for index, row in enumerate(rows):
-            line = BoxLayout(spacing=dp(6))
+            line = BoxLayout(spacing=dp(KEY_SPACING))
             for char in row:
                 line.add_widget(self._key(char, on_key))
             if index == len(rows) - 1:
@@ -37,7 +43,7 @@ class Keypad(BoxLayout):
             self.add_widget(line)
 
     def _key(self, char: str, on_key: Callable[[str], None], colour: Any = MUTED) -> Any:
-        button = touch_button(char, colour=colour, size_hint_y=1, height=dp(56))
+        button = touch_button(char, colour=colour, size_hint_y=1)
         button.color = (0.05, 0.06, 0.08, 1) if colour is MUTED else button.color
         button.bind(on_release=lambda *_: on_key(char))
         self.keys[char] = button

@@ -18,7 +18,16 @@ from kivy.uix.widget import Widget
 from kiosk.i18n import LANGUAGES, Translator
 from kiosk.job_screens import JobListPanel
 from kiosk.keypad import BACKSPACE, Keypad
-from kiosk.widgets import DANGER, MUTED, Backdrop, text, touch_button
+from kiosk.widgets import (
+    DANGER,
+    DANGER_TEXT,
+    DARK_TEXT,
+    MUTED,
+    OK,
+    Backdrop,
+    text,
+    touch_button,
+)
 from terminal.ports import Balance
 from terminal.session import SessionController, SessionState, SessionView
 
@@ -38,6 +47,7 @@ class IdleScreen(Screen):
         typed_card: Any,
         on_language: Any,
         on_pin_login: Any,
+        on_enrol: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name="idle", **kwargs)
@@ -61,10 +71,16 @@ class IdleScreen(Screen):
             self.language_buttons[code] = button
         self.pin_button = touch_button()
         self.pin_button.bind(on_release=lambda *_: on_pin_login())
+        # Beside the PIN login, only after an unknown card: same row, no extra height.
+        self.enrol_button = touch_button(colour=OK)
+        self.enrol_button.bind(on_release=lambda *_: on_enrol())
+        self.login_row = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+        self.login_row.add_widget(self.pin_button)
+        self.enrol_offered = False
         root.add_widget(self.heading)
         root.add_widget(self.subtitle)
         root.add_widget(self.status)
-        root.add_widget(self.pin_button)
+        root.add_widget(self.login_row)
         if typed_card is not None:
             self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(56))
             entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
@@ -91,6 +107,7 @@ class IdleScreen(Screen):
         self.heading.text = tr("Present your card to the reader")
         self.subtitle.text = tr("or log in with your username and PIN")
         self.pin_button.text = tr("Log in with username and PIN")
+        self.enrol_button.text = tr("Associate this card with my account")
         self.where.text = f"{self.where.text.split(' · ')[0]} · " + tr(
             "Printer: {printer}", printer=self._printer_name
         )
@@ -107,10 +124,21 @@ class IdleScreen(Screen):
             self.status.color = MUTED
             self.status.text = self._tr("One moment…")
         elif view.error:
-            self.status.color = DANGER
+            self.status.color = DANGER_TEXT
             self.status.text = self._tr.error(view.error)
         else:
             self.status.text = ""
+        self.offer_enrolment(view.enrol_card_hint is not None
+                             and view.state is SessionState.IDLE)
+
+    def offer_enrolment(self, offered: bool) -> None:
+        if offered is self.enrol_offered:
+            return
+        self.enrol_offered = offered
+        if offered:
+            self.login_row.add_widget(self.enrol_button)
+        else:
+            self.login_row.remove_widget(self.enrol_button)
 
 
 class HomeScreen(Screen):
@@ -212,35 +240,39 @@ class HomeScreen(Screen):
 
 
 class PinScreen(Screen):
-    """Username + PIN on the on-screen keyboard, for users without their card."""
+    """Username + PIN on the on-screen keyboard, for users without their card.
 
-    def __init__(self, session: SessionController, tr: Translator, on_cancel: Any, **kwargs: Any):
-        super().__init__(name="pin", **kwargs)
+    One row holds Cancel, the two fields and the action, so that the keypad keeps its
+    touch-sized keys even on an 800x480 panel.
+    """
+
+    def __init__(self, session: SessionController, tr: Translator, on_cancel: Any,
+                 name: str = "pin", **kwargs: Any):
+        super().__init__(name=name, **kwargs)
         self._session = session
         self._tr = tr
         self._on_cancel = on_cancel
         self.username = ""
         self.pin = ""
         self.field = "username"
-        root = Backdrop(padding=dp(16), spacing=dp(8))
-        self.heading = text(26, bold=True, size_hint_y=None, height=dp(44))
-        fields = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
-        self.username_box = touch_button(colour=MUTED)
-        self.username_box.bind(on_release=lambda *_: self._select("username"))
-        self.pin_box = touch_button(colour=MUTED)
-        self.pin_box.bind(on_release=lambda *_: self._select("pin"))
-        fields.add_widget(self.username_box)
-        fields.add_widget(self.pin_box)
-        self.status = text(20, color=DANGER, size_hint_y=None, height=dp(36))
-        self.keypad = Keypad(self._key)
-        actions = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
-        self.cancel_button = touch_button(colour=DANGER)
+        root = Backdrop(padding=dp(10), spacing=dp(6))
+        self.heading = text(24, bold=True, size_hint_y=None, height=dp(40))
+        row = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(8))
+        self.cancel_button = touch_button(colour=DANGER, size_hint_x=0.7)
         self.cancel_button.bind(on_release=lambda *_: self.cancel())
-        self.login_button = touch_button()
+        self.username_box = touch_button(colour=MUTED)
+        self.username_box.color = DARK_TEXT
+        self.username_box.bind(on_release=lambda *_: self._select("username"))
+        self.pin_box = touch_button(colour=MUTED, size_hint_x=0.7)
+        self.pin_box.color = DARK_TEXT
+        self.pin_box.bind(on_release=lambda *_: self._select("pin"))
+        self.login_button = touch_button(colour=OK)
         self.login_button.bind(on_release=lambda *_: self.submit())
-        actions.add_widget(self.cancel_button)
-        actions.add_widget(self.login_button)
-        for widget in (self.heading, fields, self.status, self.keypad, actions):
+        for button in (self.cancel_button, self.username_box, self.pin_box, self.login_button):
+            row.add_widget(button)
+        self.status = text(20, color=DANGER_TEXT, size_hint_y=None, height=dp(32))
+        self.keypad = Keypad(self._key)
+        for widget in (self.heading, self.status, row, Widget(), self.keypad):
             root.add_widget(widget)
         self.add_widget(root)
         self.retranslate()
@@ -278,6 +310,10 @@ class PinScreen(Screen):
         username, pin = self.username, self.pin
         self.pin = ""
         self._refresh()
+        self.send(username, pin)
+
+    def send(self, username: str, pin: str) -> None:
+        """What the filled-in form does: log in."""
         self._session.login_with_pin(username, pin)
 
     def _refresh(self) -> None:
@@ -302,5 +338,37 @@ class PinScreen(Screen):
             self.status.color = MUTED
             self.status.text = self._tr("One moment…")
         elif view.error:
-            self.status.color = DANGER
+            self.status.color = DANGER_TEXT
             self.status.text = self._tr.error(view.error)
+
+
+class EnrolScreen(PinScreen):
+    """Associate the card just refused as unknown with the account of username + PIN.
+
+    Only the masked card (``SessionView.enrol_card_hint``) is shown; the number itself
+    stays in the session controller. A right PIN links the card and logs the user in.
+    """
+
+    def __init__(self, session: SessionController, tr: Translator, on_cancel: Any,
+                 **kwargs: Any):
+        self.card_hint = ""
+        super().__init__(session, tr, on_cancel, name="enrol", **kwargs)
+
+    def open(self, card_hint: str) -> None:
+        self.clear()
+        self.card_hint = card_hint
+        self.retranslate()
+
+    def cancel(self) -> None:
+        self._session.cancel_enrolment()
+        self.card_hint = ""
+        super().cancel()
+
+    def send(self, username: str, pin: str) -> None:
+        self._session.enrol_card(username, pin)
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        tr = self._tr
+        self.heading.text = tr("Associate card {card} with your account", card=self.card_hint)
+        self.login_button.text = tr("Associate")

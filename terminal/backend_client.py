@@ -22,11 +22,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from terminal.ports import BackendRejected, BackendUnavailable, Balance, HoldAnswer, Identity
+from terminal.ports import (
+    BackendRejected,
+    BackendUnavailable,
+    Balance,
+    BillingCode,
+    HoldAnswer,
+    Identity,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -85,16 +93,36 @@ class HttpBackend:
         body = {"username": username, "pin": pin}
         return _identity(self._call("POST", "/sessions", body, retry=False))
 
+    def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
+        """Never retried, like a PIN login: a resend could count as a second failed PIN."""
+        body = {"card": card_number, "username": username, "pin": pin}
+        return _identity(self._call("POST", "/cards/enrol", body, retry=False))
+
+    # --- billing codes (terminal.ports.BillingCodeDirectory) ----------------------------
+
+    def search_billing_codes(
+        self, username: str, prefix: str, limit: int = 20
+    ) -> list[BillingCode]:
+        query = urlencode({"username": username, "q": prefix, "limit": limit})
+        return _parse(_codes, self._call("GET", f"/billing-codes?{query}", None))
+
+    def recent_billing_codes(self, username: str, limit: int = 5) -> list[BillingCode]:
+        path = f"/users/{quote(username, safe='')}/billing-codes/recent?limit={limit}"
+        return _parse(_codes, self._call("GET", path, None))
+
     # --- money (terminal.ports.Ledger) --------------------------------------------------
 
     def balance(self, username: str) -> Balance:
         return _parse(_balance, self._call("GET", f"/users/{username}/balance", None))
 
     def hold(
-        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
+        self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
+        billing_code: str | None = None,
     ) -> HoldAnswer:
         body = {"idempotency_key": key, "username": username, "amount": str(amount),
                 "description": description, "job_ref": job_ref}
+        if billing_code is not None:
+            body["billing_code"] = billing_code
         return _parse(_hold, self._call("POST", "/holds", body))
 
     def capture(
@@ -219,6 +247,17 @@ def _hold(raw: dict[str, Any]) -> HoldAnswer:
         released=None if raw.get("released") is None else _amount(raw["released"]),
         balance=_balance(raw["balance"]),
     )
+
+
+def _codes(raw: dict[str, Any]) -> list[BillingCode]:
+    return [
+        BillingCode(
+            code=str(item["code"]), name=str(item["name"]),
+            client=None if item.get("client") is None else str(item["client"]),
+            client_name=None if item.get("client_name") is None else str(item["client_name"]),
+        )
+        for item in raw["codes"]
+    ]
 
 
 def _identity(payload: dict[str, Any]) -> Identity:

@@ -115,12 +115,19 @@ class ChargeBook:
         return self._recorded
 
     def authorise(
-        self, username: str, amount: Decimal, description: str, job_ref: str
+        self, username: str, amount: Decimal, description: str, job_ref: str,
+        billing_code: str | None = None,
     ) -> Authorisation:
-        """Hold ``amount`` before printing; raise :class:`BackendRejected` when refused."""
+        """Hold ``amount`` before printing; raise :class:`BackendRejected` when refused.
+
+        ``billing_code`` (the user's pick) is journalled with the hold, so a hold sent
+        later from the outbox still carries it.
+        """
         with self._decide_lock:
             body = {"username": username, "amount": str(amount),
                     "description": description, "job_ref": job_ref}
+            if billing_code is not None:
+                body["billing_code"] = billing_code
             entry = self._record(EntryKind.HOLD, body, username, amount, None)
             self.drain(until=entry.key)
             entry = self._reload(entry)
@@ -243,7 +250,8 @@ class ChargeBook:
         if entry.kind is EntryKind.HOLD:
             return _hold_result(self._ledger.hold(
                 entry.key, str(body["username"]), Decimal(body["amount"]),
-                str(body["description"]), str(body["job_ref"])))
+                str(body["description"]), str(body["job_ref"]),
+                None if body.get("billing_code") is None else str(body["billing_code"])))
         hold_id = self._parent_hold_id(entry)
         if entry.kind is EntryKind.CAPTURE:
             return _hold_result(self._ledger.capture(

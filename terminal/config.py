@@ -110,6 +110,9 @@ class TerminalSection(_Section):
     idle_timeout_s: Annotated[float, BeforeValidator(_seconds_between(10, 3600))] = 60.0
     logout_warning_s: Annotated[float, BeforeValidator(_seconds_between(0, 120))] = 10.0
     timezone: Annotated[str, BeforeValidator(_timezone)] = "UTC"
+    # Ask for a billing code (client / project) before a release: never, with "no code"
+    # allowed, or always.
+    billing_code: Literal["off", "optional", "required"] = "off"
 
 
 class BackendSection(_Section):

@@ -18,6 +18,7 @@ from terminal.ports import (
     BackendRejected,
     BackendUnavailable,
     Balance,
+    BillingCode,
     HoldAnswer,
     Identity,
 )
@@ -54,6 +55,49 @@ class FakeBackend:
     def identify_pin(self, username: str, pin: str) -> Identity:
         self.calls.append(("identify_pin", username))
         return self._answer(self.pins.get((username, pin)), "pin_invalid")
+
+    def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
+        """Like the backend: a right PIN links the card, so the card identifies next time."""
+        self.calls.append(("enrol_card", card_number, username))
+        identity = self._answer(self.pins.get((username, pin)), "pin_invalid")
+        known = self.cards.get(card_number)
+        if known is not None and known.username != username:
+            raise BackendRejected("card_already_enrolled", status=409)
+        self.cards[card_number] = identity
+        return identity
+
+
+class FakeBillingCodes:
+    """The :class:`terminal.ports.BillingCodeDirectory` port over a fixed list of codes.
+
+    ``recent`` maps a username to their recent codes; ``calls`` records every question.
+    """
+
+    def __init__(
+        self, codes: Sequence[BillingCode], recent: Mapping[str, Sequence[BillingCode]] | None
+        = None, failure: BackendError | None = None,
+    ) -> None:
+        self.codes = list(codes)
+        self.recent = {user: list(codes) for user, codes in (recent or {}).items()}
+        self.failure = failure
+        self.calls: list[tuple[str, str]] = []
+
+    def search_billing_codes(
+        self, username: str, prefix: str, limit: int = 20
+    ) -> list[BillingCode]:
+        self.calls.append(("search", prefix))
+        if self.failure is not None:
+            raise self.failure
+        wanted = prefix.lower()
+        found = [c for c in self.codes
+                 if c.code.lower().startswith(wanted) or c.name.lower().startswith(wanted)]
+        return sorted(found, key=lambda c: c.code)[:limit]
+
+    def recent_billing_codes(self, username: str, limit: int = 5) -> list[BillingCode]:
+        self.calls.append(("recent", username))
+        if self.failure is not None:
+            raise self.failure
+        return self.recent.get(username, [])[:limit]
 
 
 class InlineExecutor(Executor):
@@ -94,6 +138,7 @@ class _FakeHold:
     job_ref: str
     status: str = "open"
     captured: Decimal | None = None
+    billing_code: str | None = None
 
 
 class FakeLedger:
@@ -123,14 +168,16 @@ class FakeLedger:
         return self._balance(username)
 
     def hold(
-        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
+        self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
+        billing_code: str | None = None,
     ) -> HoldAnswer:
         def effect() -> HoldAnswer:
             if username not in self.available:
                 raise BackendRejected("user_unknown", status=404)
             if amount > self.available[username]:
                 raise BackendRejected("insufficient_funds", status=409)
-            hold = _FakeHold(f"h{len(self.holds) + 1}", username, amount, job_ref)
+            hold = _FakeHold(f"h{len(self.holds) + 1}", username, amount, job_ref,
+                             billing_code=billing_code)
             self.holds[hold.hold_id] = hold
             self.available[username] -= amount
             return self._answer(hold)

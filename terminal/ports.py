@@ -78,6 +78,42 @@ class Backend(Protocol):
 
     def identify_pin(self, username: str, pin: str) -> Identity: ...
 
+    def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
+        """Link an unknown card to the user who proves who they are with username + PIN."""
+        ...
+
+
+@dataclass(frozen=True)
+class BillingCode:
+    """A code a user may charge a job to: a client, or a project of a client.
+
+    ``client`` and ``client_name`` are None for a client itself (two levels only).
+    """
+
+    code: str
+    name: str
+    client: str | None = None
+    client_name: str | None = None
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The hierarchy from the client down, as names: ("ACME Corp", "Website redesign")."""
+        return (self.client_name or self.client or "", self.name) if self.client else (self.name,)
+
+
+class BillingCodeDirectory(Protocol):
+    """The billing codes a user may charge to (the backend's picker endpoints)."""
+
+    def search_billing_codes(
+        self, username: str, prefix: str, limit: int = 20
+    ) -> list[BillingCode]:
+        """Codes whose code or name starts with ``prefix`` (case-insensitive)."""
+        ...
+
+    def recent_billing_codes(self, username: str, limit: int = 5) -> list[BillingCode]:
+        """The codes the user charged to most recently, newest first."""
+        ...
+
 
 class CardReader(Protocol):
     """A source of card numbers; calls ``on_card`` from its own thread for every read."""
@@ -109,7 +145,8 @@ class Ledger(Protocol):
     def balance(self, username: str) -> Balance: ...
 
     def hold(
-        self, key: str, username: str, amount: Decimal, description: str, job_ref: str
+        self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
+        billing_code: str | None = None,
     ) -> HoldAnswer: ...
 
     def capture(

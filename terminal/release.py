@@ -93,7 +93,8 @@ class Charges(Protocol):
     def unsettled(self) -> Sequence[Unsettled]: ...
 
     def authorise(
-        self, username: str, amount: Decimal, description: str, job_ref: str
+        self, username: str, amount: Decimal, description: str, job_ref: str,
+        billing_code: str | None = None,
     ) -> Authorised: ...
 
     def capture(
@@ -169,11 +170,14 @@ class ReleaseWorkflow:
     clock: Callable[[], float] = time.monotonic
 
     def release(
-        self, username: str, quotes: Sequence[JobQuote], listener: Listener
+        self, username: str, quotes: Sequence[JobQuote], listener: Listener,
+        billing_code: str | None = None,
     ) -> list[ReleaseUpdate]:
         """Release ``quotes`` in order; return each job's final update.
 
-        Blocks for as long as the printing takes: callers run it on a worker thread.
+        ``billing_code`` (the code the user picked, if any) goes with every job's hold:
+        the backend charges the jobs to it. Blocks for as long as the printing takes:
+        callers run it on a worker thread.
         """
         for quote in quotes:
             listener(_update(quote, Stage.WAITING))
@@ -186,7 +190,7 @@ class ReleaseWorkflow:
                 )
             else:
                 try:
-                    final = self._release_one(username, quote, listener)
+                    final = self._release_one(username, quote, listener, billing_code)
                 except Exception:  # a bug must not leave the screen on "printing" forever
                     _log.exception("release of job %s failed", quote.job_id)
                     final = _update(quote, Stage.FAILED, problem="internal_error")
@@ -241,7 +245,9 @@ class ReleaseWorkflow:
             problem = self.monitor.printer_problem()
         return problem
 
-    def _release_one(self, username: str, quote: JobQuote, listener: Listener) -> ReleaseUpdate:
+    def _release_one(
+        self, username: str, quote: JobQuote, listener: Listener, billing_code: str | None
+    ) -> ReleaseUpdate:
         problem = self._printer_problem()
         if problem is not None:
             return _update(quote, Stage.REFUSED, problem=problem)
@@ -252,7 +258,8 @@ class ReleaseWorkflow:
         listener(_update(quote, Stage.HOLDING))
         description = f"{quote.name}, {quote.impressions} impressions"
         try:
-            hold = self.charges.authorise(username, quote.amount, description, quote.job_ref)
+            hold = self.charges.authorise(username, quote.amount, description, quote.job_ref,
+                                          billing_code)
         except BackendRejected as exc:
             if exc.code == "insufficient_funds":
                 return self._insufficient(username, quote)

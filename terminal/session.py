@@ -12,6 +12,12 @@ seen recently (:mod:`terminal.offline`): a remembered user is identified with th
 known balance and its age, anyone else is refused with ``offline_user_unknown``. The
 view always says whether the terminal is offline, so the UI can show it before anyone
 badges (the backend client reports reachability through :meth:`set_offline`).
+
+Card self-enrolment: when the backend answers ``card_unknown``, the controller keeps
+that card number (and only here: the view carries a masked hint, never the number) so
+that the user can link it to their account with username + PIN (:meth:`enrol_card`).
+It is forgotten as soon as it is no longer needed: enrolled, cancelled, another card or
+login, logout, or an idle timeout without anyone finishing the enrolment.
 """
 
 from __future__ import annotations
@@ -46,6 +52,18 @@ class SessionView:
     offline: bool = False
     # Seconds since the shown balance was confirmed by the backend; None when it is live.
     balance_age_s: int | None = None
+    # Set while an unknown card may be associated with an account: the card masked
+    # ("•••• 42"), safe to show; None when there is no card to enrol.
+    enrol_card_hint: str | None = None
+
+
+CARD_UNKNOWN = "card_unknown"
+
+
+def mask_card(number: str) -> str:
+    """A card number fit for the screen: at most its last two characters, and only for a
+    number long enough that they do not give it away."""
+    return "•••• " + number[-2:] if len(number) >= 6 else "••••"
 
 
 Listener = Callable[[SessionView], None]
@@ -75,6 +93,8 @@ class SessionController:
         self._generation = 0
         self._last_activity = clock()
         self._listeners: list[Listener] = []
+        # (card number, when it was refused) of the unknown card that may be enrolled
+        self._unknown_card: tuple[str, float] | None = None
 
     @property
     def view(self) -> SessionView:
@@ -93,6 +113,30 @@ class SessionController:
 
     def login_with_pin(self, username: str, pin: str) -> None:
         self._begin(lambda: self._backend.identify_pin(username.strip(), pin), None)
+
+    def enrol_card(self, username: str, pin: str) -> None:
+        """Associate the card just refused as unknown with this user, then log them in.
+
+        A wrong PIN leaves the card unknown (and still offered, to try again)."""
+        with self._lock:
+            pending = self._unknown_card
+        if pending is None:
+            return
+        number = pending[0]
+        self._begin(lambda: self._backend.enrol_card(number, username.strip(), pin), number,
+                    enrolling=True)
+
+    def cancel_enrolment(self) -> None:
+        """The user does not want to associate the card: forget it."""
+        with self._lock:
+            if self._unknown_card is None:
+                return
+            self._unknown_card = None
+            if self._view.state is not SessionState.IDLE:
+                return
+            self._view = SessionView(SessionState.IDLE, offline=self._offline)
+            view = self._view
+        self._notify(view)
 
     def set_offline(self, offline: bool) -> None:
         """The backend became unreachable (True) or reachable again (False)."""
@@ -118,19 +162,32 @@ class SessionController:
     def logout(self) -> None:
         with self._lock:
             self._generation += 1
+            self._unknown_card = None
             self._view = SessionView(SessionState.IDLE, offline=self._offline)
             view = self._view
         self._notify(view)
 
     def tick(self) -> None:
-        """Called about once a second: count down and log out an idle user."""
+        """Called about once a second: count down and log out an idle user, and forget
+        an unknown card nobody enrolled within the idle timeout."""
         with self._lock:
-            if self._view.state is not SessionState.IDENTIFIED:
+            now = self._clock()
+            if self._view.state is SessionState.IDLE and self._unknown_card is not None:
+                if now - self._unknown_card[1] < self._idle_timeout_s:
+                    return
+                self._unknown_card = None
+                self._view = SessionView(SessionState.IDLE, offline=self._offline)
+                forgotten = self._view
+            elif self._view.state is not SessionState.IDENTIFIED:
                 return
-            idle_for = self._clock() - self._last_activity
-            remaining = self._idle_timeout_s - idle_for
-            if remaining > self._warning_s:
-                return
+            else:
+                forgotten = None
+            remaining = self._idle_timeout_s - (now - self._last_activity)
+        if forgotten is not None:
+            self._notify(forgotten)
+            return
+        if remaining > self._warning_s:
+            return
         if remaining <= 0:
             self.logout()
             return
@@ -139,18 +196,22 @@ class SessionController:
             view = self._view
         self._notify(view)
 
-    def _begin(self, call: Callable[[], Identity], card: str | None) -> None:
+    def _begin(self, call: Callable[[], Identity], card: str | None,
+               enrolling: bool = False) -> None:
         with self._lock:
             if self._view.state is not SessionState.IDLE:
                 return
+            if not enrolling:
+                self._unknown_card = None  # another card or a login: that one is gone
             self._generation += 1
             generation = self._generation
             self._view = SessionView(SessionState.IDENTIFYING, offline=self._offline)
             view = self._view
         self._notify(view)
-        self._executor.submit(self._identify, call, card, generation)
+        self._executor.submit(self._identify, call, card, generation, enrolling)
 
-    def _identify(self, call: Callable[[], Identity], card: str | None, generation: int) -> None:
+    def _identify(self, call: Callable[[], Identity], card: str | None, generation: int,
+                  enrolling: bool = False) -> None:
         identity: Identity | None = None
         error: str | None = None
         age: int | None = None
@@ -160,8 +221,9 @@ class SessionController:
             if card is not None and self._offline_cache is not None:
                 self._offline_cache.remember(card, identity)
         except BackendUnavailable as exc:
-            if self._offline_cache is None:
-                error = exc.code
+            if self._offline_cache is None or enrolling:
+                error = exc.code  # an enrolment needs the backend: never decided offline
+                offline = True if enrolling else offline
             else:
                 identity, age, error = self._identify_offline(card)
                 offline = True
@@ -176,8 +238,15 @@ class SessionController:
             if offline is not None:
                 self._offline = offline
             if identity is None:
-                self._view = SessionView(SessionState.IDLE, error=error, offline=self._offline)
+                if card is not None and error == CARD_UNKNOWN and not enrolling:
+                    self._unknown_card = (card, self._clock())
+                elif error == "card_already_enrolled":
+                    self._unknown_card = None  # not unknown: somebody else's card
+                hint = None if self._unknown_card is None else mask_card(self._unknown_card[0])
+                self._view = SessionView(SessionState.IDLE, error=error, offline=self._offline,
+                                         enrol_card_hint=hint)
             else:
+                self._unknown_card = None
                 self._view = SessionView(SessionState.IDENTIFIED, identity=identity,
                                          offline=self._offline, balance_age_s=age)
                 self._last_activity = self._clock()
