@@ -13,7 +13,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
-from backend.api import billing_codes, cards, events, holds, pricing, sessions, terminals
+from backend.api import (
+    billing_codes,
+    cards,
+    events,
+    holds,
+    job_analyses,
+    pricing,
+    sessions,
+    terminals,
+)
 from backend.config import BackendConfig
 from backend.context import BackendContext
 from backend.db import Database
@@ -69,7 +78,8 @@ def create_app(config: BackendConfig, db: Database | None = None,
     )
     app.state.context = context
     install_handlers(app)
-    for module in (terminals, sessions, holds, billing_codes, cards, events, pricing):
+    for module in (terminals, sessions, holds, billing_codes, cards, events, pricing,
+                   job_analyses):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"])

@@ -295,3 +295,28 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class JobAnalysis(Base):
+    """A held job's document analysis, reported by the print server's spool agent.
+
+    When kiosk and CUPS run on different hosts the kiosk cannot read the spool file; the
+    agent beside CUPS analyses it and reports here, and the kiosk reads the figures by the
+    job's IPP ``job-uuid`` (unique across servers and moves, unlike the job id). One row
+    per job: pages are stored as counts per (colour class, paper size), which is what a
+    price list needs, whatever the page count.
+    """
+
+    __tablename__ = "job_analyses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_uuid: Mapped[str] = mapped_column(String(200), unique=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    queue: Mapped[str] = mapped_column(String(127))
+    username: Mapped[str] = mapped_column(String(100))
+    document_name: Mapped[str] = mapped_column(String(500))
+    page_count: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Set when the file could not be analysed and the agent's fallback rule gave the pages.
+    error: Mapped[str | None] = mapped_column(Text)
+    analysed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

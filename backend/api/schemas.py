@@ -135,3 +135,43 @@ class EstimateRequest(_Body):
     username: str | None = Field(default=None, min_length=1, max_length=100)
     paper: PaperJobSpec | None = None
     print3d: Print3DJobSpec | None = None
+
+
+PageColourName = Literal["mono", "colour", "blank"]
+PAGES_LIMIT = 100_000
+
+
+class AnalysedPage(_Body):
+    colour: PageColourName
+    size: str = Field(min_length=1, max_length=16)
+
+
+class AnalysedPageCount(_Body):
+    colour: PageColourName
+    size: str = Field(min_length=1, max_length=16)
+    count: int = Field(ge=1, le=PAGES_LIMIT)
+
+
+class JobAnalysisRequest(_Body):
+    """A held job's analysis from the spool agent: per page, or already counted per
+    (colour, size). ``error`` says the analysis failed and the pages are the fallback's."""
+
+    idempotency_key: str = IdempotencyKey
+    job_uuid: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+    queue: str = Field(min_length=1, max_length=127)
+    username: str = Field(min_length=1, max_length=100)
+    document_name: str = Field(default="", max_length=500)
+    pages: list[AnalysedPage] | None = Field(default=None, max_length=PAGES_LIMIT)
+    counts: list[AnalysedPageCount] | None = Field(default=None, min_length=1, max_length=200)
+    analysed_at: AwareDatetime
+    error: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _pages_or_counts(self) -> JobAnalysisRequest:
+        if (self.pages is None) == (self.counts is None):
+            raise ValueError("give exactly one of pages or counts")
+        if self.pages is not None and not self.pages:
+            raise ValueError("pages: a job has at least one page")
+        if self.counts is not None and sum(c.count for c in self.counts) > PAGES_LIMIT:
+            raise ValueError(f"counts: more than {PAGES_LIMIT} pages in all")
+        return self
