@@ -305,6 +305,10 @@ def run(args: argparse.Namespace) -> int:
         # the kiosk's outbox and offline cache belong with the demo backend's database
         data["offline"]["state_dir"] = str(data_dir / "kiosk")
         data["pricing"] = {"price_list": str(REPO_CONFIG / "pricelists" / "campus-default.toml")}
+        # no real printer answers SNMP here: page counts come from the virtual printer's
+        # completed impressions instead
+        data["printer"]["snmp"] = {"enabled": False}
+        data["display"]["fullscreen"] = False
         if printer is not None:
             data["printer"].update(printer.printer_config())
         config = parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
