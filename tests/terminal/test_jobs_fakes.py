@@ -142,6 +142,7 @@ class FakeCharges:
         self.holds: dict[str, Decimal] = {}
         self.refs: dict[str, str] = {}
         self.calls: list[tuple[object, ...]] = []
+        self.billing_codes: list[str | None] = []  # the code each authorise carried
         self.offline = False
 
     def balance(self, username: str) -> Balance:
@@ -149,9 +150,11 @@ class FakeCharges:
         return Balance("EUR", self.available, Decimal("0.00"), held, self.available - held)
 
     def authorise(
-        self, username: str, amount: Decimal, description: str, job_ref: str
+        self, username: str, amount: Decimal, description: str, job_ref: str,
+        billing_code: str | None = None,
     ) -> FakeAuthorisation:
         self.calls.append(("authorise", username, amount, job_ref))
+        self.billing_codes.append(billing_code)
         if amount > self.balance(username).available:
             raise BackendRejected("insufficient_funds")
         key = f"hold-{len(self.calls)}"
