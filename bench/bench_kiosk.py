@@ -17,12 +17,15 @@ What it measures on this machine, with the real parts (no fakes anywhere):
   with it, so the up-to-one-frame wait is part of what a user sees.
 * the peer figure beside it: the same badge round trip at the HTTP level alone
   (``POST /api/v1/sessions`` with ``requests``, keep-alive like the kiosk's client), so
-  the UI's share is the difference.
+  the UI's share is the difference; and the kiosk's own client (``HttpBackend``) alone,
+  and the moment the identity reaches the terminal core (a session listener on the
+  worker thread), to say where between the wire and the screen the time goes.
 * kiosk cold start: from just before the kiosk process is spawned to the first frame
   of the idle screen (Python start, imports, window, terminal wiring), several runs.
   Both ends read ``CLOCK_MONOTONIC`` (``time.monotonic``), which is system-wide.
-* resident memory (``VmRSS`` from ``/proc/self/status``) after 10 and after N
-  badge -> home -> logout sessions in one kiosk process, and the growth per session.
+* resident memory (``VmRSS`` from ``/proc/self/status``) every 10 badge -> home ->
+  logout sessions in one kiosk process: the growth per session from 10 to N and from
+  N/2 to N (past the warm-up: first analyses, Kivy's texture and font caches).
 
 Every kiosk runs in its own process (Kivy allows one window per process); this script
 re-runs itself with ``--child``. Everything started is stopped in ``finally`` blocks,
