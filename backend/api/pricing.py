@@ -66,11 +66,15 @@ def _select(catalogue: PriceCatalogue, session: Session, user: User | None,
 @router.get("/price-list")
 def price_list(context: Context, terminal: CurrentTerminal,
                username: str | None = None) -> dict[str, Any]:
-    """The list in force for this user (or anyone) here, with its source TOML so the kiosk
-    can estimate offline with billing exactly as the backend does."""
+    """The list in force for this user (or anyone) here, with its source TOML and the
+    user's volume so far this period, so the kiosk prices with billing exactly as the
+    backend does (included pages and tiers depend on that volume)."""
     catalogue = _catalogue(context)
     with context.db.read() as session:
-        chosen = _select(catalogue, session, _user(session, username), terminal)
+        user = _user(session, username)
+        chosen = _select(catalogue, session, user, terminal)
+        volume = (period_volume(session, user, catalogue.periods, date.today())
+                  if user is not None else None)
     source = catalogue.source_of(chosen)
     return {
         "name": chosen.name,
@@ -80,6 +84,8 @@ def price_list(context: Context, terminal: CurrentTerminal,
         "filename": source.filename,
         "format": "printkiosk-price-list-toml",
         "toml": source.text,
+        "period_volume": None if volume is None
+        else {"mono": volume.mono, "colour": volume.colour},
     }
 
 

@@ -123,6 +123,12 @@ def test_included_pages_are_used_up_by_what_the_user_printed(priced: Backend) ->
                        headers=priced.headers(),
                        json={"idempotency_key": "capt-vol-1", "amount": "0.00", "pages": 6})
     assert estimate_for_bob() == "0.30"  # 4 of the 10 free sides left, 6 x 0.05
+    # the kiosk gets the same volume with the list, to price exactly as the backend does
+    listed = priced.client.get("/api/v1/price-list", headers=priced.headers(),
+                               params={"username": "bob"})
+    assert listed.json()["period_volume"] == {"mono": 6, "colour": 0}
+    anyone = priced.client.get("/api/v1/price-list", headers=priced.headers())
+    assert anyone.json()["period_volume"] is None
 
 
 def test_unpriceable_and_malformed_jobs(priced: Backend) -> None:
