@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "analyze": "analyse a print document: pages, colour pages and paper sizes",
     "snmp": "poll a printer over SNMP: counters, supplies and status",
     "cards": "card readers: derive a normalisation rule from examples, watch a reader",
+    "spool-agent": "on the print server: analyse held jobs and report them to the backend",
 }
 
 
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"printkiosk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary in COMMANDS.items():
-        module = importlib.import_module(f"printkiosk.commands.{name}")
+        module = importlib.import_module(f"printkiosk.commands.{name.replace('-', '_')}")
         command_parser = sub.add_parser(
             name, help=summary, description=module.__doc__ or summary,
             formatter_class=argparse.RawDescriptionHelpFormatter,

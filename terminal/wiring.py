@@ -354,3 +354,52 @@ def build_terminal(
             monitor=monitor,
         )
     return terminal
+
+
+# -- the spool agent (print-server host) -------------------------------------------------
+# Appended as one block, imports included, so the kiosk's wiring above stays untouched.
+
+from drivers.cups import CupsError, HeldJob  # noqa: E402
+from terminal.spool_agent import (  # noqa: E402
+    HttpAnalysisReporter,
+    ReportJournal,
+    SpoolAgent,
+    SpoolAgentConfig,
+    SpoolQueueUnavailable,
+)
+
+
+class CupsSpoolQueue(CupsHoldQueue):
+    """CUPS as the spool agent sees it (``terminal.spool_agent.SpoolQueue``): every job
+    waiting on the watched queues, whoever sent it, with its spool file when readable."""
+
+    def waiting_jobs(self) -> list[HeldJob]:
+        try:
+            return [job for job in self._jobs_on_our_queues() if self._is_waiting(job)]
+        except CupsError as exc:
+            raise SpoolQueueUnavailable(str(exc)) from exc
+
+
+def build_spool_agent(config: SpoolAgentConfig, token: str) -> SpoolAgent:
+    """The agent from its configuration: CUPS queue, backend reporter, local journal.
+
+    Every watched queue is a hold queue here (a job merely pending in a stopped one
+    counts as waiting too), and none is printed to: the agent only reads.
+    """
+    agent = config.spool_agent
+    queue = CupsSpoolQueue(
+        agent.queues[0],
+        server=agent.cups_server,
+        port=agent.cups_port,
+        follow_me_queues=agent.queues,
+        spool_dir=Path(agent.spool_dir),
+        check_device=False,
+    )
+    reporter = HttpAnalysisReporter(
+        config.backend.url,
+        token,
+        connect_timeout_s=config.backend.connect_timeout_s,
+        read_timeout_s=config.backend.read_timeout_s,
+    )
+    journal = ReportJournal(Path(agent.state_dir) / "reports.sqlite")
+    return SpoolAgent(queue, reporter, journal, config.fallback.rule())

@@ -1,5 +1,5 @@
-"""Validate a configuration file (kiosk, backend, price list or quota policy) and print
-every problem.
+"""Validate a configuration file (kiosk, backend, price list, quota policy or spool agent)
+and print every problem.
 
 Exits 0 when the file is valid, 2 when it is not (each problem on its own line, naming
 the file, the key, the value and what is allowed).
@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _kind(data: dict[str, object]) -> str:
+    if "spool_agent" in data:
+        return "spool agent"
     if "terminal" in data:
         return "kiosk"
     if "server" in data or "database" in data:
@@ -43,13 +45,15 @@ def check_file(path: Path) -> list[str]:
         "backend": _check_backend,
         "price list": _check_price_list,
         "quota policy": _check_quota_policy,
+        "spool agent": _check_spool_agent,
     }
     checker = checkers.get(_kind(data))
     if checker is None:
         return [
             f"{path.name}: cannot tell what this file configures "
             "(expected a [terminal] table for a kiosk, [server] or [database] for a backend, "
-            "[price_list] for a price list, [quota] for a quota policy)"
+            "[price_list] for a price list, [quota] for a quota policy, "
+            "[spool_agent] for a spool agent)"
         ]
     return checker(path)
 
@@ -60,6 +64,17 @@ def _check_kiosk(path: Path) -> list[str]:
 
     try:
         load_checked_config(path)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def _check_spool_agent(path: Path) -> list[str]:
+    from terminal.config import ConfigError
+    from terminal.spool_agent import load_spool_agent_config
+
+    try:
+        load_spool_agent_config(path)
     except ConfigError as exc:
         return exc.problems
     return []

@@ -1,0 +1,447 @@
+"""The spool agent: analyses held jobs on the print-server host and reports them.
+
+When the kiosk and CUPS share a host the kiosk reads the spool file itself
+(``terminal.wiring`` passes the spool directory to the job service). When they do not,
+the kiosk cannot reach the document, so this agent runs beside CUPS: each pass lists the
+jobs waiting on the watched hold queues, analyses every job it has not seen yet (in a
+child process, with the configured fallback rule when a file cannot be analysed) and
+reports the result to the backend, where kiosks read it by the job's IPP ``job-uuid``.
+
+Why a local journal (:class:`ReportJournal`, SQLite) before sending: a backend outage
+must only delay reports, and a restart must neither analyse nor report a job twice. A
+report is written to the journal, with its idempotency key (the job uuid), before it is
+sent; it stays pending until the backend accepts it, and pending reports are sent again
+at every pass. Should the journal ever be lost, the backend's idempotency replays the
+first answer, so a second report of a job still stores nothing twice.
+
+CUPS is reached through the :class:`SpoolQueue` port; the real adapter is built in
+:func:`terminal.wiring.build_spool_agent`. See docs/print-release.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Protocol
+
+import requests
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from terminal.analysis import (
+    DocumentAnalysis,
+    DocumentAnalysisError,
+    FallbackRule,
+    analyse_isolated,
+    analyse_or_fall_back,
+    fallback_analysis,
+)
+from terminal.analysis.paper import NAMED_SIZES
+from terminal.config import ConfigError, Port, Text, read_secret
+from terminal.config_messages import format_errors
+from terminal.ports import BackendRejected, BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "PRINTKIOSK_SPOOL_AGENT_TOKEN"  # noqa: S105 - a variable name, not a secret
+REPORT_PATH = "/api/v1/job-analyses"
+
+# -- configuration ---------------------------------------------------------------------
+
+
+def _seconds(low: float, high: float) -> Callable[[object], float]:
+    def check(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            low <= value <= high
+        ):
+            raise ValueError(f"is not a number of seconds between {low:g} and {high:g}")
+        return float(value)
+
+    return check
+
+
+def _http_url(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ValueError("is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def _queues(value: object) -> list[str]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(q, str) and q.strip() and "/" not in q for q in value)
+    ):
+        raise ValueError('is not a non-empty list of CUPS queue names, e.g. ["followme"]')
+    if len(set(value)) != len(value):
+        raise ValueError("names a queue twice")
+    return list(value)
+
+
+def _paper_size(value: object) -> str:
+    names = [name for name, _, _ in NAMED_SIZES]
+    if value not in names:
+        raise ValueError(f"is not one of {', '.join(names)}")
+    return str(value)
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class AgentSection(_Table):
+    """Which CUPS server and queues to watch, where its spool is, how often to look."""
+
+    queues: Annotated[list[str], BeforeValidator(_queues)]
+    cups_server: Text = "127.0.0.1"
+    cups_port: Port = 631
+    spool_dir: Text = "/var/spool/cups"
+    poll_interval_s: Annotated[float, BeforeValidator(_seconds(0.5, 3600))] = 5.0
+    state_dir: Text = "/var/lib/printkiosk/spool-agent"
+
+
+class AgentBackendSection(_Table):
+    url: Annotated[str, BeforeValidator(_http_url)]
+    token_file: Text | None = None
+    connect_timeout_s: Annotated[float, BeforeValidator(_seconds(0.1, 60))] = 3.0
+    read_timeout_s: Annotated[float, BeforeValidator(_seconds(0.1, 120))] = 10.0
+
+
+class FallbackSection(_Table):
+    """What to report for a file that cannot be analysed (see terminal.analysis.fallback)."""
+
+    pages: int = Field(default=1, ge=1, le=100_000)
+    colour: bool = True
+    paper_size: Annotated[str, BeforeValidator(_paper_size)] = "A4"
+
+    def rule(self) -> FallbackRule:
+        return FallbackRule(self.pages, self.colour, self.paper_size)
+
+
+class SpoolAgentConfig(_Table):
+    spool_agent: AgentSection
+    backend: AgentBackendSection
+    fallback: FallbackSection = Field(default_factory=FallbackSection)
+
+
+_ALLOWED_KEYS: dict[tuple[str, ...], list[str]] = {
+    (): sorted(SpoolAgentConfig.model_fields),
+    ("spool_agent",): sorted(AgentSection.model_fields),
+    ("backend",): sorted(AgentBackendSection.model_fields),
+    ("fallback",): sorted(FallbackSection.model_fields),
+}
+
+
+def load_spool_agent_config(path: Path) -> SpoolAgentConfig:
+    """Read and validate the agent's TOML; every problem names file, key and value."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read: {exc.strerror}"]) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path.name}: is not valid TOML: {exc}"]) from exc
+    try:
+        return SpoolAgentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(path.name, exc.errors(), data, _ALLOWED_KEYS)) from exc
+
+
+def agent_token(config: SpoolAgentConfig) -> str:
+    """The agent's terminal token: from the environment, else from the 0600 token file."""
+    from_env = os.environ.get(TOKEN_ENV)
+    if from_env:
+        return from_env
+    if config.backend.token_file is None:
+        raise ConfigError(
+            [f"backend.token_file: not set and {TOKEN_ENV} is empty: the agent has no token"]
+        )
+    return read_secret(Path(config.backend.token_file))
+
+
+# -- ports -----------------------------------------------------------------------------
+
+
+class SpooledJob(Protocol):
+    """A job waiting on the print server, as the hold queue describes it."""
+
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def queue(self) -> str: ...
+    @property
+    def pages(self) -> int | None: ...
+    @property
+    def document(self) -> Path | None: ...
+
+
+class SpoolQueueUnavailable(Exception):
+    """The print server could not be asked for its jobs (down, refused, timed out)."""
+
+
+class SpoolQueue(Protocol):
+    def waiting_jobs(self) -> Sequence[SpooledJob]:
+        """Every job held on the watched queues; raise SpoolQueueUnavailable if unknown."""
+        ...
+
+
+class AnalysisReporter(Protocol):
+    def report(self, body: Mapping[str, Any]) -> None:
+        """Send one report; BackendUnavailable to retry later, BackendRejected if refused."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# -- the backend, over HTTP ------------------------------------------------------------
+
+
+class HttpAnalysisReporter:
+    """``POST /api/v1/job-analyses`` with the agent's terminal token.
+
+    One attempt per call: the journal keeps what failed and the next pass sends it
+    again, so retrying here would only delay the other reports of this pass.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 10.0,
+    ) -> None:
+        self._url = base_url.rstrip("/") + REPORT_PATH
+        self._timeout = (connect_timeout_s, read_timeout_s)
+        self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {token}"
+
+    def report(self, body: Mapping[str, Any]) -> None:
+        try:
+            answer = self._http.post(self._url, json=dict(body), timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise BackendUnavailable(f"{self._url}: {exc}") from exc
+        if answer.status_code >= 500:
+            raise BackendUnavailable(f"{self._url}: HTTP {answer.status_code}")
+        if answer.status_code >= 400:
+            try:
+                problem = answer.json()
+            except ValueError:
+                problem = {}
+            raise BackendRejected(
+                str(problem.get("code", f"http_{answer.status_code}")),
+                str(problem.get("detail", "")),
+                answer.status_code,
+            )
+
+    def close(self) -> None:
+        self._http.close()
+
+
+# -- the journal -----------------------------------------------------------------------
+
+PENDING, REPORTED, REFUSED = "pending", "reported", "refused"
+# The backend already holds an analysis of this job: another key reported it, or this
+# key with another body (a re-analysis after the journal was lost). Nothing to resend.
+ALREADY_KNOWN = frozenset({"job_analysis_exists", "idempotency_key_reused"})
+
+
+class ReportJournal:
+    """Each job's report, written before it is sent, and whether the backend took it.
+
+    Keyed by job uuid: a job is analysed once, whatever the restarts. Rows of jobs that
+    left the print server (printed, cancelled, purged) are dropped once settled.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS reports (job_uuid TEXT PRIMARY KEY, body TEXT NOT NULL,"
+            " state TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')"
+        )
+
+    def knows(self, job_uuid: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM reports WHERE job_uuid = ?", (job_uuid,))
+        return row.fetchone() is not None
+
+    def record(self, job_uuid: str, body: Mapping[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO reports (job_uuid, body, state) VALUES (?, ?, ?)",
+            (job_uuid, json.dumps(body, sort_keys=True), PENDING),
+        )
+
+    def pending(self) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._db.execute(
+            "SELECT job_uuid, body FROM reports WHERE state = ? ORDER BY rowid", (PENDING,)
+        )
+        return [(uuid, json.loads(body)) for uuid, body in rows]
+
+    def settle(self, job_uuid: str, state: str, detail: str = "") -> None:
+        self._db.execute(
+            "UPDATE reports SET state = ?, detail = ? WHERE job_uuid = ?",
+            (state, detail, job_uuid),
+        )
+
+    def state_of(self, job_uuid: str) -> str | None:
+        row = self._db.execute("SELECT state FROM reports WHERE job_uuid = ?", (job_uuid,))
+        found = row.fetchone()
+        return None if found is None else str(found[0])
+
+    def forget_settled_except(self, present: set[str]) -> int:
+        """Drop settled rows of jobs no longer on the print server; how many."""
+        settled = self._db.execute(
+            "SELECT job_uuid FROM reports WHERE state != ?", (PENDING,)
+        ).fetchall()
+        gone = [(uuid,) for (uuid,) in settled if uuid not in present]
+        self._db.executemany("DELETE FROM reports WHERE job_uuid = ?", gone)
+        return len(gone)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# -- the agent -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """What one pass did: jobs analysed, reports accepted, refused, still waiting."""
+
+    analysed: int = 0
+    reported: int = 0
+    refused: int = 0
+    pending: int = 0
+    queue_error: str | None = None
+
+
+def report_body(job: SpooledJob, analysis: DocumentAnalysis, at: datetime) -> dict[str, Any]:
+    """The backend's report: pages counted per (colour, size); ``error`` for a fallback."""
+    counts = [
+        {"colour": colour.value, "size": size, "count": count}
+        for (colour, size), count in sorted(
+            analysis.tally().items(), key=lambda item: (item[0][0].value, item[0][1])
+        )
+    ]
+    body: dict[str, Any] = {
+        "idempotency_key": job.uuid,
+        "job_uuid": job.uuid,
+        "queue": job.queue,
+        "username": job.username,
+        "document_name": job.name[:500],
+        "counts": counts,
+        "analysed_at": at.astimezone(UTC).isoformat(),
+    }
+    if analysis.estimated:
+        body["error"] = (analysis.note or "document could not be analysed")[:1000]
+    return body
+
+
+class SpoolAgent:
+    """One pass: journal new jobs' analyses, then send every pending report in order."""
+
+    def __init__(
+        self,
+        queue: SpoolQueue,
+        reporter: AnalysisReporter,
+        journal: ReportJournal,
+        fallback: FallbackRule,
+        *,
+        analyse: Callable[[Path], DocumentAnalysis] = analyse_isolated,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._queue = queue
+        self._reporter = reporter
+        self._journal = journal
+        self._fallback = fallback
+        self._analyse = analyse
+        self._clock = clock
+
+    def _analysis(self, job: SpooledJob) -> DocumentAnalysis:
+        if job.document is None:
+            unreachable = DocumentAnalysisError(
+                Path("-"), "spool file not readable by the agent (check spool_dir and rights)"
+            )
+            return fallback_analysis(unreachable, self._fallback, job.pages)
+        analysis = analyse_or_fall_back(
+            job.document, self._fallback, job.pages, analyse=self._analyse
+        )
+        if analysis.page_count == 0:
+            empty = DocumentAnalysisError(job.document, "the document has no pages")
+            return fallback_analysis(empty, self._fallback, job.pages)
+        return analysis
+
+    def _journal_new_jobs(self) -> tuple[int, str | None]:
+        try:
+            jobs = self._queue.waiting_jobs()
+        except SpoolQueueUnavailable as exc:
+            log.warning("cannot list held jobs: %s", exc)
+            return 0, str(exc)
+        analysed = 0
+        for job in jobs:
+            if not job.uuid:
+                log.warning("job %r of %s has no job-uuid; not reported", job.name, job.username)
+                continue
+            if self._journal.knows(job.uuid):
+                continue
+            body = report_body(job, self._analysis(job), self._clock())
+            self._journal.record(job.uuid, body)
+            analysed += 1
+        self._journal.forget_settled_except({job.uuid for job in jobs})
+        return analysed, None
+
+    def run_once(self) -> PassResult:
+        analysed, queue_error = self._journal_new_jobs()
+        reported = refused = 0
+        pending = self._journal.pending()
+        for index, (job_uuid, body) in enumerate(pending):
+            try:
+                self._reporter.report(body)
+            except BackendUnavailable as exc:
+                log.warning("backend unavailable, %d report(s) wait: %s",
+                            len(pending) - index, exc)
+                return PassResult(analysed, reported, refused, len(pending) - index, queue_error)
+            except BackendRejected as exc:
+                if exc.code in ALREADY_KNOWN:
+                    # reported before the journal knew it (lost journal, second agent)
+                    self._journal.settle(job_uuid, REPORTED, exc.code)
+                    reported += 1
+                    continue
+                if not exc.final:  # token revoked, rate limited...: keep and send later
+                    log.warning("backend refused the agent for now (%s)", exc.code)
+                    return PassResult(analysed, reported, refused, len(pending) - index,
+                                      queue_error)
+                log.error("report of job %s refused for good: %s", job_uuid, exc)
+                self._journal.settle(job_uuid, REFUSED, str(exc))
+                refused += 1
+                continue
+            self._journal.settle(job_uuid, REPORTED)
+            reported += 1
+        return PassResult(analysed, reported, refused, 0, queue_error)
+
+    def close(self) -> None:
+        self._reporter.close()
+        self._journal.close()
+
+    def run_until(self, stop: threading.Event, interval_s: float) -> None:
+        """Pass after pass until ``stop`` is set; a failed pass never ends the loop."""
+        while not stop.is_set():
+            try:
+                result = self.run_once()
+            except Exception:  # the agent must outlive one bad job or a full disk
+                log.exception("spool agent pass failed")
+            else:
+                if result.analysed or result.reported or result.refused:
+                    log.info("pass: %s", result)
+            stop.wait(interval_s)
