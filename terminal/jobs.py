@@ -14,6 +14,7 @@ are kept per job id: switching a job to mono re-prices it without re-reading the
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -31,8 +32,10 @@ from billing import (
     PeriodVolume,
     PriceList,
     PricingError,
+    load_price_list,
     price,
 )
+from billing import ConfigError as PriceListError
 from terminal.analysis import (
     BillableUsage,
     DocumentAnalysis,
@@ -40,6 +43,9 @@ from terminal.analysis import (
     Sides,
     billable_usage,
 )
+from terminal.ports import BackendError
+
+_log = logging.getLogger(__name__)
 
 
 class HeldPrintJob(Protocol):
@@ -126,6 +132,9 @@ class Pricer(Protocol):
     def currency(self) -> str: ...
 
     def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal: ...
+
+    def prepare(self, username: str) -> None:
+        """A user's jobs are about to be priced: a pricer may load that user's list."""
 
 
 # analyse(document or None when unreachable, pages the server reported) -> analysis;
@@ -233,6 +242,7 @@ class JobService:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def list_jobs(self, username: str) -> JobList:
+        self.pricer.prepare(username)
         held = sorted(self.queue.held_jobs(username), key=lambda job: job.submitted_at)
         if len(held) > 1 and self.parallel_analyses > 1:
             # each analysis is a child process: two at a time halve a first listing
@@ -347,23 +357,29 @@ def printed_usage(
 
 
 class BillingPricer:
-    """The :class:`Pricer` port over one of billing's price lists, for kiosk estimates.
+    """The :class:`Pricer` port over one of billing's price lists.
 
-    The kiosk does not know the user's volume so far this period, so it prices as if
-    the included free pages were used up and the first paid tier applied: the most the
-    job can cost, which is what a hold must cover (the capture is priced the same way).
-    A page of a size the list has no name for ("custom") is priced as A4.
+    With the user's volume so far this period (from the backend) it prices exactly as the
+    backend does, included pages and tiers too. Without it (the configured local list,
+    offline) it prices as if the included pages were used up and the first paid tier
+    applied: the most the job can cost, which is what a hold must cover. A page of a size
+    the list has no name for ("custom") is priced as A4.
     """
 
-    def __init__(self, price_list: PriceList) -> None:
+    def __init__(self, price_list: PriceList, volume: PeriodVolume | None = None) -> None:
         self._list = price_list
-        included = price_list.volume.included
-        self._volume = PeriodVolume(mono=included.get(Colour.MONO, 0),
-                                    colour=included.get(Colour.COLOUR, 0))
+        if volume is None:
+            included = price_list.volume.included
+            volume = PeriodVolume(mono=included.get(Colour.MONO, 0),
+                                  colour=included.get(Colour.COLOUR, 0))
+        self._volume = volume
 
     @property
     def currency(self) -> str:
         return self._list.currency
+
+    def prepare(self, username: str) -> None:
+        return None  # one list for everyone
 
     def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal:
         counts: dict[tuple[Colour, MediaSize], int] = {}
@@ -375,6 +391,53 @@ class BillingPricer:
             return price(job, self._list, self._volume).total.amount
         except PricingError as exc:
             raise PriceUnavailable(str(exc)) from exc
+
+
+class UserPriceLists(Protocol):
+    """Where a user's price list comes from: its TOML text and the user's period volume
+    (mono, colour sides), or None for the volume when the source does not know it."""
+
+    def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]: ...
+
+
+class UserPricer:
+    """Prices for whoever is at the kiosk, with the list the backend chose for them.
+
+    The backend applies precedence (a staff member's list, a device model's list) and
+    knows how many included pages the user has left; pricing the kiosk's estimates and
+    captures with that list and volume makes the kiosk's figures the backend's to the
+    cent. When the backend cannot say (offline, no pricing there), the configured local
+    list prices the worst case.
+    """
+
+    def __init__(self, source: UserPriceLists, fallback: BillingPricer) -> None:
+        self._source = source
+        self._fallback = fallback
+        self._current: BillingPricer = fallback
+        self._lock = threading.Lock()
+
+    @property
+    def currency(self) -> str:
+        with self._lock:
+            return self._current.currency
+
+    def prepare(self, username: str) -> None:
+        pricer = self._fallback
+        try:
+            text, volume = self._source.user_price_list(username)
+            pricer = BillingPricer(
+                load_price_list(text, f"price list of {username} from the backend"),
+                PeriodVolume(*volume) if volume is not None else None,
+            )
+        except (BackendError, PriceListError) as exc:
+            _log.info("pricing %s with the local list: %s", username, exc)
+        with self._lock:
+            self._current = pricer
+
+    def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal:
+        with self._lock:
+            current = self._current
+        return current.price(sides, copies, duplex)
 
 
 def _media_size(name: str) -> MediaSize:

@@ -16,8 +16,10 @@ from terminal.jobs import (
     JobOptions,
     JobService,
     PriceUnavailable,
+    UserPricer,
     printed_usage,
 )
+from terminal.ports import BackendUnavailable
 
 DOCS = {
     Path("/spool/report"): document("c", "m", "m", "c"),
@@ -151,3 +153,43 @@ def test_an_alternative_the_price_list_cannot_price_is_left_out() -> None:
     assert {alt.options for alt in report.alternatives} == {JobOptions(colour=False, duplex=True)}
     with pytest.raises(PriceUnavailable):
         BillingPricer(plist).price({(ImpressionColour.COLOUR, "A4"): 1}, 1, False)
+
+
+class ListsFromBackend:
+    """The backend's answer to GET /price-list, or its refusal."""
+
+    def __init__(self, text: str, volume: tuple[int, int] | None) -> None:
+        self.answer: tuple[str, tuple[int, int] | None] | None = (text, volume)
+        self.asked: list[str] = []
+
+    def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]:
+        self.asked.append(username)
+        if self.answer is None:
+            raise BackendUnavailable("down")
+        return self.answer
+
+
+def test_user_pricer_uses_the_users_list_and_included_pages_left() -> None:
+    """Campus list: 500 included mono sides a period, then 0.05; colour 0.25."""
+    text = (REPO / "config" / "pricelists" / "campus-default.toml").read_text(encoding="utf-8")
+    local = BillingPricer(load_price_list(text, "campus-default.toml"))
+    source = ListsFromBackend(text, (498, 0))
+    pricer = UserPricer(source, local)
+    three_mono = {(ImpressionColour.MONO, "A4"): 3}
+    assert pricer.price(three_mono, 1, False) == Decimal("0.15")  # before prepare: worst case
+    pricer.prepare("alice")
+    assert source.asked == ["alice"]
+    assert pricer.price(three_mono, 1, False) == Decimal("0.05")  # 2 included, 1 paid
+    source.answer = (text, (0, 0))
+    pricer.prepare("bob")
+    assert pricer.price(three_mono, 1, False) == Decimal("0.00")
+    source.answer = None  # backend away: the local list's worst case again
+    pricer.prepare("carol")
+    assert pricer.price(three_mono, 1, False) == Decimal("0.15")
+
+
+def test_listing_jobs_prepares_the_pricer_for_that_user() -> None:
+    listing, _queue, _analyse = service()
+    assert isinstance(listing.pricer, FakePricer)
+    listing.list_jobs("alice")
+    assert listing.pricer.prepared == ["alice"]

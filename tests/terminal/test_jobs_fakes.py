@@ -97,6 +97,10 @@ class FakePricer:
     def __init__(self) -> None:
         self.unit = {ImpressionColour.MONO: Decimal("0.05"),
                      ImpressionColour.COLOUR: Decimal("0.20")}
+        self.prepared: list[str] = []
+
+    def prepare(self, username: str) -> None:
+        self.prepared.append(username)
 
     def price(
         self, sides: Mapping[tuple[ImpressionColour, str], int], copies: int, duplex: bool
