@@ -82,18 +82,12 @@ def percentile(samples: list[float], fraction: float) -> float:
 # --- the kiosk child (one window per process) ----------------------------------------------
 
 
-def build_app(spec: dict[str, Any]) -> Any:
-    """The kiosk app as tests/ui/drive_release.py builds it: demo config, simulated reader."""
-    from kivy.config import Config
-
-    Config.set("graphics", "width", "1024")
-    Config.set("graphics", "height", "600")
+def kiosk_config(spec: dict[str, Any]) -> Any:
+    """config/kiosk-mfp.toml as tests/ui/drive_release.py adapts it: our backend, the
+    simulated reader, our cupsd queue and price list (or no queue at all), no SNMP."""
     import tomllib
 
-    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
-    from kiosk.app import KioskApp
     from terminal.config import parse_kiosk_config
-    from terminal.wiring import build_terminal
 
     data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
     data["backend"]["url"] = spec["backend_url"]
@@ -110,9 +104,21 @@ def build_app(spec: dict[str, Any]) -> Any:
     else:  # no print queue: the home screen shows name and balances only
         data["printer"].pop("queue", None)
         data["printer"].pop("hold_queue", None)
-    config = parse_kiosk_config(data, "kiosk-mfp.toml (bench)")
+    return parse_kiosk_config(data, "kiosk-mfp.toml (bench)")
+
+
+def build_app(spec: dict[str, Any]) -> Any:
+    """The kiosk app as the UI tests build it, in a 1024x600 window."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1024")
+    Config.set("graphics", "height", "600")
+    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
+    from kiosk.app import KioskApp
+    from terminal.wiring import build_terminal
+
     cards = [(card, name) for card, _user, name in DEMO_CARDS]
-    return KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
+    return KioskApp(build_terminal(kiosk_config(spec), DEMO_TERMINAL_TOKEN, demo_cards=cards))
 
 
 def run_frames(app: Any, on_frame: Callable[[], bool], timeout_s: float) -> str | None:
@@ -322,8 +328,13 @@ def demo_backend(workdir: Path) -> Iterator[str]:
     from printkiosk.commands.demo import free_port, start_demo_backend
 
     port = free_port()
-    with output_to(workdir / "backend.log"):
-        process = start_demo_backend(port, workdir)
+    log = workdir / "backend.log"
+    try:
+        with output_to(log):
+            process = start_demo_backend(port, workdir)
+    except Exception:
+        print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+        raise
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -400,6 +411,61 @@ def client_badge_ms(backend_url: str, rounds: int) -> list[float]:
     return samples
 
 
+def cups_listing_ms(cups_port: int, spool: str, rounds: int) -> tuple[list[float], list[float]]:
+    """The held-jobs question alone: pycups Get-Jobs (the peer), then the kiosk's adapter.
+
+    pycups is CUPS's own C client library behind Python: the floor for asking cupsd.
+    The kiosk's ``CupsHoldQueue.held_jobs`` is what the job list starts with, before
+    analysis (cached after the first badge), pricing and drawing.
+    """
+    import cups
+
+    from drivers.cups import CupsHoldQueue
+
+    connection = cups.Connection(host="127.0.0.1", port=cups_port)
+    queue = CupsHoldQueue(QUEUE, server="127.0.0.1", port=cups_port, spool_dir=Path(spool))
+    peer: list[float] = []
+    ours: list[float] = []
+    for round_no in range(rounds + 5):
+        started = time.perf_counter()
+        jobs = connection.getJobs(which_jobs="not-completed", requested_attributes=[
+            "job-id", "job-name", "job-originating-user-name", "job-state",
+            "job-hold-until", "job-printer-uri", "time-at-creation"])
+        mine = [job for job in jobs.values()
+                if job.get("job-originating-user-name") == USERNAME]
+        middle = time.perf_counter()
+        held = queue.held_jobs(USERNAME)
+        ended = time.perf_counter()
+        if len(mine) != len(HELD_DOCUMENTS) or len(held) != len(HELD_DOCUMENTS):
+            raise RuntimeError(f"expected {len(HELD_DOCUMENTS)} held jobs: pycups {len(mine)},"
+                               f" adapter {len(held)}")
+        if round_no >= 5:
+            peer.append((middle - started) * 1000)
+            ours.append((ended - middle) * 1000)
+    return peer, ours
+
+
+def core_listing_ms(spec: dict[str, Any], rounds: int) -> tuple[float, list[float]]:
+    """The kiosk's job listing (``JobService.list_jobs``) without the UI: the first call
+    (documents analysed in child processes) and then warm calls (analyses cached)."""
+    from backend.demo import DEMO_TERMINAL_TOKEN
+    from terminal.wiring import build_terminal
+
+    terminal = build_terminal(kiosk_config(spec), DEMO_TERMINAL_TOKEN)
+    try:
+        assert terminal.jobs is not None, "the bench's kiosk config has a queue and prices"
+        samples: list[float] = []
+        for _ in range(rounds + 1):
+            started = time.perf_counter()
+            listed = terminal.jobs.list_jobs(USERNAME)
+            samples.append((time.perf_counter() - started) * 1000)
+            if len(listed.jobs) != len(HELD_DOCUMENTS):
+                raise RuntimeError(f"expected {len(HELD_DOCUMENTS)} jobs: {listed}")
+    finally:
+        terminal.close()
+    return samples[0], samples[1:]
+
+
 def stats_row(label: str, samples: list[float]) -> str:
     return (f"{label:<46} {len(samples):>4} {percentile(samples, 0.50):>9.1f} "
             f"{percentile(samples, 0.95):>9.1f} {max(samples):>9.1f}")
@@ -438,10 +504,14 @@ def main(argv: list[str]) -> int:
 
         http = http_badge_ms(backend_url, args.http_rounds)
         client = client_badge_ms(backend_url, args.http_rounds)
+        listing = cups_listing_ms(cups.cups_port, str(cups.spool), args.http_rounds)
+        print("cups     held-job listing rounds done", flush=True)
         print(f"http     {len(http)} badge round trips done", flush=True)
 
         base_spec = {"backend_url": backend_url, "cups_port": cups.cups_port,
                      "cups_spool": str(cups.spool)}
+        core = core_listing_ms({**base_spec, "state_dir": str(work / "core-state")},
+                               args.http_rounds // 4)
         cold: list[dict[str, Any]] = []
         for run in range(args.cold_runs):
             spec = {**base_spec, "state_dir": str(work / "cold-state")}
@@ -460,11 +530,12 @@ def main(argv: list[str]) -> int:
         }, timeout_s=scenario_s + CHILD_TIMEOUT_S)
         print(f"kiosk    {args.sessions} sessions with CUPS done", flush=True)
 
-    report(args, http, client, cold, plain, full, time.monotonic() - began)
+    report(args, http, client, listing, core, cold, plain, full, time.monotonic() - began)
     return 0
 
 
 def report(args: argparse.Namespace, http: list[float], client: list[float],
+           listing: tuple[list[float], list[float]], core: tuple[float, list[float]],
            cold: list[dict[str, Any]],
            plain: dict[str, Any], full: dict[str, Any], wall_s: float) -> None:
     n = args.sessions
@@ -476,6 +547,10 @@ def report(args: argparse.Namespace, http: list[float], client: list[float],
     print("-" * 82)
     print(stats_row("peer: HTTP POST /api/v1/sessions (requests)", http))
     print(stats_row("terminal client identify_card, no UI", client))
+    print(stats_row("peer: CUPS Get-Jobs (pycups)", listing[0]))
+    print(stats_row("kiosk CUPS adapter held_jobs, no UI", listing[1]))
+    print(stats_row("kiosk job listing (list_jobs), no UI", core[1]))
+    print(f"{'  first listing (documents analysed)':<46} {1:>4} {core[0]:>9.1f}")
     for label, run in (("backend only", plain), ("backend + CUPS", full)):
         print(f"kiosk, {label}:")
         print(stats_row("  identity in the terminal core (worker)", run["core_ms"][1:]))
