@@ -1,0 +1,343 @@
+"""The spool agent: unit tests with fakes of its two ports, then end to end against the
+real peers (cupsd + ippeveprinter, the backend process) and the real command.
+
+End to end: a colour+mono PDF is submitted held to a real CUPS queue; one agent pass
+analyses the spooled file and reports it; the backend then answers the kiosk's GET with
+2 colour and 2 mono A4 pages; a second pass, and the ``printkiosk spool-agent --once``
+command over the same journal, report nothing again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from backend.demo import DEMO_TERMINAL_TOKEN
+from terminal.analysis import (
+    DocumentAnalysis,
+    FallbackRule,
+    MalformedDocument,
+    PageAnalysis,
+    PageColour,
+    paper_size,
+)
+from terminal.config import ConfigError
+from terminal.ports import BackendRejected, BackendUnavailable
+from terminal.spool_agent import (
+    REFUSED,
+    REPORTED,
+    ReportJournal,
+    SpoolAgent,
+    SpoolQueueUnavailable,
+    load_spool_agent_config,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus" / "jobs"
+DOCUMENT = CORPUS / "cups__document-a4.pdf"  # 4 A4 pages, colour on pages 1 and 3
+A4 = paper_size(595, 842)
+AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+# -- fakes of the ports ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FakeJob:
+    uuid: str
+    name: str = "report.pdf"
+    username: str = "alice"
+    queue: str = "followme"
+    pages: int | None = None
+    document: Path | None = Path("/spool/d00001-001")
+
+
+@dataclass
+class FakeQueue:
+    jobs: list[FakeJob] = field(default_factory=list)
+    down: bool = False
+
+    def waiting_jobs(self) -> list[FakeJob]:
+        if self.down:
+            raise SpoolQueueUnavailable("cupsd not answering")
+        return list(self.jobs)
+
+
+@dataclass
+class FakeReporter:
+    """Records every report it accepted; ``failure`` is raised instead while set."""
+
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    failure: Exception | None = None
+    closed: bool = False
+
+    def report(self, body: Mapping[str, Any]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.accepted.append(dict(body))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def two_colour_two_mono(path: Path) -> DocumentAnalysis:
+    colours = [PageColour.COLOUR, PageColour.MONO, PageColour.COLOUR, PageColour.MONO]
+    return DocumentAnalysis(path, "pdf", [PageAnalysis(n, c, A4)
+                                          for n, c in enumerate(colours, 1)])
+
+
+def damaged(path: Path) -> DocumentAnalysis:
+    raise MalformedDocument(path, "xref table is truncated")
+
+
+def agent(queue: FakeQueue, reporter: FakeReporter, journal: ReportJournal,
+          analyse: Any = two_colour_two_mono) -> SpoolAgent:
+    return SpoolAgent(queue, reporter, journal, FallbackRule(pages=1, colour=True),
+                      analyse=analyse, clock=lambda: AT)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[ReportJournal]:
+    book = ReportJournal(tmp_path / "state" / "reports.sqlite")
+    yield book
+    book.close()
+
+
+# -- unit tests ----------------------------------------------------------------------------
+
+
+def test_a_new_job_is_analysed_and_reported_once(journal: ReportJournal) -> None:
+    queue, reporter = FakeQueue([FakeJob("urn:uuid:1")]), FakeReporter()
+    spool = agent(queue, reporter, journal)
+
+    first = spool.run_once()
+    second = spool.run_once()
+
+    assert (first.analysed, first.reported, first.pending) == (1, 1, 0)
+    assert (second.analysed, second.reported) == (0, 0)
+    assert reporter.accepted == [{
+        "idempotency_key": "urn:uuid:1", "job_uuid": "urn:uuid:1", "queue": "followme",
+        "username": "alice", "document_name": "report.pdf",
+        "counts": [{"colour": "colour", "size": "A4", "count": 2},
+                   {"colour": "mono", "size": "A4", "count": 2}],
+        "analysed_at": "2026-11-23T08:00:00+00:00",
+    }]
+
+
+def test_a_backend_outage_only_delays_the_report(journal: ReportJournal) -> None:
+    queue = FakeQueue([FakeJob("urn:uuid:1"), FakeJob("urn:uuid:2")])
+    reporter = FakeReporter(failure=BackendUnavailable("connection refused"))
+    spool = agent(queue, reporter, journal)
+
+    down = spool.run_once()
+    assert (down.analysed, down.reported, down.pending) == (2, 0, 2)
+
+    reporter.failure = None
+    back = spool.run_once()
+    assert (back.analysed, back.reported, back.pending) == (0, 2, 0)
+    assert [body["job_uuid"] for body in reporter.accepted] == ["urn:uuid:1", "urn:uuid:2"]
+
+
+def test_a_restart_neither_analyses_nor_reports_again(tmp_path: Path) -> None:
+    path = tmp_path / "reports.sqlite"
+    queue, reporter = FakeQueue([FakeJob("urn:uuid:1")]), FakeReporter()
+    calls: list[Path] = []
+
+    def counted(file: Path) -> DocumentAnalysis:
+        calls.append(file)
+        return two_colour_two_mono(file)
+
+    first = agent(queue, reporter, ReportJournal(path), counted)
+    first.run_once()
+    first.close()
+    restarted = agent(queue, reporter, ReportJournal(path), counted)
+    result = restarted.run_once()
+    restarted.close()
+
+    assert (result.analysed, result.reported) == (0, 0)
+    assert len(calls) == 1 and len(reporter.accepted) == 1 and reporter.closed
+
+
+def test_a_report_pending_at_a_restart_is_sent_by_the_next_process(tmp_path: Path) -> None:
+    path = tmp_path / "reports.sqlite"
+    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    down = FakeReporter(failure=BackendUnavailable("timeout"))
+    agent(queue, down, ReportJournal(path)).run_once()
+
+    up = FakeReporter()
+    result = agent(queue, up, ReportJournal(path)).run_once()
+    assert (result.analysed, result.reported) == (0, 1)
+    assert up.accepted[0]["job_uuid"] == "urn:uuid:1"
+
+
+def test_an_unanalysable_file_is_reported_with_the_fallback(journal: ReportJournal) -> None:
+    queue = FakeQueue([FakeJob("urn:uuid:1", pages=3), FakeJob("urn:uuid:2", document=None)])
+    reporter = FakeReporter()
+    agent(queue, reporter, journal, damaged).run_once()
+
+    broken, unreadable = reporter.accepted
+    assert broken["counts"] == [{"colour": "colour", "size": "A4", "count": 3}]
+    assert broken["error"] == "xref table is truncated"
+    assert unreadable["counts"] == [{"colour": "colour", "size": "A4", "count": 1}]
+    assert "not readable" in unreadable["error"]
+
+
+def test_refusals_for_good_are_settled_and_temporary_ones_kept(
+    journal: ReportJournal,
+) -> None:
+    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    reporter = FakeReporter(failure=BackendRejected("terminal_revoked", "", 401))
+    spool = agent(queue, reporter, journal)
+
+    assert spool.run_once().pending == 1  # a revoked token may be replaced: keep it
+
+    reporter.failure = BackendRejected("invalid_request", "username too long", 422)
+    result = spool.run_once()
+    assert (result.refused, result.pending) == (1, 0)
+    assert journal.state_of("urn:uuid:1") == REFUSED
+
+
+def test_a_job_the_backend_already_knows_is_settled(journal: ReportJournal) -> None:
+    reporter = FakeReporter(failure=BackendRejected("job_analysis_exists", "", 409))
+    spool = agent(FakeQueue([FakeJob("urn:uuid:1")]), reporter, journal)
+    assert spool.run_once().reported == 1
+    assert journal.state_of("urn:uuid:1") == REPORTED
+
+
+def test_cups_down_still_sends_what_was_journalled(journal: ReportJournal) -> None:
+    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    reporter = FakeReporter(failure=BackendUnavailable("down"))
+    spool = agent(queue, reporter, journal)
+    spool.run_once()
+
+    queue.down, reporter.failure = True, None
+    result = spool.run_once()
+    assert result.queue_error == "cupsd not answering" and result.reported == 1
+
+
+def test_settled_jobs_that_left_the_server_are_forgotten(journal: ReportJournal) -> None:
+    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    spool = agent(queue, FakeReporter(), journal)
+    spool.run_once()
+    queue.jobs = []
+    spool.run_once()
+    assert journal.state_of("urn:uuid:1") is None
+
+
+def test_config_errors_name_file_key_and_value(tmp_path: Path) -> None:
+    path = tmp_path / "agent.toml"
+    path.write_text('[spool_agent]\nqueues = ["a", "a"]\npoll_interval_s = 0\ncolour = 1\n'
+                    '[backend]\nurl = "http://b"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_spool_agent_config(path)
+    assert caught.value.problems == [
+        "agent.toml: spool_agent.queues: ['a', 'a'] names a queue twice",
+        "agent.toml: spool_agent.poll_interval_s: 0 is not a number of seconds "
+        "between 0.5 and 3600",
+        "agent.toml: spool_agent.colour: 1 is not a known key (allowed here: cups_port, "
+        "cups_server, poll_interval_s, queues, spool_dir, state_dir)",
+    ]
+
+
+# -- end to end against the real peers --------------------------------------------------
+
+sys.path.insert(0, str(REPO / "tests" / "drivers" / "cups"))
+from cups_peers import KIOSK, PeerStack, missing_tools  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cups() -> Iterator[PeerStack]:
+    """cupsd with one hold queue printing to ippeveprinter. Not under pytest's 0700 temp
+    dir: CUPS filters run as ``lp`` and must reach the spool."""
+    if missing_tools():
+        pytest.skip(f"CUPS peers missing: {', '.join(missing_tools())}")
+    base = Path(tempfile.mkdtemp(prefix="spool-agent-"))
+    stack = PeerStack(base)
+    try:
+        stack.start()
+        stack.add_queue(KIOSK)
+        yield stack
+    finally:
+        stack.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def write_config(stack: PeerStack, backend_url: str, state: Path) -> Path:
+    path = state / "spool-agent.toml"
+    path.write_text(
+        f'[spool_agent]\ncups_server = "127.0.0.1"\ncups_port = {stack.cups_port}\n'
+        f'queues = ["{KIOSK}"]\nspool_dir = "{stack.spool}"\nstate_dir = "{state}"\n'
+        f'[backend]\nurl = "{backend_url}"\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.peer
+@pytest.mark.skipif(not DOCUMENT.exists(), reason="shared corpus absent")
+def test_held_job_is_analysed_reported_once_and_read_by_a_kiosk(
+    cups: PeerStack, demo_backend_url: str, tmp_path: Path
+) -> None:
+    from terminal.wiring import build_spool_agent
+
+    job_id = cups.submit(KIOSK, "alice", DOCUMENT, "thesis.pdf", "print-color-mode=color")
+    config_file = write_config(cups, demo_backend_url, tmp_path)
+    spool = build_spool_agent(load_spool_agent_config(config_file), DEMO_TERMINAL_TOKEN)
+    try:
+        first = spool.run_once()
+        again = spool.run_once()
+    finally:
+        spool.close()
+    assert (first.analysed, first.reported, first.pending, first.queue_error) == (
+        1, 1, 0, None)
+    assert (again.analysed, again.reported) == (0, 0)
+
+    job_uuid = _job_uuid(cups, job_id)
+    assert job_uuid.startswith("urn:uuid:")
+    answer = requests.get(f"{demo_backend_url}/api/v1/job-analyses/{job_uuid}",
+                          headers={"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"},
+                          timeout=10)
+    assert answer.status_code == 200, answer.text
+    got = answer.json()
+    assert got["counts"] == [{"colour": "colour", "size": "A4", "count": 2},
+                             {"colour": "mono", "size": "A4", "count": 2}]
+    assert (got["username"], got["queue"], got["document_name"], got["error"]) == (
+        "alice", KIOSK, "thesis.pdf", None)
+
+    # the command, a new process over the same journal: nothing analysed, nothing sent
+    command = subprocess.run(
+        [sys.executable, "-m", "printkiosk.cli", "spool-agent", "--config", str(config_file),
+         "--once"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=REPO,
+        env={**os.environ, "PRINTKIOSK_SPOOL_AGENT_TOKEN": DEMO_TERMINAL_TOKEN},
+    )
+    assert command.returncode == 0, command.stderr
+    assert command.stdout.strip() == "analysed 0, reported 0, refused 0, waiting 0"
+
+
+def _job_uuid(stack: PeerStack, job_id: int) -> str:
+    """job-uuid asked of cupsd with IPP Get-Job-Attributes, independently of the agent."""
+    from drivers.cups import ipp
+
+    request = ipp.encode_request(
+        ipp.GET_JOB_ATTRIBUTES,
+        1,
+        {
+            "printer-uri": ipp.attr(ipp.URI, f"ipp://localhost:{stack.cups_port}/printers/{KIOSK}"),
+            "job-id": ipp.attr(ipp.INTEGER, job_id),
+            "requesting-user-name": ipp.attr(ipp.NAME, "root"),
+            "requested-attributes": ipp.attr(ipp.KEYWORD, "job-uuid"),
+        },
+    )
+    response = ipp.post("127.0.0.1", stack.cups_port, "/", request)
+    assert response.ok, response.message
+    return str(response.group("job")[0]["job-uuid"][0])
