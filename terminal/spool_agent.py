@@ -3,9 +3,10 @@
 When the kiosk and CUPS share a host the kiosk reads the spool file itself
 (``terminal.wiring`` passes the spool directory to the job service). When they do not,
 the kiosk cannot reach the document, so this agent runs beside CUPS: each pass lists the
-jobs waiting on the watched hold queues, analyses every job it has not seen yet (in a
-child process, with the configured fallback rule when a file cannot be analysed) and
-reports the result to the backend, where kiosks read it by the job's IPP ``job-uuid``.
+jobs waiting on the watched hold queues, analyses every job it has not seen yet once its
+spool file is there (in a child process, with the configured fallback rule when the file
+cannot be analysed) and reports the result to the backend, where kiosks read it by the
+job's IPP ``job-uuid``.
 
 Why a local journal (:class:`ReportJournal`, SQLite) before sending: a backend outage
 must only delay reports, and a restart must neither analyse nor report a job twice. A
@@ -367,20 +368,29 @@ class SpoolAgent:
         self._fallback = fallback
         self._analyse = analyse
         self._clock = clock
+        self._waiting_for_file: set[str] = set()
 
-    def _analysis(self, job: SpooledJob) -> DocumentAnalysis:
-        if job.document is None:
-            unreachable = DocumentAnalysisError(
-                Path("-"), "spool file not readable by the agent (check spool_dir and rights)"
-            )
-            return fallback_analysis(unreachable, self._fallback, job.pages)
-        analysis = analyse_or_fall_back(
-            job.document, self._fallback, job.pages, analyse=self._analyse
-        )
+    def _analysis(self, document: Path, job: SpooledJob) -> DocumentAnalysis:
+        analysis = analyse_or_fall_back(document, self._fallback, job.pages, analyse=self._analyse)
         if analysis.page_count == 0:
-            empty = DocumentAnalysisError(job.document, "the document has no pages")
+            empty = DocumentAnalysisError(document, "the document has no pages")
             return fallback_analysis(empty, self._fallback, job.pages)
         return analysis
+
+    def _document_of(self, job: SpooledJob) -> Path | None:
+        """The spool file, or None to look again next pass.
+
+        A job made with Create-Job is listed held before Send-Document brings its file
+        (CUPS renames it into the spool once fully received), so a missing file is not
+        an error to report for good: the job is simply not reported yet, and kiosks price
+        it by their fallback rule meanwhile. Said once per job in the log, as it may also
+        mean the agent cannot read the spool (spool_dir, group lp).
+        """
+        if job.document is None and job.uuid not in self._waiting_for_file:
+            self._waiting_for_file.add(job.uuid)
+            log.warning("job %s (%s): no readable spool file yet; not reported until there is",
+                        job.uuid, job.name)
+        return job.document
 
     def _journal_new_jobs(self) -> tuple[int, str | None]:
         try:
@@ -395,10 +405,15 @@ class SpoolAgent:
                 continue
             if self._journal.knows(job.uuid):
                 continue
-            body = report_body(job, self._analysis(job), self._clock())
+            document = self._document_of(job)
+            if document is None:
+                continue
+            body = report_body(job, self._analysis(document, job), self._clock())
             self._journal.record(job.uuid, body)
             analysed += 1
-        self._journal.forget_settled_except({job.uuid for job in jobs})
+        present = {job.uuid for job in jobs}
+        self._journal.forget_settled_except(present)
+        self._waiting_for_file &= present
         return analysed, None
 
     def run_once(self) -> PassResult:

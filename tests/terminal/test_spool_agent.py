@@ -182,15 +182,23 @@ def test_a_report_pending_at_a_restart_is_sent_by_the_next_process(tmp_path: Pat
 
 
 def test_an_unanalysable_file_is_reported_with_the_fallback(journal: ReportJournal) -> None:
-    queue = FakeQueue([FakeJob("urn:uuid:1", pages=3), FakeJob("urn:uuid:2", document=None)])
     reporter = FakeReporter()
-    agent(queue, reporter, journal, damaged).run_once()
+    agent(FakeQueue([FakeJob("urn:uuid:1", pages=3)]), reporter, journal, damaged).run_once()
 
-    broken, unreadable = reporter.accepted
-    assert broken["counts"] == [{"colour": "colour", "size": "A4", "count": 3}]
-    assert broken["error"] == "xref table is truncated"
-    assert unreadable["counts"] == [{"colour": "colour", "size": "A4", "count": 1}]
-    assert "not readable" in unreadable["error"]
+    assert reporter.accepted[0]["counts"] == [{"colour": "colour", "size": "A4", "count": 3}]
+    assert reporter.accepted[0]["error"] == "xref table is truncated"
+
+
+def test_a_job_without_its_file_yet_is_reported_once_the_file_is_there(
+    journal: ReportJournal,
+) -> None:
+    queue, reporter = FakeQueue([FakeJob("urn:uuid:1", document=None)]), FakeReporter()
+    spool = agent(queue, reporter, journal)
+
+    assert spool.run_once().analysed == 0 and reporter.accepted == []
+    queue.jobs = [FakeJob("urn:uuid:1")]
+    assert spool.run_once().reported == 1
+    assert "error" not in reporter.accepted[0]
 
 
 def test_refusals_for_good_are_settled_and_temporary_ones_kept(
@@ -253,7 +261,7 @@ def test_config_errors_name_file_key_and_value(tmp_path: Path) -> None:
 # -- end to end against the real peers --------------------------------------------------
 
 sys.path.insert(0, str(REPO / "tests" / "drivers" / "cups"))
-from cups_peers import KIOSK, PeerStack, missing_tools  # noqa: E402
+from cups_peers import FOLLOW_ME, KIOSK, PeerStack, missing_tools  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -267,17 +275,19 @@ def cups() -> Iterator[PeerStack]:
     try:
         stack.start()
         stack.add_queue(KIOSK)
+        stack.add_queue(FOLLOW_ME)
         yield stack
     finally:
         stack.close()
         shutil.rmtree(base, ignore_errors=True)
 
 
-def write_config(stack: PeerStack, backend_url: str, state: Path) -> Path:
+def write_config(stack: PeerStack, backend_url: str, state: Path, queue: str = KIOSK) -> Path:
+    """Each test watches its own queue, so one test's jobs are not another's."""
     path = state / "spool-agent.toml"
     path.write_text(
         f'[spool_agent]\ncups_server = "127.0.0.1"\ncups_port = {stack.cups_port}\n'
-        f'queues = ["{KIOSK}"]\nspool_dir = "{stack.spool}"\nstate_dir = "{state}"\n'
+        f'queues = ["{queue}"]\nspool_dir = "{stack.spool}"\nstate_dir = "{state}"\n'
         f'[backend]\nurl = "{backend_url}"\n', encoding="utf-8")
     return path
 
@@ -303,9 +313,7 @@ def test_held_job_is_analysed_reported_once_and_read_by_a_kiosk(
 
     job_uuid = _job_uuid(cups, job_id)
     assert job_uuid.startswith("urn:uuid:")
-    answer = requests.get(f"{demo_backend_url}/api/v1/job-analyses/{job_uuid}",
-                          headers={"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"},
-                          timeout=10)
+    answer = _kiosk_reads(demo_backend_url, job_uuid)
     assert answer.status_code == 200, answer.text
     got = answer.json()
     assert got["counts"] == [{"colour": "colour", "size": "A4", "count": 2},
@@ -324,7 +332,62 @@ def test_held_job_is_analysed_reported_once_and_read_by_a_kiosk(
     assert command.stdout.strip() == "analysed 0, reported 0, refused 0, waiting 0"
 
 
-def _job_uuid(stack: PeerStack, job_id: int) -> str:
+def _kiosk_reads(backend_url: str, job_uuid: str) -> requests.Response:
+    return requests.get(f"{backend_url}/api/v1/job-analyses/{job_uuid}",
+                        headers={"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"},
+                        timeout=10)
+
+
+def _ipp(stack: PeerStack, operation: int, attrs: dict[str, Any], job_attrs: Any = None,
+         document: bytes = b"") -> Any:
+    from drivers.cups import ipp
+
+    base = {"printer-uri": ipp.attr(ipp.URI,
+                                    f"ipp://localhost:{stack.cups_port}/printers/{FOLLOW_ME}"),
+            "requesting-user-name": ipp.attr(ipp.NAME, "bob")}
+    request = ipp.encode_request(operation, 1, {**base, **attrs}, job_attrs)
+    response = ipp.post("127.0.0.1", stack.cups_port, f"/printers/{FOLLOW_ME}",
+                        request + document)
+    assert response.ok, response.message
+    return response
+
+
+@pytest.mark.peer
+@pytest.mark.skipif(not DOCUMENT.exists(), reason="shared corpus absent")
+def test_a_job_whose_document_is_still_incoming_waits_for_it(
+    cups: PeerStack, demo_backend_url: str, tmp_path: Path
+) -> None:
+    """Create-Job lists the job held (job-incoming) before Send-Document brings the file:
+    reporting it then would report the fallback for good."""
+    from drivers.cups import ipp
+    from terminal.wiring import build_spool_agent
+
+    created = _ipp(cups, 0x0005,  # Create-Job
+                   {"job-name": ipp.attr(ipp.NAME, "late.pdf")},
+                   {"job-hold-until": ipp.attr(ipp.KEYWORD, "indefinite")})
+    job_id = int(created.group("job")[0]["job-id"][0])
+    job_uuid = _job_uuid(cups, job_id, FOLLOW_ME)
+    config = load_spool_agent_config(write_config(cups, demo_backend_url, tmp_path, FOLLOW_ME))
+    spool = build_spool_agent(config, DEMO_TERMINAL_TOKEN)
+    try:
+        early = spool.run_once()
+        assert (early.analysed, early.reported) == (0, 0)
+        assert _kiosk_reads(demo_backend_url, job_uuid).json()["code"] == "job_analysis_unknown"
+
+        _ipp(cups, 0x0006,  # Send-Document
+             {"job-id": ipp.attr(ipp.INTEGER, job_id),
+              "document-format": ipp.attr(ipp.MIME, "application/pdf"),
+              "last-document": ipp.attr(ipp.BOOLEAN, True)},
+             document=DOCUMENT.read_bytes())
+        late = spool.run_once()
+    finally:
+        spool.close()
+    assert (late.analysed, late.reported) == (1, 1)
+    got = _kiosk_reads(demo_backend_url, job_uuid).json()
+    assert (got["colour_pages"], got["mono_pages"], got["error"]) == (2, 2, None)
+
+
+def _job_uuid(stack: PeerStack, job_id: int, queue: str = KIOSK) -> str:
     """job-uuid asked of cupsd with IPP Get-Job-Attributes, independently of the agent."""
     from drivers.cups import ipp
 
@@ -332,7 +395,7 @@ def _job_uuid(stack: PeerStack, job_id: int) -> str:
         ipp.GET_JOB_ATTRIBUTES,
         1,
         {
-            "printer-uri": ipp.attr(ipp.URI, f"ipp://localhost:{stack.cups_port}/printers/{KIOSK}"),
+            "printer-uri": ipp.attr(ipp.URI, f"ipp://localhost:{stack.cups_port}/printers/{queue}"),
             "job-id": ipp.attr(ipp.INTEGER, job_id),
             "requesting-user-name": ipp.attr(ipp.NAME, "root"),
             "requested-attributes": ipp.attr(ipp.KEYWORD, "job-uuid"),
