@@ -154,15 +154,14 @@ def load_spool_agent_config(path: Path) -> SpoolAgentConfig:
         raise ConfigError(format_errors(path.name, exc.errors(), data, _ALLOWED_KEYS)) from exc
 
 
-def agent_token(config: SpoolAgentConfig) -> str:
+def agent_token(config: SpoolAgentConfig, file_label: str = "spool-agent.toml") -> str:
     """The agent's terminal token: from the environment, else from the 0600 token file."""
     from_env = os.environ.get(TOKEN_ENV)
     if from_env:
         return from_env
     if config.backend.token_file is None:
-        raise ConfigError(
-            [f"backend.token_file: not set and {TOKEN_ENV} is empty: the agent has no token"]
-        )
+        raise ConfigError([f"{file_label}: backend.token_file: not set and {TOKEN_ENV} is "
+                           "empty: the agent has no token"])
     return read_secret(Path(config.backend.token_file))
 
 
@@ -369,6 +368,7 @@ class SpoolAgent:
         self._analyse = analyse
         self._clock = clock
         self._waiting_for_file: set[str] = set()
+        self._queue_down = False
 
     def _analysis(self, document: Path, job: SpooledJob) -> DocumentAnalysis:
         analysis = analyse_or_fall_back(document, self._fallback, job.pages, analyse=self._analyse)
@@ -396,8 +396,13 @@ class SpoolAgent:
         try:
             jobs = self._queue.waiting_jobs()
         except SpoolQueueUnavailable as exc:
-            log.warning("cannot list held jobs: %s", exc)
+            if not self._queue_down:  # once per outage, not at every pass
+                log.warning("cannot list held jobs: %s", exc)
+            self._queue_down = True
             return 0, str(exc)
+        if self._queue_down:
+            log.info("print server answers again")
+            self._queue_down = False
         analysed = 0
         for job in jobs:
             if not job.uuid:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         config = load_spool_agent_config(args.config)
-        agent = build_spool_agent(config, agent_token(config))
+        agent = build_spool_agent(config, agent_token(config, args.config.name))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
