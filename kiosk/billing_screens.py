@@ -65,8 +65,9 @@ class BillingCodeScreen(Screen):
         self.no_code_button = touch_button(colour=MUTED, size_hint_x=0.22)
         self.no_code_button.color = DARK_TEXT
         self.no_code_button.bind(on_release=lambda *_: self._choose(None))
-        for widget in (self.back_button, self.search_box, self.no_code_button):
-            top.add_widget(widget)
+        top.add_widget(self.back_button)
+        top.add_widget(self.search_box)
+        self.top_row = top
         self.caption = text(18, color=MUTED, size_hint_y=None, height=dp(28))
         self.caption.halign = "left"
         self.rows = GridLayout(cols=2, spacing=dp(6), size_hint_y=None)
@@ -127,6 +128,14 @@ class BillingCodeScreen(Screen):
         self.keypad.opacity = 1 if shown else 0
         self.keypad.disabled = not shown
 
+    def _offer_no_code(self, offered: bool) -> None:
+        """"No code" takes its place in the top row only when the code is optional."""
+        self.no_code_button.disabled = not offered
+        if offered and self.no_code_button.parent is None:
+            self.top_row.add_widget(self.no_code_button)
+        elif not offered and self.no_code_button.parent is not None:
+            self.top_row.remove_widget(self.no_code_button)
+
     def _key(self, char: str) -> None:
         query = self.query[:-1] if char == BACKSPACE else (self.query + char)[:64]
         if query == self.query:
@@ -156,7 +165,6 @@ class BillingCodeScreen(Screen):
             button.halign = "center"
             button.bind(size=lambda widget, size: setattr(
                 widget, "text_size", (size[0] - dp(12), None)))
-            button.shorten = True
             button.bind(on_release=lambda *_b, c=code.code: self._choose(c))
             self.rows.add_widget(button)
             self.code_buttons[code.code] = button
@@ -166,13 +174,12 @@ class BillingCodeScreen(Screen):
         tr = self._tr
         self.back_button.text = tr("Back")
         self.no_code_button.text = tr("No code")
-        self.no_code_button.disabled = not self.optional
-        self.no_code_button.opacity = 1 if self.optional else 0
+        self._offer_no_code(self.optional)
         if self.query:
-            self.search_box.text = "▸ " + self.query
+            self.search_box.text = self.query + "_"  # the cursor: typing goes on here
         else:
             self.search_box.text = tr("Search a code or a name") if not self.searching \
-                else "▸ " + tr("type a code or a name")
+                else tr("type a code or a name")
         self.caption.color = MUTED
         if self._problem is not None:
             self.caption.color = DANGER_TEXT

@@ -17,6 +17,7 @@ from kiosk.widgets import DANGER, MUTED, touch_button
 
 LETTER_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl.", "zxcvbnm-_@")
 BACKSPACE = "⌫"
+SYMBOL_FONT = "DejaVuSans"  # shipped with Kivy; Roboto has no ⌫ glyph
 KEY_HEIGHT = 64  # about 10 mm on a 7-inch 800x480 panel
 KEY_SPACING = 6
 # The whole keypad at its touch-sized height: screens give it this much and no less.
@@ -44,6 +45,8 @@ class Keypad(BoxLayout):
 
     def _key(self, char: str, on_key: Callable[[str], None], colour: Any = MUTED) -> Any:
         button = touch_button(char, colour=colour, size_hint_y=1)
+        if char == BACKSPACE:
+            button.font_name = SYMBOL_FONT
         button.color = (0.05, 0.06, 0.08, 1) if colour is MUTED else button.color
         button.bind(on_release=lambda *_: on_key(char))
         self.keys[char] = button

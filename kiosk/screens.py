@@ -24,6 +24,7 @@ from kiosk.widgets import (
     DARK_TEXT,
     MUTED,
     OK,
+    TEXT,
     Backdrop,
     text,
     touch_button,
@@ -31,6 +32,7 @@ from kiosk.widgets import (
 from terminal.ports import Balance
 from terminal.session import SessionController, SessionState, SessionView
 
+FIELD_IDLE = (0.36, 0.4, 0.47, 1)  # a field the keypad is not typing into
 BALANCE_ROWS = ("Virtual credit", "Personal credit", "Held for printing", "Available")
 
 
@@ -56,11 +58,11 @@ class IdleScreen(Screen):
         self._printer_name = printer_name
         self._demo_cards = demo_cards
         self._typed_card = typed_card
-        root = Backdrop()
+        root = Backdrop(padding=dp(16), spacing=dp(8))  # fits 800x480 with the demo entry
         self.heading = text(34, bold=True)
-        self.subtitle = text(18, color=MUTED, size_hint_y=None, height=dp(32))
-        self.status = text(22, color=DANGER, size_hint_y=None, height=dp(56))
-        self.where = text(16, color=MUTED, size_hint_y=None, height=dp(28))
+        self.subtitle = text(18, color=MUTED, size_hint_y=None, height=dp(28))
+        self.status = text(22, color=DANGER_TEXT, size_hint_y=None, height=dp(40))
+        self.where = text(16, color=MUTED, size_hint_y=None, height=dp(24))
         self.where.text = terminal_name
         languages = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
         self.language_buttons = {}
@@ -82,7 +84,7 @@ class IdleScreen(Screen):
         root.add_widget(self.status)
         root.add_widget(self.login_row)
         if typed_card is not None:
-            self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(56))
+            self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(44))
             entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
             self.card_input = TextInput(multiline=False, font_size=dp(24), input_filter="int")
             self.card_input.bind(on_text_validate=lambda *_: self._present_typed())
@@ -123,6 +125,11 @@ class IdleScreen(Screen):
         if view.state is SessionState.IDENTIFYING:
             self.status.color = MUTED
             self.status.text = self._tr("One moment…")
+        elif view.error and view.enrol_card_hint is not None:
+            self.status.color = DANGER_TEXT
+            tr = self._tr
+            self.status.text = tr(
+                "This card is not known yet: you can associate it with your account.")
         elif view.error:
             self.status.color = DANGER_TEXT
             self.status.text = self._tr.error(view.error)
@@ -261,10 +268,8 @@ class PinScreen(Screen):
         self.cancel_button = touch_button(colour=DANGER, size_hint_x=0.7)
         self.cancel_button.bind(on_release=lambda *_: self.cancel())
         self.username_box = touch_button(colour=MUTED)
-        self.username_box.color = DARK_TEXT
         self.username_box.bind(on_release=lambda *_: self._select("username"))
         self.pin_box = touch_button(colour=MUTED, size_hint_x=0.7)
-        self.pin_box.color = DARK_TEXT
         self.pin_box.bind(on_release=lambda *_: self._select("pin"))
         self.login_button = touch_button(colour=OK)
         self.login_button.bind(on_release=lambda *_: self.submit())
@@ -318,13 +323,13 @@ class PinScreen(Screen):
 
     def _refresh(self) -> None:
         tr = self._tr
-        marker = "▸ "
-        self.username_box.text = (marker if self.field == "username" else "") + (
-            self.username or tr("Username")
-        )
-        self.pin_box.text = (marker if self.field == "pin" else "") + (
-            "•" * len(self.pin) if self.pin else tr("PIN")
-        )
+        self.username_box.text = self.username or tr("Username")
+        self.pin_box.text = "•" * len(self.pin) if self.pin else tr("PIN")
+        # the field the keypad types into is the bright one (no glyph the font may lack)
+        for field, box in (("username", self.username_box), ("pin", self.pin_box)):
+            selected = field == self.field
+            box.background_color = TEXT if selected else FIELD_IDLE
+            box.color = DARK_TEXT if selected else TEXT
 
     def retranslate(self) -> None:
         tr = self._tr
