@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from terminal.config import ConfigError, parse_kiosk_config
-from terminal.wiring import SnmpPageCounter, build_terminal, load_checked_config, load_pricer
+from terminal.wiring import SnmpPrinter, build_terminal, load_checked_config, load_pricer
 
 REPO = Path(__file__).resolve().parents[2]
 CAMPUS = REPO / "config" / "pricelists" / "campus-default.toml"
@@ -45,7 +45,7 @@ def test_snmp_enabled_gives_the_release_a_page_counter(tmp_path: Path) -> None:
     terminal = build_terminal(config, "token")
     try:
         assert terminal.release is not None
-        assert isinstance(terminal.release.monitor, SnmpPageCounter)
+        assert isinstance(terminal.release.monitor, SnmpPrinter)
     finally:
         terminal.close()
 
