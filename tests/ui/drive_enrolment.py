@@ -77,6 +77,7 @@ def main(backend_url: str, card: str) -> int:
         type_text("bob")
         tap(app.enrol.pin_box)
         type_text("0000")
+        yield lambda: app.enrol.username == "bob" and app.enrol.pin == "0000"  # drawn
         screenshot("enrol-form-800x480")
         tap(app.enrol.login_button)
         yield lambda: "Wrong username or PIN" in app.enrol.status.text
