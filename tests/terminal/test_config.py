@@ -36,7 +36,7 @@ BAD_FILES = {
         GOOD.replace('name = "k1"', 'name = "k1"\nidle_timout_s = 30'),
         [
             "kiosk.toml: terminal.idle_timout_s: 30 is not a known key (allowed here: "
-            "idle_timeout_s, language, logout_warning_s, name, timezone)"
+            "billing_code, idle_timeout_s, language, logout_warning_s, name, timezone)"
         ],
     ),
     "missing table": (
