@@ -181,7 +181,7 @@ class KioskApp(App):
         if self.flow is None or self.flow.releasing or not quotes:
             return
         self.code_search.end()
-        self.release.start(quotes)
+        self.release.start(quotes, billing_code)
         self.manager.current = "release"
         self.flow.release(quotes, billing_code)
 

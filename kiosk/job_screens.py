@@ -272,13 +272,15 @@ class ReleaseScreen(Screen):
         self.balance: Balance | None = None
         self._status_labels: dict[int, Any] = {}
 
-    def start(self, quotes: list[JobQuote]) -> None:
+    def start(self, quotes: list[JobQuote], billing_code: str | None = None) -> None:
+        """Show ``quotes`` waiting; the billing code they are charged to, if one was picked."""
         tr = self._tr
         self.updates = {}
         self.balance = None
         self._status_labels = {}
         self.rows.clear_widgets()
-        self.heading.text = tr("Printing")
+        self.heading.text = tr("Printing — charged to {code}", code=billing_code) \
+            if billing_code else tr("Printing")
         self.balance_line.text = self.summary.text = self.help.text = ""
         self.done_button.text = tr("Please wait…")
         self.done_button.disabled = True

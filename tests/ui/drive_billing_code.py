@@ -2,12 +2,13 @@
 
 Usage: drive_billing_code.py BACKEND_URL CUPS_PORT SPOOL_DIR STATE_DIR. The pytest side
 imported billing codes into its backend, charged carol once to GLOBEX-AUDIT (so it is
-her recent code) and held ``cups__document-a4.pdf`` and ``cups__onepage-letter.pdf``
-for carol. With ``billing_code = "required"``: "Print this job" opens the picker with
-the recent code first and no "No code"; search as you type narrows to ACME's codes,
-shown as client › project; back to the recent code, tapped: the job is released and
-charged. Then, at 800x480 and with the code optional, the picker is shot again.
-Screenshots go to the test-artifacts folder. Exit status 0 when every check held.
+her recent code) and held ``cups__document-a4.pdf`` twice for carol (the second titled
+``second-a4.pdf``). With ``billing_code = "required"``: "Print this job" opens the
+picker with the recent code first and no "No code"; search as you type narrows to
+ACME's codes, shown as client › project; back to the recent code, tapped: the job is
+released and charged to it. Then, at 800x480 and with the code optional, the picker is
+shot again, and in French "No code" releases the second job. Screenshots go to the
+test-artifacts folder. Exit status 0 when every check held.
 """
 
 from __future__ import annotations
@@ -101,9 +102,12 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         yield from type_text("⌫" * 6)
         yield lambda: codes_shown("GLOBEX-AUDIT")
         tap(picker.code_buttons["GLOBEX-AUDIT"])
+        assert app.release.heading.text == "Printing — charged to GLOBEX-AUDIT", \
+            app.release.heading.text
         yield lambda: app.manager.current == "release" and not app.release.done_button.disabled
         [final] = app.release.updates.values()
         assert final.stage is Stage.CHARGED, final
+        assert picker.quotes == []  # the pick is over: nothing of it stays behind
         tap(app.release.done_button)
         yield lambda: listed(1)
 
@@ -130,6 +134,26 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
         assert picker.codes == [] and picker.quotes == []
+
+        # in French, then "No code": the second job is printed charged to no code
+        tap(app.idle.language_buttons["fr"])
+        yield lambda: "Présentez" in app.idle.heading.text
+        app.idle.card_input.text = "1003"
+        tap(app.idle.present_button)
+        yield lambda: listed(1)
+        tap(app.home.jobs.print_all_button)
+        yield lambda: codes_shown("GLOBEX-AUDIT")
+        assert picker.no_code_button.text == "Sans code", picker.no_code_button.text
+        assert "récents" in picker.caption.text, picker.caption.text
+        screenshot("billing-picker-fr-800x480")
+        tap(picker.no_code_button)
+        assert app.release.heading.text == "Impression en cours", app.release.heading.text
+        yield lambda: app.manager.current == "release" and not app.release.done_button.disabled
+        assert app.release.heading.text == "Impression terminée", app.release.heading.text
+        tap(app.release.done_button)
+        yield lambda: listed(0)
+        tap(app.home.logout_button)
+        yield lambda: app.manager.current == "idle"
 
     return run_scenario(app, scenario, timeout_s=40)
 

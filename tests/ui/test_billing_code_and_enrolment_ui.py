@@ -106,14 +106,18 @@ def test_required_billing_code_picked_from_recent_goes_with_the_hold(
         client.capture(uuid.uuid4().hex, hold.hold_id, Decimal("0.10"), 1, 0)
     finally:
         client.close()
-    for name in ("cups__document-a4.pdf", "cups__onepage-letter.pdf"):
-        cups.run("lp", "-U", "carol", "-d", QUEUE, "-H", "hold", "-t", name,
-                 str(CORPUS / name))
+    # A4 documents only: every price list the backend may choose for carol prices A4
+    for title in ("cups__document-a4.pdf", "second-a4.pdf"):
+        cups.run("lp", "-U", "carol", "-d", QUEUE, "-H", "hold", "-t", title,
+                 str(CORPUS / "cups__document-a4.pdf"))
     drive(str(HERE / "drive_billing_code.py"), coded_backend.url, str(cups.cups_port),
           str(cups.spool), str(tmp_path / "state"))
-    released = {ref: found for ref, found in hold_codes(coded_backend).items()
-                if ref.startswith("cups-")}
-    assert list(released.values()) == [("captured", "GLOBEX-AUDIT")], released
+    released = [found for ref, found in hold_codes(coded_backend).items()
+                if ref.startswith("cups-")]
+    # the first job with the recent code picked (required), the second with "No code"
+    assert len(released) == 2, released
+    assert set(released) == {("captured", "GLOBEX-AUDIT"), ("captured", None)}, released
     for name in ("billing-picker-recent-1024x600", "billing-picker-search-1024x600",
-                 "billing-picker-search-800x480", "billing-picker-optional-800x480"):
+                 "billing-picker-search-800x480", "billing-picker-optional-800x480",
+                 "billing-picker-fr-800x480"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
