@@ -110,6 +110,23 @@ class HttpBackend:
         path = f"/users/{quote(username, safe='')}/billing-codes/recent?limit={limit}"
         return _parse(_codes, self._call("GET", path, None))
 
+    # --- pricing (terminal.jobs.UserPriceLists) and the print server's analyses ---------
+
+    def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]:
+        """The list the backend applies to this user here, and their volume this period."""
+        query = urlencode({"username": username})
+        return _parse(_price_list, self._call("GET", f"/price-list?{query}", None))
+
+    def reported_analysis(self, job_uuid: str) -> list[dict[str, object]] | None:
+        """The spool agent's page counts for a job, or None when it has not reported."""
+        try:
+            answer = self._call("GET", f"/job-analyses/{quote(job_uuid, safe='')}", None)
+        except BackendRejected as exc:
+            if exc.code == "job_analysis_unknown":
+                return None
+            raise
+        return _parse(lambda raw: [dict(item) for item in raw["counts"]], answer)
+
     # --- money (terminal.ports.Ledger) --------------------------------------------------
 
     def balance(self, username: str) -> Balance:
@@ -247,6 +264,12 @@ def _hold(raw: dict[str, Any]) -> HoldAnswer:
         released=None if raw.get("released") is None else _amount(raw["released"]),
         balance=_balance(raw["balance"]),
     )
+
+
+def _price_list(raw: dict[str, Any]) -> tuple[str, tuple[int, int] | None]:
+    volume = raw.get("period_volume")
+    counted = None if volume is None else (int(volume["mono"]), int(volume["colour"]))
+    return str(raw["toml"]), counted
 
 
 def _codes(raw: dict[str, Any]) -> list[BillingCode]:

@@ -39,6 +39,7 @@ from billing import ConfigError as PriceListError
 from terminal.analysis import (
     BillableUsage,
     DocumentAnalysis,
+    DocumentAnalysisError,
     ImpressionColour,
     Sides,
     billable_usage,
@@ -71,6 +72,8 @@ class HeldPrintJob(Protocol):
     def pages(self) -> int | None: ...
     @property
     def document(self) -> Path | None: ...
+    @property
+    def uuid(self) -> str: ...
 
 
 class JobProgress(Protocol):
@@ -238,6 +241,9 @@ class JobService:
     pricer: Pricer
     analyse: Analyse
     parallel_analyses: int = 2
+    # The print server's own analysis (job uuid -> analysis, None when it has none yet),
+    # for jobs whose spool file this kiosk cannot read.
+    reported: Callable[[str], DocumentAnalysis | None] | None = None
     _cache: dict[int, DocumentAnalysis] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
@@ -283,10 +289,24 @@ class JobService:
         with self._lock:
             analysis = self._cache.get(job.job_id)
         if analysis is None:
-            analysis = self.analyse(job.document, job.pages)
-            with self._lock:
-                self._cache[job.job_id] = analysis
+            analysis = self._reported(job) if job.document is None else None
+            if analysis is None:
+                analysis = self.analyse(job.document, job.pages)
+            if job.document is not None or not analysis.estimated:
+                # a fallback for an unreachable file is not kept: the print server's
+                # report may arrive before the next listing
+                with self._lock:
+                    self._cache[job.job_id] = analysis
         return _Analysed(job, analysis)
+
+    def _reported(self, job: HeldPrintJob) -> DocumentAnalysis | None:
+        if self.reported is None or not job.uuid:
+            return None
+        try:
+            return self.reported(job.uuid)
+        except (BackendError, DocumentAnalysisError) as exc:
+            _log.info("no reported analysis for job %s: %s", job.job_id, exc)
+            return None
 
     def _price(self, analysis: DocumentAnalysis, job: HeldPrintJob, options: JobOptions) -> Decimal:
         per_copy = usage_for(analysis, options, 1, job.number_up)

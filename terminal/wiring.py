@@ -32,13 +32,14 @@ from terminal.analysis import (
     FallbackRule,
     analyse_isolated,
     analyse_or_fall_back,
+    analysis_from_counts,
     fallback_analysis,
 )
 from terminal.analysis.errors import DocumentAnalysisError
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
 from terminal.config import ConfigError, KioskConfig, load_kiosk_config, read_secret
-from terminal.jobs import BillingPricer, JobService, PrinterRefused
+from terminal.jobs import BillingPricer, JobService, PrinterRefused, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
 from terminal.ports import CardReader
@@ -286,6 +287,12 @@ def _analyse(path: Path | None, reported_pages: int | None) -> DocumentAnalysis:
     return analyse_or_fall_back(path, rule, reported_pages, analyse=analyse_isolated)
 
 
+def _reported(backend: HttpBackend, job_uuid: str) -> DocumentAnalysis | None:
+    """The print server's analysis of a job whose spool file this kiosk cannot read."""
+    counts = backend.reported_analysis(job_uuid)
+    return None if counts is None else analysis_from_counts(counts, f"job {job_uuid}")
+
+
 def build_terminal(
     config: KioskConfig,
     token: str,
@@ -348,9 +355,14 @@ def build_terminal(
             follow_me_queues=(printer.hold_queue,) if printer.hold_queue else (),
             spool_dir=Path(printer.cups_spool_dir) if printer.cups_spool_dir else DEFAULT_SPOOL,
         )
-        terminal.jobs = JobService(queue, pricer, _analyse)
+        # each user is priced with the list the backend applies to them and their included
+        # pages left; the configured list (worst case) while the backend cannot say
+        user_pricer = UserPricer(backend, pricer)
+        terminal.jobs = JobService(
+            queue, user_pricer, _analyse, reported=lambda uuid: _reported(backend, uuid)
+        )
         terminal.release = ReleaseWorkflow(
-            terminal.jobs, queue, charges, pricer, backend.balance,
+            terminal.jobs, queue, charges, user_pricer, backend.balance,
             monitor=monitor,
         )
     return terminal

@@ -20,6 +20,7 @@ from terminal.analysis.impressions import BillableUsage, ImpressionColour, Sides
 from terminal.analysis.isolated import analyse_isolated
 from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
 from terminal.analysis.paper import PaperSize, paper_size
+from terminal.analysis.reported import analysis_from_counts
 
 __all__ = [
     "BillableUsage",
@@ -37,6 +38,7 @@ __all__ = [
     "analyse_document",
     "analyse_isolated",
     "analyse_or_fall_back",
+    "analysis_from_counts",
     "billable_usage",
     "fallback_analysis",
     "paper_size",

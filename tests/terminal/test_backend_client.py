@@ -140,3 +140,33 @@ def test_only_idempotent_calls_are_retried(counting_server: tuple[str, type[_Cou
         client.hold(key(), "alice", Decimal("1.00"), "", "r")
     assert refused.value.code == "insufficient_funds" and len(handler.seen) == 5
     assert client.reachable is True
+
+
+def test_user_price_list_comes_with_the_users_period_volume(backend: HttpBackend) -> None:
+    toml_text, volume = backend.user_price_list("carol")
+    assert 'name = "Staff 2026"' in toml_text  # carol is staff: the group's list, not default
+    assert volume is not None and volume[0] >= 0 and volume[1] >= 0
+
+
+def test_reported_analysis_is_read_back_and_absent_one_is_none(
+    backend: HttpBackend, demo_backend_url: str
+) -> None:
+    import requests
+
+    job_uuid = f"urn:uuid:{uuid.uuid4()}"
+    assert backend.reported_analysis(job_uuid) is None
+    answer = requests.post(
+        f"{demo_backend_url}/api/v1/job-analyses",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"idempotency_key": key(), "job_uuid": job_uuid, "queue": "followme",
+              "username": "alice", "analysed_at": datetime.now(UTC).isoformat(),
+              "counts": [{"colour": "colour", "size": "A4", "count": 2},
+                         {"colour": "mono", "size": "A4", "count": 2}]},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    counts = backend.reported_analysis(job_uuid)
+    assert counts is not None
+    assert sorted((c["colour"], c["size"], c["count"]) for c in counts) == [
+        ("colour", "A4", 2), ("mono", "A4", 2),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -193,3 +194,28 @@ def test_listing_jobs_prepares_the_pricer_for_that_user() -> None:
     assert isinstance(listing.pricer, FakePricer)
     listing.list_jobs("alice")
     assert listing.pricer.prepared == ["alice"]
+
+
+def test_a_job_the_kiosk_cannot_read_is_priced_from_the_print_servers_report() -> None:
+    """Spool file unreachable: the spool agent's counts price it; until they arrive the
+    fallback prices it and is not kept, so the report is used as soon as it exists."""
+    from terminal.analysis import analysis_from_counts
+
+    job = FakeHeldJob(7, "remote.pdf", document=None, uuid="urn:uuid:7")
+    reports: dict[str, DocumentAnalysis] = {}
+    queue = FakeHoldQueue([job])
+
+    def fallback(path: Path | None, pages: int | None) -> DocumentAnalysis:
+        assert path is None
+        rule = analysis_from_counts([{"colour": "colour", "size": "A4", "count": 9}], "rule")
+        return replace(rule, estimated=True)
+
+    listing = JobService(queue, FakePricer(), fallback, reported=reports.get)
+    first = listing.list_jobs("alice").jobs[0]
+    assert first.estimated and first.impressions == 9
+    reports["urn:uuid:7"] = analysis_from_counts(
+        [{"colour": "colour", "size": "A4", "count": 1}, {"colour": "mono", "size": "A4",
+                                                          "count": 3}], "job urn:uuid:7")
+    second = listing.list_jobs("alice").jobs[0]
+    assert not second.estimated
+    assert (second.impressions, second.colour_impressions) == (4, 1)

@@ -44,6 +44,7 @@ class FakeHeldJob:
     number_up: int = 1
     pages: int | None = None
     document: Path | None = None
+    uuid: str = ""
 
 
 @dataclass(frozen=True)
