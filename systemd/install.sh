@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install printkiosk on Raspberry Pi OS / Debian 12 as a service (run as root from a clone).
-# Usage: systemd/install.sh kiosk|backend
+# Usage: systemd/install.sh kiosk|backend|spool-agent
 set -euo pipefail
-role=${1:?usage: install.sh kiosk|backend}
-case "$role" in kiosk|backend) ;; *) echo "install.sh: role must be kiosk or backend" >&2; exit 2;; esac
+role=${1:?usage: install.sh kiosk|backend|spool-agent}
+case "$role" in kiosk|backend|spool-agent) ;;
+    *) echo "install.sh: role must be kiosk, backend or spool-agent" >&2; exit 2;; esac
 src=$(cd "$(dirname "$0")/.." && pwd)
 id printkiosk >/dev/null 2>&1 || useradd --system --home /var/lib/printkiosk --shell /usr/sbin/nologin printkiosk
 install -d -o root -g root /opt/printkiosk /etc/printkiosk
@@ -14,6 +15,10 @@ if [ "$role" = kiosk ]; then
     [ -f /etc/printkiosk/kiosk.toml ] || install -m 0644 "$src/config/kiosk-mfp.toml" /etc/printkiosk/kiosk.toml
     install -m 0644 "$src/systemd/99-printkiosk-card-reader.rules" /etc/udev/rules.d/ 2>/dev/null || true
     udevadm control --reload-rules 2>/dev/null || true
+elif [ "$role" = spool-agent ]; then
+    # runs on the print server: it reads CUPS's spool, which group lp may read
+    usermod -a -G lp printkiosk
+    [ -f /etc/printkiosk/spool-agent.toml ] || install -m 0644 "$src/config/spool-agent.toml" /etc/printkiosk/spool-agent.toml
 else
     [ -f /etc/printkiosk/backend.toml ] || install -m 0644 "$src/config/backend.toml" /etc/printkiosk/backend.toml
 fi
