@@ -372,6 +372,12 @@ class EnrolScreen(PinScreen):
     def send(self, username: str, pin: str) -> None:
         self._session.enrol_card(username, pin)
 
+    def render(self, view: SessionView) -> None:
+        if view.enrol_card_hint is not None and view.enrol_card_hint != self.card_hint:
+            self.card_hint = view.enrol_card_hint  # another unknown card was presented
+            self.retranslate()
+        super().render(view)
+
     def retranslate(self) -> None:
         super().retranslate()
         tr = self._tr
