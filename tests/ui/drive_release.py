@@ -44,7 +44,9 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
     data["offline"]["state_dir"] = state_dir
     data["pricing"] = {"price_list": str(REPO / "config" / "pricelists" / "campus-default.toml")}
     config = parse_kiosk_config(data, "kiosk-mfp.toml")
-    # other tests share the backend: the ledger, not a constant, says what carol has
+    # other tests share the backend: the ledger, not a constant, says what carol has.
+    # Prices are the backend's for each user: carol is staff (Staff 2026 list), bob is on
+    # the campus list with his included mono pages.
     ledger = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
     start = ledger.balance("carol")
     cards = [(card, name) for card, _user, name in DEMO_CARDS]
@@ -76,7 +78,7 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         text = all_text(app.home)
         for expected in ("Hello, Carol Staff", "Virtual credit", f"€{start.virtual_credit}",
                          "Personal credit", f"€{start.personal_credit}", "4 pages · 2 in colour",
-                         "€0.60", "1 page · 1 in colour", "€0.25", "Total: €0.85",
+                         "€0.36", "1 page · 1 in colour", "€0.15", "Total: €0.51",
                          "Print all (2)"):
             assert expected in text, (expected, text)
         assert app.home.rows["Available"][1].text == f"€{start.available:,.2f}"
@@ -85,17 +87,17 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         tap(app.home.jobs.open_buttons[job_id(A4)])
         yield lambda: app.manager.current == "job"
         text = all_text(app.job)
-        assert "Colour, one-sided: €0.60" in text, text
-        assert "Black & white, one-sided: €0.20 — you save €0.40" in text, text
+        assert "Colour, one-sided: €0.36" in text, text
+        assert "Black & white, one-sided: €0.12 — you save €0.24" in text, text
         screenshot("release-detail")
         tap(app.job.choice_buttons[JobOptions(colour=False, duplex=False)])
         yield lambda: app.job.job is not None and not app.job.job.options.colour
         text = all_text(app.job)
-        assert "Black & white, one-sided: €0.20" in app.job.price.text, text
-        assert "Colour, one-sided: €0.60 — costs €0.40 more" in text, text
+        assert "Black & white, one-sided: €0.12" in app.job.price.text, text
+        assert "Colour, one-sided: €0.36 — costs €0.24 more" in text, text
         screenshot("release-detail-mono")
         tap(app.job.back_button)
-        yield lambda: app.manager.current == "home" and "€0.45" in app.home.jobs.total.text
+        yield lambda: app.manager.current == "home" and "€0.27" in app.home.jobs.total.text
         assert "4 pages · 0 in colour" in all_text(app.home)
 
         tap(app.home.jobs.print_all_button)
@@ -106,19 +108,19 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         yield released
         finals = list(app.release.updates.values())
         assert [u.stage for u in finals] == [Stage.CHARGED, Stage.CHARGED], finals
-        assert sum(u.charged or Decimal(0) for u in finals) == Decimal("0.45"), finals
+        assert sum(u.charged or Decimal(0) for u in finals) == Decimal("0.27"), finals
         summary = app.release.summary.text
         before = start.available
-        assert "Amount charged: €0.45" in summary, summary
-        assert f"New balance: €{before - Decimal('0.45'):,.2f}" in summary, summary
+        assert "Amount charged: €0.27" in summary, summary
+        assert f"New balance: €{before - Decimal('0.27'):,.2f}" in summary, summary
         screenshot("release-charged")
         tap(app.release.done_button)
         yield lambda: listed(0)
         assert "no print jobs" in app.home.jobs.status.text
         assert app.home.rows["Held for printing"][1].text == "€0.00"
-        assert app.home.rows["Available"][1].text == f"€{before - Decimal('0.45'):,.2f}"
+        assert app.home.rows["Available"][1].text == f"€{before - Decimal('0.27'):,.2f}"
         after = ledger.balance("carol")
-        assert (after.available, after.held) == (before - Decimal("0.45"), Decimal("0.00"))
+        assert (after.available, after.held) == (before - Decimal("0.27"), Decimal("0.00"))
         screenshot("release-home-after")
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
@@ -127,13 +129,15 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
 
         badge("1002")
         yield lambda: listed(1)
-        assert "€6.00" in all_text(app.home)  # ten copies of the A4 document
+        # ten copies of the A4 document, bob on the campus list: his 40 mono sides are
+        # among his included pages, the 20 colour ones cost 0.25 each
+        assert "€5.00" in all_text(app.home)
         tap(app.home.jobs.print_all_button)
         yield released
         [final] = app.release.updates.values()
-        assert final.stage is Stage.INSUFFICIENT and final.missing == Decimal("4.00"), final
+        assert final.stage is Stage.INSUFFICIENT and final.missing == Decimal("3.00"), final
         text = all_text(app.release)
-        assert "Not enough credit: €4.00 missing" in text, text
+        assert "Not enough credit: €3.00 missing" in text, text
         assert "voucher" in app.release.help.text
         assert app.release.heading.text == "Not printed"
         assert "Nothing was charged." in app.release.summary.text
@@ -148,13 +152,13 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         badge("1002")
         yield lambda: listed(1)
         text = all_text(app.home)
-        for expected in ("Crédit virtuel", "40 pages · 20 en couleur", "6,00\u00a0€",
-                         "Tout imprimer (1)", "Total : 6,00\u00a0€"):
+        for expected in ("Crédit virtuel", "40 pages · 20 en couleur", "5,00\u00a0€",
+                         "Tout imprimer (1)", "Total : 5,00\u00a0€"):
             assert expected in text, (expected, text)
         screenshot("release-home-fr")
         tap(app.home.jobs.open_buttons[job_id(A4)])
         yield lambda: app.manager.current == "job"
-        assert "Noir et blanc, recto : 2,00\u00a0€ — vous économisez 4,00\u00a0€" in all_text(
+        assert "Noir et blanc, recto : 0,00\u00a0€ — vous économisez 5,00\u00a0€" in all_text(
             app.job), all_text(app.job)
         screenshot("release-detail-fr")
         tap(app.job.back_button)
