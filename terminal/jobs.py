@@ -457,7 +457,13 @@ class UserPricer:
     def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal:
         with self._lock:
             current = self._current
-        return current.price(sides, copies, duplex)
+        try:
+            return current.price(sides, copies, duplex)
+        except PriceUnavailable:
+            if current is self._fallback:
+                raise
+            # the user's list has no rate for this paper: the site's list prices it
+            return self._fallback.price(sides, copies, duplex)
 
 
 def _media_size(name: str) -> MediaSize:

@@ -189,6 +189,19 @@ def test_user_pricer_uses_the_users_list_and_included_pages_left() -> None:
     assert pricer.price(three_mono, 1, False) == Decimal("0.15")
 
 
+def test_a_size_the_users_list_does_not_price_falls_back_to_the_site_list() -> None:
+    campus = (REPO / "config" / "pricelists" / "campus-default.toml").read_text(encoding="utf-8")
+    a4_only = campus.replace('name = "Campus default 2026"', 'name = "A4 only"')
+    a4_only = a4_only[: a4_only.index("[print]")] + (
+        '[print]\nmono = { A4 = "0.01" }\ncolour = { A4 = "0.10" }\n'
+    )
+    pricer = UserPricer(ListsFromBackend(a4_only, None),
+                        BillingPricer(load_price_list(campus, "campus-default.toml")))
+    pricer.prepare("dave")
+    assert pricer.price({(ImpressionColour.COLOUR, "A4"): 1}, 1, False) == Decimal("0.10")
+    assert pricer.price({(ImpressionColour.COLOUR, "Letter"): 1}, 1, False) == Decimal("0.25")
+
+
 def test_listing_jobs_prepares_the_pricer_for_that_user() -> None:
     listing, _queue, _analyse = service()
     assert isinstance(listing.pricer, FakePricer)
