@@ -9,9 +9,7 @@ the captured amount spent and nothing left held.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +30,7 @@ from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "jobs"
 sys.path.insert(0, str(REPO / "tests" / "drivers" / "cups"))
-from cups_peers import PeerStack, missing_tools  # noqa: E402
+from cups_peers import PeerStack, running_queue  # noqa: E402
 
 QUEUE = "kiosk"
 DOCUMENT = CORPUS / "cups__document-a4.pdf"  # 4 A4 pages, colour on pages 1 and 3
@@ -42,22 +40,8 @@ pytestmark = pytest.mark.peer
 
 @pytest.fixture(scope="module")
 def cups() -> Iterator[PeerStack]:
-    """cupsd with one queue printing to ippeveprinter (the peers of drivers/cups' tests).
-
-    Not under pytest's temp dir: that is 0700, and CUPS filters run as ``lp`` must
-    reach the spooled documents (pdftopdf then fails with a bare status 1).
-    """
-    if missing_tools():
-        pytest.skip(f"CUPS peers missing: {', '.join(missing_tools())}")
-    base = Path(tempfile.mkdtemp(prefix="release-cups-"))
-    stack = PeerStack(base)
-    try:
-        stack.start()
-        stack.lpadmin("-p", QUEUE, "-E", "-v", stack.printer_uri, "-m", "everywhere")
+    with running_queue(QUEUE, "release-cups-") as stack:
         yield stack
-    finally:
-        stack.close()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def submit_held(stack: PeerStack, user: str, document: Path) -> int:

@@ -4,11 +4,9 @@ real backend (and for the picker, the real cupsd and printer)."""
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -23,7 +21,7 @@ sys.path.insert(0, str(REPO / "tests" / "drivers" / "cups"))
 sys.path.insert(0, str(REPO / "tests" / "terminal"))
 from backend_process import BackendProcess  # noqa: E402
 from billing_code_seed import import_billing_codes  # noqa: E402
-from cups_peers import PeerStack, missing_tools  # noqa: E402
+from cups_peers import PeerStack, running_queue  # noqa: E402
 
 QUEUE = "kiosk"
 TOKEN = "demo-terminal-token"
@@ -67,18 +65,8 @@ def coded_backend(tmp_path: Path) -> Iterator[BackendProcess]:
 
 @pytest.fixture
 def cups() -> Iterator[PeerStack]:
-    """cupsd + ippeveprinter, outside pytest's 0700 temp dir (CUPS filters run as lp)."""
-    if missing_tools():
-        pytest.skip(f"CUPS peers missing: {', '.join(missing_tools())}")
-    base = Path(tempfile.mkdtemp(prefix="kiosk-cups-"))
-    stack = PeerStack(base)
-    try:
-        stack.start()
-        stack.lpadmin("-p", QUEUE, "-E", "-v", stack.printer_uri, "-m", "everywhere")
+    with running_queue(QUEUE, "kiosk-cups-") as stack:
         yield stack
-    finally:
-        stack.close()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def hold_codes(process: BackendProcess) -> dict[str, tuple[str, str | None]]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "jobs"
 sys.path.insert(0, str(REPO / "tests" / "drivers" / "cups"))
-from cups_peers import PeerStack, missing_tools  # noqa: E402
+from cups_peers import PeerStack, running_queue  # noqa: E402
 
 QUEUE = "kiosk"
 
@@ -28,19 +26,8 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="module")
 def cups() -> Iterator[PeerStack]:
-    """cupsd + ippeveprinter (drivers/cups' peers), outside pytest's 0700 temp dir so
-    that CUPS filters running as ``lp`` can read the spooled documents."""
-    if missing_tools():
-        pytest.skip(f"CUPS peers missing: {', '.join(missing_tools())}")
-    base = Path(tempfile.mkdtemp(prefix="kiosk-cups-"))
-    stack = PeerStack(base)
-    try:
-        stack.start()
-        stack.lpadmin("-p", QUEUE, "-E", "-v", stack.printer_uri, "-m", "everywhere")
+    with running_queue(QUEUE, "kiosk-cups-") as stack:
         yield stack
-    finally:
-        stack.close()
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def submit_held(stack: PeerStack, user: str, name: str, copies: int = 1) -> None:

@@ -7,6 +7,14 @@ keeps the names the tests and bench/ import, plus the helpers only tests need.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
 from drivers.cups.sandbox import CupsSandbox as PeerStack
 from drivers.cups.sandbox import free_port
 from drivers.cups.sandbox import sandbox_tools_missing as missing_tools
@@ -30,9 +38,31 @@ __all__ = [
     "free_port",
     "missing_tools",
     "printer_jobs",
+    "running_queue",
     "set_state_reasons",
     "submit",
 ]
+
+
+@contextmanager
+def running_queue(queue: str, prefix: str) -> Iterator[PeerStack]:
+    """cupsd with ``queue`` printing to ippeveprinter, for a test module's fixture.
+
+    Not under pytest's temp dir: that is 0700, and CUPS filters run as ``lp`` must reach
+    the spooled documents (pdftopdf then fails with a bare status 1). Skips the test when
+    the peers are not installed.
+    """
+    if missing_tools():
+        pytest.skip(f"CUPS peers missing: {', '.join(missing_tools())}")
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    stack = PeerStack(base)
+    try:
+        stack.start()
+        stack.lpadmin("-p", queue, "-E", "-v", stack.printer_uri, "-m", "everywhere")
+        yield stack
+    finally:
+        stack.close()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # -- helpers the tests use on a started stack --------------------------------------------
