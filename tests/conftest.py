@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: the real backend process on a free loopback port."""
+"""Fixtures shared by the whole suite: the real backend process on a free loopback port,
+and the SNMP agent (snmpsim serving the corpus recordings)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from pathlib import Path
 import pytest
 
 from printkiosk.commands.demo import free_port, start_demo_backend
+from tests.drivers.snmp.snmpsim_peer import (
+    SNMP_CORPUS,
+    SNMPSIM,
+    Agent,
+    corpus_recordings,
+    free_udp_port,
+    start_snmpsim,
+    stop,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -29,3 +39,19 @@ def demo_backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def snmp_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """snmpsim on a free 127.0.0.1 UDP port serving every corpus recording (community =
+    recording name), for the driver's tests and the terminal's SNMP adapter alike."""
+    if not corpus_recordings():
+        pytest.skip(f"SNMP corpus {SNMP_CORPUS} is absent")
+    if not SNMPSIM.exists():
+        pytest.skip("snmpsim is not installed in this environment")
+    port = free_udp_port()
+    process = start_snmpsim(tmp_path_factory.mktemp("snmpsim"), port)
+    try:
+        yield Agent("127.0.0.1", port)
+    finally:
+        stop(process)

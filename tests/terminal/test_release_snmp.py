@@ -7,7 +7,6 @@ hrPrinterDetectedErrorState), not from the driver the adapter uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,30 +16,12 @@ from terminal.reporting import Reporter, ReportSchedule
 from terminal.wiring import SnmpPrinter
 from tests.drivers.snmp.snmpsim_peer import (
     SNMP_CORPUS,
-    SNMPSIM,
     Agent,
-    corpus_recordings,
     free_udp_port,
-    start_snmpsim,
-    stop,
 )
 
 pytestmark = pytest.mark.peer
 LIFE_COUNT = "1.3.6.1.2.1.43.10.2.1.4.1.1"
-
-
-@pytest.fixture(scope="module")
-def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    if not corpus_recordings():
-        pytest.skip(f"SNMP corpus {SNMP_CORPUS} is absent")
-    if not SNMPSIM.exists():
-        pytest.skip("snmpsim is not installed in this environment")
-    port = free_udp_port()
-    process = start_snmpsim(tmp_path_factory.mktemp("snmpsim"), port)
-    try:
-        yield Agent("127.0.0.1", port)
-    finally:
-        stop(process)
 
 
 def recorded(recording: str, oid: str) -> str:
@@ -51,28 +32,28 @@ def recorded(recording: str, oid: str) -> str:
     raise KeyError(oid)
 
 
-def counter(agent: Agent, recording: str, port: int | None = None) -> SnmpPrinter:
-    return SnmpPrinter(SnmpTarget(agent.host, port or agent.port,
+def counter(snmp_agent: Agent, recording: str, port: int | None = None) -> SnmpPrinter:
+    return SnmpPrinter(SnmpTarget(snmp_agent.host, port or snmp_agent.port,
                                       CommunityAuth(recording), timeout_s=1.0, retries=0))
 
 
 @pytest.mark.parametrize("recording", ["ricoh_mpc3002", "brother_hl5370dw", "sharp"])
-def test_the_page_count_is_the_printers_life_count(agent: Agent, recording: str) -> None:
-    monitor = counter(agent, recording)
+def test_the_page_count_is_the_printers_life_count(snmp_agent: Agent, recording: str) -> None:
+    monitor = counter(snmp_agent, recording)
     assert monitor.page_count() == int(recorded(recording, LIFE_COUNT))
     # low toner (sharp) or nothing: nothing that stops a release
     assert monitor.printer_problem() is None
 
 
-def test_an_open_door_or_a_jam_refuses_the_release(agent: Agent) -> None:
+def test_an_open_door_or_a_jam_refuses_the_release(snmp_agent: Agent) -> None:
     # tests/drivers/snmp/data/made_here_alerts.snmprec: life count 4242, doorOpen + jammed
-    monitor = counter(agent, "made_here_alerts")
+    monitor = counter(snmp_agent, "made_here_alerts")
     assert monitor.printer_problem() == "door_open"
     assert monitor.page_count() == 4242
 
 
-def test_an_unreachable_agent_blocks_nothing_but_gives_no_count(agent: Agent) -> None:
-    monitor = counter(agent, "ricoh_mpc3002", port=free_udp_port())
+def test_an_unreachable_agent_blocks_nothing_but_gives_no_count(snmp_agent: Agent) -> None:
+    monitor = counter(snmp_agent, "ricoh_mpc3002", port=free_udp_port())
     assert monitor.printer_problem() is None
     with pytest.raises(RuntimeError, match="no page counter"):
         monitor.page_count()
@@ -88,9 +69,9 @@ class Journal:
         self.events.append((kind, payload))
 
 
-def test_device_reports_carry_the_recorded_counters_supplies_and_alerts(agent: Agent) -> None:
+def test_device_reports_carry_the_recorded_counters_supplies_and_alerts(snmp_agent: Agent) -> None:
     journal = Journal()
-    reporter = Reporter(journal, counter(agent, "sharp"), lambda: True, ReportSchedule())
+    reporter = Reporter(journal, counter(snmp_agent, "sharp"), lambda: True, ReportSchedule())
     reporter.tick()
     kinds = [kind for kind, _ in journal.events]
     assert kinds == ["alert", "counters", "supplies"]
@@ -108,8 +89,8 @@ def test_device_reports_carry_the_recorded_counters_supplies_and_alerts(agent: A
     assert len(journal.events) == 3, "an unchanged alert set is not reported again"
 
 
-def test_an_unreachable_printer_reports_nothing_and_does_not_raise(agent: Agent) -> None:
+def test_an_unreachable_printer_reports_nothing_and_does_not_raise(snmp_agent: Agent) -> None:
     journal = Journal()
-    monitor = counter(agent, "sharp", port=free_udp_port())
+    monitor = counter(snmp_agent, "sharp", port=free_udp_port())
     Reporter(journal, monitor, lambda: False, ReportSchedule()).tick()
     assert journal.events == []
