@@ -14,12 +14,9 @@ test-artifacts folder. Exit status 0 when every check held.
 from __future__ import annotations
 
 import sys
-import tomllib
-from pathlib import Path
 
-from harness import run_scenario, screenshot, tap
+from harness import kiosk_config, run_scenario, screenshot, tap
 
-REPO = Path(__file__).resolve().parents[2]
 A4 = "cups__document-a4.pdf"
 
 
@@ -32,22 +29,12 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
 
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
-    from terminal.config import parse_kiosk_config
     from terminal.release import Stage
     from terminal.wiring import build_terminal
 
-    data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-    data["backend"]["url"] = backend_url
-    data["terminal"]["billing_code"] = "required"
-    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
-    data["printer"].update(queue="kiosk", cups_server="127.0.0.1", cups_port=int(cups_port),
-                           cups_spool_dir=spool_dir)
-    data["printer"].pop("hold_queue", None)
-    data["printer"]["snmp"] = {"enabled": False}
-    data["offline"]["state_dir"] = state_dir
-    data["pricing"] = {"price_list": str(REPO / "config" / "pricelists" / "campus-default.toml")}
-    app = KioskApp(build_terminal(parse_kiosk_config(data, "kiosk-mfp.toml"),
-                                  DEMO_TERMINAL_TOKEN))
+    config = kiosk_config(backend_url, state_dir=state_dir, cups_port=cups_port,
+                          spool_dir=spool_dir, terminal={"billing_code": "required"})
+    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN))
     picker = app.billing
 
     def all_text(screen: object) -> str:

@@ -10,13 +10,8 @@ enrolment screen is also shot at 1024x600. Exit status 0 when every check held.
 from __future__ import annotations
 
 import sys
-import tempfile
-import tomllib
-from pathlib import Path
 
-from harness import run_scenario, screenshot, tap
-
-REPO = Path(__file__).resolve().parents[2]
+from harness import kiosk_config, run_scenario, screenshot, tap
 
 
 def main(backend_url: str, card: str) -> int:
@@ -29,15 +24,10 @@ def main(backend_url: str, card: str) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
     from terminal.backend_client import HttpBackend
-    from terminal.config import parse_kiosk_config
     from terminal.ports import BackendRejected
     from terminal.wiring import build_terminal
 
-    data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-    data["backend"]["url"] = backend_url
-    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
-    data["offline"]["state_dir"] = tempfile.mkdtemp(prefix="kiosk-state-")
-    app = KioskApp(build_terminal(parse_kiosk_config(data, "kiosk-mfp.toml"), DEMO_TERMINAL_TOKEN))
+    app = KioskApp(build_terminal(kiosk_config(backend_url), DEMO_TERMINAL_TOKEN))
     backend = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
 
     def all_text(screen: object) -> str:

@@ -9,12 +9,9 @@ never seen on this kiosk is refused with the offline message.
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
 
-from harness import run_scenario, screenshot, tap
-
-REPO = Path(__file__).resolve().parents[2]
+from harness import kiosk_config, run_scenario, screenshot, tap
 
 
 def main(work_dir: str) -> int:
@@ -25,16 +22,16 @@ def main(work_dir: str) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
     from printkiosk.commands.demo import free_port, start_demo_backend
-    from terminal.config import parse_kiosk_config
     from terminal.wiring import build_terminal
 
     port = free_port()
     backend = start_demo_backend(port, Path(work_dir))
-    data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-    data["backend"].update(url=f"http://127.0.0.1:{port}", heartbeat_s=5, retries=0)
-    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
-    data["offline"].update(state_dir=str(Path(work_dir) / "kiosk"), spending_limit="3.00")
-    config = parse_kiosk_config(data, "kiosk-mfp.toml")
+    config = kiosk_config(
+        f"http://127.0.0.1:{port}",
+        state_dir=str(Path(work_dir) / "kiosk"),
+        backend={"heartbeat_s": 5, "retries": 0},
+        offline={"spending_limit": "3.00"},
+    )
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=[("1001", "Alice")]))
 
     def present(number: str) -> None:

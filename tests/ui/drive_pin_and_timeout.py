@@ -8,13 +8,8 @@ user is logged out with nothing of theirs left on screen.
 from __future__ import annotations
 
 import sys
-import tempfile
-import tomllib
-from pathlib import Path
 
-from harness import run_scenario, screenshot, tap
-
-REPO = Path(__file__).resolve().parents[2]
+from harness import kiosk_config, run_scenario, screenshot, tap
 
 
 def main(backend_url: str) -> int:
@@ -24,15 +19,10 @@ def main(backend_url: str) -> int:
     Config.set("graphics", "height", "480")
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
-    from terminal.config import parse_kiosk_config
     from terminal.wiring import build_terminal
 
-    data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-    data["backend"]["url"] = backend_url
-    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
-    data["offline"]["state_dir"] = tempfile.mkdtemp(prefix="kiosk-state-")
-    data["terminal"].update(idle_timeout_s=10, logout_warning_s=5)
-    app = KioskApp(build_terminal(parse_kiosk_config(data, "kiosk-mfp.toml"), DEMO_TERMINAL_TOKEN))
+    config = kiosk_config(backend_url, terminal={"idle_timeout_s": 10, "logout_warning_s": 5})
+    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN))
 
     def type_text(value: str) -> None:
         for char in value:

@@ -9,13 +9,8 @@ test-artifacts folder. Exit status 0 when every check held.
 from __future__ import annotations
 
 import sys
-import tempfile
-import tomllib
-from pathlib import Path
 
-from harness import run_scenario, screenshot, tap
-
-REPO = Path(__file__).resolve().parents[2]
+from harness import kiosk_config, run_scenario, screenshot, tap
 
 
 def main(backend_url: str) -> int:
@@ -25,14 +20,9 @@ def main(backend_url: str) -> int:
     Config.set("graphics", "height", "600")
     from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
-    from terminal.config import parse_kiosk_config
     from terminal.wiring import build_terminal
 
-    data = tomllib.loads((REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-    data["backend"]["url"] = backend_url
-    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
-    data["offline"]["state_dir"] = tempfile.mkdtemp(prefix="kiosk-state-")
-    config = parse_kiosk_config(data, "kiosk-mfp.toml")
+    config = kiosk_config(backend_url)
     cards = [(card, name) for card, _user, name in DEMO_CARDS]
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
 

@@ -33,6 +33,40 @@ def artifacts_dir() -> Path:
     return path
 
 
+def kiosk_config(
+    backend_url: str,
+    *,
+    state_dir: str | None = None,
+    cups_port: str | None = None,
+    spool_dir: str | None = None,
+    **tables: dict[str, Any],
+) -> Any:
+    """The example MFP kiosk file made to run here: this backend, the simulated reader,
+    a fresh state directory (no outbox shared between runs), and with ``cups_port`` the
+    test's private CUPS "kiosk" queue priced by the campus list; ``tables`` update the
+    file's tables (``terminal={"idle_timeout_s": 10}``)."""
+    import tempfile
+    import tomllib
+
+    from terminal.config import parse_kiosk_config
+
+    repo = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((repo / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8"))
+    data["backend"]["url"] = backend_url
+    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
+    data["offline"]["state_dir"] = state_dir or tempfile.mkdtemp(prefix="kiosk-state-")
+    if cups_port is not None:
+        data["printer"].update(queue="kiosk", cups_server="127.0.0.1", cups_port=int(cups_port),
+                               cups_spool_dir=spool_dir)
+        data["printer"].pop("hold_queue", None)
+        data["printer"]["snmp"] = {"enabled": False}
+        campus = repo / "config" / "pricelists" / "campus-default.toml"
+        data["pricing"] = {"price_list": str(campus)}
+    for table, values in tables.items():
+        data.setdefault(table, {}).update(values)
+    return parse_kiosk_config(data, "kiosk-mfp.toml")
+
+
 def tap(widget: Any) -> None:
     """A finger tap on the widget's centre, through the window's event dispatch."""
     from kivy.tests.common import UnitTestTouch
