@@ -13,13 +13,14 @@ import tomllib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from terminal.config_messages import format_errors
 
 SUPPORTED_LANGUAGES = ("en", "fr")
+T = TypeVar("T", bound=BaseModel)
 
 
 class ConfigError(Exception):
@@ -39,7 +40,7 @@ def _int_between(low: int, high: int) -> Callable[[object], int]:
     return check
 
 
-def _seconds_between(low: float, high: float) -> Callable[[object], float]:
+def seconds_between(low: float, high: float) -> Callable[[object], float]:
     def check(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"is not a number of seconds between {low:g} and {high:g}")
@@ -50,7 +51,7 @@ def _seconds_between(low: float, high: float) -> Callable[[object], float]:
     return check
 
 
-def _http_url(value: object) -> str:
+def http_url(value: object) -> str:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
         raise ValueError("is not an http:// or https:// URL")
     return value.rstrip("/")
@@ -100,44 +101,46 @@ Text = Annotated[str, BeforeValidator(_non_empty)]
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
 
 
-class _Section(BaseModel):
+class Table(BaseModel):
+    """A TOML table: unknown keys are errors, types are not coerced, values are frozen."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class TerminalSection(_Section):
+class TerminalSection(Table):
     name: Text
     language: Language = "en"
-    idle_timeout_s: Annotated[float, BeforeValidator(_seconds_between(10, 3600))] = 60.0
-    logout_warning_s: Annotated[float, BeforeValidator(_seconds_between(0, 120))] = 10.0
+    idle_timeout_s: Annotated[float, BeforeValidator(seconds_between(10, 3600))] = 60.0
+    logout_warning_s: Annotated[float, BeforeValidator(seconds_between(0, 120))] = 10.0
     timezone: Annotated[str, BeforeValidator(_timezone)] = "UTC"
     # Ask for a billing code (client / project) before a release: never, with "no code"
     # allowed, or always.
     billing_code: Literal["off", "optional", "required"] = "off"
 
 
-class BackendSection(_Section):
-    url: Annotated[str, BeforeValidator(_http_url)]
-    connect_timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 60))] = 2.0
-    read_timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 120))] = 5.0
+class BackendSection(Table):
+    url: Annotated[str, BeforeValidator(http_url)]
+    connect_timeout_s: Annotated[float, BeforeValidator(seconds_between(0.1, 60))] = 2.0
+    read_timeout_s: Annotated[float, BeforeValidator(seconds_between(0.1, 120))] = 5.0
     token_file: Text | None = None
     # Resends of an idempotent call before the backend counts as unreachable.
     retries: Annotated[int, BeforeValidator(_int_between(0, 10))] = 2
-    heartbeat_s: Annotated[float, BeforeValidator(_seconds_between(5, 3600))] = 30.0
+    heartbeat_s: Annotated[float, BeforeValidator(seconds_between(5, 3600))] = 30.0
     # How often device counters and supplies are reported (alerts: at every heartbeat).
-    report_interval_s: Annotated[float, BeforeValidator(_seconds_between(60, 86400))] = 900.0
+    report_interval_s: Annotated[float, BeforeValidator(seconds_between(60, 86400))] = 900.0
 
 
-class SnmpSection(_Section):
+class SnmpSection(Table):
     enabled: bool = False
     host: Text = "127.0.0.1"
     port: Port = 161
     version: Literal["1", "2c", "3"] = "2c"
     community: Text = "public"
-    timeout_s: Annotated[float, BeforeValidator(_seconds_between(0.1, 30))] = 2.0
+    timeout_s: Annotated[float, BeforeValidator(seconds_between(0.1, 30))] = 2.0
     retries: Annotated[int, BeforeValidator(_int_between(0, 10))] = 1
 
 
-class PrinterSection(_Section):
+class PrinterSection(Table):
     kind: Literal["mfp", "3d"] = "mfp"
     name: Text
     cups_server: Text = "127.0.0.1"
@@ -150,7 +153,7 @@ class PrinterSection(_Section):
     snmp: SnmpSection = Field(default_factory=SnmpSection)
 
 
-class OfflineSection(_Section):
+class OfflineSection(Table):
     enabled: bool = True
     spending_limit: Amount = Decimal("5.00")
     cache_max_age_h: Annotated[int, BeforeValidator(_int_between(1, 24 * 90))] = 72
@@ -158,7 +161,7 @@ class OfflineSection(_Section):
     state_dir: Text | None = None
 
 
-class PricingSection(_Section):
+class PricingSection(Table):
     """Where the kiosk's price list comes from while the backend serves none.
 
     The file is billing's price-list format; estimates are computed on the kiosk from
@@ -168,13 +171,13 @@ class PricingSection(_Section):
     price_list: Text | None = None
 
 
-class DisplaySection(_Section):
+class DisplaySection(Table):
     width: Annotated[int, BeforeValidator(_int_between(320, 7680))] = 1024
     height: Annotated[int, BeforeValidator(_int_between(240, 4320))] = 600
     fullscreen: bool = False
 
 
-class KioskConfig(_Section):
+class KioskConfig(Table):
     terminal: TerminalSection
     backend: BackendSection
     # The reader's table is validated by the reader library itself (terminal.wiring),
@@ -197,28 +200,37 @@ def _allowed_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[
     return keys
 
 
-def parse_kiosk_config(data: Mapping[str, Any], file_label: str) -> KioskConfig:
-    """Validate already-parsed TOML data; raise :class:`ConfigError` listing every problem."""
+def validate_table(model: type[T], data: Mapping[str, Any], file_label: str) -> T:
+    """Validate parsed TOML against ``model``; raise :class:`ConfigError` listing every
+    problem as ``file: key: 'value' what is allowed``."""
     try:
-        return KioskConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(
-            format_errors(file_label, exc.errors(), data, _allowed_keys(KioskConfig))
+            format_errors(file_label, exc.errors(), data, _allowed_keys(model))
         ) from exc
 
 
-def load_kiosk_config(path: Path) -> KioskConfig:
-    """Read and validate a kiosk TOML file."""
-    label = path.name
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's tables, or a :class:`ConfigError` saying why it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read: {exc.strerror}"]) from exc
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{label}: is not valid TOML: {exc}"]) from exc
-    return parse_kiosk_config(data, label)
+        raise ConfigError([f"{path.name}: is not valid TOML: {exc}"]) from exc
+
+
+def parse_kiosk_config(data: Mapping[str, Any], file_label: str) -> KioskConfig:
+    """Validate already-parsed TOML data; raise :class:`ConfigError` listing every problem."""
+    return validate_table(KioskConfig, data, file_label)
+
+
+def load_kiosk_config(path: Path) -> KioskConfig:
+    """Read and validate a kiosk TOML file."""
+    return parse_kiosk_config(read_toml(path), path.name)
 
 
 def read_secret(path: Path) -> str:

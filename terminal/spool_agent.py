@@ -26,7 +26,6 @@ import logging
 import os
 import sqlite3
 import threading
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import requests
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BeforeValidator, Field
 
 from terminal.analysis import (
     DocumentAnalysis,
@@ -45,8 +44,17 @@ from terminal.analysis import (
     fallback_analysis,
 )
 from terminal.analysis.paper import NAMED_SIZES
-from terminal.config import ConfigError, Port, Text, read_secret
-from terminal.config_messages import format_errors
+from terminal.config import (
+    ConfigError,
+    Port,
+    Table,
+    Text,
+    http_url,
+    read_secret,
+    read_toml,
+    seconds_between,
+    validate_table,
+)
 from terminal.ports import BackendRejected, BackendUnavailable
 
 log = logging.getLogger(__name__)
@@ -57,21 +65,6 @@ REPORT_PATH = "/api/v1/job-analyses"
 # -- configuration ---------------------------------------------------------------------
 
 
-def _seconds(low: float, high: float) -> Callable[[object], float]:
-    def check(value: object) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            low <= value <= high
-        ):
-            raise ValueError(f"is not a number of seconds between {low:g} and {high:g}")
-        return float(value)
-
-    return check
-
-
-def _http_url(value: object) -> str:
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise ValueError("is not an http:// or https:// URL")
-    return value.rstrip("/")
 
 
 def _queues(value: object) -> list[str]:
@@ -93,29 +86,26 @@ def _paper_size(value: object) -> str:
     return str(value)
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-
-class AgentSection(_Table):
+class AgentSection(Table):
     """Which CUPS server and queues to watch, where its spool is, how often to look."""
 
     queues: Annotated[list[str], BeforeValidator(_queues)]
     cups_server: Text = "127.0.0.1"
     cups_port: Port = 631
     spool_dir: Text = "/var/spool/cups"
-    poll_interval_s: Annotated[float, BeforeValidator(_seconds(0.5, 3600))] = 5.0
+    poll_interval_s: Annotated[float, BeforeValidator(seconds_between(0.5, 3600))] = 5.0
     state_dir: Text = "/var/lib/printkiosk/spool-agent"
 
 
-class AgentBackendSection(_Table):
-    url: Annotated[str, BeforeValidator(_http_url)]
+class AgentBackendSection(Table):
+    url: Annotated[str, BeforeValidator(http_url)]
     token_file: Text | None = None
-    connect_timeout_s: Annotated[float, BeforeValidator(_seconds(0.1, 60))] = 3.0
-    read_timeout_s: Annotated[float, BeforeValidator(_seconds(0.1, 120))] = 10.0
+    connect_timeout_s: Annotated[float, BeforeValidator(seconds_between(0.1, 60))] = 3.0
+    read_timeout_s: Annotated[float, BeforeValidator(seconds_between(0.1, 120))] = 10.0
 
 
-class FallbackSection(_Table):
+class FallbackSection(Table):
     """What to report for a file that cannot be analysed (see terminal.analysis.fallback)."""
 
     pages: int = Field(default=1, ge=1, le=100_000)
@@ -126,32 +116,17 @@ class FallbackSection(_Table):
         return FallbackRule(self.pages, self.colour, self.paper_size)
 
 
-class SpoolAgentConfig(_Table):
+class SpoolAgentConfig(Table):
     spool_agent: AgentSection
     backend: AgentBackendSection
     fallback: FallbackSection = Field(default_factory=FallbackSection)
 
 
-_ALLOWED_KEYS: dict[tuple[str, ...], list[str]] = {
-    (): sorted(SpoolAgentConfig.model_fields),
-    ("spool_agent",): sorted(AgentSection.model_fields),
-    ("backend",): sorted(AgentBackendSection.model_fields),
-    ("fallback",): sorted(FallbackSection.model_fields),
-}
 
 
 def load_spool_agent_config(path: Path) -> SpoolAgentConfig:
     """Read and validate the agent's TOML; every problem names file, key and value."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot be read: {exc.strerror}"]) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path.name}: is not valid TOML: {exc}"]) from exc
-    try:
-        return SpoolAgentConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(format_errors(path.name, exc.errors(), data, _ALLOWED_KEYS)) from exc
+    return validate_table(SpoolAgentConfig, read_toml(path), path.name)
 
 
 def agent_token(config: SpoolAgentConfig, file_label: str = "spool-agent.toml") -> str:
