@@ -325,7 +325,7 @@ def output_to(log: Path) -> Iterator[None]:
 
 @contextmanager
 def demo_backend(workdir: Path) -> Iterator[str]:
-    from printkiosk.commands.demo import free_port, start_demo_backend
+    from printkiosk.commands.demo import free_port, start_demo_backend, stop_demo_backend
 
     port = free_port()
     log = workdir / "backend.log"
@@ -338,12 +338,7 @@ def demo_backend(workdir: Path) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_demo_backend(process)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from printkiosk.commands.demo import free_port, start_demo_backend
+from printkiosk.commands.demo import free_port, start_demo_backend, stop_demo_backend
 from tests.drivers.snmp.snmpsim_peer import (
     SNMP_CORPUS,
     SNMPSIM,
@@ -34,11 +34,7 @@ def demo_backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_demo_backend(process)
 
 
 @pytest.fixture(scope="session")

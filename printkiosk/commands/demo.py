@@ -98,9 +98,19 @@ def start_demo_backend(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     try:
         wait_for_port(port, process)
     except Exception:
-        process.terminate()
+        stop_demo_backend(process)
         raise
     return process
+
+
+def stop_demo_backend(process: subprocess.Popen[bytes]) -> None:
+    """Ask the backend to stop, and kill it if it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 # -- the demo's print server ---------------------------------------------------------------
@@ -320,6 +330,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if printer is not None:
             printer.close()
-        backend.terminate()
-        backend.wait(timeout=10)
+        stop_demo_backend(backend)
     return 0
