@@ -3,7 +3,7 @@
 Run:  .venv/bin/python bench/bench_analysis.py [--large-pages 2000]
 
 In one run, on the same files: the shared corpus jobs, the generated mixed-document
-suite (tests/terminal/analysis/mixed_documents.py) and a large generated document.
+suite (tests/analysis/mixed_documents.py) and a large generated document.
 For every page both classifications are compared with the truth (corpus MANIFEST.md,
 or the construction of a generated file). inkcov gives C, M, Y, K coverage per page;
 it is read two ways: the usual rule (colour when C, M or Y is non-zero) and a kinder
@@ -33,7 +33,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests" / "terminal" / "analysis")]
 from corpus_truth import JOBS, PAGE_COUNT_TRUTH, PDF_TRUTH, POSTSCRIPT_TRUTH  # noqa: E402
 from mixed_documents import build_large, build_suite  # noqa: E402
 
-from terminal.analysis import analyse_document  # noqa: E402
+from analysis import analyse_document  # noqa: E402
 
 BALANCE = 0.0
 
@@ -119,7 +119,7 @@ def peak_rss_kib(path: Path) -> tuple[int, int]:
     code = (
         "import resource, sys\n"
         f"sys.path.insert(0, {str(REPO)!r})\n"
-        "from terminal.analysis import analyse_document\n"
+        "from analysis import analyse_document\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "analyse_document(sys.argv[1])\n"
         "print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"

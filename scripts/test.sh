@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up (Debian packages, .venv) and run the whole test suite with the
-# static checks: ruff, mypy (strict for billing/ and terminal/), the import rule
+# static checks: ruff, mypy (strict for billing/, analysis/ and terminal/), the import rule
 # (import-linter contracts), then pytest with the Kivy UI tests in a real window under Xvfb.
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/billing -x).
 set -euo pipefail
@@ -13,7 +13,7 @@ mkdir -p "$PRINTKIOSK_TEST_ARTIFACTS"
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"
-.venv/bin/mypy billing terminal drivers backend kiosk printkiosk
+.venv/bin/mypy billing analysis terminal drivers backend kiosk printkiosk
 echo "== import rule"
 .venv/bin/lint-imports
 if [ -f ../shared/tools/import_rule.py ]; then

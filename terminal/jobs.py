@@ -25,6 +25,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
+from analysis import (
+    BillableUsage,
+    DocumentAnalysis,
+    DocumentAnalysisError,
+    ImpressionColour,
+    Sides,
+    billable_usage,
+)
 from billing import (
     Colour,
     MediaSize,
@@ -36,14 +44,6 @@ from billing import (
     price,
 )
 from billing import ConfigError as PriceListError
-from terminal.analysis import (
-    BillableUsage,
-    DocumentAnalysis,
-    DocumentAnalysisError,
-    ImpressionColour,
-    Sides,
-    billable_usage,
-)
 from terminal.ports import BackendError
 
 _log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
-from terminal.analysis import BillableUsage, ImpressionColour
+from analysis import BillableUsage, ImpressionColour
 from terminal.jobs import (
     HoldQueue,
     JobNotFound,

@@ -35,7 +35,7 @@ from typing import Annotated, Any, Protocol
 import requests
 from pydantic import BeforeValidator, Field
 
-from terminal.analysis import (
+from analysis import (
     DocumentAnalysis,
     DocumentAnalysisError,
     FallbackRule,
@@ -43,7 +43,7 @@ from terminal.analysis import (
     analyse_or_fall_back,
     fallback_analysis,
 )
-from terminal.analysis.paper import NAMED_SIZES
+from analysis.paper import NAMED_SIZES
 from terminal.config import (
     ConfigError,
     Port,
@@ -106,7 +106,7 @@ class AgentBackendSection(Table):
 
 
 class FallbackSection(Table):
-    """What to report for a file that cannot be analysed (see terminal.analysis.fallback)."""
+    """What to report for a file that cannot be analysed (see analysis.fallback)."""
 
     pages: int = Field(default=1, ge=1, le=100_000)
     colour: bool = True

@@ -14,6 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis import (
+    DocumentAnalysis,
+    FallbackRule,
+    analyse_isolated,
+    analyse_or_fall_back,
+    analysis_from_counts,
+    fallback_analysis,
+)
+from analysis.errors import DocumentAnalysisError
 from billing import ConfigError as PriceListError
 from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
@@ -27,15 +36,6 @@ from drivers.snmp import (
     SnmpVersion,
     poll_printer,
 )
-from terminal.analysis import (
-    DocumentAnalysis,
-    FallbackRule,
-    analyse_isolated,
-    analyse_or_fall_back,
-    analysis_from_counts,
-    fallback_analysis,
-)
-from terminal.analysis.errors import DocumentAnalysisError
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
 from terminal.config import ConfigError, KioskConfig, load_kiosk_config, read_secret

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _as_json(analysis: Any) -> dict[str, Any]:
-    from terminal.analysis import PageColour
+    from analysis import PageColour
 
     return {
         "file": str(analysis.path),
@@ -55,7 +55,7 @@ def _ranges(numbers: list[int]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from terminal.analysis import DocumentAnalysisError, PageColour, analyse_document
+    from analysis import DocumentAnalysisError, PageColour, analyse_document
 
     try:
         analysis = analyse_document(args.file)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import PageColour, analyse_document
 from drivers.cups import CupsHoldQueue, HeldJob, is_usable, sandbox_tools_missing
 from printkiosk.commands.demo import (
     DEMO_JOBS,
@@ -18,7 +19,6 @@ from printkiosk.commands.demo import (
     start_demo_printer,
     start_demo_printer_or_none,
 )
-from terminal.analysis import PageColour, analyse_document
 
 pytestmark = pytest.mark.peer
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_jobs_fakes import FakeHeldJob, FakeHoldQueue, FakePricer, document, later
 
+from analysis import DocumentAnalysis, ImpressionColour
 from billing import load_price_list
-from terminal.analysis import DocumentAnalysis, ImpressionColour
 from terminal.jobs import (
     BillingPricer,
     JobNotFound,
@@ -212,7 +212,7 @@ def test_listing_jobs_prepares_the_pricer_for_that_user() -> None:
 def test_a_job_the_kiosk_cannot_read_is_priced_from_the_print_servers_report() -> None:
     """Spool file unreachable: the spool agent's counts price it; until they arrive the
     fallback prices it and is not kept, so the report is used as soon as it exists."""
-    from terminal.analysis import analysis_from_counts
+    from analysis import analysis_from_counts
 
     job = FakeHeldJob(7, "remote.pdf", document=None, uuid="urn:uuid:7")
     reports: dict[str, DocumentAnalysis] = {}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from terminal.analysis import (
+from analysis import (
     DocumentAnalysis,
     ImpressionColour,
     PageAnalysis,

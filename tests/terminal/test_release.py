@@ -15,7 +15,7 @@ from test_jobs_fakes import (
     document,
 )
 
-from terminal.analysis import DocumentAnalysis
+from analysis import DocumentAnalysis
 from terminal.jobs import JobService, PrinterRefused
 from terminal.ports import BackendRejected
 from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage

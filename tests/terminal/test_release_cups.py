@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from analysis import FallbackRule, analyse_isolated, analyse_or_fall_back
 from backend.demo import DEMO_TERMINAL_TOKEN
 from billing import load_price_list
 from drivers.cups import CupsHoldQueue
-from terminal.analysis import FallbackRule, analyse_isolated, analyse_or_fall_back
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook
 from terminal.jobs import BillingPricer, JobOptions, JobService

@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from backend.demo import DEMO_TERMINAL_TOKEN
-from terminal.analysis import (
+from analysis import (
     DocumentAnalysis,
     FallbackRule,
     MalformedDocument,
@@ -32,6 +31,7 @@ from terminal.analysis import (
     PageColour,
     paper_size,
 )
+from backend.demo import DEMO_TERMINAL_TOKEN
 from terminal.config import ConfigError
 from terminal.ports import BackendRejected, BackendUnavailable
 from terminal.spool_agent import (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from terminal.analysis import (
+from analysis import (
     DocumentAnalysis,
     ImpressionColour,
     PageAnalysis,

@@ -15,9 +15,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from terminal.analysis.errors import MalformedDocument, UnsupportedDocument
-from terminal.analysis.model import PageAnalysis
-from terminal.analysis.pdf import analyse_pdf_pages
+from analysis.errors import MalformedDocument, UnsupportedDocument
+from analysis.model import PageAnalysis
+from analysis.pdf import analyse_pdf_pages
 
 GHOSTSCRIPT_SECONDS = 120
 

@@ -9,7 +9,7 @@ from corpus_truth import JOBS
 from mixed_documents import ghostscript_available
 from pdf_writer import Page, PdfWriter
 
-from terminal.analysis import (
+from analysis import (
     EncryptedDocument,
     MalformedDocument,
     analyse_document,

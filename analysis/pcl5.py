@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from terminal.analysis.errors import MalformedDocument
-from terminal.analysis.model import PageAnalysis, PageColour
-from terminal.analysis.paper import MM, paper_size
+from analysis.errors import MalformedDocument
+from analysis.model import PageAnalysis, PageColour
+from analysis.paper import MM, paper_size
 
 ESC, FORM_FEED = 0x1B, 0x0C
 # ESC <group char 0x21-0x2F> <family char 0x60-0x7E> then value+letter pairs

@@ -26,7 +26,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from terminal.analysis.raster import RasterSummary, is_colour_rgb, is_ink_rgb, summarise
+from analysis.raster import RasterSummary, is_colour_rgb, is_ink_rgb, summarise
 
 # Text render modes (PDF 32000 9.3.6) that fill, that stroke, and that paint nothing.
 _FILLING_MODES = frozenset({0, 2, 4, 6})

@@ -6,7 +6,7 @@ import pytest
 from corpus_truth import JOBS, PAGE_COUNT_TRUTH, PDF_TRUTH, POSTSCRIPT_TRUTH
 from mixed_documents import ghostscript_available
 
-from terminal.analysis import EncryptedDocument, UnsupportedDocument, analyse_document
+from analysis import EncryptedDocument, UnsupportedDocument, analyse_document
 
 JOBS_FORMAT = {".ps": "postscript", "eps": "eps"}
 

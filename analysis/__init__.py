@@ -8,19 +8,19 @@ and memory limits (what the kiosk should use on files from strangers).
 See docs/document-analysis.md for the method and its limits.
 """
 
-from terminal.analysis.document import analyse_document
-from terminal.analysis.errors import (
+from analysis.document import analyse_document
+from analysis.errors import (
     DocumentAnalysisError,
     EncryptedDocument,
     MalformedDocument,
     UnsupportedDocument,
 )
-from terminal.analysis.fallback import FallbackRule, analyse_or_fall_back, fallback_analysis
-from terminal.analysis.impressions import BillableUsage, ImpressionColour, Sides, billable_usage
-from terminal.analysis.isolated import analyse_isolated
-from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
-from terminal.analysis.paper import PaperSize, paper_size
-from terminal.analysis.reported import analysis_from_counts
+from analysis.fallback import FallbackRule, analyse_or_fall_back, fallback_analysis
+from analysis.impressions import BillableUsage, ImpressionColour, Sides, billable_usage
+from analysis.isolated import analyse_isolated
+from analysis.model import DocumentAnalysis, PageAnalysis, PageColour
+from analysis.paper import PaperSize, paper_size
+from analysis.reported import analysis_from_counts
 
 __all__ = [
     "BillableUsage",

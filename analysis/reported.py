@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from terminal.analysis.errors import DocumentAnalysisError
-from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
-from terminal.analysis.paper import CUSTOM, NAMED_SIZES, PaperSize
+from analysis.errors import DocumentAnalysisError
+from analysis.model import DocumentAnalysis, PageAnalysis, PageColour
+from analysis.paper import CUSTOM, NAMED_SIZES, PaperSize
 
 _SIZES = {
     name: PaperSize(round(short, 2), round(long, 2), name) for name, short, long in NAMED_SIZES

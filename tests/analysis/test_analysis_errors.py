@@ -10,7 +10,7 @@ import pytest
 from mixed_documents import ghostscript_available
 from pdf_writer import Page, PdfWriter
 
-from terminal.analysis import (
+from analysis import (
     DocumentAnalysisError,
     FallbackRule,
     MalformedDocument,

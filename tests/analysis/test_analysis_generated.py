@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from mixed_documents import Case, build_suite, ghostscript_available
 
-from terminal.analysis import PageColour, analyse_document
+from analysis import PageColour, analyse_document
 
 
 @pytest.fixture(scope="module")

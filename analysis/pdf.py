@@ -1,8 +1,8 @@
 """PDF analysis with PDFium: page sizes, and each page's colour class.
 
-Each page is first walked object by object (:mod:`terminal.analysis.pdf_objects`), which
+Each page is first walked object by object (:mod:`analysis.pdf_objects`), which
 settles plain mono pages, colour text and tiny colour marks without rendering. The rest are
-rendered at ``RENDER_DPI`` and measured (:mod:`terminal.analysis.raster`): at 20 dpi a
+rendered at ``RENDER_DPI`` and measured (:mod:`analysis.raster`): at 20 dpi a
 rendering costs little, large colour areas and colour images are unmistakable, and the
 object walk has already covered the small marks such a resolution would wash out.
 Pages are loaded and closed one at a time, so memory does not grow with the page count.
@@ -17,11 +17,11 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from terminal.analysis.errors import DocumentAnalysisError, EncryptedDocument, MalformedDocument
-from terminal.analysis.model import PageAnalysis, PageColour
-from terminal.analysis.paper import paper_size
-from terminal.analysis.pdf_objects import scan_page
-from terminal.analysis.raster import summarise
+from analysis.errors import DocumentAnalysisError, EncryptedDocument, MalformedDocument
+from analysis.model import PageAnalysis, PageColour
+from analysis.paper import paper_size
+from analysis.pdf_objects import scan_page
+from analysis.raster import summarise
 
 RENDER_DPI = 20.0
 # Objects narrower than this many render pixels are judged by declared colour, not pixels.

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from terminal.analysis.errors import MalformedDocument
-from terminal.analysis.model import PageAnalysis, PageColour
-from terminal.analysis.paper import MM, PaperSize, paper_size
-from terminal.analysis.raster import is_colour_rgb
+from analysis.errors import MalformedDocument
+from analysis.model import PageAnalysis, PageColour
+from analysis.paper import MM, PaperSize, paper_size
+from analysis.raster import is_colour_rgb
 
 # operators
 BEGIN_PAGE, END_PAGE = 0x43, 0x44

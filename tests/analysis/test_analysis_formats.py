@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from terminal.analysis.errors import UnsupportedDocument
-from terminal.analysis.formats import DocumentFormat, sniff
+from analysis.errors import UnsupportedDocument
+from analysis.formats import DocumentFormat, sniff
 
 UEL = b"\x1b%-12345X"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from terminal.analysis import paper_size
+from analysis import paper_size
 
 
 @pytest.mark.parametrize(

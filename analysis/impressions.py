@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from terminal.analysis.model import DocumentAnalysis, PageColour
+from analysis.model import DocumentAnalysis, PageColour
 
 ALLOWED_NUMBER_UP = (1, 2, 4, 6, 9, 16)
 

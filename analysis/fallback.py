@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from terminal.analysis.document import analyse_document
-from terminal.analysis.errors import DocumentAnalysisError
-from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
-from terminal.analysis.paper import NAMED_SIZES, PaperSize
+from analysis.document import analyse_document
+from analysis.errors import DocumentAnalysisError
+from analysis.model import DocumentAnalysis, PageAnalysis, PageColour
+from analysis.paper import NAMED_SIZES, PaperSize
 
 _SIZES = {name: (short, long) for name, short, long in NAMED_SIZES}
 _KEYS = {"pages", "colour", "paper_size"}
@@ -80,7 +80,7 @@ def analyse_or_fall_back(
 ) -> DocumentAnalysis:
     """Analyse ``path`` with ``analyse``; on any analysis error, return the rule's estimate.
 
-    The kiosk passes :func:`terminal.analysis.isolated.analyse_isolated` as ``analyse``.
+    The kiosk passes :func:`analysis.isolated.analyse_isolated` as ``analyse``.
     """
     try:
         return analyse(Path(path))

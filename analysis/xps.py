@@ -21,10 +21,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from terminal.analysis.errors import DocumentAnalysisError, MalformedDocument
-from terminal.analysis.model import PageAnalysis, PageColour
-from terminal.analysis.paper import paper_size
-from terminal.analysis.raster import is_colour_rgb, is_ink_rgb, summarise
+from analysis.errors import DocumentAnalysisError, MalformedDocument
+from analysis.model import PageAnalysis, PageColour
+from analysis.paper import paper_size
+from analysis.raster import is_colour_rgb, is_ink_rgb, summarise
 
 POINTS_PER_XPS_UNIT = 72 / 96
 _ROOT_RELATION = re.compile(

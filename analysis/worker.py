@@ -1,6 +1,6 @@
-"""The analysis child process behind :func:`terminal.analysis.isolated.analyse_isolated`.
+"""The analysis child process behind :func:`analysis.isolated.analyse_isolated`.
 
-Usage: ``python -m terminal.analysis.worker FILE MEMORY_LIMIT_BYTES``. Prints one JSON
+Usage: ``python -m analysis.worker FILE MEMORY_LIMIT_BYTES``. Prints one JSON
 object: the analysis, or the analysis error's kind and reason. It limits its own address
 space first, so a pathological document fails here instead of starving the kiosk.
 """
@@ -17,8 +17,8 @@ def main(argv: list[str]) -> int:
     path, limit = Path(argv[0]), int(argv[1])
     if limit > 0:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from terminal.analysis.document import analyse_document
-    from terminal.analysis.errors import DocumentAnalysisError
+    from analysis.document import analyse_document
+    from analysis.errors import DocumentAnalysisError
 
     try:
         analysis = analyse_document(path)

@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from terminal.analysis.errors import DocumentAnalysisError, MalformedDocument, UnsupportedDocument
-from terminal.analysis.formats import DocumentFormat, read_head, sniff
-from terminal.analysis.model import DocumentAnalysis, PageAnalysis
-from terminal.analysis.pcl5 import analyse_pcl5_pages
-from terminal.analysis.pclxl import analyse_pclxl_pages
-from terminal.analysis.pdf import analyse_pdf_pages
-from terminal.analysis.postscript import analyse_postscript_pages
-from terminal.analysis.xps import analyse_xps_pages
+from analysis.errors import DocumentAnalysisError, MalformedDocument, UnsupportedDocument
+from analysis.formats import DocumentFormat, read_head, sniff
+from analysis.model import DocumentAnalysis, PageAnalysis
+from analysis.pcl5 import analyse_pcl5_pages
+from analysis.pclxl import analyse_pclxl_pages
+from analysis.pdf import analyse_pdf_pages
+from analysis.postscript import analyse_postscript_pages
+from analysis.xps import analyse_xps_pages
 
 # A gzip'd job expanding beyond this is refused rather than filling the disk.
 MAX_EXPANDED_BYTES = 2 * 1024**3

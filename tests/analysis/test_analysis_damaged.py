@@ -13,7 +13,7 @@ import pytest
 from corpus_truth import JOBS
 from pdf_writer import Page, PdfWriter
 
-from terminal.analysis import DocumentAnalysisError, analyse_document
+from analysis import DocumentAnalysisError, analyse_document
 
 SAMPLES = [
     "ghostpdl__frs96.pxl",

@@ -3,7 +3,7 @@
 The estimate prices pages by colour and paper size (billing's price lists are keyed by
 both), so the result is a page list plus a tally by (colour, size). A blank page is kept
 apart from mono because operators differ on whether to charge it; the impression
-arithmetic (copies, n-up, sides) lives in :mod:`terminal.analysis.impressions`.
+arithmetic (copies, n-up, sides) lives in :mod:`analysis.impressions`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from terminal.analysis.paper import PaperSize
+from analysis.paper import PaperSize
 
 
 class PageColour(enum.Enum):

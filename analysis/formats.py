@@ -11,7 +11,7 @@ import enum
 import re
 from pathlib import Path
 
-from terminal.analysis.errors import DocumentAnalysisError, UnsupportedDocument
+from analysis.errors import DocumentAnalysisError, UnsupportedDocument
 
 HEAD_BYTES = 8192
 _UEL = b"\x1b%-12345X"

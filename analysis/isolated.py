@@ -2,7 +2,7 @@
 
 PDFium and Ghostscript are C code reading files strangers sent; a malicious or broken
 document could crash them or loop. The kiosk therefore analyses held jobs through
-:func:`analyse_isolated`, which runs :mod:`terminal.analysis.worker` in its own session
+:func:`analyse_isolated`, which runs :mod:`analysis.worker` in its own session
 under a time limit and an address-space limit, kills the whole process group (the
 worker and any Ghostscript it started) on timeout, and turns every failure into a
 :class:`DocumentAnalysisError` naming the file -- so the fallback rule applies. The
@@ -18,9 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from terminal.analysis import errors
-from terminal.analysis.model import DocumentAnalysis, PageAnalysis, PageColour
-from terminal.analysis.paper import PaperSize
+from analysis import errors
+from analysis.model import DocumentAnalysis, PageAnalysis, PageColour
+from analysis.paper import PaperSize
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
 DEFAULT_MEMORY_LIMIT = 2 * 1024**3
@@ -46,7 +46,7 @@ def analyse_isolated(
     path = Path(path)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "terminal.analysis.worker", str(path), str(memory_limit_bytes)]
+    command = [sys.executable, "-m", "analysis.worker", str(path), str(memory_limit_bytes)]
     with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
