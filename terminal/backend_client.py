@@ -8,10 +8,18 @@ transport errors and 5xx become :class:`BackendUnavailable`, 4xx problem details
 
 Only idempotent calls are retried, with exponential backoff: reads, card lookups and
 every money write (each carries an idempotency key, so the backend answers a resend
-with the first answer), and only while the backend is not already known to be away.
+with the first answer), and only while the backend is not already known to be away;
+identification only within its budget (below).
 A PIN login is never retried: a resend could count as a second failed attempt and lock
-the user out. The client keeps a plain ``reachable`` flag and tells listeners when it
-flips, so the UI can say "offline" before anyone badges.
+the user out.
+
+Identification is the one call a person waits for, at the screen: it must be answered
+(or declared offline) within ``read_timeout_s`` in all, connect included. It gets that
+budget as a total deadline (urllib3's ``total`` timeout), and is resent only after a
+failure that came fast (a dropped keep-alive connection) while the budget lasts — never
+after a timeout: a backend that did not answer in time will not answer a resend sooner,
+and the offline cache can answer now. The client keeps a plain ``reachable`` flag and
+tells listeners when it flips, so the UI can say "offline" before anyone badges.
 """
 
 from __future__ import annotations
@@ -21,11 +29,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util import Timeout
 
 from terminal.ports import (
     BackendRejected,
@@ -37,6 +46,14 @@ from terminal.ports import (
 )
 
 _log = logging.getLogger(__name__)
+
+# Below this much budget left, an identification is not resent (a connect needs it).
+_MIN_ATTEMPT_S = 0.2
+
+
+class _TimedOut(BackendUnavailable):
+    """No answer within the timeout: resent only by calls without a deadline."""
+
 
 ReachabilityListener = Callable[[bool], None]
 T = TypeVar("T")
@@ -57,6 +74,7 @@ class HttpBackend:
     ) -> None:
         self._base = base_url.rstrip("/") + "/api/v1"
         self._timeout = (connect_timeout_s, read_timeout_s)
+        self._identify_budget_s = read_timeout_s
         self._retries = retries
         self._backoff_s = backoff_s
         self._sleep = sleep
@@ -87,16 +105,20 @@ class HttpBackend:
     # --- identification (terminal.ports.Backend) ---------------------------------------
 
     def identify_card(self, card_number: str) -> Identity:
-        return _identity(self._call("POST", "/sessions", {"card": card_number}, retry=True))
+        """Answered within ``read_timeout_s`` in all; resent only after a fast failure."""
+        body = {"card": card_number}
+        return _identity(self._call("POST", "/sessions", body, budget_s=self._identify_budget_s))
 
     def identify_pin(self, username: str, pin: str) -> Identity:
         body = {"username": username, "pin": pin}
-        return _identity(self._call("POST", "/sessions", body, retry=False))
+        return _identity(self._call("POST", "/sessions", body, retry=False,
+                                    budget_s=self._identify_budget_s))
 
     def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
         """Never retried, like a PIN login: a resend could count as a second failed PIN."""
         body = {"card": card_number, "username": username, "pin": pin}
-        return _identity(self._call("POST", "/cards/enrol", body, retry=False))
+        return _identity(self._call("POST", "/cards/enrol", body, retry=False,
+                                    budget_s=self._identify_budget_s))
 
     # --- billing codes (terminal.ports.BillingCodeDirectory) ----------------------------
 
@@ -175,20 +197,28 @@ class HttpBackend:
     # --- transport ----------------------------------------------------------------------
 
     def _call(
-        self, method: str, path: str, body: Mapping[str, object] | None, retry: bool = True
+        self, method: str, path: str, body: Mapping[str, object] | None, retry: bool = True,
+        budget_s: float | None = None,
     ) -> dict[str, Any]:
+        """One call, resent per the retry rules; ``budget_s`` bounds all its attempts,
+        connects, reads and backoffs together (someone is waiting at the screen)."""
         # A backend already known to be away gets one try per call, not a backed-off
         # series: the outbox drainer keeps probing, and the user at the screen is not
         # kept waiting for retries that will fail like the last ones did.
         attempts = 1 + (self._retries if retry and self.reachable is not False else 0)
+        deadline = None if budget_s is None else time.monotonic() + budget_s
         for attempt in range(attempts):
             try:
-                answer = self._once(method, path, body)
-            except BackendUnavailable:
-                if attempt == attempts - 1:
+                answer = self._once(method, path, body, self._timeout_until(deadline))
+            except BackendUnavailable as exc:
+                backoff = self._backoff_s * 2**attempt
+                out_of_time = deadline is not None and (
+                    isinstance(exc, _TimedOut)
+                    or deadline - time.monotonic() < backoff + _MIN_ATTEMPT_S)
+                if attempt == attempts - 1 or out_of_time:
                     self._set_reachable(False)
                     raise
-                self._sleep(self._backoff_s * 2**attempt)
+                self._sleep(backoff)
             except BackendRejected:
                 self._set_reachable(True)
                 raise
@@ -197,11 +227,24 @@ class HttpBackend:
                 return answer
         raise AssertionError("unreachable: the loop returns or raises")
 
-    def _once(self, method: str, path: str, body: Mapping[str, object] | None) -> dict[str, Any]:
+    def _timeout_until(self, deadline: float | None) -> tuple[float, float] | Timeout:
+        """The per-call timeouts, or what is left of a deadline for connect and read
+        together (requests' own timeouts apply to each separately, and stack)."""
+        if deadline is None:
+            return self._timeout
+        left = max(deadline - time.monotonic(), 0.001)
+        return Timeout(total=left, connect=min(self._timeout[0], left), read=left)
+
+    def _once(
+        self, method: str, path: str, body: Mapping[str, object] | None,
+        timeout: tuple[float, float] | Timeout,
+    ) -> dict[str, Any]:
         try:
-            response = self._http.request(
-                method, self._base + path, json=body, timeout=self._timeout
-            )
+            # requests' adapter takes a urllib3 Timeout as documented; its stubs do not say so
+            response = self._http.request(method, self._base + path, json=body,
+                                          timeout=cast(Any, timeout))
+        except requests.Timeout as exc:
+            raise _TimedOut(f"{path}: no answer in time ({exc.__class__.__name__})") from exc
         except requests.RequestException as exc:
             raise BackendUnavailable(f"{path}: {exc.__class__.__name__}") from exc
         return _payload(response, path)

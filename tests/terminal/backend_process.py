@@ -7,6 +7,7 @@ stop, kill and start again on the same port and the same database.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import subprocess
 from dataclasses import dataclass
@@ -42,9 +43,20 @@ class BackendProcess:
     def start(self) -> None:
         self._process = start_demo_backend(self.port, self.data_dir)
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process keeps its socket, the kernel still accepts connections,
+        and nothing answers — a hung backend, not a closed port."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)
+
     def stop(self, kill: bool = False) -> None:
         if self._process is None:
             return
+        self.thaw()  # a frozen process cannot act on SIGTERM
         if kill:
             self._process.kill()
         else:

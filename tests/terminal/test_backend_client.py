@@ -170,3 +170,47 @@ def test_reported_analysis_is_read_back_and_absent_one_is_none(
     assert sorted((c["colour"], c["size"], c["count"]) for c in counts) == [
         ("colour", "A4", 2), ("mono", "A4", 2),
     ]
+
+
+class _Silent(BaseHTTPRequestHandler):
+    """Reads the request and never answers, like a hung backend."""
+
+    seen: ClassVar[list[str]] = []
+    release: ClassVar[threading.Event]
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).seen.append(self.path)
+        type(self).release.wait(30)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_identification_is_not_resent_after_a_timeout_but_money_writes_are() -> None:
+    """A backend that takes requests and never answers: a card lookup gives up after
+    one ``read_timeout_s`` (someone is waiting at the screen, the offline cache can
+    answer), a hold is resent as its retry rules say (the outbox drains in background)."""
+    import time
+
+    handler = type("Handler", (_Silent,), {"seen": [], "release": threading.Event()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        def client() -> HttpBackend:
+            return HttpBackend(url, TOKEN, connect_timeout_s=0.3, read_timeout_s=0.5,
+                               retries=2, sleep=lambda _: None)
+
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable):
+            client().identify_card("1001")
+        assert time.monotonic() - started < 0.5 + 0.3
+        assert handler.seen == ["/api/v1/sessions"]
+        with pytest.raises(BackendUnavailable):
+            client().hold(key(), "alice", Decimal("1.00"), "", "r")
+        assert handler.seen[1:] == ["/api/v1/holds"] * 3
+    finally:
+        handler.release.set()
+        server.shutdown()
+        server.server_close()
