@@ -160,9 +160,14 @@ class ChargeBook:
     def capture(
         self, authorisation_key: str, amount: Decimal, pages: int, colour_pages: int
     ) -> Settlement:
-        """Charge what was printed against a hold (at most its amount)."""
+        """Charge what was printed against a hold (at most its amount); the sides count
+        towards the user's period volume in the offline cache at once."""
         body = {"amount": str(amount), "pages": pages, "colour_pages": colour_pages}
-        return self._settle(EntryKind.CAPTURE, authorisation_key, body, amount)
+        settled = self._settle(EntryKind.CAPTURE, authorisation_key, body, amount)
+        username = self._hold_entry(authorisation_key).username
+        if self._cache is not None and username:
+            self._cache.count_printed(username, pages - colour_pages, colour_pages)
+        return settled
 
     def void(self, authorisation_key: str, reason: str) -> Settlement:
         """Nothing was printed: give the whole hold back."""

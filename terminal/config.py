@@ -162,10 +162,11 @@ class OfflineSection(Table):
 
 
 class PricingSection(Table):
-    """Where the kiosk's price list comes from while the backend serves none.
+    """The kiosk's local price list: the offline fallback, optional.
 
-    The file is billing's price-list format; estimates are computed on the kiosk from
-    it, so a user sees prices even when the backend is unreachable.
+    Online, every user is priced with the list the backend applies to them, and that
+    list is kept for them in the offline cache. The file (billing's price-list format)
+    prices only a user whose list this kiosk never saw, while the backend is away.
     """
 
     price_list: Text | None = None

@@ -44,7 +44,7 @@ from billing import (
     price,
 )
 from billing import ConfigError as PriceListError
-from terminal.ports import BackendError
+from terminal.ports import BackendError, BackendRejected, BackendUnavailable
 
 _log = logging.getLogger(__name__)
 
@@ -124,20 +124,46 @@ class PriceUnavailable(Exception):
     code = "price_unavailable"
 
 
+class PricingUnavailable(PriceUnavailable):
+    """No price list at all for this user: the backend cannot say, the kiosk has no
+    cached list for them and no local list. Nothing is listed rather than guessed."""
+
+    code = "pricing_unavailable"
+
+
+# Why a job list's prices may differ from what the backend would charge (a stable key the
+# kiosk translates): offline, for a user whose own list this kiosk has never seen.
+OFFLINE_PRICES_FROM_SITE_LIST = "offline_prices_from_site_list"
+
+
 class Pricer(Protocol):
-    """A price list: the price of a job, rounded once.
+    """The prices of one session: a price list and the user's volume, rounded once.
 
     ``sides`` are the impressions of one copy by (colour, paper size name); per-sheet
     price lists need the copies apart to count sheets. Raises :class:`PriceUnavailable`.
+    ``notice`` is None, or a stable key saying why these prices may differ from the
+    backend's (``offline_prices_from_site_list``).
     """
 
     @property
     def currency(self) -> str: ...
 
+    @property
+    def notice(self) -> str | None: ...
+
     def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal: ...
 
-    def prepare(self, username: str) -> None:
-        """A user's jobs are about to be priced: a pricer may load that user's list."""
+
+class Pricing(Protocol):
+    """Where a session's :class:`Pricer` comes from.
+
+    ``prepare`` is asked once per listing of a user's jobs and returns a pricer of that
+    user's own: the job list and the release of that list price with it, so another
+    user's listing at the same kiosk can never swap the prices under a running release.
+    Raises :class:`PricingUnavailable` when the user's jobs cannot be priced at all.
+    """
+
+    def prepare(self, username: str) -> Pricer: ...
 
 
 # analyse(document or None when unreachable, pages the server reported) -> analysis;
@@ -177,6 +203,9 @@ class JobQuote:
     amount: Decimal
     currency: str
     alternatives: tuple[Alternative, ...]
+    # The session's prices this quote was made with: its release re-prices a partial
+    # print with them, whoever has listed jobs at the kiosk since.
+    pricer: Pricer = field(compare=False, repr=False)
     estimated: bool = False
 
     @property
@@ -192,6 +221,8 @@ class JobList:
     username: str
     currency: str
     jobs: tuple[JobQuote, ...]
+    # None, or a stable key saying why the prices may differ from the backend's
+    notice: str | None = None
 
     @property
     def total(self) -> Decimal:
@@ -238,7 +269,7 @@ class JobService:
     """Lists, re-prices, changes and deletes one user's held jobs."""
 
     queue: HoldQueue
-    pricer: Pricer
+    pricer: Pricing
     analyse: Analyse
     parallel_analyses: int = 2
     # The print server's own analysis (job uuid -> analysis, None when it has none yet),
@@ -248,7 +279,10 @@ class JobService:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def list_jobs(self, username: str) -> JobList:
-        self.pricer.prepare(username)
+        """The user's held jobs, oldest first, priced with a pricer of this listing's own.
+
+        Raises :class:`PricingUnavailable` when there is no price list for the user."""
+        prices = self.pricer.prepare(username)
         held = sorted(self.queue.held_jobs(username), key=lambda job: job.submitted_at)
         if len(held) > 1 and self.parallel_analyses > 1:
             # each analysis is a child process: two at a time halve a first listing
@@ -256,12 +290,12 @@ class JobService:
                 analysed = list(pool.map(self._analysed, held))
         else:
             analysed = [self._analysed(job) for job in held]
-        quotes = tuple(self._quote(found) for found in analysed)
+        quotes = tuple(self._quote(found, prices) for found in analysed)
         with self._lock:  # forget jobs that left the queue: memory stays bounded
             live = {job.job_id for job in held}
             for job_id in [known for known in self._cache if known not in live]:
                 del self._cache[job_id]
-        return JobList(username, self.pricer.currency, quotes)
+        return JobList(username, prices.currency, quotes, prices.notice)
 
     def change_options(self, username: str, job_id: int, options: JobOptions) -> JobList:
         """Apply mono/duplex at the print server, then list again with the new prices."""
@@ -308,19 +342,15 @@ class JobService:
             _log.info("no reported analysis for job %s: %s", job.job_id, exc)
             return None
 
-    def _price(self, analysis: DocumentAnalysis, job: HeldPrintJob, options: JobOptions) -> Decimal:
-        per_copy = usage_for(analysis, options, 1, job.number_up)
-        return self.pricer.price(per_copy.impressions, job.copies, options.duplex)
-
-    def _quote(self, found: _Analysed) -> JobQuote:
+    def _quote(self, found: _Analysed, prices: Pricer) -> JobQuote:
         job, analysis = found.job, found.analysis
         current = JobOptions(colour=job.colour, duplex=job.duplex)
         usage = usage_for(analysis, current, job.copies, job.number_up)
-        amount = self._price(analysis, job, current)
+        amount = _price(prices, analysis, job, current)
         alternatives = []
         for options in _other_options(current):
             try:
-                other = self._price(analysis, job, options)
+                other = _price(prices, analysis, job, options)
             except PriceUnavailable:
                 continue  # not offered rather than guessed
             alternatives.append(Alternative(options, other, amount - other))
@@ -334,10 +364,17 @@ class JobService:
             colour_impressions=usage.total_impressions(ImpressionColour.COLOUR),
             sheets=usage.total_sheets(),
             amount=amount,
-            currency=self.pricer.currency,
+            currency=prices.currency,
             alternatives=tuple(alternatives),
+            pricer=prices,
             estimated=analysis.estimated,
         )
+
+
+def _price(prices: Pricer, analysis: DocumentAnalysis, job: HeldPrintJob,
+           options: JobOptions) -> Decimal:
+    per_copy = usage_for(analysis, options, 1, job.number_up)
+    return prices.price(per_copy.impressions, job.copies, options.duplex)
 
 
 def _other_options(current: JobOptions) -> list[JobOptions]:
@@ -384,22 +421,35 @@ class BillingPricer:
     offline) it prices as if the included pages were used up and the first paid tier
     applied: the most the job can cost, which is what a hold must cover. A page of a size
     the list has no name for ("custom") is priced as A4.
+
+    Alone (a kiosk priced by its local list only) it is also the :class:`Pricing` of
+    every session: the same list for everyone, so :meth:`prepare` returns itself.
     """
 
-    def __init__(self, price_list: PriceList, volume: PeriodVolume | None = None) -> None:
+    def __init__(self, price_list: PriceList, volume: PeriodVolume | None = None,
+                 notice: str | None = None) -> None:
         self._list = price_list
         if volume is None:
             included = price_list.volume.included
             volume = PeriodVolume(mono=included.get(Colour.MONO, 0),
                                   colour=included.get(Colour.COLOUR, 0))
         self._volume = volume
+        self._notice = notice
 
     @property
     def currency(self) -> str:
         return self._list.currency
 
-    def prepare(self, username: str) -> None:
-        return None  # one list for everyone
+    @property
+    def notice(self) -> str | None:
+        return self._notice
+
+    def with_notice(self, notice: str) -> BillingPricer:
+        """The same prices, saying why they may differ from the backend's."""
+        return BillingPricer(self._list, self._volume, notice)
+
+    def prepare(self, username: str) -> BillingPricer:
+        return self  # one list for everyone, immutable: safe to share between sessions
 
     def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal:
         counts: dict[tuple[Colour, MediaSize], int] = {}
@@ -413,57 +463,108 @@ class BillingPricer:
             raise PriceUnavailable(str(exc)) from exc
 
 
+@dataclass(frozen=True)
+class SessionPricer:
+    """One user's prices for one listing: their own list and volume, and the site's list
+    for a paper size their list has no rate for. Immutable, so a release that outlives
+    the listing prices with exactly what the user was shown."""
+
+    own: BillingPricer
+    site: BillingPricer | None
+
+    @property
+    def currency(self) -> str:
+        return self.own.currency
+
+    @property
+    def notice(self) -> str | None:
+        return self.own.notice
+
+    def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal:
+        try:
+            return self.own.price(sides, copies, duplex)
+        except PriceUnavailable:
+            if self.site is None or self.site is self.own:
+                raise
+            # the user's list has no rate for this paper: the site's list prices it
+            return self.site.price(sides, copies, duplex)
+
+
+Volume = tuple[int, int]  # (mono, colour) sides captured this accounting period
+
+
 class UserPriceLists(Protocol):
     """Where a user's price list comes from: its TOML text and the user's period volume
     (mono, colour sides), or None for the volume when the source does not know it."""
 
-    def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]: ...
+    def user_price_list(self, username: str) -> tuple[str, Volume | None]: ...
+
+
+class PriceListCache(Protocol):
+    """The last list and volume the backend gave for a user (``terminal.offline``'s
+    cache entry of that user), so that offline prices are the user's own."""
+
+    def remember_prices(self, username: str, toml: str, volume: Volume | None) -> None: ...
+
+    def find_prices(self, username: str) -> tuple[str, Volume | None] | None: ...
 
 
 class UserPricer:
-    """Prices for whoever is at the kiosk, with the list the backend chose for them.
+    """Prices for each session, with the list the backend chose for that user.
 
     The backend applies precedence (a staff member's list, a device model's list) and
     knows how many included pages the user has left; pricing the kiosk's estimates and
     captures with that list and volume makes the kiosk's figures the backend's to the
-    cent. When the backend cannot say (offline, no pricing there), the configured local
-    list prices the worst case.
+    cent. Each answer is kept in the offline cache: while the backend is away, a user is
+    priced with their own list and volume as last seen. Only a user whose list this kiosk
+    never saw is priced with the configured local list (the worst case), and the job list
+    says so (``offline_prices_from_site_list``). With no local list either, the jobs
+    cannot be priced: :class:`PricingUnavailable`, logged.
     """
 
-    def __init__(self, source: UserPriceLists, fallback: BillingPricer) -> None:
+    def __init__(self, source: UserPriceLists, fallback: BillingPricer | None,
+                 cache: PriceListCache | None = None) -> None:
         self._source = source
         self._fallback = fallback
-        self._current: BillingPricer = fallback
-        self._lock = threading.Lock()
+        self._cache = cache
 
-    @property
-    def currency(self) -> str:
-        with self._lock:
-            return self._current.currency
-
-    def prepare(self, username: str) -> None:
-        pricer = self._fallback
+    def prepare(self, username: str) -> SessionPricer:
         try:
             text, volume = self._source.user_price_list(username)
-            pricer = BillingPricer(
-                load_price_list(text, f"price list of {username} from the backend"),
-                PeriodVolume(*volume) if volume is not None else None,
-            )
-        except (BackendError, PriceListError) as exc:
-            _log.info("pricing %s with the local list: %s", username, exc)
-        with self._lock:
-            self._current = pricer
+        except BackendUnavailable as exc:
+            cached = self._cache.find_prices(username) if self._cache is not None else None
+            if cached is not None:
+                own = self._parse(username, *cached, origin="as last seen")
+                if own is not None:
+                    return SessionPricer(own, self._fallback)
+            return self._site(username, OFFLINE_PRICES_FROM_SITE_LIST, exc)
+        except BackendRejected as exc:  # the backend answered: it has no list for them
+            return self._site(username, None, exc)
+        own = self._parse(username, text, volume, origin="from the backend")
+        if own is None:
+            return self._site(username, None, "the backend's list is unreadable")
+        if self._cache is not None:
+            self._cache.remember_prices(username, text, volume)
+        return SessionPricer(own, self._fallback)
 
-    def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal:
-        with self._lock:
-            current = self._current
+    def _parse(self, username: str, text: str, volume: Volume | None,
+               origin: str) -> BillingPricer | None:
         try:
-            return current.price(sides, copies, duplex)
-        except PriceUnavailable:
-            if current is self._fallback:
-                raise
-            # the user's list has no rate for this paper: the site's list prices it
-            return self._fallback.price(sides, copies, duplex)
+            price_list = load_price_list(text, f"price list of {username} {origin}")
+        except PriceListError as exc:
+            _log.warning("price list of %s %s is unreadable: %s", username, origin, exc)
+            return None
+        return BillingPricer(price_list, PeriodVolume(*volume) if volume is not None else None)
+
+    def _site(self, username: str, notice: str | None, why: object) -> SessionPricer:
+        if self._fallback is None:
+            _log.warning("cannot price the jobs of %s: no list from the backend (%s), none "
+                         "cached for them and no [pricing] price_list on this kiosk",
+                         username, why)
+            raise PricingUnavailable(f"no price list for {username}: {why}")
+        _log.info("pricing %s with the local list: %s", username, why)
+        site = self._fallback if notice is None else self._fallback.with_notice(notice)
+        return SessionPricer(site, None)
 
 
 def _media_size(name: str) -> MediaSize:

@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS offline_users (
 );
 CREATE INDEX IF NOT EXISTS offline_users_username ON offline_users(username);
 """
+# The user's price list (TOML) and period volume as the backend last gave them, kept
+# with the entry (added to caches made before they existed).
+_PRICE_COLUMNS = {"price_list": "TEXT", "volume_mono": "INTEGER", "volume_colour": "INTEGER",
+                  "prices_at": "REAL"}
 
 
 class OfflineRefused(BackendRejected):
@@ -99,6 +103,10 @@ class OfflineCache:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(offline_users)")}
+        for column, kind in _PRICE_COLUMNS.items():
+            if column not in present:
+                self._db.execute(f"ALTER TABLE offline_users ADD COLUMN {column} {kind}")
         self._key = key
         self._max_age_s = max_age_s
         self._clock = clock
@@ -113,13 +121,57 @@ class OfflineCache:
         return digest.hexdigest()
 
     def remember(self, card_number: str, identity: Identity) -> None:
-        """An online identification by card: remember the user and the balance now."""
+        """An online identification by card: remember the user and the balance now.
+
+        The user's cached prices stay, unless the card now belongs to someone else."""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO offline_users VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO offline_users (card_hash, username, display_name, language,"
+                " balance, balance_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (card_hash) DO"
+                " UPDATE SET display_name = excluded.display_name,"
+                " language = excluded.language, balance = excluded.balance,"
+                " balance_at = excluded.balance_at, price_list = CASE WHEN username ="
+                " excluded.username THEN price_list END, username = excluded.username",
                 (self.card_hash(card_number), identity.username, identity.display_name,
                  identity.language, _dump_balance(identity.balance), self._clock()),
             )
+
+    def remember_prices(self, username: str, toml: str, volume: tuple[int, int] | None) -> None:
+        """The price list and period volume the backend just gave for this user, kept
+        with their entry (``terminal.jobs.PriceListCache``): offline, the user is priced
+        as online, with the list and volume as last seen."""
+        mono, colour = volume if volume is not None else (None, None)
+        with self._lock:
+            self._db.execute(
+                "UPDATE offline_users SET price_list = ?, volume_mono = ?, volume_colour = ?,"
+                " prices_at = ? WHERE username = ?",
+                (toml, mono, colour, self._clock(), username),
+            )
+
+    def count_printed(self, username: str, mono: int, colour: int) -> None:
+        """Sides just captured for this user: the volume as last seen moves with them, so
+        included pages used up offline are not offered again before the backend's next
+        figure (which replaces this one, and already counts them)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE offline_users SET volume_mono = volume_mono + ?,"
+                " volume_colour = volume_colour + ? WHERE username = ?"
+                " AND volume_mono IS NOT NULL",
+                (mono, colour, username),
+            )
+
+    def find_prices(self, username: str) -> tuple[str, tuple[int, int] | None] | None:
+        """The user's list and volume as last seen, or None (never seen, or too old)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT price_list, volume_mono, volume_colour, prices_at FROM offline_users"
+                " WHERE username = ? AND price_list IS NOT NULL ORDER BY prices_at DESC",
+                (username,),
+            ).fetchone()
+        if row is None or self._clock() - float(row[3]) > self._max_age_s:
+            return None
+        volume = None if row[1] is None else (int(row[1]), int(row[2]))
+        return str(row[0]), volume
 
     def update_balance(self, username: str, balance: Balance) -> None:
         """A fresher balance from the backend (after a hold, a capture, a drain)."""

@@ -38,7 +38,6 @@ from terminal.jobs import (
     JobNotFound,
     JobQuote,
     JobService,
-    Pricer,
     PriceUnavailable,
     PrinterRefused,
     printed_usage,
@@ -161,9 +160,12 @@ class ReleaseWorkflow:
     jobs: JobService
     queue: HoldQueue
     charges: Charges
-    pricer: Pricer
     balance_of: Callable[[str], Balance]
     monitor: PrinterMonitor | None = None
+    # Told when a batch starts (with the user); the callable it returns is called when
+    # the batch ends. The wiring passes the session's ``release_running``: no idle
+    # logout while the user's jobs are still printing.
+    running: Callable[[str], Callable[[], None]] | None = None
     poll_s: float = 0.5
     follow_timeout_s: float = 900.0
     sleep: Callable[[float], None] = time.sleep
@@ -179,6 +181,17 @@ class ReleaseWorkflow:
         the backend charges the jobs to it. Blocks for as long as the printing takes:
         callers run it on a worker thread.
         """
+        finished = self.running(username) if self.running is not None else None
+        try:
+            return self._release_all(username, quotes, listener, billing_code)
+        finally:
+            if finished is not None:
+                finished()
+
+    def _release_all(
+        self, username: str, quotes: Sequence[JobQuote], listener: Listener,
+        billing_code: str | None,
+    ) -> list[ReleaseUpdate]:
         for quote in quotes:
             listener(_update(quote, Stage.WAITING))
         finals: list[ReleaseUpdate] = []
@@ -349,7 +362,8 @@ class ReleaseWorkflow:
         if printed == 0:
             return self._void(quote, hold, f"job {state}, nothing printed", None)
         try:
-            price = self.pricer.price(usage.impressions, 1, quote.options.duplex)
+            # the prices this job was listed with, whoever has listed jobs here since
+            price = quote.pricer.price(usage.impressions, 1, quote.options.duplex)
         except PriceUnavailable:
             price = hold.amount  # priced when held: the estimate is the most it can cost
         amount = min(price, hold.amount)

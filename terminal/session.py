@@ -95,6 +95,8 @@ class SessionController:
         self._listeners: list[Listener] = []
         # (card number, when it was refused) of the unknown card that may be enrolled
         self._unknown_card: tuple[str, float] | None = None
+        # session generation -> releases of that session still running
+        self._releases: dict[int, int] = {}
 
     @property
     def view(self) -> SessionView:
@@ -159,10 +161,49 @@ class SessionController:
                 return
         self._notify(view)
 
+    def release_running(self, username: str) -> Callable[[], None]:
+        """A release of ``username``'s jobs started: no idle warning nor logout of this
+        session until the returned callable is called (at the end of the release); the
+        idle timeout then counts again from that moment.
+
+        A job printing for minutes reports no progress for long stretches, and a user
+        waiting at the printer touches nothing: without this, the idle logout would end
+        the session mid-release. An explicit logout still ends it at once. A release
+        that is not the identified user's (they left meanwhile) holds nothing.
+        """
+        with self._lock:
+            identity = self._view.identity
+            if self._view.state is not SessionState.IDENTIFIED or identity is None \
+                    or identity.username != username:
+                return lambda: None
+            generation = self._generation
+            self._releases[generation] = self._releases.get(generation, 0) + 1
+            countdown = self._view.seconds_left is not None
+            if countdown:
+                self._view = replace(self._view, seconds_left=None)
+            view = self._view
+        if countdown:
+            self._notify(view)
+        done = threading.Event()
+
+        def finished() -> None:
+            if done.is_set():
+                return
+            done.set()
+            with self._lock:
+                left = self._releases.pop(generation, 1) - 1
+                if left > 0:
+                    self._releases[generation] = left
+                if generation == self._generation:
+                    self._last_activity = self._clock()
+
+        return finished
+
     def logout(self) -> None:
         with self._lock:
             self._generation += 1
             self._unknown_card = None
+            self._releases.clear()  # releases still running belong to nobody now
             self._view = SessionView(SessionState.IDLE, offline=self._offline)
             view = self._view
         self._notify(view)
@@ -180,6 +221,8 @@ class SessionController:
                 forgotten = self._view
             elif self._view.state is not SessionState.IDENTIFIED:
                 return
+            elif self._releases.get(self._generation):
+                return  # the user's jobs are printing: they are not idle
             else:
                 forgotten = None
             remaining = self._idle_timeout_s - (now - self._last_activity)

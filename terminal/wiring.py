@@ -63,7 +63,7 @@ class Terminal:
     # (and so through the same normalisation and debounce as a real read).
     typed_card: Callable[[str], None] | None = None
     demo_cards: list[tuple[str, str]] = field(default_factory=list)
-    # Held jobs and their release; None on a kiosk with no print queue or price list.
+    # Held jobs and their release; None on a kiosk with no print queue.
     jobs: JobService | None = None
     release: ReleaseWorkflow | None = None
     # The durable money path: every hold/capture/void journalled before it is sent.
@@ -347,7 +347,7 @@ def build_terminal(
         )
     )
     printer = config.printer
-    if pricer is not None and printer.kind == "mfp" and printer.queue is not None:
+    if printer.kind == "mfp" and printer.queue is not None:
         queue = KioskHoldQueue(
             printer.queue,
             server=printer.cups_server,
@@ -356,14 +356,15 @@ def build_terminal(
             spool_dir=Path(printer.cups_spool_dir) if printer.cups_spool_dir else DEFAULT_SPOOL,
         )
         # each user is priced with the list the backend applies to them and their included
-        # pages left; the configured list (worst case) while the backend cannot say
-        user_pricer = UserPricer(backend, pricer)
+        # pages left, as last seen while the backend is away; the configured list (worst
+        # case, optional) only for a user never seen, offline
+        user_pricer = UserPricer(backend, pricer, offline_cache)
         terminal.jobs = JobService(
             queue, user_pricer, _analyse, reported=lambda uuid: _reported(backend, uuid)
         )
         terminal.release = ReleaseWorkflow(
-            terminal.jobs, queue, charges, user_pricer, backend.balance,
-            monitor=monitor,
+            terminal.jobs, queue, charges, backend.balance, monitor=monitor,
+            running=session.release_running,
         )
     return terminal
 

@@ -177,16 +177,17 @@ def test_user_pricer_uses_the_users_list_and_included_pages_left() -> None:
     source = ListsFromBackend(text, (498, 0))
     pricer = UserPricer(source, local)
     three_mono = {(ImpressionColour.MONO, "A4"): 3}
-    assert pricer.price(three_mono, 1, False) == Decimal("0.15")  # before prepare: worst case
-    pricer.prepare("alice")
+    assert local.price(three_mono, 1, False) == Decimal("0.15")  # the local list: worst case
+    alice = pricer.prepare("alice")
     assert source.asked == ["alice"]
-    assert pricer.price(three_mono, 1, False) == Decimal("0.05")  # 2 included, 1 paid
+    assert alice.price(three_mono, 1, False) == Decimal("0.05")  # 2 included, 1 paid
     source.answer = (text, (0, 0))
-    pricer.prepare("bob")
-    assert pricer.price(three_mono, 1, False) == Decimal("0.00")
-    source.answer = None  # backend away: the local list's worst case again
-    pricer.prepare("carol")
-    assert pricer.price(three_mono, 1, False) == Decimal("0.15")
+    assert pricer.prepare("bob").price(three_mono, 1, False) == Decimal("0.00")
+    source.answer = None  # backend away, carol never seen: the local list's worst case
+    carol = pricer.prepare("carol")
+    assert carol.price(three_mono, 1, False) == Decimal("0.15")
+    assert carol.notice == "offline_prices_from_site_list"
+    assert alice.price(three_mono, 1, False) == Decimal("0.05")  # alice's own, still
 
 
 def test_a_size_the_users_list_does_not_price_falls_back_to_the_site_list() -> None:
@@ -197,9 +198,9 @@ def test_a_size_the_users_list_does_not_price_falls_back_to_the_site_list() -> N
     )
     pricer = UserPricer(ListsFromBackend(a4_only, None),
                         BillingPricer(load_price_list(campus, "campus-default.toml")))
-    pricer.prepare("dave")
-    assert pricer.price({(ImpressionColour.COLOUR, "A4"): 1}, 1, False) == Decimal("0.10")
-    assert pricer.price({(ImpressionColour.COLOUR, "Letter"): 1}, 1, False) == Decimal("0.25")
+    dave = pricer.prepare("dave")
+    assert dave.price({(ImpressionColour.COLOUR, "A4"): 1}, 1, False) == Decimal("0.10")
+    assert dave.price({(ImpressionColour.COLOUR, "Letter"): 1}, 1, False) == Decimal("0.25")
 
 
 def test_listing_jobs_prepares_the_pricer_for_that_user() -> None:

@@ -94,14 +94,16 @@ class FakePricer:
     """0.05 a mono and 0.20 a colour side, plus 0.01 of paper a sheet."""
 
     currency = "EUR"
+    notice = None
 
     def __init__(self) -> None:
         self.unit = {ImpressionColour.MONO: Decimal("0.05"),
                      ImpressionColour.COLOUR: Decimal("0.20")}
         self.prepared: list[str] = []
 
-    def prepare(self, username: str) -> None:
+    def prepare(self, username: str) -> FakePricer:
         self.prepared.append(username)
+        return self
 
     def price(
         self, sides: Mapping[tuple[ImpressionColour, str], int], copies: int, duplex: bool

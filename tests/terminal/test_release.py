@@ -33,7 +33,7 @@ def setup(
     queue = FakeHoldQueue(jobs or [FakeHeldJob(4, "report.pdf")])
     charges = FakeCharges(available)
     service = JobService(queue, FakePricer(), analyse)
-    workflow = ReleaseWorkflow(service, queue, charges, FakePricer(), charges.balance,
+    workflow = ReleaseWorkflow(service, queue, charges, charges.balance,
                                monitor=monitor, sleep=lambda _s: None)
     return workflow, service, queue, charges
 

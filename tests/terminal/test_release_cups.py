@@ -68,7 +68,7 @@ def build(stack: PeerStack, backend_url: str, state: Path) -> tuple[
     backend = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
     book = ChargeBook(Outbox(state / "outbox.sqlite"), backend,
                       OfflinePolicy(enabled=False, spending_limit=Decimal("0")))
-    workflow = ReleaseWorkflow(jobs, queue, book, pricer, backend.balance, poll_s=0.2,
+    workflow = ReleaseWorkflow(jobs, queue, book, backend.balance, poll_s=0.2,
                                follow_timeout_s=120)
     return jobs, workflow, backend, book
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from terminal.config import ConfigError, parse_kiosk_config
+from terminal.jobs import UserPricer
 from terminal.wiring import SnmpPrinter, build_terminal, load_checked_config, load_pricer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +34,9 @@ def test_a_kiosk_with_a_price_list_and_a_queue_gets_jobs_and_release(tmp_path: P
         assert terminal.jobs is not None and terminal.release is not None
         assert terminal.release.charges is terminal.charges  # money goes through the outbox
         assert terminal.release.monitor is None  # SNMP not enabled
-        assert terminal.jobs.pricer.currency == "EUR"
+        assert isinstance(terminal.jobs.pricer, UserPricer)  # each user's list, per session
+        # the session is told while a release runs: no idle logout under it
+        assert terminal.release.running == terminal.session.release_running
         assert (tmp_path / "state" / "outbox.sqlite").exists()
     finally:
         terminal.close()
@@ -50,10 +53,11 @@ def test_snmp_enabled_gives_the_release_a_page_counter(tmp_path: Path) -> None:
         terminal.close()
 
 
-def test_without_a_price_list_the_kiosk_shows_balances_but_no_jobs(tmp_path: Path) -> None:
+def test_without_a_local_price_list_the_kiosk_still_lists_jobs(tmp_path: Path) -> None:
+    """The backend prices them; the local list is only the offline fallback."""
     terminal = build_terminal(kiosk(tmp_path), "token")
     try:
-        assert terminal.jobs is None and terminal.release is None
+        assert terminal.jobs is not None and terminal.release is not None
     finally:
         terminal.close()
 
