@@ -13,13 +13,14 @@ identification only within its budget (below).
 A PIN login is never retried: a resend could count as a second failed attempt and lock
 the user out.
 
-Identification is the one call a person waits for, at the screen: it must be answered
-(or declared offline) within ``read_timeout_s`` in all, connect included. It gets that
-budget as a total deadline (urllib3's ``total`` timeout), and is resent only after a
-failure that came fast (a dropped keep-alive connection) while the budget lasts — never
-after a timeout: a backend that did not answer in time will not answer a resend sooner,
-and the offline cache can answer now. The client keeps a plain ``reachable`` flag and
-tells listeners when it flips, so the UI can say "offline" before anyone badges.
+Identification, and the user's price list right after it, are the calls a person waits
+for at the screen: each must be answered (or declared offline) within ``read_timeout_s``
+in all, connect included. Each gets that budget as a total deadline (urllib3's
+``total`` timeout), and is resent only after a failure that came fast (a dropped
+keep-alive connection) while the budget lasts — never after a timeout: a backend that
+did not answer in time will not answer a resend sooner, and the offline cache can
+answer now. The client keeps a plain ``reachable`` flag and tells listeners when it
+flips, so the UI can say "offline" before anyone badges.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class HttpBackend:
     ) -> None:
         self._base = base_url.rstrip("/") + "/api/v1"
         self._timeout = (connect_timeout_s, read_timeout_s)
-        self._identify_budget_s = read_timeout_s
+        # someone waits at the screen for these calls: all attempts within this
+        self._screen_budget_s = read_timeout_s
         self._retries = retries
         self._backoff_s = backoff_s
         self._sleep = sleep
@@ -107,18 +109,18 @@ class HttpBackend:
     def identify_card(self, card_number: str) -> Identity:
         """Answered within ``read_timeout_s`` in all; resent only after a fast failure."""
         body = {"card": card_number}
-        return _identity(self._call("POST", "/sessions", body, budget_s=self._identify_budget_s))
+        return _identity(self._call("POST", "/sessions", body, budget_s=self._screen_budget_s))
 
     def identify_pin(self, username: str, pin: str) -> Identity:
         body = {"username": username, "pin": pin}
         return _identity(self._call("POST", "/sessions", body, retry=False,
-                                    budget_s=self._identify_budget_s))
+                                    budget_s=self._screen_budget_s))
 
     def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
         """Never retried, like a PIN login: a resend could count as a second failed PIN."""
         body = {"card": card_number, "username": username, "pin": pin}
         return _identity(self._call("POST", "/cards/enrol", body, retry=False,
-                                    budget_s=self._identify_budget_s))
+                                    budget_s=self._screen_budget_s))
 
     # --- billing codes (terminal.ports.BillingCodeDirectory) ----------------------------
 
@@ -135,9 +137,11 @@ class HttpBackend:
     # --- pricing (terminal.jobs.UserPriceLists) and the print server's analyses ---------
 
     def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]:
-        """The list the backend applies to this user here, and their volume this period."""
+        """The list the backend applies to this user here, and their volume this period;
+        within the screen's budget (the offline cache has the list as last seen)."""
         query = urlencode({"username": username})
-        return _parse(_price_list, self._call("GET", f"/price-list?{query}", None))
+        answer = self._call("GET", f"/price-list?{query}", None, budget_s=self._screen_budget_s)
+        return _parse(_price_list, answer)
 
     def reported_analysis(self, job_uuid: str) -> list[dict[str, object]] | None:
         """The spool agent's page counts for a job, or None when it has not reported."""

@@ -180,7 +180,10 @@ class _Silent(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        type(self).seen.append(self.path)
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.path.split("?")[0])
         type(self).release.wait(30)
 
     def log_message(self, format: str, *args: object) -> None:
@@ -188,9 +191,10 @@ class _Silent(BaseHTTPRequestHandler):
 
 
 def test_identification_is_not_resent_after_a_timeout_but_money_writes_are() -> None:
-    """A backend that takes requests and never answers: a card lookup gives up after
-    one ``read_timeout_s`` (someone is waiting at the screen, the offline cache can
-    answer), a hold is resent as its retry rules say (the outbox drains in background)."""
+    """A backend that takes requests and never answers: a card lookup and the user's
+    price list give up after one ``read_timeout_s`` (someone is waiting at the screen,
+    the offline cache can answer), a hold is resent as its retry rules say (the outbox
+    drains in background)."""
     import time
 
     handler = type("Handler", (_Silent,), {"seen": [], "release": threading.Event()})
@@ -205,11 +209,13 @@ def test_identification_is_not_resent_after_a_timeout_but_money_writes_are() -> 
         started = time.monotonic()
         with pytest.raises(BackendUnavailable):
             client().identify_card("1001")
-        assert time.monotonic() - started < 0.5 + 0.3
-        assert handler.seen == ["/api/v1/sessions"]
+        with pytest.raises(BackendUnavailable):
+            client().user_price_list("alice")
+        assert time.monotonic() - started < 2 * 0.5 + 0.3
+        assert handler.seen == ["/api/v1/sessions", "/api/v1/price-list"]
         with pytest.raises(BackendUnavailable):
             client().hold(key(), "alice", Decimal("1.00"), "", "r")
-        assert handler.seen[1:] == ["/api/v1/holds"] * 3
+        assert handler.seen[2:] == ["/api/v1/holds"] * 3
     finally:
         handler.release.set()
         server.shutdown()
