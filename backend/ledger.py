@@ -208,12 +208,15 @@ def credit(session: Session, user: User, currency: str, *, kind: str, amount: De
 def authorise(session: Session, user: User, terminal_id: str, currency: str, amount: Decimal,
               description: str, job_ref: str | None, billing_code_id: int | None = None,
               ) -> Hold:
-    """Hold the estimate if the user can afford it (credit + overdraft - open holds)."""
+    """Hold the estimate if the user can afford it (credit + overdraft - open holds).
+
+    A hold of 0.00 (a free job) is never refused for funds: it costs nothing, even to a
+    user whose available credit went below zero."""
     locked = lock_user(session, user.id)
     if locked.status != "active":
         raise LedgerError("user_disabled", f"user {locked.username} is disabled")
     current = balance(session, locked, currency)
-    if amount > current.available:
+    if amount > 0 and amount > current.available:
         raise LedgerError(
             "insufficient_funds",
             f"{fmt(amount)} asked, {fmt(current.available)} available",

@@ -49,7 +49,9 @@ class HoldRequest(_Body):
     @field_validator("amount", mode="before")
     @classmethod
     def _amount(cls, value: Any) -> Decimal:
-        return parse_amount(value, allow_zero=False)
+        # 0.00 is a real hold: a free job (included pages, free mono) is released and
+        # captured like a paid one, so its pages count toward the period volume.
+        return parse_amount(value)
 
 
 class CaptureRequest(_Body):

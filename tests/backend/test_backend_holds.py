@@ -164,7 +164,7 @@ def test_partial_then_whole_refund_with_reason(backend: Backend) -> None:
 
 
 @pytest.mark.parametrize(
-    "amount", ["-1.00", "0", "1.001", "abc", 1.5, "1e9", "NaN", "Infinity", None])
+    "amount", ["-1.00", "-0.01", "1.001", "abc", 1.5, "1e9", "NaN", "Infinity", None])
 def test_bad_amounts_are_422_and_change_nothing(backend: Backend, amount: Any) -> None:
     before = balance(backend)
     answer = hold(backend, "hold-bad-1", amount=amount)

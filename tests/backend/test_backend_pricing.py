@@ -169,3 +169,36 @@ def test_print3d_without_3d_prices_and_inconsistent_capture_sides(priced: Backen
                                  "idempotency_key": "capt-sides-1", "amount": "0.10",
                                  "pages": 2, "colour_pages": 3})
     assert bad.status_code == 422 and "colour_pages" in bad.json()["detail"]
+
+
+def test_a_free_job_is_held_captured_and_counted_like_a_paid_one(priced: Backend) -> None:
+    """Issue 11 item 1: with free mono pages most jobs cost 0.00; the hold must be taken
+    (not ``amount_invalid``) and the pages must count toward the period volume."""
+    before = priced.client.get("/api/v1/users/bob/balance", headers=priced.headers()).json()
+    held = priced.client.post("/api/v1/holds", headers=priced.headers(), json={
+        "idempotency_key": "hold-free-1", "username": "bob", "amount": "0.00",
+        "description": "thesis.pdf, 8 pages"})
+    assert held.status_code == 201, held.text
+    assert (held.json()["status"], held.json()["amount"]) == ("open", "0.00")
+    done = priced.client.post(f"/api/v1/holds/{held.json()['hold_id']}/capture",
+                              headers=priced.headers(),
+                              json={"idempotency_key": "capt-free-1", "amount": "0.00",
+                                    "pages": 8})
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["captured"]) == ("captured", "0.00")
+    assert done.json()["transaction_id"] is None  # nothing to post: no money moved
+    assert done.json()["balance"] == before
+    listed = priced.client.get("/api/v1/price-list", headers=priced.headers(),
+                               params={"username": "bob"})
+    assert listed.json()["period_volume"] == {"mono": 8, "colour": 0}
+    # 8 of bob's 10 included sides are used: 10 more cost 8 x 0.05
+    estimate = priced.client.post("/api/v1/estimate", headers=priced.headers(),
+                                  json={"username": "bob", "paper": _paper(10)})
+    assert estimate.json()["total"] == "0.40"
+    # a free hold is voided like any other
+    other = priced.client.post("/api/v1/holds", headers=priced.headers(), json={
+        "idempotency_key": "hold-free-2", "username": "bob", "amount": "0.00"})
+    assert other.status_code == 201, other.text
+    voided = priced.client.post(f"/api/v1/holds/{other.json()['hold_id']}/void",
+                                headers=priced.headers(), json={"idempotency_key": "void-free-2"})
+    assert voided.status_code == 200 and voided.json()["status"] == "voided"
