@@ -1,4 +1,5 @@
-"""Demo data: three users with cards, PINs and balances, and a demo terminal.
+"""Demo data: three users with cards, PINs and balances, a demo terminal, and billing
+codes: client ACME pays for its projects (``payer = code``), GLOBEX's are paid by the user.
 
 ``seed_demo`` is idempotent (run on every ``printkiosk backend --demo-data`` start): a user
 that exists is left as it is, so balances spent during a demo survive a restart.
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from backend import ledger
 from backend.audit import record
 from backend.db import Database
-from backend.models import AccountKind, Card, Group, User
+from backend.models import AccountKind, BillingCode, BillingCodeAssignment, Card, Group, User
 from backend.security import card_hash, hash_pin
 from backend.terminals import register_terminal
 
@@ -46,6 +47,44 @@ DEMO_USERS: tuple[DemoUser, ...] = (
 DEMO_CARDS: tuple[tuple[str, str, str], ...] = tuple(
     (user.card, user.username, user.display_name) for user in DEMO_USERS
 )
+
+
+@dataclass(frozen=True)
+class DemoCode:
+    code: str
+    name: str
+    client: str | None = None
+    payer: str | None = None  # None: as the client
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+# Carol (staff) may use ACME and its projects; Alice and Bob ACME's website project;
+# Carol also GLOBEX's audit, which she pays herself.
+DEMO_CODES: tuple[DemoCode, ...] = (
+    DemoCode("ACME", "ACME Corp", payer="code", groups=("staff",)),
+    DemoCode("ACME-WEB", "Website redesign", "ACME", users=("alice", "bob")),
+    DemoCode("ACME-PRINT", "Print campaign", "ACME"),
+    DemoCode("GLOBEX", "Globex", payer="user"),
+    DemoCode("GLOBEX-AUDIT", "Annual audit", "GLOBEX", users=("carol",)),
+)
+
+
+def _create_code(session: Session, demo: DemoCode) -> None:
+    parent = (session.scalar(select(BillingCode).where(BillingCode.code == demo.client))
+              if demo.client else None)
+    code = BillingCode(code=demo.code, name=demo.name, payer=demo.payer,
+                       parent_id=parent.id if parent else None)
+    session.add(code)
+    session.flush()
+    for username in demo.users:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is not None:
+            session.add(BillingCodeAssignment(billing_code_id=code.id, user_id=user.id))
+    for name in demo.groups:
+        session.add(BillingCodeAssignment(billing_code_id=code.id,
+                                          group_id=_group(session, name).id))
+    record(session, "demo", "billing_code.create", demo.code)
 
 
 def _group(session: Session, name: str) -> Group:
@@ -84,3 +123,6 @@ def seed_demo(db: Database, secret: bytes, currency: str = "EUR") -> None:
         for demo in DEMO_USERS:
             if session.scalar(select(User).where(User.username == demo.username)) is None:
                 _create_user(session, secret, currency, demo)
+        for code in DEMO_CODES:
+            if session.scalar(select(BillingCode).where(BillingCode.code == code.code)) is None:
+                _create_code(session, code)

@@ -13,18 +13,19 @@ deadlock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from backend.audit import record
 from backend.models import (
     Account,
     AccountKind,
+    BillingCode,
     Hold,
     LedgerEntry,
     LedgerTransaction,
@@ -35,6 +36,7 @@ from backend.money import fmt
 
 ZERO = Decimal("0.00")
 ConsumptionOrder = Literal["virtual_first", "personal_first"]
+Payer = Literal["user", "code"]
 
 
 class LedgerError(Exception):
@@ -172,11 +174,31 @@ def user_accounts(session: Session, user_id: int, currency: str) -> tuple[Accoun
 
 
 def held_amount(session: Session, user_id: int) -> Decimal:
+    """What the user's open holds block; a hold a billing code pays blocks none of it."""
     raw = session.scalar(
-        select(func.sum(Hold.amount)).where(Hold.user_id == user_id,
-                                                       Hold.status == "open")
+        select(func.sum(Hold.amount)).where(Hold.user_id == user_id, Hold.status == "open",
+                                            Hold.payer == "user")
     )
     return _total(raw)
+
+
+def client_of(session: Session, billing_code_id: int) -> BillingCode:
+    """The client a code belongs to (a client is its own): whose receivable is charged."""
+    code = session.get(BillingCode, billing_code_id)
+    if code is None:
+        raise LedgerError("billing_code_unknown", f"no billing code with id {billing_code_id}")
+    if code.parent_id is None:
+        return code
+    client = session.get(BillingCode, code.parent_id)
+    assert client is not None  # a foreign key
+    return client
+
+
+def receivable(session: Session, billing_code_id: int, currency: str) -> Account:
+    """The receivable of the code's client: one account per client, so that a client's
+    statement is the entries of one account (each entry's transaction names the project)."""
+    return get_account(session, AccountKind.BILLING_CODE_RECEIVABLE, currency,
+                       billing_code_id=client_of(session, billing_code_id).id)
 
 
 def balance(session: Session, user: User, currency: str) -> Balance:
@@ -207,23 +229,26 @@ def credit(session: Session, user: User, currency: str, *, kind: str, amount: De
 
 def authorise(session: Session, user: User, terminal_id: str, currency: str, amount: Decimal,
               description: str, job_ref: str | None, billing_code_id: int | None = None,
-              ) -> Hold:
+              payer: Payer = "user") -> Hold:
     """Hold the estimate if the user can afford it (credit + overdraft - open holds).
 
     A hold of 0.00 (a free job) is never refused for funds: it costs nothing, even to a
-    user whose available credit went below zero."""
+    user whose available credit went below zero. Neither is a hold that a billing code
+    pays (``payer="code"``): the client is invoiced, the user's credit is not involved."""
+    if payer == "code" and billing_code_id is None:
+        raise ValueError("a hold paid by a billing code needs the code")
     locked = lock_user(session, user.id)
     if locked.status != "active":
         raise LedgerError("user_disabled", f"user {locked.username} is disabled")
     current = balance(session, locked, currency)
-    if amount > 0 and amount > current.available:
+    if payer == "user" and amount > 0 and amount > current.available:
         raise LedgerError(
             "insufficient_funds",
             f"{fmt(amount)} asked, {fmt(current.available)} available",
         )
     hold = Hold(user_id=locked.id, terminal_id=terminal_id, amount=amount,
                 description=description, job_ref=job_ref, status="open",
-                billing_code_id=billing_code_id)
+                billing_code_id=billing_code_id, payer=payer)
     session.add(hold)
     session.flush()
     return hold
@@ -280,17 +305,23 @@ def capture(session: Session, hold_id: str, terminal_id: str, currency: str, amo
     if amount == 0:
         session.flush()
         return None
-    virtual, personal = user_accounts(session, user.id, currency)
-    from_virtual, from_personal = split_charge(
-        amount, virtual.balance, personal.balance, order,
-    )
     revenue = get_account(session, AccountKind.REVENUE, currency)
+    movements: list[tuple[Account, Decimal]]
+    if hold.payer == "code":
+        assert hold.billing_code_id is not None  # authorise refuses a code hold without one
+        movements = [(receivable(session, hold.billing_code_id, currency), -amount)]
+    else:
+        virtual, personal = user_accounts(session, user.id, currency)
+        from_virtual, from_personal = split_charge(
+            amount, virtual.balance, personal.balance, order,
+        )
+        movements = [(virtual, -from_virtual), (personal, -from_personal)]
     return post(
         session,
         LedgerTransaction(kind="charge", description=hold.description, user_id=user.id,
                           terminal_id=terminal_id, hold_id=hold.id,
                           billing_code_id=hold.billing_code_id),
-        [(virtual, -from_virtual), (personal, -from_personal), (revenue, amount)],
+        [*movements, (revenue, amount)],
     )
 
 
@@ -404,14 +435,45 @@ def adjust(session: Session, user: User, currency: str, *, account_kind: str, am
 class InvariantReport:
     unbalanced_transactions: list[int]
     cache_mismatches: list[str]
+    # Charges that took money from the wrong payer: a user-paid hold's charge must debit
+    # only that user's credit, a code-paid one only the receivable of the code's client.
+    misdirected_charges: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.unbalanced_transactions and not self.cache_mismatches
+        return not (self.unbalanced_transactions or self.cache_mismatches
+                    or self.misdirected_charges)
+
+
+def _misdirected_charges(session: Session) -> list[str]:
+    client = aliased(BillingCode)
+    rows = session.execute(
+        select(LedgerTransaction.id, Hold.payer, Hold.user_id,
+               func.coalesce(client.parent_id, client.id), Account.kind, Account.user_id,
+               Account.billing_code_id)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .join(Hold, Hold.id == LedgerTransaction.hold_id)
+        .outerjoin(client, client.id == Hold.billing_code_id)
+        .where(LedgerTransaction.kind == "charge", LedgerEntry.amount < 0)
+        .order_by(LedgerTransaction.id)
+    ).tuples()
+    wrong: list[str] = []
+    for charge_id, payer, user_id, client_id, kind, owner_user, owner_code in rows:
+        if payer == "code":
+            right = (kind == AccountKind.BILLING_CODE_RECEIVABLE and owner_code == client_id
+                     and client_id is not None)
+        else:
+            right = (kind in (AccountKind.USER_VIRTUAL, AccountKind.USER_PERSONAL)
+                     and owner_user == user_id)
+        if not right:
+            wrong.append(f"charge {charge_id} (payer {payer}) debits a {kind} account")
+    return wrong
 
 
 def check_invariants(session: Session) -> InvariantReport:
-    """Entries of each transaction sum to zero; each cached balance equals its entries."""
+    """Entries of each transaction sum to zero; each cached balance equals its entries
+    (user credit, receivables and shared accounts alike); each charge debits its payer."""
     unbalanced = list(session.scalars(
         select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount) != 0)
@@ -425,4 +487,4 @@ def check_invariants(session: Session) -> InvariantReport:
         for account in session.scalars(select(Account))
         if account.balance != _total(sums.get(account.id))
     ]
-    return InvariantReport(unbalanced, mismatches)
+    return InvariantReport(unbalanced, mismatches, _misdirected_charges(session))

@@ -69,6 +69,8 @@ class AccountKind:
     CASH_DRAWER = "cash_drawer"
     PAYMENT_CLEARING = "payment_clearing"
     REVENUE = "revenue"
+    # One per client (billing code without a parent), in its ``billing_code_id``: what the
+    # client owes for the jobs charged to it and its projects (negative = owed to us).
     BILLING_CODE_RECEIVABLE = "billing_code_receivable"
     QUOTA_FUNDING = "quota_funding"  # where virtual credit comes from (refills, grants)
     ADJUSTMENTS = "adjustments"  # counterpart of manual corrections
@@ -197,6 +199,11 @@ class Hold(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     job_ref: Mapped[str | None] = mapped_column(String(200))
     billing_code_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"))
+    # Who pays, fixed when the hold is taken: "user" (the user's credit; the hold lowers
+    # what they may spend) or "code" (the receivable of the code's client; the user's
+    # balance is untouched). Fixed here so a later change of the code's setting never
+    # moves a charge between payers halfway through a release.
+    payer: Mapped[str] = mapped_column(String(8), default="user", server_default="user")
     # Sides really printed, from the capture: the period volume that tiers and included
     # pages of the price list depend on.
     mono_sides: Mapped[int | None] = mapped_column(Integer)
@@ -232,6 +239,8 @@ class BillingCode(Base):
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # "user" | "code" | None (inherit from the client; a client without one: "user").
+    payer: Mapped[str | None] = mapped_column(String(8))
 
 
 class BillingCodeAssignment(Base):

@@ -152,9 +152,12 @@ def _check_ledger(db: Database) -> int:
         print(f"transaction {transaction_id}: entries do not sum to zero", file=sys.stderr)
     for mismatch in report.cache_mismatches:
         print(f"account {mismatch}", file=sys.stderr)
+    for misdirected in report.misdirected_charges:
+        print(misdirected, file=sys.stderr)
     if not report.ok:
         return 1
-    print("ledger OK: every transaction balanced, every cached balance equals its entries")
+    print("ledger OK: every transaction balanced, every cached balance equals its entries, "
+          "every charge debits its payer")
     return 0
 
 

@@ -9,8 +9,9 @@ Only ``username`` and ``display_name`` are required. ``groups`` and ``cards`` ar
 ``;``-separated; groups and cost centres are created when missing. ``cards`` are
 added (never removed: a lost card is removed on purpose, not by omission); a card that
 belongs to another user is an error. ``status`` is active or disabled. PINs are not
-imported: users set them at the desk. Like the billing-code import it applies the whole
-file or nothing and reports every error with its line number; ``dry_run`` writes nothing.
+imported: users set them at the desk. Like the billing-code import it checks the whole
+file in one pass (header, every line, cards already another user's) and reports every
+problem with its line number; any problem writes nothing. ``dry_run`` writes nothing.
 """
 
 from __future__ import annotations
@@ -51,17 +52,26 @@ class _UserRow:
     overdraft: Decimal | None
 
 
-def _check_row(line: int, values: dict[str, str], seen: dict[str, int],
-               card_lines: dict[str, int], secret: bytes) -> list[str]:
+def _card_owner(session: Session, digest: str) -> str | None:
+    return session.scalar(select(User.username).join(Card, Card.user_id == User.id)
+                          .where(Card.card_hash == digest))
+
+
+def _check_row(session: Session, line: int, values: dict[str, str], columns: list[str],
+               seen: dict[str, int], card_lines: dict[str, int], secret: bytes) -> list[str]:
+    """Every problem of one line, the database's included (a card that is another user's),
+    so that the first run lists them all. A column missing from the header is reported
+    once, on line 1, not on every line."""
     problems: list[str] = []
     username = values.get("username", "")
-    if not username or len(username) > 100 or any(ch.isspace() for ch in username):
-        problems.append(f"username: {username!r} must be 1-100 characters without spaces")
-    elif username in seen:
-        problems.append(f"username: {username!r} already on line {seen[username]}")
-    else:
-        seen[username] = line
-    if not values.get("display_name"):
+    if "username" in columns:
+        if not username or len(username) > 100 or any(ch.isspace() for ch in username):
+            problems.append(f"username: {username!r} must be 1-100 characters without spaces")
+        elif username in seen:
+            problems.append(f"username: {username!r} already on line {seen[username]}")
+        else:
+            seen[username] = line
+    if "display_name" in columns and not values.get("display_name"):
         problems.append("display_name: empty")
     if values.get("language") and values["language"] not in LANGUAGES:
         problems.append(f"language: {values['language']!r} is not one of {', '.join(LANGUAGES)}")
@@ -82,10 +92,15 @@ def _check_row(line: int, values: dict[str, str], seen: dict[str, int],
             problems.append(f"cards: {card!r} already on line {card_lines[digest]}")
         else:
             card_lines[digest] = line
+            owner = _card_owner(session, digest)
+            if owner is not None and owner != username:
+                problems.append(f"cards: {card!r} belongs to another user")
     return problems
 
 
-def _parse(text: str, secret: bytes, report: UserImportReport) -> list[_UserRow]:
+def _parse(session: Session, text: str, secret: bytes,
+           report: UserImportReport) -> list[_UserRow]:
+    """Check the whole file in one pass: a bad header does not hide the lines' problems."""
     reader = csv.DictReader(io.StringIO(text))
     columns = [column.strip() for column in reader.fieldnames or []]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
@@ -95,15 +110,14 @@ def _parse(text: str, secret: bytes, report: UserImportReport) -> list[_UserRow]
     if unknown:
         report.errors.append(f"line 1: unknown column(s): {', '.join(unknown)} "
                              f"(allowed: {', '.join(KNOWN_COLUMNS)})")
-    if missing or unknown:
-        return []
     rows: list[_UserRow] = []
     seen: dict[str, int] = {}
     card_lines: dict[str, int] = {}
     for raw in reader:
         line = reader.line_num
-        values = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
-        problems = _check_row(line, values, seen, card_lines, secret)
+        values = {key.strip(): (value or "").strip() for key, value in raw.items()
+                  if key and key.strip() in KNOWN_COLUMNS}
+        problems = _check_row(session, line, values, columns, seen, card_lines, secret)
         report.errors.extend(f"line {line}: {problem}" for problem in problems)
         if problems:
             continue
@@ -155,27 +169,24 @@ def _apply(session: Session, row: _UserRow, secret: bytes, report: UserImportRep
     if "groups" in values:
         user.groups = [_group(session, name) for name in row.groups]
     session.flush()
-    for card in row.cards:
+    for card in row.cards:  # another user's card was refused by _check_row
         digest = card_hash(secret, card)
-        owner = session.scalar(select(Card).where(Card.card_hash == digest))
-        if owner is None:
+        if session.scalar(select(Card.id).where(Card.card_hash == digest)) is None:
             session.add(Card(user_id=user.id, card_hash=digest, label="import"))
-        elif owner.user_id != user.id:
-            report.errors.append(f"line {row.line}: cards: {card!r} belongs to another user")
 
 
 def import_users_csv(session: Session, text: str, secret: bytes, *, actor: str,
                      dry_run: bool = False) -> UserImportReport:
     """Apply the whole file or nothing (inside ``Database.write()``, via a savepoint)."""
     report = UserImportReport()
-    rows = _parse(text, secret, report)
+    rows = _parse(session, text, secret, report)
     if report.errors:
         return report
     savepoint = session.begin_nested()
     for row in rows:
         _apply(session, row, secret, report)
     session.flush()
-    if dry_run or report.errors:
+    if dry_run:
         savepoint.rollback()
         return report
     savepoint.commit()

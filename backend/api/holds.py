@@ -68,6 +68,9 @@ def _hold_json(hold: Hold, session: Session, currency: str) -> dict[str, Any]:
         "description": hold.description,
         "job_ref": hold.job_ref,
         "billing_code": _code_of(session, hold.billing_code_id),
+        # Who pays: "user" (the balance below) or "code" (the code's client is invoiced;
+        # the user's balance is untouched).
+        "payer": hold.payer,
         "balance": ledger.balance(session, user, currency).as_json(),
     }
 
@@ -79,14 +82,16 @@ def create_hold(body: HoldRequest, context: Context, terminal: CurrentTerminal) 
 
     def effect(session: Session, user: User) -> dict[str, Any]:
         code_id = None
+        payer: ledger.Payer = "user"
         if body.billing_code is not None:
             code = billing_codes.find_usable(session, user, body.billing_code)
             if code is None:
                 raise LedgerError("billing_code_unknown",
                                   f"{body.billing_code!r} is not a code {user.username} may use")
             code_id = code.id
+            payer = billing_codes.effective_payer(session, code)
         hold = ledger.authorise(session, user, terminal.id, context.currency, body.amount,
-                                body.description, body.job_ref, code_id)
+                                body.description, body.job_ref, code_id, payer)
         return _hold_json(hold, session, context.currency)
 
     return idempotent_write(context, terminal.id, body.idempotency_key, "hold", _body(body),

@@ -48,15 +48,32 @@ def test_bad_lines_change_nothing(backend: Backend) -> None:
         "line 3: display_name: empty",
         "line 4: status: 'gone' is not active or disabled",
         "line 4: overdraft_limit: '-1' must be >= 0",
+        "line 5: cards: '1001' belongs to another user",  # Alice's: found in the same pass
         "line 6: username: 'frank' already on line 2",
     ]
     assert _users(backend) == before
-    # Card 1001 is Alice's: found only when applying, and still nothing is written.
+
+
+def test_every_problem_of_the_file_in_one_pass(backend: Backend) -> None:
+    """Issue 11 item 9: a bad header does not hide the lines' problems, and a card that is
+    another user's is reported with the other problems, not in a second run."""
+    before = _users(backend)
+    bad = ("username,display_name,shoe_size,cards\n"
+           "ivan,Ivan,42,1001\n"
+           "jo hn,John,43,\n")
     with backend.db.write() as session:
-        clash = import_users_csv(session, "username,display_name,cards\nivan,Ivan,1001\n",
-                                 SECRET, actor="admin:test")
-    assert clash.errors == ["line 2: cards: '1001' belongs to another user"]
+        report = import_users_csv(session, bad, SECRET, actor="admin:test")
+    assert report.errors == [
+        "line 1: unknown column(s): shoe_size (allowed: username, display_name, email, "
+        "language, groups, cost_centre, status, cards, overdraft_limit)",
+        "line 2: cards: '1001' belongs to another user",
+        "line 3: username: 'jo hn' must be 1-100 characters without spaces",
+    ]
     assert _users(backend) == before
+    with backend.db.write() as session:
+        own = import_users_csv(session, "username,display_name,cards\nalice,Alice,1001\n",
+                               SECRET, actor="admin:test")
+    assert own.errors == [] and own.updated == ["alice"]  # her own card is no clash
 
 
 def test_dry_run_writes_nothing(backend: Backend) -> None:
