@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
@@ -26,11 +27,13 @@ from backend.api import (
 from backend.config import BackendConfig
 from backend.context import BackendContext
 from backend.db import Database
+from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
 from backend.pricing import load_catalogue
 from backend.problems import install_handlers
-from backend.scheduler import RefillScheduler
+from backend.refill import refill_due
+from backend.scheduler import PeriodicTask
 
 API_PREFIX = "/api/v1"
 
@@ -47,9 +50,29 @@ def prepare_database(db: Database, currency: str) -> None:
             ensure_system_accounts(session, currency)
 
 
+def scheduled_tasks(config: BackendConfig, db: Database) -> list[PeriodicTask]:
+    """The server's periodic work: quota refills (when enabled) and stale-hold expiry."""
+    currency = config.ledger.currency
+
+    def refill() -> int:
+        with db.write() as session:
+            return refill_due(session, currency)
+
+    max_age = timedelta(hours=config.holds.expire_after_h)
+    tasks = [PeriodicTask("hold expiry", config.holds.check_interval_s,
+                          lambda: len(expire_stale_holds(db, max_age, actor="scheduler")),
+                          "stale holds voided")]
+    if config.refill.enabled:
+        tasks.append(PeriodicTask("quota refill", config.refill.check_interval_s, refill,
+                                  "users refilled"))
+    return tasks
+
+
 def create_app(config: BackendConfig, db: Database | None = None,
                secret: bytes | None = None, migrate: bool = True,
-               schedule_refills: bool = False) -> FastAPI:
+               schedule: bool = False) -> FastAPI:
+    """``schedule``: run the periodic tasks in this process (the server does; tests of the
+    API alone do not)."""
     db = db or Database.from_url(config.database_url, config.database.pool_size)
     if migrate:
         prepare_database(db, config.ledger.currency)
@@ -59,16 +82,14 @@ def create_app(config: BackendConfig, db: Database | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler = None
-        if schedule_refills and config.refill.enabled:
-            scheduler = RefillScheduler(context.db, config.ledger.currency,
-                                        config.refill.check_interval_s)
-            scheduler.start()
+        tasks = scheduled_tasks(config, context.db) if schedule else []
+        for task in tasks:
+            task.start()
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.stop()
+            for task in tasks:
+                task.stop()
 
     app = FastAPI(
         lifespan=lifespan,

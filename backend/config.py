@@ -69,6 +69,14 @@ class RefillSettings(_Section):
     check_interval_s: int = Field(default=60, ge=1, le=86400)
 
 
+class HoldSettings(_Section):
+    # Open holds older than this are voided by the server's schedule (a kiosk that died
+    # mid-release would otherwise block the user's credit for ever). A release takes
+    # minutes; a day leaves a kiosk that was down overnight time to settle its own.
+    expire_after_h: int = Field(default=24, ge=1, le=720)
+    check_interval_s: int = Field(default=300, ge=1, le=86400)
+
+
 class PricingSettings(_Section):
     # A directory of price-list TOML files (billing's format); None: no pricing endpoints.
     price_lists_dir: str | None = None
@@ -83,6 +91,7 @@ class BackendConfig(_Section):
     security: SecuritySettings = SecuritySettings()
     ledger: LedgerSettings = LedgerSettings()
     refill: RefillSettings = RefillSettings()
+    holds: HoldSettings = HoldSettings()
     pricing: PricingSettings = PricingSettings()
 
     @property
@@ -128,6 +137,8 @@ EXPECTED: dict[str, str] = {
     "ledger.consumption_order": "one of \"virtual_first\", \"personal_first\"",
     "refill.enabled": "true or false",
     "refill.check_interval_s": "an integer between 1 and 86400 (seconds)",
+    "holds.expire_after_h": "an integer between 1 and 720 (hours)",
+    "holds.check_interval_s": "an integer between 1 and 86400 (seconds)",
     "pricing.price_lists_dir": "a directory path (a string)",
     "pricing.period_start_day": "an integer between 1 and 28 (day of the month)",
 }
@@ -137,6 +148,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "security": SecuritySettings,
     "ledger": LedgerSettings,
     "refill": RefillSettings,
+    "holds": HoldSettings,
     "pricing": PricingSettings,
 }
 

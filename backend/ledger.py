@@ -14,7 +14,6 @@ deadlock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -332,28 +331,6 @@ def void(session: Session, hold_id: str, terminal_id: str) -> Hold:
     hold.settled_at = utcnow()
     session.flush()
     return hold
-
-
-def expire_holds(session: Session, older_than: datetime, actor: str) -> list[str]:
-    """Void open holds created before ``older_than`` (a kiosk that died with a job held
-    would otherwise block that credit forever). A late capture of an expired hold is then
-    refused with ``hold_settled``: the user is not charged, which is the safe side."""
-    stale = session.scalars(
-        select(Hold.id).where(Hold.status == "open", Hold.created_at < older_than)
-        .order_by(Hold.user_id)
-    ).all()
-    for hold_id in stale:
-        hold = session.get(Hold, hold_id)
-        assert hold is not None
-        lock_user(session, hold.user_id)
-        session.refresh(hold)
-        if hold.status == "open":
-            hold.status = "voided"
-            hold.captured_amount = ZERO
-            hold.settled_at = utcnow()
-            record(session, actor, "hold.expire", hold.id, {"amount": fmt(hold.amount)})
-    session.flush()
-    return list(stale)
 
 
 def refunded_so_far(session: Session, charge_id: int) -> Decimal:

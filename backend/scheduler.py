@@ -1,25 +1,28 @@
-"""The in-process quota refill schedule: a daemon thread that runs ``refill_due`` every
-``refill.check_interval_s``. Running it in several backend processes at once is safe
-(see ``backend.refill``): each period is refilled exactly once."""
+"""The backend's scheduled work, in the server process: each task is a daemon thread that
+runs its job every ``interval_s``. Running them in several backend processes at once is
+safe: every job is exactly-once by its own mechanism (see ``backend.refill`` and
+``backend.holds_expiry``), so a second process only finds nothing left to do."""
 
 from __future__ import annotations
 
 import logging
 import threading
-
-from backend.db import Database
-from backend.refill import refill_due
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
 
-class RefillScheduler:
-    def __init__(self, db: Database, currency: str, interval_s: float) -> None:
-        self._db = db
-        self._currency = currency
+class PeriodicTask:
+    """``job`` returns how many things it did (logged when not zero)."""
+
+    def __init__(self, name: str, interval_s: float, job: Callable[[], int],
+                 done: str) -> None:
+        self._name = name
         self._interval_s = interval_s
+        self._job = job
+        self._done = done
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="refill", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -31,10 +34,9 @@ class RefillScheduler:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                with self._db.write() as session:
-                    refilled = refill_due(session, self._currency)
-                if refilled:
-                    log.info("quota refill: %d users refilled", refilled)
+                count = self._job()
+                if count:
+                    log.info("%s: %d %s", self._name, count, self._done)
             except Exception:  # keep the schedule alive; the next tick retries
-                log.exception("quota refill failed")
+                log.exception("%s failed", self._name)
             self._stop.wait(self._interval_s)

@@ -26,7 +26,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
          port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
          import_file: Path | None = None, dry_run: bool = False,
          deactivate_missing: bool = False, terminal_id: str | None = None,
-         adjustment: Adjustment | None = None, older_than_h: float = 24.0) -> int:
+         adjustment: Adjustment | None = None, older_than_h: float | None = None) -> int:
     try:
         secret = config.secret_key()
     except BackendConfigError as exc:
@@ -50,7 +50,8 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
                 print(create_enrolment_key(session, secret, actor="cli"))
             return 0
         if action == "expire-holds":
-            return _expire_holds(db, older_than_h)
+            return _expire_holds(db, older_than_h if older_than_h is not None
+                                 else config.holds.expire_after_h)
         if action == "check":
             return _check_ledger(db)
         if action == "adjust":
@@ -76,7 +77,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
         import uvicorn
 
         try:
-            app = create_app(config, db, secret, migrate=False, schedule_refills=True)
+            app = create_app(config, db, secret, migrate=False, schedule=True)
         except BackendConfigError as exc:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
@@ -202,11 +203,9 @@ def _adjust(db: Database, currency: str, adjustment: Adjustment | None) -> int:
 def _expire_holds(db: Database, older_than_h: float) -> int:
     from datetime import timedelta
 
-    from backend.ledger import expire_holds
-    from backend.models import utcnow
+    from backend.holds_expiry import expire_stale_holds
 
-    with db.write() as session:
-        expired = expire_holds(session, utcnow() - timedelta(hours=older_than_h), actor="cli")
+    expired = expire_stale_holds(db, timedelta(hours=older_than_h), actor="cli")
     print(f"{len(expired)} open holds older than {older_than_h:g} h voided")
     return 0
 

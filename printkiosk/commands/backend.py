@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", help="adjust, set-pin: the username")
     parser.add_argument("--account", choices=("virtual", "personal"), help="adjust: which credit")
     parser.add_argument("--amount", help="adjust: signed amount as text, e.g. -2.50")
-    parser.add_argument("--older-than-h", type=float, default=24.0,
-                        help="expire-holds: age in hours (default 24)")
+    parser.add_argument("--older-than-h", type=float, default=None,
+                        help="expire-holds: age in hours (default: holds.expire_after_h)")
     parser.add_argument("--reason", help="adjust: why (kept in the ledger and the audit log)")
     parser.add_argument("--file", type=Path, help="CSV for import-billing-codes / import-users")
     parser.add_argument("--dry-run", action="store_true",

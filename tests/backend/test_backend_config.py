@@ -37,7 +37,11 @@ def test_example_files_load(path: Path) -> None:
         ('[database]\nurl = "mysql://x"\n',
          "backend.toml: database.url: 'mysql://x' is not a sqlite:/// or postgresql:// URL"),
         ('[refill]\nenabled = "yes"\n', "backend.toml: refill.enabled: 'yes' is not true or false"),
-        ("[web]\nport = 1\n", "backend.toml: web: unknown key (allowed: database, ledger,"),
+        ("[holds]\nexpire_after_h = 0\n",
+         "backend.toml: holds.expire_after_h: 0 is not an integer between 1 and 720 (hours)"),
+        ('[holds]\ncheck_interval_s = "5m"\n',
+         "backend.toml: holds.check_interval_s: '5m' is not an integer between 1 and 86400"),
+        ("[web]\nport = 1\n", "backend.toml: web: unknown key (allowed: database, holds, ledger,"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, text: str, problem: str) -> None:

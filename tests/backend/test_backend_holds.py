@@ -194,7 +194,7 @@ def test_unknown_fields_are_refused(backend: Backend) -> None:
 def test_stale_holds_expire_and_cannot_be_captured_late(backend: Backend) -> None:
     from datetime import timedelta
 
-    from backend.ledger import expire_holds
+    from backend.holds_expiry import expire_holds
     from backend.models import utcnow
 
     old = hold(backend, "hold-old-1", amount="4.00")

@@ -1,0 +1,56 @@
+"""Stale holds expire on their own: a kiosk that died mid-release must not block the
+user's credit for ever.
+
+The server runs :func:`expire_stale_holds` on its schedule (``[holds]`` in backend.toml)
+and ``printkiosk backend expire-holds`` runs the very same function. Exactly once, even
+with two backend processes on one database: each hold is voided under its user's lock
+(the row lock on PostgreSQL, the write lock on SQLite) and only if it is still open after
+the lock is taken, so a second process that selected the same hold finds it voided and
+leaves it; only the process that voided a hold audits it. A late capture of an expired
+hold is refused with ``hold_settled``: the user is not charged, the safe side.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.audit import record
+from backend.db import Database
+from backend.ledger import ZERO, lock_user
+from backend.models import Hold, utcnow
+from backend.money import fmt
+
+
+def expire_holds(session: Session, older_than: datetime, actor: str) -> list[str]:
+    """Void the open holds created before ``older_than``; return those this call voided."""
+    stale = session.scalars(
+        select(Hold.id).where(Hold.status == "open", Hold.created_at < older_than)
+        .order_by(Hold.user_id, Hold.id)  # users locked in one order: no deadlock
+    ).all()
+    voided: list[str] = []
+    for hold_id in stale:
+        hold = session.get(Hold, hold_id)
+        assert hold is not None
+        lock_user(session, hold.user_id)
+        session.refresh(hold)
+        if hold.status != "open":
+            continue  # settled meanwhile: captured by its kiosk, or expired by another process
+        hold.status = "voided"
+        hold.captured_amount = ZERO
+        hold.settled_at = utcnow()
+        record(session, actor, "hold.expire", hold.id, {
+            "amount": fmt(hold.amount), "user_id": hold.user_id,
+            "terminal_id": hold.terminal_id, "created_at": hold.created_at.isoformat(),
+            "payer": hold.payer})
+        voided.append(hold.id)
+    session.flush()
+    return voided
+
+
+def expire_stale_holds(db: Database, max_age: timedelta, actor: str) -> list[str]:
+    """One run, in its own transaction: the scheduler's job and the CLI's."""
+    with db.write() as session:
+        return expire_holds(session, utcnow() - max_age, actor)
