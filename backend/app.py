@@ -56,7 +56,7 @@ def scheduled_tasks(config: BackendConfig, db: Database) -> list[PeriodicTask]:
 
     def refill() -> int:
         with db.write() as session:
-            return refill_due(session, currency)
+            return len(refill_due(session, currency))
 
     max_age = timedelta(hours=config.holds.expire_after_h)
     tasks = [PeriodicTask("hold expiry", config.holds.check_interval_s,

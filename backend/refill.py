@@ -11,6 +11,7 @@ lower than the current balance (a refill never removes credit).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,7 +20,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend import ledger
-from backend.models import AccountKind, QuotaRule, RefillRun, User, UserGroup, utcnow
+from backend.models import AccountKind, Group, QuotaRule, RefillRun, User, UserGroup, utcnow
+
+
+@dataclass(frozen=True)
+class Refilled:
+    """One user's top-up, for the operator's report."""
+
+    username: str
+    group: str
+    period: str
+    amount: Decimal
+    virtual_credit: Decimal  # after the top-up
 
 
 def period_key(period: str, now: datetime) -> str:
@@ -29,12 +41,13 @@ def period_key(period: str, now: datetime) -> str:
     return f"monthly:{now:%Y-%m}"
 
 
-def refill_due(session: Session, currency: str, now: datetime | None = None) -> int:
-    """Run every rule whose period has not been refilled yet; return users refilled."""
+def refill_due(session: Session, currency: str, now: datetime | None = None) -> list[Refilled]:
+    """Run every rule whose period has not been refilled yet; return the top-ups made."""
     now = now or utcnow()
-    refilled = 0
+    refilled: list[Refilled] = []
     for rule in session.scalars(select(QuotaRule).order_by(QuotaRule.id)):
-        key = f"{period_key(rule.period, now)}:group{rule.group_id}"
+        period = period_key(rule.period, now)
+        key = f"{period}:group{rule.group_id}"
         if session.scalar(select(RefillRun).where(RefillRun.period == key)) is not None:
             continue
         run = RefillRun(period=key)
@@ -49,21 +62,27 @@ def refill_due(session: Session, currency: str, now: datetime | None = None) -> 
             .where(UserGroup.group_id == rule.group_id, User.status == "active")
             .order_by(User.id)
         ).all()
+        group = session.get(Group, rule.group_id)
+        assert group is not None  # a foreign key
         for user_id in user_ids:
-            refilled += _refill_user(session, user_id, rule, currency)
+            done = _refill_user(session, user_id, rule, currency)
+            if done is not None:
+                refilled.append(Refilled(done[0], group.name, period, done[1], done[2]))
         run.users_refilled = len(user_ids)
     return refilled
 
 
-def _refill_user(session: Session, user_id: int, rule: QuotaRule, currency: str) -> int:
+def _refill_user(session: Session, user_id: int, rule: QuotaRule,
+                 currency: str) -> tuple[str, Decimal, Decimal] | None:
+    """(username, amount added, virtual credit after), or None when already at the cap."""
     user = ledger.lock_user(session, user_id)
     current = ledger.balance(session, user, currency).virtual_credit
     target = max(current, min(current + rule.amount, rule.carry_over_cap))
     top_up: Decimal = target - current
     if top_up <= 0:
-        return 0
+        return None
     ledger.credit(session, user, currency, kind="refill", amount=top_up,
                   source_kind=AccountKind.QUOTA_FUNDING,
                   description=f"quota refill ({rule.period})",
                   actor="refill", to_virtual=True)
-    return 1
+    return user.username, top_up, target

@@ -44,11 +44,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             print(f"database at the latest schema: {db.engine.url.render_as_string()}")
             return 0
         if action == "enrolment-key":
-            from backend.terminals import create_enrolment_key
-
-            with db.write() as session:
-                print(create_enrolment_key(session, secret, actor="cli"))
-            return 0
+            return _enrolment_key(db, secret)
         if action == "expire-holds":
             return _expire_holds(db, older_than_h if older_than_h is not None
                                  else config.holds.expire_after_h)
@@ -69,11 +65,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             return _import_billing_codes(db, import_file, dry_run=dry_run,
                                          deactivate_missing=deactivate_missing)
         if action == "refill":
-            from backend.refill import refill_due
-
-            with db.write() as session:
-                print(refill_due(session, config.ledger.currency))
-            return 0
+            return _refill(db, config.ledger.currency)
         import uvicorn
 
         try:
@@ -116,14 +108,61 @@ def _import_billing_codes(db: Database, path: Path | None, *, dry_run: bool,
 def _list_terminals(db: Database) -> int:
     from sqlalchemy import select
 
+    from backend.cli_output import local_time, table
     from backend.models import Terminal
     from backend.terminals import effective_state
 
     with db.read() as session:
-        for terminal in session.scalars(select(Terminal).order_by(Terminal.created_at)):
-            seen = terminal.last_seen_at.isoformat() if terminal.last_seen_at else "never"
-            print(f"{terminal.id}  {effective_state(terminal):<12}  last seen {seen}  "
-                  f"{terminal.name}")
+        terminals = list(session.scalars(select(Terminal).order_by(Terminal.created_at)))
+        rows = [(terminal.id, effective_state(terminal), local_time(terminal.last_seen_at),
+                 local_time(terminal.created_at), terminal.device or "", terminal.name)
+                for terminal in terminals]
+    if not rows:
+        print("No terminal is enrolled yet: create a key with "
+              "`printkiosk backend enrolment-key`.")
+        return 0
+    print(table(("ID", "STATE", "LAST SEEN", "ENROLLED", "PRINTER", "NAME"), rows))
+    states = [row[1] for row in rows]
+    summary = ", ".join(f"{states.count(state)} {state}" for state in sorted(set(states)))
+    print(f"{len(rows)} terminal{'s' if len(rows) != 1 else ''}: {summary}")
+    return 0
+
+
+def _enrolment_key(db: Database, secret: bytes) -> int:
+    from backend.cli_output import local_time, table
+    from backend.models import utcnow
+    from backend.terminals import create_enrolment_key
+
+    with db.write() as session:
+        key = create_enrolment_key(session, secret, actor="cli")
+    print("Created a one-time terminal enrolment key (shown only now; it is stored hashed):")
+    print(table(("KEY", "CREATED", "VALID FOR"), [(key, local_time(utcnow()),
+                                                   "one enrolment")]))
+    print("Enter it in the kiosk's technician settings (or the spool agent's "
+          "configuration); it is spent by the first terminal that enrols with it.")
+    return 0
+
+
+def _refill(db: Database, currency: str) -> int:
+    from decimal import Decimal
+
+    from backend.cli_output import table
+    from backend.money import fmt
+    from backend.refill import refill_due
+
+    with db.write() as session:
+        refilled = refill_due(session, currency)
+    if not refilled:
+        print("Nothing refilled: every quota period due is already refilled, every user is "
+              "at the carry-over cap, or no quota rule exists.")
+        return 0
+    print(table(("USER", "GROUP", "PERIOD", f"ADDED ({currency})",
+                 f"VIRTUAL CREDIT NOW ({currency})"),
+                [(r.username, r.group, r.period, fmt(r.amount), fmt(r.virtual_credit))
+                 for r in refilled]))
+    total = sum((r.amount for r in refilled), start=Decimal("0.00"))
+    print(f"Refilled {len(refilled)} user{'s' if len(refilled) != 1 else ''}: "
+          f"{fmt(total)} {currency} of virtual credit added.")
     return 0
 
 

@@ -1,11 +1,12 @@
 """Run the accounting backend: the terminal HTTP API under /api/v1.
 
-Reads a backend TOML file (--config; without it: SQLite under the user's data directory,
-127.0.0.1:8470), migrates the database schema, then serves. --demo-data seeds demo users,
-cards and a demo terminal first; --migrate-only migrates and exits.
+Reads a backend TOML file (--config, required: without one the backend would quietly
+create an empty database somewhere; see config/backend.toml), migrates the database
+schema, then serves. --demo-data seeds demo users, cards, billing codes and a demo
+terminal first; --migrate-only migrates and exits. To try it out: `printkiosk demo`.
 
   printkiosk backend --config /etc/printkiosk/backend.toml
-  printkiosk backend --demo-data --port 8470
+  printkiosk backend --config FILE --demo-data --port 8470
   printkiosk backend refill --config FILE      run the quota refill for the current period
   printkiosk backend enrolment-key --config FILE   print a new one-time terminal enrolment key
   printkiosk backend terminals --config FILE    list terminals: state, last seen
@@ -57,7 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="import-*: check and report, change nothing")
     parser.add_argument("--deactivate-missing", action="store_true",
                         help="import-billing-codes: deactivate codes not in the file")
-    parser.add_argument("--config", type=Path, help="backend TOML file (default: built-in)")
+    parser.add_argument("--config", type=Path,
+                        help="backend TOML file (required), e.g. config/backend.toml")
     parser.add_argument("--host", help="listen address (overrides server.host)")
     parser.add_argument("--port", type=int, help="listen port (overrides server.port)")
     parser.add_argument("--demo-data", action="store_true", help="seed the demo data first")
@@ -65,11 +67,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="create or upgrade the database schema, then exit")
 
 
-def run(args: argparse.Namespace) -> int:
-    from backend.config import BackendConfig, BackendConfigError, load_backend_config
+NO_CONFIG = (
+    "printkiosk backend: no --config FILE given. Refusing to start: without a configuration "
+    "the backend would create a new, empty database under your data directory and serve "
+    "or change that one, not your site's. Give the site's file, e.g. "
+    "`printkiosk backend --config /etc/printkiosk/backend.toml` (example: "
+    "config/backend.toml); to try printkiosk out, run `printkiosk demo`."
+)
 
+
+def run(args: argparse.Namespace) -> int:
+    from backend.config import BackendConfigError, load_backend_config
+
+    if args.config is None:
+        print(NO_CONFIG, file=sys.stderr)
+        return 2
     try:
-        config = load_backend_config(args.config) if args.config else BackendConfig()
+        config = load_backend_config(args.config)
     except BackendConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -99,12 +101,12 @@ def test_cli_enrolment_key_list_and_revoke(tmp_path: Path) -> None:
 
     listed = cli("--demo-data", "terminals")
     assert listed.returncode == 0, listed.stderr
-    terminal_id, state = listed.stdout.split()[:2]
+    terminal_id, state = listed.stdout.splitlines()[1].split()[:2]
     assert state == "new" and "demo kiosk" in listed.stdout
     assert cli("revoke", "--terminal", terminal_id).returncode == 0
-    assert cli("terminals").stdout.split()[1] == "revoked"
+    assert cli("terminals").stdout.splitlines()[1].split()[1] == "revoked"
     key = cli("enrolment-key")
-    assert key.returncode == 0 and len(key.stdout.strip()) >= 40
+    assert key.returncode == 0 and len(key.stdout.splitlines()[2].split()[0]) >= 40
     assert cli("revoke", "--terminal", "nope").returncode == 2
 
 
@@ -180,3 +182,96 @@ def test_cli_set_pin_reads_stdin_and_the_pin_then_works(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _config(tmp_path: Path) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = tmp_path / "backend.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/o.sqlite3"\n\n'
+        f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n', encoding="utf-8")
+    return config
+
+
+def _cli(config: Path, *args: str, tz: str = "Europe/Paris") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=60, check=False, env={**os.environ, "TZ": tz})
+
+
+def test_without_config_it_refuses_and_creates_no_database(tmp_path: Path) -> None:
+    """Issue 11 item 9: no silent empty database under the data directory."""
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+    for args in (["terminals"], ["--demo-data"], []):
+        done = subprocess.run([sys.executable, "-m", "printkiosk", "backend", *args],
+                              capture_output=True, text=True, timeout=60, check=False, env=env)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "no --config FILE given" in done.stderr and "printkiosk demo" in done.stderr
+    assert list(tmp_path.rglob("*.sqlite3")) == [] and list(tmp_path.rglob("*.key")) == []
+
+
+def test_terminals_is_a_table_in_local_time_with_a_summary(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from backend.db import Database
+    from backend.models import Terminal
+
+    config = _config(tmp_path)
+    assert _cli(config, "--demo-data", "--migrate-only").returncode == 0
+    db = Database.from_url(f"sqlite:///{tmp_path}/o.sqlite3")
+    with db.write() as session:
+        session.execute(update(Terminal).values(
+            last_seen_at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC),
+            created_at=datetime(2026, 1, 15, 8, 30, tzinfo=UTC)))
+    db.dispose()
+    listed = _cli(config, "terminals")
+    assert listed.returncode == 0, listed.stderr
+    header, row, summary = listed.stdout.splitlines()
+    assert header.split() == ["ID", "STATE", "LAST", "SEEN", "ENROLLED", "PRINTER", "NAME"]
+    # stored in UTC, shown in the machine's zone: 12:00 UTC is 14:00 in Paris in July
+    assert "disconnected  2026-07-01 14:00 CEST  2026-01-15 09:30 CET" in row
+    assert row.endswith("demo kiosk")
+    assert summary == "1 terminal: 1 disconnected"
+    empty = _cli(_config(tmp_path / "other"), "terminals")
+    assert "No terminal is enrolled yet" in empty.stdout
+
+
+def test_enrolment_key_says_what_was_done(tmp_path: Path) -> None:
+    done = _cli(_config(tmp_path), "enrolment-key", tz="UTC")
+    assert done.returncode == 0, done.stderr
+    intro, header, row, after = done.stdout.splitlines()
+    assert intro.startswith("Created a one-time terminal enrolment key")
+    assert header.split() == ["KEY", "CREATED", "VALID", "FOR"]
+    key, day, clock, zone = row.split()[:4]
+    assert len(key) >= 40 and row.endswith("one enrolment")
+    created = datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert zone == "UTC" and abs((datetime.now(UTC) - created).total_seconds()) < 120
+    assert "spent by the first terminal that enrols" in after
+
+
+def test_refill_reports_each_top_up_and_the_total(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from backend.db import Database
+    from backend.models import Group, QuotaRule
+
+    config = _config(tmp_path)
+    nothing = _cli(config, "--demo-data", "refill")
+    assert nothing.returncode == 0 and nothing.stdout.startswith("Nothing refilled")
+    db = Database.from_url(f"sqlite:///{tmp_path}/o.sqlite3")
+    with db.write() as session:
+        staff = session.scalar(select(Group).where(Group.name == "staff"))
+        assert staff is not None
+        session.add(QuotaRule(group_id=staff.id, period="monthly", amount=Decimal("20.00"),
+                              carry_over_cap=Decimal("60.00")))
+    db.dispose()
+    done = _cli(config, "refill")
+    assert done.returncode == 0, done.stderr
+    header, row, summary = done.stdout.splitlines()
+    assert header.split()[:3] == ["USER", "GROUP", "PERIOD"] and "ADDED (EUR)" in header
+    assert row.split()[:2] == ["carol", "staff"] and row.split()[3:] == ["10.00", "60.00"]
+    assert row.split()[2].startswith("monthly:")
+    assert summary == "Refilled 1 user: 10.00 EUR of virtual credit added."
+    assert _cli(config, "refill").stdout.startswith("Nothing refilled")

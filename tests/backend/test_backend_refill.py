@@ -45,7 +45,7 @@ def test_two_concurrent_refills_credit_once(db: Database) -> None:
     def run() -> None:
         barrier.wait()
         with db.write() as session:
-            results.append(refill_due(session, "EUR", NOVEMBER))
+            results.append(len(refill_due(session, "EUR", NOVEMBER)))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
@@ -55,7 +55,7 @@ def test_two_concurrent_refills_credit_once(db: Database) -> None:
     assert sorted(results) == [0, 1]
     assert _carol_virtual(db) == Decimal("60.00")  # 50 + 20 capped at 60
     with db.write() as session:
-        assert refill_due(session, "EUR", NOVEMBER) == 0
+        assert refill_due(session, "EUR", NOVEMBER) == []
 
 
 def test_next_period_refills_again_up_to_the_cap(db: Database) -> None:
@@ -66,8 +66,8 @@ def test_next_period_refills_again_up_to_the_cap(db: Database) -> None:
         ledger.adjust(session, carol, "EUR", account_kind="user_virtual",
                       amount=Decimal("-45.00"), reason="spent", actor="test")
     with db.write() as session:
-        assert refill_due(session, "EUR", NOVEMBER) == 1
+        assert len(refill_due(session, "EUR", NOVEMBER)) == 1
     assert _carol_virtual(db) == Decimal("25.00")
     with db.write() as session:
-        assert refill_due(session, "EUR", DECEMBER) == 1
+        assert len(refill_due(session, "EUR", DECEMBER)) == 1
     assert _carol_virtual(db) == Decimal("45.00")
