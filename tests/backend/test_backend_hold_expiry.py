@@ -7,7 +7,9 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from backend_fixtures import Backend, start_backend, stop_backend, write_config
 from pg_cluster import free_port
 from sqlalchemy import select, update
@@ -97,3 +99,24 @@ def test_cli_expire_holds_uses_the_configured_age(backend: Backend, tmp_path: Pa
         assert session.scalar(select(AuditEntry.actor).where(
             AuditEntry.action == "hold.expire", AuditEntry.subject == old)) == "cli"
         assert session.scalar(select(Hold.status).where(Hold.id == young)) == "open"
+
+
+def test_a_backlog_is_expired_in_batches_of_short_transactions(
+        backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backend import holds_expiry
+
+    monkeypatch.setattr(holds_expiry, "BATCH", 3)
+    stale = [_hold(backend, f"backlog-{n}", "carol") for n in range(7)]
+    with backend.db.write() as session:
+        session.execute(update(Hold).values(created_at=utcnow() - timedelta(hours=25)))
+    transactions: list[int] = []
+    real_write = backend.db.write
+
+    def counting_write() -> Any:
+        transactions.append(1)
+        return real_write()
+
+    monkeypatch.setattr(backend.db, "write", counting_write)
+    voided = holds_expiry.expire_stale_holds(backend.db, timedelta(hours=24), actor="test")
+    assert sorted(voided) == sorted(stale)
+    assert len(transactions) == 3  # 3 + 3 + 1
