@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -61,6 +61,7 @@ class Authorisation:
     hold_id: str | None
     offline: bool
     balance: Balance | None
+    impressions: int | None = None  # what the job was held for (recovery's proportion)
 
 
 @dataclass(frozen=True)
@@ -116,28 +117,33 @@ class ChargeBook:
 
     def authorise(
         self, username: str, amount: Decimal, description: str, job_ref: str,
-        billing_code: str | None = None,
+        billing_code: str | None = None, impressions: int | None = None,
     ) -> Authorisation:
         """Hold ``amount`` before printing; raise :class:`BackendRejected` when refused.
 
         ``billing_code`` (the user's pick) is journalled with the hold, so a hold sent
-        later from the outbox still carries it.
+        later from the outbox still carries it. ``impressions`` (the job's estimate) is
+        journalled for the kiosk only: a restart prices a part printed by it.
         """
         with self._decide_lock:
-            body = {"username": username, "amount": str(amount),
+            body: dict[str, Any] = {"username": username, "amount": str(amount),
                     "description": description, "job_ref": job_ref}
             if billing_code is not None:
                 body["billing_code"] = billing_code
+            if impressions is not None:
+                body["impressions"] = impressions
             entry = self._record(EntryKind.HOLD, body, username, amount, None)
             self.drain(until=entry.key)
             entry = self._reload(entry)
             if entry.state is EntryState.SENT:
                 answer = _result_balance(entry)
                 return Authorisation(entry.key, username, amount, job_ref,
-                                     str(_result(entry)["hold_id"]), False, answer)
+                                     str(_result(entry)["hold_id"]), False, answer,
+                                     impressions)
             if entry.state is EntryState.REFUSED:
                 raise _refusal(entry)
-            return self._authorise_offline(entry, username, amount, job_ref)
+            return replace(self._authorise_offline(entry, username, amount, job_ref),
+                           impressions=impressions)
 
     def _authorise_offline(
         self, entry: Entry, username: str, amount: Decimal, job_ref: str
@@ -407,6 +413,7 @@ def _authorisation(entry: Entry) -> Authorisation:
         entry.key, str(entry.username), entry.amount or Decimal(0), str(entry.body["job_ref"]),
         str(_result(entry)["hold_id"]) if sent else None, not sent,
         _result_balance(entry) if sent else None,
+        None if entry.body.get("impressions") is None else int(entry.body["impressions"]),
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -44,75 +44,15 @@ from billing import (
     price,
 )
 from billing import ConfigError as PriceListError
-from terminal.ports import BackendError, BackendRejected, BackendUnavailable
+from terminal.ports import (
+    BackendError,
+    BackendRejected,
+    BackendUnavailable,
+    HeldPrintJob,
+    HoldQueue,
+)
 
 _log = logging.getLogger(__name__)
-
-
-class HeldPrintJob(Protocol):
-    """One job waiting in the hold queue, as the print server describes it."""
-
-    @property
-    def job_id(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def submitted_at(self) -> datetime: ...
-    @property
-    def copies(self) -> int: ...
-    @property
-    def colour(self) -> bool: ...
-    @property
-    def duplex(self) -> bool: ...
-    @property
-    def number_up(self) -> int: ...
-    @property
-    def pages(self) -> int | None: ...
-    @property
-    def document(self) -> Path | None: ...
-    @property
-    def uuid(self) -> str: ...
-
-
-class JobProgress(Protocol):
-    """Where a released job is: IPP job-state keyword and impressions printed so far."""
-
-    @property
-    def state(self) -> str: ...
-    @property
-    def impressions_completed(self) -> int: ...
-
-
-class PrinterRefused(Exception):
-    """The printer cannot take a job now (``code``: ``printer_jammed``...); it stays held."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class HoldQueue(Protocol):
-    """The print server's hold queue, as the terminal needs it (role, not technology).
-
-    ``printer_problem`` answers ``None`` when the printer can take a job, else a stable
-    reason key (``printer_stopped``, ``printer_jammed``, ``toner_empty``...) shown to the
-    user; the job then stays held. ``release`` raises :class:`PrinterRefused` when the
-    printer turns out not to be ready after all (the job stays held).
-    """
-
-    def held_jobs(self, username: str) -> Sequence[HeldPrintJob]: ...
-
-    def set_options(self, job_id: int, *, colour: bool, duplex: bool) -> None: ...
-
-    def release(self, job_id: int) -> None: ...
-
-    def cancel(self, job_id: int) -> None: ...
-
-    def progress(self, job_id: int) -> JobProgress: ...
-
-    def printer_problem(self) -> str | None: ...
 
 
 SideCounts = Mapping[tuple[ImpressionColour, str], int]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Protocol
 
 
@@ -197,3 +199,158 @@ class PrinterMonitor(Protocol):
     def supplies(self) -> Sequence[Supply]: ...
 
     def alerts(self) -> Sequence[PrinterAlert]: ...
+
+
+# -- the print server and the printer, as the release needs them ------------------------
+
+
+class HeldPrintJob(Protocol):
+    """One job waiting in the hold queue, as the print server describes it."""
+
+    @property
+    def job_id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+    @property
+    def copies(self) -> int: ...
+    @property
+    def colour(self) -> bool: ...
+    @property
+    def duplex(self) -> bool: ...
+    @property
+    def number_up(self) -> int: ...
+    @property
+    def pages(self) -> int | None: ...
+    @property
+    def document(self) -> Path | None: ...
+    @property
+    def uuid(self) -> str: ...
+
+
+class JobProgress(Protocol):
+    """Where a released job is: IPP job-state keyword and impressions printed so far."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def impressions_completed(self) -> int: ...
+
+
+class PrintServerError(Exception):
+    """The print server failed a request (unreachable, job unknown, refused).
+
+    The hold-queue adapter raises it in place of its driver's errors, chained, so the
+    core never catches a driver's exception. ``code`` is a stable key.
+    """
+
+    code = "print_server_error"
+
+
+class PrinterRefused(PrintServerError):
+    """The printer cannot take a job now (``code``: ``printer_jammed``...); it stays held."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class HoldQueue(Protocol):
+    """The print server's hold queue, as the terminal needs it (role, not technology).
+
+    ``printer_problem`` answers ``None`` when the printer can take a job, else a stable
+    reason key (``printer_stopped``, ``printer_jammed``, ``toner_empty``...) shown to the
+    user; the job then stays held. ``release`` raises :class:`PrinterRefused` when the
+    printer turns out not to be ready after all (the job stays held). Every other failure
+    of the print server is a :class:`PrintServerError`.
+    """
+
+    def held_jobs(self, username: str) -> Sequence[HeldPrintJob]: ...
+
+    def set_options(self, job_id: int, *, colour: bool, duplex: bool) -> None: ...
+
+    def release(self, job_id: int) -> None: ...
+
+    def cancel(self, job_id: int) -> None: ...
+
+    def progress(self, job_id: int) -> JobProgress: ...
+
+    def printer_problem(self) -> str | None: ...
+
+
+class PrinterUnreadable(Exception):
+    """The printer's counter could not be read now (SNMP timeout, no counter)."""
+
+
+class PageCounter(Protocol):
+    """The printer itself over SNMP, as the release needs it: its lifetime page counter
+    (raises :class:`PrinterUnreadable`) and any problem that blocks printing."""
+
+    def page_count(self) -> int: ...
+
+    def printer_problem(self) -> str | None: ...
+
+
+# -- the charge book, as the release needs it -------------------------------------------
+
+
+class Authorised(Protocol):
+    """A hold granted (online, or offline within the limit); ``key`` names it later."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def balance(self) -> Balance | None: ...
+
+
+class Settled(Protocol):
+    """A capture or void journalled; ``balance`` is None until the backend confirmed it."""
+
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def balance(self) -> Balance | None: ...
+
+
+class Unsettled(Protocol):
+    """A hold journalled but never captured or voided (the kiosk stopped mid-release).
+
+    ``impressions`` is what the job was held for (None in a journal older than that
+    field): a restart charges a part printed in proportion to it.
+    """
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def job_ref(self) -> str: ...
+    @property
+    def impressions(self) -> int | None: ...
+
+
+class Charges(Protocol):
+    """Authorise, capture, void through the outbox (``terminal.charges.ChargeBook``).
+
+    ``authorise`` raises :class:`BackendRejected` when refused (``insufficient_funds``,
+    or an offline refusal code); ``capture`` and ``void`` raise :class:`BackendError`
+    when the backend refuses the settlement for good.
+    """
+
+    def unsettled(self) -> Sequence[Unsettled]: ...
+
+    def authorise(
+        self, username: str, amount: Decimal, description: str, job_ref: str,
+        billing_code: str | None = None, impressions: int | None = None,
+    ) -> Authorised: ...
+
+    def capture(
+        self, authorisation_key: str, amount: Decimal, pages: int, colour_pages: int
+    ) -> Settled: ...
+
+    def void(self, authorisation_key: str, reason: str) -> Settled: ...

@@ -14,6 +14,12 @@ impressions at all (many IPP printers never report them) is charged its estimate
 that stops (jam) is cancelled at the server so it cannot resume unpaid, and a jam, a
 cancel or an abort is charged only for the impressions printed, priced page by page.
 
+Every job of a batch gets its own outcome: a refusal (printer, credit, backend) ends that
+job only, and the next one is checked and asked for again on its own — a cheaper job may
+still fit the credit left, and a printer fixed meanwhile prints the rest. Each final
+update names its outcome with a key of :mod:`terminal.outcomes` and says what happened
+to the money (:class:`Settlement`) and how much.
+
 Money moves through :class:`Charges` (the terminal's charge book): every hold, capture
 and void is journalled in the durable outbox with its idempotency key before it is
 sent, so a crash or a lost answer never loses or doubles a charge, and a remembered
@@ -24,112 +30,62 @@ its own thread.
 
 from __future__ import annotations
 
-import enum
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
-from typing import Protocol
+from decimal import ROUND_HALF_UP, Decimal
 
 from analysis import BillableUsage, ImpressionColour
 from terminal.jobs import (
-    HoldQueue,
     JobNotFound,
     JobQuote,
     JobService,
     PriceUnavailable,
-    PrinterRefused,
     printed_usage,
 )
-from terminal.ports import BackendError, BackendRejected, Balance
+from terminal.outcomes import (
+    Settlement,
+    Stage,
+    backend_refusal,
+    check,
+    printer_refusal,
+)
+from terminal.ports import (
+    Authorised,
+    BackendError,
+    BackendRejected,
+    Balance,
+    Charges,
+    HoldQueue,
+    PageCounter,
+    PrinterRefused,
+    PrinterUnreadable,
+    PrintServerError,
+    Settled,
+    Unsettled,
+)
+
+__all__ = ["ReleaseUpdate", "ReleaseWorkflow", "Settlement", "Stage"]
 
 _log = logging.getLogger(__name__)
 
 FINAL_JOB_STATES = frozenset({"completed", "canceled", "aborted"})
 HELD_JOB_STATE = "pending-held"  # a released job is "pending" too: that one may still print
 STOPPED_JOB_STATE = "processing-stopped"  # IPP job-state 6: the printer stopped (jam)
-
-
-class Authorised(Protocol):
-    """A hold granted (online, or offline within the limit); ``key`` names it later."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def amount(self) -> Decimal: ...
-    @property
-    def balance(self) -> Balance | None: ...
-
-
-class Settled(Protocol):
-    """A capture or void journalled; ``balance`` is None until the backend confirmed it."""
-
-    @property
-    def amount(self) -> Decimal: ...
-    @property
-    def balance(self) -> Balance | None: ...
-
-
-class Unsettled(Protocol):
-    """A hold journalled but never captured or voided (the kiosk stopped mid-release)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def amount(self) -> Decimal: ...
-    @property
-    def job_ref(self) -> str: ...
-
-
-class Charges(Protocol):
-    """Authorise, capture, void through the outbox (``terminal.charges.ChargeBook``).
-
-    ``authorise`` raises :class:`BackendRejected` when refused (``insufficient_funds``,
-    or an offline refusal code).
-    """
-
-    def unsettled(self) -> Sequence[Unsettled]: ...
-
-    def authorise(
-        self, username: str, amount: Decimal, description: str, job_ref: str,
-        billing_code: str | None = None,
-    ) -> Authorised: ...
-
-    def capture(
-        self, authorisation_key: str, amount: Decimal, pages: int, colour_pages: int
-    ) -> Settled: ...
-
-    def void(self, authorisation_key: str, reason: str) -> Settled: ...
-
-
-class PrinterMonitor(Protocol):
-    """The printer itself over SNMP: its lifetime page counter and any blocking problem."""
-
-    def page_count(self) -> int: ...
-
-    def printer_problem(self) -> str | None: ...
-
-
-class Stage(enum.Enum):
-    """Where one job's release is; the last four are final."""
-
-    WAITING = "waiting"
-    HOLDING = "holding"
-    PRINTING = "printing"
-    CHARGED = "charged"
-    REFUSED = "refused"
-    INSUFFICIENT = "insufficient"
-    FAILED = "failed"
-
-    @property
-    def final(self) -> bool:
-        return self in {Stage.CHARGED, Stage.REFUSED, Stage.INSUFFICIENT, Stage.FAILED}
+_ENDED = FINAL_JOB_STATES | {STOPPED_JOB_STATE}
 
 
 @dataclass(frozen=True)
 class ReleaseUpdate:
-    """One job's progress, for the screen. ``problem`` is a stable translatable key."""
+    """One job's progress, for the screen. ``problem`` is a stable translatable key.
+
+    On a final update, ``outcome`` is the key of :data:`terminal.outcomes.OUTCOMES` the
+    job ended with (``problem``, or ``job_completed`` on a plain success) and
+    ``settlement`` what happened to its money: ``held`` was reserved, ``charged`` taken,
+    ``refunded`` given back (all None when no hold was made). A final update with a key,
+    stage or settlement the registry does not allow is refused at construction.
+    """
 
     job_id: int
     name: str
@@ -144,6 +100,18 @@ class ReleaseUpdate:
     balance: Balance | None = None
     problem: str | None = None
     missing: Decimal | None = None
+    settlement: Settlement = Settlement.NONE
+
+    def __post_init__(self) -> None:
+        if self.stage.final:
+            check(self.problem, self.stage, self.settlement)
+
+    @property
+    def outcome(self) -> str | None:
+        """The registry key of how the job ended; None while it is not final."""
+        if not self.stage.final:
+            return None
+        return self.problem or "job_completed"
 
 
 Listener = Callable[[ReleaseUpdate], None]
@@ -151,7 +119,7 @@ Listener = Callable[[ReleaseUpdate], None]
 
 @dataclass
 class ReleaseWorkflow:
-    """Releases jobs one after the other; a refusal or missing credit stops the batch.
+    """Releases jobs one after the other; every job gets its own outcome.
 
     ``balance_of`` asks the backend for a balance: only used to say how much is missing
     when a hold is refused for insufficient funds.
@@ -161,7 +129,7 @@ class ReleaseWorkflow:
     queue: HoldQueue
     charges: Charges
     balance_of: Callable[[str], Balance]
-    monitor: PrinterMonitor | None = None
+    monitor: PageCounter | None = None
     # Told when a batch starts (with the user); the callable it returns is called when
     # the batch ends. The wiring passes the session's ``release_running``: no idle
     # logout while the user's jobs are still printing.
@@ -177,9 +145,10 @@ class ReleaseWorkflow:
     ) -> list[ReleaseUpdate]:
         """Release ``quotes`` in order; return each job's final update.
 
-        ``billing_code`` (the code the user picked, if any) goes with every job's hold:
-        the backend charges the jobs to it. Blocks for as long as the printing takes:
-        callers run it on a worker thread.
+        A refused job never stops the batch: each job is checked (printer, credit) and
+        held on its own. ``billing_code`` (the code the user picked, if any) goes with
+        every job's hold. Blocks for as long as the printing takes: callers run it on a
+        worker thread.
         """
         finished = self.running(username) if self.running is not None else None
         try:
@@ -195,73 +164,97 @@ class ReleaseWorkflow:
         for quote in quotes:
             listener(_update(quote, Stage.WAITING))
         finals: list[ReleaseUpdate] = []
-        stopped: ReleaseUpdate | None = None
         for quote in quotes:
-            if stopped is not None:
-                final = _update(
-                    quote, Stage.REFUSED, problem=stopped.problem, balance=stopped.balance
-                )
-            else:
-                try:
-                    final = self._release_one(username, quote, listener, billing_code)
-                except Exception:  # a bug must not leave the screen on "printing" forever
-                    _log.exception("release of job %s failed", quote.job_id)
-                    final = _update(quote, Stage.FAILED, problem="internal_error")
+            try:
+                final = self._release_one(username, quote, listener, billing_code)
+            except Exception:  # last-resort guard: a bug must not stop the batch or the screen
+                _log.exception("bug: release of job %s failed", quote.job_id)
+                final = self._internal_error(quote)
             listener(final)
             finals.append(final)
-            if final.stage in {Stage.REFUSED, Stage.INSUFFICIENT}:
-                stopped = final
         return finals
 
     def recover(self, holds: Sequence[Unsettled]) -> list[str]:
         """Settle the holds a stopped kiosk left open; return the keys it settled.
 
         ``holds`` is ``charges.unsettled()`` read at start-up, before anyone could
-        release (a hold made since is not this method's business). Only what is
-        certain is settled: a job
-        never released (still held) voids its hold; a completed job is charged its hold
-        (the estimate of what completed); a job cancelled or aborted before printing
-        voids it. A partial print, a job still printing or a job the server no longer
-        knows is left open for the operator (the backend expires stale holds).
+        release (a hold made since is not this method's business). Every hold whose
+        job's fate the print server can tell is settled: a job never released voids its
+        hold; a completed job is charged its hold (the estimate of what completed); a job
+        the printer stopped (jam) is cancelled so it cannot resume unpaid, then settled
+        like a cancelled or aborted one — voided when nothing printed, else charged the
+        part printed in proportion of the hold. A job still printing (or released and
+        queued) is followed to its end first, after the others are settled, so this
+        may take as long as those jobs print: callers run it on a worker thread. Left
+        open, logged, for the backend's expiry: a job the server no longer knows or
+        cannot be asked about, and a part printed of a hold journalled without its
+        impressions.
         """
-        settled = []
+        settled: list[str] = []
+        printing: list[tuple[Unsettled, int]] = []
         for hold in holds:
             job_id = _job_id(hold.job_ref)
             if job_id is None:
+                _log.warning("recovery: hold %s is for %r, not a print job; left open",
+                             hold.key, hold.job_ref)
                 continue
             try:
                 progress = self.queue.progress(job_id)
-            except Exception as exc:  # the driver's errors are not ours to name
-                _log.warning("recovery: job %s unreadable, hold %s left open: %r",
+            except PrintServerError as exc:
+                _log.warning("recovery: job %s unreadable, hold %s left open: %s",
                              job_id, hold.key, exc)
                 continue
-            state, done = progress.state, progress.impressions_completed
-            try:
-                if state == HELD_JOB_STATE or (state in FINAL_JOB_STATES
-                                               and state != "completed" and done == 0):
-                    self.charges.void(hold.key, f"kiosk restarted; job {state}, nothing printed")
-                elif state == "completed":
-                    self.charges.capture(hold.key, hold.amount, done, 0)
-                else:
-                    _log.warning("recovery: job %s is %s (%s printed); hold %s left open",
-                                 job_id, state, done, hold.key)
-                    continue
-            except Exception:  # one refused settlement must not stop the others
-                _log.exception("recovery: hold %s could not be settled", hold.key)
-                continue
-            settled.append(hold.key)
+            if progress.state == HELD_JOB_STATE or progress.state in _ENDED:
+                self._settle_recovered(hold, job_id, progress.state,
+                                       progress.impressions_completed, settled)
+            else:
+                printing.append((hold, job_id))
+        for hold, job_id in printing:
+            state, done = self._follow(job_id, lambda _done: None)
+            self._settle_recovered(hold, job_id, state, done, settled)
         return settled
+
+    def _settle_recovered(
+        self, hold: Unsettled, job_id: int, state: str, done: int, settled: list[str]
+    ) -> None:
+        if state == STOPPED_JOB_STATE:
+            self._cancel(job_id)
+        try:
+            if state == HELD_JOB_STATE:
+                self.charges.void(hold.key, "kiosk restarted; job never released")
+            elif state == "completed":
+                self.charges.capture(hold.key, hold.amount, done, 0)
+            elif done <= 0:
+                self.charges.void(hold.key, f"kiosk restarted; job {state}, nothing printed")
+            elif hold.impressions is None:
+                _log.warning("recovery: job %s is %s (%s printed) and its hold %s has no "
+                             "impressions to price it by; left open", job_id, state, done,
+                             hold.key)
+                return
+            else:
+                printed = min(done, hold.impressions)
+                self.charges.capture(hold.key, _part(hold.amount, printed, hold.impressions),
+                                     printed, 0)
+        except BackendError as exc:  # one refused settlement must not stop the others
+            _log.error("recovery: hold %s could not be settled: %s", hold.key, exc)
+            return
+        settled.append(hold.key)
 
     def _printer_problem(self) -> str | None:
         problem = self.queue.printer_problem()
         if problem is None and self.monitor is not None:
             problem = self.monitor.printer_problem()
-        return problem
+        return None if problem is None else printer_refusal(problem)
 
     def _release_one(
         self, username: str, quote: JobQuote, listener: Listener, billing_code: str | None
     ) -> ReleaseUpdate:
-        problem = self._printer_problem()
+        try:
+            problem = self._printer_problem()
+        except PrintServerError as exc:
+            _log.warning("printer state unreadable, job %s not released: %s",
+                         quote.job_id, exc)
+            problem = "printer_unavailable"
         if problem is not None:
             return _update(quote, Stage.REFUSED, problem=problem)
         try:
@@ -272,13 +265,18 @@ class ReleaseWorkflow:
         description = f"{quote.name}, {quote.impressions} impressions"
         try:
             hold = self.charges.authorise(username, quote.amount, description, quote.job_ref,
-                                          billing_code)
+                                          billing_code, quote.impressions)
         except BackendRejected as exc:
             if exc.code == "insufficient_funds":
                 return self._insufficient(username, quote)
-            return _update(quote, Stage.REFUSED, problem=exc.code)
+            key = backend_refusal(exc.code)
+            if key != exc.code:
+                _log.warning("hold for job %s refused with unknown code %r", quote.job_id,
+                             exc.code)
+            return _update(quote, Stage.REFUSED, problem=key)
         except BackendError as exc:
-            return _update(quote, Stage.FAILED, problem=exc.code)
+            known = exc.code in {"backend_unavailable", "backend_error"}
+            return _update(quote, Stage.FAILED, problem=exc.code if known else "backend_error")
         printing = _update(
             quote, Stage.PRINTING, held=hold.amount, balance=hold.balance,
             impressions_total=quote.impressions,
@@ -288,43 +286,55 @@ class ReleaseWorkflow:
         try:
             self.queue.release(quote.job_id)
         except PrinterRefused as exc:  # the printer failed between the check and now
-            voided = self._void(quote, hold, f"printer refused: {exc.code}", exc.code)
-            return replace(voided, stage=Stage.REFUSED)
-        except Exception:
-            _log.exception("job %s could not be released; voiding its hold", quote.job_id)
-            return self._void(quote, hold, "release_failed", "release_failed")
-        state, reported = self._follow(quote, printing, listener)
+            return self._void(quote, hold, f"printer refused: {exc.code}", Stage.REFUSED,
+                              printer_refusal(exc.code))
+        except PrintServerError as exc:
+            _log.warning("job %s could not be released, voiding its hold: %s",
+                         quote.job_id, exc)
+            return self._void(quote, hold, "release_failed", Stage.VOIDED, "release_failed")
+
+        def shown(done: int) -> None:
+            listener(replace(printing, impressions_done=min(done, quote.impressions)))
+
+        state, reported = self._follow(quote.job_id, shown)
         if state == STOPPED_JOB_STATE:
-            self.queue.cancel(quote.job_id)
+            self._cancel(quote.job_id)
         printed = self._printed(quote, state, reported, counter_before)
         usage = printed_usage(analysis, quote.options, job.copies, job.number_up, printed)
         return self._capture(quote, hold, usage, printed, state)
 
-    def _follow(
-        self, quote: JobQuote, printing: ReleaseUpdate, listener: Listener
-    ) -> tuple[str, int]:
+    def _cancel(self, job_id: int) -> None:
+        """Cancel a stopped job so it cannot resume unpaid; a failure is logged, no more:
+        the hold is settled on what printed either way."""
+        try:
+            self.queue.cancel(job_id)
+        except PrintServerError as exc:
+            _log.error("stopped job %s could not be cancelled (it may resume when the "
+                       "printer is fixed): %s", job_id, exc)
+
+    def _follow(self, job_id: int, shown: Callable[[int], None]) -> tuple[str, int]:
         """Poll the job until it ends, stops or the follow timeout passes.
 
         A print server that stops answering mid-job is asked again until the timeout:
         the hold is then settled on the last impressions it reported (state "unknown"),
-        never left open.
+        never left open. ``shown`` hears every new count of impressions.
         """
         deadline = self.clock() + self.follow_timeout_s
         state, done, last = "unknown", 0, -1
         while True:
             try:
-                progress = self.queue.progress(quote.job_id)
-            except Exception as exc:  # the driver's errors are not ours to name
-                _log.warning("job %s progress unreadable: %r", quote.job_id, exc)
+                progress = self.queue.progress(job_id)
+            except PrintServerError as exc:
+                _log.warning("job %s progress unreadable: %s", job_id, exc)
             else:
                 state, done = progress.state, progress.impressions_completed
                 if done != last:
                     last = done
-                    listener(replace(printing, impressions_done=min(done, quote.impressions)))
-                if state in FINAL_JOB_STATES or state == STOPPED_JOB_STATE:
+                    shown(done)
+                if state in _ENDED:
                     return state, done
             if self.clock() >= deadline:
-                _log.warning("job %s still %s after %s s", quote.job_id, state,
+                _log.warning("job %s still %s after %s s", job_id, state,
                              self.follow_timeout_s)
                 return state, done
             self.sleep(self.poll_s)
@@ -335,8 +345,8 @@ class ReleaseWorkflow:
             return None
         try:
             return self.monitor.page_count()
-        except Exception as exc:  # an SNMP hiccup must not stop a release
-            _log.warning("page counter unreadable, using the job's impressions: %r", exc)
+        except PrinterUnreadable as exc:  # an SNMP hiccup must not stop a release
+            _log.warning("page counter unreadable, using the job's impressions: %s", exc)
             return None
 
     def _printed(
@@ -359,8 +369,10 @@ class ReleaseWorkflow:
         printed: int,
         state: str,
     ) -> ReleaseUpdate:
+        ending = _ending_problem(state)
         if printed == 0:
-            return self._void(quote, hold, f"job {state}, nothing printed", None)
+            return self._void(quote, hold, f"job {state}, nothing printed", Stage.VOIDED,
+                              ending or "job_nothing_printed")
         try:
             # the prices this job was listed with, whoever has listed jobs here since
             price = quote.pricer.price(usage.impressions, 1, quote.options.duplex)
@@ -372,27 +384,43 @@ class ReleaseWorkflow:
             settled = self.charges.capture(hold.key, amount, printed, colour)
         except BackendError as exc:
             _log.error("capture of hold %s refused: %s", hold.key, exc)
-            return _update(quote, Stage.FAILED, problem=exc.code, held=hold.amount,
-                           impressions_done=printed, impressions_total=quote.impressions)
+            return self._unsettled(quote, hold, printed)
+        given_back = hold.amount - settled.amount
         return _update(
-            quote, Stage.CHARGED, charged=settled.amount, refunded=hold.amount - settled.amount,
+            quote, Stage.CHARGED, charged=settled.amount, refunded=given_back,
             balance=_after(hold, settled), impressions_done=printed,
-            impressions_total=quote.impressions, held=hold.amount,
-            problem=_ending_problem(state),
+            impressions_total=quote.impressions, held=hold.amount, problem=ending,
+            settlement=Settlement.PARTLY_CHARGED if given_back else Settlement.CHARGED,
         )
 
     def _void(
-        self, quote: JobQuote, hold: Authorised, reason: str, problem: str | None
+        self, quote: JobQuote, hold: Authorised, reason: str, stage: Stage, problem: str
     ) -> ReleaseUpdate:
         try:
             settled = self.charges.void(hold.key, reason)
         except BackendError as exc:
-            return _update(quote, Stage.FAILED, problem=exc.code, held=hold.amount)
+            _log.error("void of hold %s refused: %s", hold.key, exc)
+            return self._unsettled(quote, hold, 0)
         return _update(
-            quote, Stage.FAILED if problem else Stage.CHARGED, charged=Decimal("0.00"),
-            refunded=hold.amount, balance=_after(hold, settled), held=hold.amount,
-            problem=problem or "job_nothing_printed", impressions_total=quote.impressions,
+            quote, stage, charged=Decimal("0.00"), refunded=hold.amount,
+            balance=_after(hold, settled), held=hold.amount, problem=problem,
+            impressions_total=quote.impressions, settlement=Settlement.VOIDED,
         )
+
+    def _unsettled(self, quote: JobQuote, hold: Authorised, printed: int) -> ReleaseUpdate:
+        return _update(quote, Stage.FAILED, problem="settlement_refused", held=hold.amount,
+                       impressions_done=printed, impressions_total=quote.impressions,
+                       settlement=Settlement.UNSETTLED)
+
+    def _internal_error(self, quote: JobQuote) -> ReleaseUpdate:
+        """A bug cut the release short: say whether it left the job's hold open."""
+        try:
+            open_hold = any(h.job_ref == quote.job_ref for h in self.charges.unsettled())
+        except Exception:  # the guard must answer even when the journal is the bug
+            _log.exception("bug: the journal could not be read after a failed release")
+            open_hold = True
+        return _update(quote, Stage.FAILED, problem="internal_error",
+                       settlement=Settlement.UNSETTLED if open_hold else Settlement.NONE)
 
     def _insufficient(self, username: str, quote: JobQuote) -> ReleaseUpdate:
         try:
@@ -411,11 +439,21 @@ def _job_id(job_ref: str) -> int | None:
     return int(number) if prefix == "cups" and number.isdigit() else None
 
 
+def _part(amount: Decimal, printed: int, impressions: int) -> Decimal:
+    """``amount`` in proportion of the impressions printed, rounded half-up to its own
+    minor unit: how a restart prices a part printed whose pages it can no longer see."""
+    if impressions <= 0:
+        return amount
+    unit = Decimal(1).scaleb(amount.as_tuple().exponent)  # type: ignore[arg-type]
+    part = (amount * printed / impressions).quantize(unit, rounding=ROUND_HALF_UP)
+    return min(part, amount)
+
+
 def _ending_problem(state: str) -> str | None:
-    """How a charged job ended, as a key: None when it completed, else what cut it short."""
+    """How a job ended, as a key: None when it completed, else what cut it short."""
     if state == "completed":
         return None
-    if state in FINAL_JOB_STATES or state == STOPPED_JOB_STATE:
+    if state in _ENDED:
         return f"job_{state.replace('-', '_')}"
     return "job_not_followed"  # still printing at the timeout, or the server went away
 

@@ -26,26 +26,21 @@ from analysis.errors import DocumentAnalysisError
 from billing import ConfigError as PriceListError
 from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
-from drivers.cups import CupsHoldQueue, PrinterNotReady
+from drivers.cups import CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
-from drivers.snmp import (
-    CommunityAuth,
-    PollResult,
-    PrinterError,
-    SnmpTarget,
-    SnmpVersion,
-    poll_printer,
-)
+from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion
+from terminal.adapters import CupsSpoolQueue, KioskHoldQueue, SnmpPrinter
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
 from terminal.config import ConfigError, KioskConfig, load_kiosk_config, read_secret
-from terminal.jobs import BillingPricer, JobService, PrinterRefused, UserPricer
+from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
 from terminal.ports import CardReader
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
+from terminal.spool_agent import HttpAnalysisReporter, ReportJournal, SpoolAgent, SpoolAgentConfig
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
 
@@ -160,111 +155,6 @@ def load_pricer(config: KioskConfig, file_label: str = "kiosk.toml") -> BillingP
         raise ConfigError(problems) from exc
 
 
-class KioskHoldQueue(CupsHoldQueue):
-    """CUPS's hold queue with the refusal a terminal understands (:class:`PrinterRefused`)."""
-
-    def release(self, job_id: int) -> None:
-        try:
-            super().release(job_id)
-        except PrinterNotReady as exc:
-            raise PrinterRefused(exc.reason) from exc
-
-
-_BLOCKING_ERRORS = {
-    PrinterError.JAMMED: "printer_jammed",
-    PrinterError.NO_TONER: "toner_empty",
-    PrinterError.NO_PAPER: "paper_empty",
-    PrinterError.DOOR_OPEN: "door_open",
-    PrinterError.OFFLINE: "printer_offline",
-}
-
-
-@dataclass(frozen=True)
-class _SupplyReport:
-    name: str
-    level_percent: int | None
-
-
-@dataclass(frozen=True)
-class _AlertReport:
-    code: str
-    severity: str
-    description: str
-
-
-class SnmpPrinter:
-    """The SNMP driver as both printer ports: the release workflow's page counter and
-    problem check (``terminal.release.PrinterMonitor``) and the reporter's counters,
-    supplies and alerts (``terminal.ports.PrinterMonitor``).
-
-    An unreachable agent blocks nothing (CUPS still says whether the printer can print);
-    it only means the job's own impression count is used instead of the counter. The
-    page count is always read fresh (it brackets a job); the reporter's three reads share
-    one poll for a few seconds instead of polling the printer three times in a row.
-    """
-
-    def __init__(self, target: SnmpTarget, reuse_s: float = 5.0) -> None:
-        self._target = target
-        self._reuse_s = reuse_s
-        self._last: tuple[float, PollResult] | None = None
-
-    def _poll(self, fresh: bool = False) -> PollResult:
-        now = time.monotonic()
-        if not fresh and self._last is not None and now - self._last[0] < self._reuse_s:
-            return self._last[1]
-        result = poll_printer(self._target)
-        self._last = (now, result)
-        return result
-
-    def _reachable(self) -> PollResult:
-        result = self._poll()
-        if not result.reachable:
-            raise RuntimeError(f"printer {self._target.host} unreachable: {result.reason}")
-        return result
-
-    def page_count(self) -> int:
-        result = self._poll(fresh=True)
-        total = result.counters.total if result.counters is not None else None
-        if total is None:
-            raise RuntimeError(f"no page counter from {self._target.host}: {result.reason}")
-        return total
-
-    def printer_problem(self) -> str | None:
-        result = self._poll(fresh=True)
-        if result.status is None:
-            return None
-        for error in result.status.errors:
-            if error in _BLOCKING_ERRORS:
-                return _BLOCKING_ERRORS[error]
-        return None
-
-    def counters(self) -> dict[str, int]:
-        counters = self._reachable().counters
-        if counters is None:
-            return {}
-        found = {f"{c.vendor}:{c.kind.value}": c.value for c in counters.vendor}
-        if counters.total is not None:
-            found["total"] = counters.total
-        return found
-
-    def supplies(self) -> list[_SupplyReport]:
-        return [
-            _SupplyReport(supply.description, supply.percent)
-            for supply in self._reachable().supplies
-        ]
-
-    def alerts(self) -> list[_AlertReport]:
-        status = self._reachable().status
-        if status is None:
-            return []
-        alerts = [_AlertReport(a.code, a.severity, a.description) for a in status.alerts]
-        for device in status.devices:
-            alerts.extend(
-                _AlertReport(error.value, "warning", error.value) for error in device.errors
-            )
-        return alerts
-
-
 def build_monitor(config: KioskConfig) -> SnmpPrinter | None:
     snmp = config.printer.snmp
     if not snmp.enabled:
@@ -348,13 +238,13 @@ def build_terminal(
     )
     printer = config.printer
     if printer.kind == "mfp" and printer.queue is not None:
-        queue = KioskHoldQueue(
+        queue = KioskHoldQueue(CupsHoldQueue(
             printer.queue,
             server=printer.cups_server,
             port=printer.cups_port,
             follow_me_queues=(printer.hold_queue,) if printer.hold_queue else (),
             spool_dir=Path(printer.cups_spool_dir) if printer.cups_spool_dir else DEFAULT_SPOOL,
-        )
+        ))
         # each user is priced with the list the backend applies to them and their included
         # pages left, as last seen while the backend is away; the configured list (worst
         # case, optional) only for a user never seen, offline
@@ -369,30 +259,6 @@ def build_terminal(
     return terminal
 
 
-# -- the spool agent (print-server host) -------------------------------------------------
-# Appended as one block, imports included, so the kiosk's wiring above stays untouched.
-
-from drivers.cups import CupsError, HeldJob  # noqa: E402
-from terminal.spool_agent import (  # noqa: E402
-    HttpAnalysisReporter,
-    ReportJournal,
-    SpoolAgent,
-    SpoolAgentConfig,
-    SpoolQueueUnavailable,
-)
-
-
-class CupsSpoolQueue(CupsHoldQueue):
-    """CUPS as the spool agent sees it (``terminal.spool_agent.SpoolQueue``): every job
-    waiting on the watched queues, whoever sent it, with its spool file when readable."""
-
-    def waiting_jobs(self) -> list[HeldJob]:
-        try:
-            return [job for job in self._jobs_on_our_queues() if self._is_waiting(job)]
-        except CupsError as exc:
-            raise SpoolQueueUnavailable(str(exc)) from exc
-
-
 def build_spool_agent(config: SpoolAgentConfig, token: str) -> SpoolAgent:
     """The agent from its configuration: CUPS queue, backend reporter, local journal.
 
@@ -400,14 +266,14 @@ def build_spool_agent(config: SpoolAgentConfig, token: str) -> SpoolAgent:
     counts as waiting too), and none is printed to: the agent only reads.
     """
     agent = config.spool_agent
-    queue = CupsSpoolQueue(
+    queue = CupsSpoolQueue(CupsHoldQueue(
         agent.queues[0],
         server=agent.cups_server,
         port=agent.cups_port,
         follow_me_queues=agent.queues,
         spool_dir=Path(agent.spool_dir),
         check_device=False,
-    )
+    ))
     reporter = HttpAnalysisReporter(
         config.backend.url,
         token,

@@ -233,6 +233,12 @@ class CupsHoldQueue:
         ]
         return sorted(jobs, key=lambda job: (job.submitted_at, job.job_id))
 
+    def waiting_jobs(self) -> list[HeldJob]:
+        """Every job waiting on our queues, whoever sent it, oldest first (a spool agent
+        reads them all; a kiosk lists one user's with :meth:`held_jobs`)."""
+        jobs = [job for job in self._jobs_on_our_queues() if self._is_waiting(job)]
+        return sorted(jobs, key=lambda job: (job.submitted_at, job.job_id))
+
     def _is_waiting(self, job: HeldJob) -> bool:
         """Held by its own job-hold-until anywhere, or merely pending on a follow-me queue
         (some sites hold follow-me jobs by keeping that queue stopped)."""

@@ -15,13 +15,19 @@ from pathlib import Path
 import pytest
 from backend_process import BackendProcess
 from billing_code_seed import import_billing_codes
-from test_jobs_fakes import FakeHeldJob, FakeProgress
 from test_release import setup
 
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook
 from terminal.config import ConfigError, parse_kiosk_config
-from terminal.fakes import FakeBackend, FakeLedger, InlineExecutor, ManualClock
+from terminal.fakes import (
+    FakeBackend,
+    FakeHeldJob,
+    FakeLedger,
+    FakeProgress,
+    InlineExecutor,
+    ManualClock,
+)
 from terminal.offline import OfflineCache, OfflinePolicy
 from terminal.outbox import Outbox
 from terminal.ports import BackendRejected, Balance, BillingCode, Identity

@@ -7,10 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_jobs_fakes import FakeHeldJob, FakeHoldQueue, FakePricer, document, later
 
 from analysis import DocumentAnalysis, ImpressionColour
 from billing import load_price_list
+from terminal.fakes import FakeHeldJob, FakeHoldQueue, FakePricer, document, later
 from terminal.jobs import (
     BillingPricer,
     JobNotFound,

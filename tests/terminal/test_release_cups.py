@@ -20,6 +20,7 @@ from analysis import FallbackRule, analyse_isolated, analyse_or_fall_back
 from backend.demo import DEMO_TERMINAL_TOKEN
 from billing import load_price_list
 from drivers.cups import CupsHoldQueue
+from terminal.adapters import KioskHoldQueue
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook
 from terminal.jobs import BillingPricer, JobOptions, JobService
@@ -54,8 +55,8 @@ def submit_held(stack: PeerStack, user: str, document: Path) -> int:
 def build(stack: PeerStack, backend_url: str, state: Path) -> tuple[
     JobService, ReleaseWorkflow, HttpBackend, ChargeBook
 ]:
-    queue = CupsHoldQueue(QUEUE, server="127.0.0.1", port=stack.cups_port,
-                          spool_dir=stack.spool, check_device=True)
+    queue = KioskHoldQueue(CupsHoldQueue(QUEUE, server="127.0.0.1", port=stack.cups_port,
+                                         spool_dir=stack.spool, check_device=True))
     plist_path = REPO / "config" / "pricelists" / "campus-default.toml"
     pricer = BillingPricer(load_price_list(plist_path.read_text(encoding="utf-8"),
                                            str(plist_path)))

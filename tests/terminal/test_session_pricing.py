@@ -11,11 +11,18 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from test_jobs_fakes import FakeCharges, FakeHeldJob, FakeHoldQueue, FakeProgress, document
-
 from analysis import DocumentAnalysis
 from billing import load_price_list
-from terminal.fakes import FakeBackend, InlineExecutor, ManualClock
+from terminal.fakes import (
+    FakeBackend,
+    FakeCharges,
+    FakeHeldJob,
+    FakeHoldQueue,
+    FakeProgress,
+    InlineExecutor,
+    ManualClock,
+    document,
+)
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.ports import Balance, Identity
 from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage

@@ -1,0 +1,194 @@
+"""The terminal's adapters: drivers dressed as the ports of :mod:`terminal.ports`.
+
+Only this module and :mod:`terminal.wiring` import ``drivers`` (an import-linter
+contract says so). Each adapter wraps one driver object (composition, so no driver
+method reaches the core untranslated) and turns the driver's exceptions into the
+terminal's, chained (``raise PrintServerError(...) from exc``): the core catches its
+own exceptions only, never a driver's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from drivers.cups import CupsError, CupsHoldQueue, HeldJob, JobProgress, PrinterNotReady
+from drivers.snmp import PollResult, PrinterError, SnmpTarget, poll_printer
+from terminal.outcomes import printer_refusal
+from terminal.ports import PrinterRefused, PrinterUnreadable, PrintServerError
+from terminal.spool_agent import SpoolQueueUnavailable
+
+
+class KioskHoldQueue:
+    """CUPS's hold queue as the terminal's :class:`~terminal.ports.HoldQueue`.
+
+    Every :class:`drivers.cups.CupsError` becomes a :class:`PrintServerError`, a printer
+    not ready at release a :class:`PrinterRefused`; a printer's reason is a registered
+    outcome key (:func:`terminal.outcomes.printer_refusal`).
+    """
+
+    def __init__(self, cups: CupsHoldQueue) -> None:
+        self.cups = cups
+
+    def held_jobs(self, username: str) -> list[HeldJob]:
+        try:
+            return self.cups.held_jobs(username)
+        except CupsError as exc:
+            raise PrintServerError(str(exc)) from exc
+
+    def set_options(self, job_id: int, *, colour: bool, duplex: bool) -> None:
+        try:
+            self.cups.set_options(job_id, colour=colour, duplex=duplex)
+        except CupsError as exc:
+            raise PrintServerError(str(exc)) from exc
+
+    def release(self, job_id: int) -> None:
+        try:
+            self.cups.release(job_id)
+        except PrinterNotReady as exc:
+            raise PrinterRefused(printer_refusal(exc.reason)) from exc
+        except CupsError as exc:
+            raise PrintServerError(str(exc)) from exc
+
+    def cancel(self, job_id: int) -> None:
+        try:
+            self.cups.cancel(job_id)
+        except CupsError as exc:
+            raise PrintServerError(str(exc)) from exc
+
+    def progress(self, job_id: int) -> JobProgress:
+        try:
+            return self.cups.progress(job_id)
+        except CupsError as exc:
+            raise PrintServerError(str(exc)) from exc
+
+    def printer_problem(self) -> str | None:
+        try:
+            problem = self.cups.printer_problem()
+        except CupsError as exc:
+            raise PrintServerError(str(exc)) from exc
+        return None if problem is None else printer_refusal(problem)
+
+    def purge_older_than(self, max_age: timedelta) -> list[int]:
+        """Cancel and purge (spool file too) the waiting jobs older than ``max_age``."""
+        try:
+            return self.cups.purge_older_than(max_age)
+        except CupsError as exc:
+            raise PrintServerError(str(exc)) from exc
+
+
+class CupsSpoolQueue:
+    """CUPS as the spool agent sees it (``terminal.spool_agent.SpoolQueue``): every job
+    waiting on the watched queues, whoever sent it, with its spool file when readable."""
+
+    def __init__(self, cups: CupsHoldQueue) -> None:
+        self.cups = cups
+
+    def waiting_jobs(self) -> list[HeldJob]:
+        try:
+            return self.cups.waiting_jobs()
+        except CupsError as exc:
+            raise SpoolQueueUnavailable(str(exc)) from exc
+
+
+_BLOCKING_ERRORS = {
+    PrinterError.JAMMED: "printer_jammed",
+    PrinterError.NO_TONER: "toner_empty",
+    PrinterError.NO_PAPER: "paper_empty",
+    PrinterError.DOOR_OPEN: "door_open",
+    PrinterError.OFFLINE: "printer_offline",
+}
+
+
+@dataclass(frozen=True)
+class _SupplyReport:
+    name: str
+    level_percent: int | None
+
+
+@dataclass(frozen=True)
+class _AlertReport:
+    code: str
+    severity: str
+    description: str
+
+
+class SnmpPrinter:
+    """The SNMP driver as both printer ports: the release's page counter and problem
+    check (``terminal.ports.PageCounter``) and the reporter's counters, supplies and
+    alerts (``terminal.ports.PrinterMonitor``).
+
+    An unreachable agent blocks nothing (CUPS still says whether the printer can print);
+    it only means the job's own impression count is used instead of the counter. The
+    page count is always read fresh (it brackets a job); the reporter's three reads share
+    one poll for a few seconds instead of polling the printer three times in a row.
+    Whatever fails is a :class:`PrinterUnreadable`.
+    """
+
+    def __init__(self, target: SnmpTarget, reuse_s: float = 5.0) -> None:
+        self._target = target
+        self._reuse_s = reuse_s
+        self._last: tuple[float, PollResult] | None = None
+
+    def _poll(self, fresh: bool = False) -> PollResult:
+        now = time.monotonic()
+        if not fresh and self._last is not None and now - self._last[0] < self._reuse_s:
+            return self._last[1]
+        try:
+            result = poll_printer(self._target)
+        except (RuntimeError, OSError) as exc:  # pysnmp missing, no socket
+            raise PrinterUnreadable(f"printer {self._target.host}: {exc}") from exc
+        self._last = (now, result)
+        return result
+
+    def _reachable(self) -> PollResult:
+        result = self._poll()
+        if not result.reachable:
+            raise PrinterUnreadable(f"printer {self._target.host} unreachable: {result.reason}")
+        return result
+
+    def page_count(self) -> int:
+        result = self._poll(fresh=True)
+        total = result.counters.total if result.counters is not None else None
+        if total is None:
+            raise PrinterUnreadable(f"no page counter from {self._target.host}: {result.reason}")
+        return total
+
+    def printer_problem(self) -> str | None:
+        try:
+            result = self._poll(fresh=True)
+        except PrinterUnreadable:
+            return None  # an unreadable agent blocks nothing: CUPS has the last word
+        if result.status is None:
+            return None
+        for error in result.status.errors:
+            if error in _BLOCKING_ERRORS:
+                return _BLOCKING_ERRORS[error]
+        return None
+
+    def counters(self) -> dict[str, int]:
+        counters = self._reachable().counters
+        if counters is None:
+            return {}
+        found = {f"{c.vendor}:{c.kind.value}": c.value for c in counters.vendor}
+        if counters.total is not None:
+            found["total"] = counters.total
+        return found
+
+    def supplies(self) -> list[_SupplyReport]:
+        return [
+            _SupplyReport(supply.description, supply.percent)
+            for supply in self._reachable().supplies
+        ]
+
+    def alerts(self) -> list[_AlertReport]:
+        status = self._reachable().status
+        if status is None:
+            return []
+        alerts = [_AlertReport(a.code, a.severity, a.description) for a in status.alerts]
+        for device in status.devices:
+            alerts.extend(
+                _AlertReport(error.value, "warning", error.value) for error in device.errors
+            )
+        return alerts
