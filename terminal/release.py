@@ -31,9 +31,10 @@ its own thread.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from analysis import BillableUsage, ImpressionColour
@@ -138,6 +139,9 @@ class ReleaseWorkflow:
     follow_timeout_s: float = 900.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+    # Set when the kiosk closes: following stops, and what is unsettled stays in the
+    # journal for the next start (settling on a half-followed job would be a guess).
+    closing: threading.Event = field(default_factory=threading.Event)
 
     def release(
         self, username: str, quotes: Sequence[JobQuote], listener: Listener,
@@ -167,6 +171,9 @@ class ReleaseWorkflow:
         for quote in quotes:
             try:
                 final = self._release_one(username, quote, listener, billing_code)
+            except _Closing:
+                _log.info("kiosk closing: job %s left to the next start", quote.job_id)
+                return finals
             except Exception:  # last-resort guard: a bug must not stop the batch or the screen
                 _log.exception("bug: release of job %s failed", quote.job_id)
                 final = self._internal_error(quote)
@@ -210,7 +217,11 @@ class ReleaseWorkflow:
             else:
                 printing.append((hold, job_id))
         for hold, job_id in printing:
-            state, done = self._follow(job_id, lambda _done: None)
+            try:
+                state, done = self._follow(job_id, lambda _done: None)
+            except _Closing:
+                _log.info("kiosk closing: hold %s left to the next start", hold.key)
+                break
             self._settle_recovered(hold, job_id, state, done, settled)
         return settled
 
@@ -322,6 +333,8 @@ class ReleaseWorkflow:
         deadline = self.clock() + self.follow_timeout_s
         state, done, last = "unknown", 0, -1
         while True:
+            if self.closing.is_set():
+                raise _Closing
             try:
                 progress = self.queue.progress(job_id)
             except PrintServerError as exc:
@@ -431,6 +444,10 @@ class ReleaseWorkflow:
                                                    Decimal("0.01"))
         return _update(quote, Stage.INSUFFICIENT, problem="insufficient_funds",
                        balance=balance, missing=missing)
+
+
+class _Closing(Exception):
+    """The kiosk is closing while a job is followed: stop, settle nothing more."""
 
 
 def _job_id(job_ref: str) -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +66,8 @@ class Terminal:
     drainer: OutboxDrainer | None = None
     offline_cache: OfflineCache | None = None
     reporting: ReportingLoop | None = None
+    # The settling of what a previous run left (set by start): its keys when done.
+    recovery: Future[list[str]] | None = field(default=None, init=False, repr=False)
     _started: bool = field(default=False, init=False, repr=False)
     # Job listing and release get their own workers: a release followed for minutes
     # must never delay the next badge's identification on ``executor``.
@@ -78,13 +80,17 @@ class Terminal:
         if self.drainer is not None:
             self.drainer.start()  # sends what a previous run journalled and did not send
         if self.release is not None and self.charges is not None:
-            # holds a previous run left open, read before anyone can release again
-            self.jobs_executor.submit(self.release.recover, self.charges.unsettled())
+            # holds a previous run left open, read before anyone can release again; jobs
+            # still printing are followed to their end, so this runs in the background
+            self.recovery = self.jobs_executor.submit(
+                self.release.recover, self.charges.unsettled())
         if self.reporting is not None:
             self.reporting.start()
         self.card_reader.start(self.session.present_card)
 
     def close(self) -> None:
+        if self.release is not None:
+            self.release.closing.set()  # a followed job is left to the next start
         self.card_reader.stop()
         if self.reporting is not None and self._started:
             self.reporting.stop()
@@ -92,6 +98,8 @@ class Terminal:
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)
         if self.drainer is not None and self._started:
             self.drainer.stop()
+        if self.recovery is not None:  # let a settlement in flight reach the journal
+            wait([self.recovery], timeout=5.0)
         if self.charges is not None:
             self.charges.outbox.close()
         if self.offline_cache is not None:

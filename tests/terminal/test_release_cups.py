@@ -10,6 +10,7 @@ the captured amount spent and nothing left held.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,14 +20,17 @@ import pytest
 from analysis import FallbackRule, analyse_isolated, analyse_or_fall_back
 from backend.demo import DEMO_TERMINAL_TOKEN
 from billing import load_price_list
-from drivers.cups import CupsHoldQueue
+from drivers.cups import CupsError, CupsHoldQueue
 from terminal.adapters import KioskHoldQueue
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook
+from terminal.config import KioskConfig, parse_kiosk_config
 from terminal.jobs import BillingPricer, JobOptions, JobService
 from terminal.offline import OfflinePolicy
 from terminal.outbox import Outbox
+from terminal.ports import PrintServerError
 from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage
+from terminal.wiring import build_terminal
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "jobs"
@@ -156,3 +160,82 @@ def test_holds_left_by_a_killed_kiosk_are_settled_at_the_next_start(
     assert before.available - after.available == printed.amount
     jobs.delete("carol", never_released.job_id)
     backend.close()
+
+
+def kiosk_config(stack: PeerStack, backend_url: str, state: Path) -> KioskConfig:
+    return parse_kiosk_config({
+        "terminal": {"name": "kiosk 1", "timezone": "Europe/Paris"},
+        "backend": {"url": backend_url},
+        "card_reader": {"type": "simulated"},
+        "printer": {"name": "MFP", "queue": QUEUE, "cups_port": stack.cups_port,
+                    "cups_spool_dir": str(stack.spool)},
+        "pricing": {"price_list": str(REPO / "config" / "pricelists" / "campus-default.toml")},
+        "offline": {"state_dir": str(state)},
+    }, "kiosk.toml")
+
+
+@pytest.mark.skipif(not DOCUMENT.exists(), reason="shared corpus absent")
+def test_the_kiosk_start_settles_a_job_still_waiting_to_print_once_it_has_printed(
+    cups: PeerStack, demo_backend_url: str, tmp_path: Path
+) -> None:
+    """Terminal.start, the real restart path: a job released just before the kiosk died
+    is still waiting at a paused printer; the new start follows it in the background and
+    captures it once printed, and voids the job that was never released."""
+    config = kiosk_config(cups, demo_backend_url, tmp_path / "state")
+    first, second = submit_held(cups, "carol", DOCUMENT), submit_held(cups, "carol", DOCUMENT)
+    dead = build_terminal(config, DEMO_TERMINAL_TOKEN)
+    assert dead.jobs is not None and dead.charges is not None
+    listed = dead.jobs.list_jobs("carol")
+    never_released, waiting = listed.find(first), listed.find(second)
+    before = dead.backend.balance("carol")
+    for quote in (never_released, waiting):
+        dead.charges.authorise("carol", quote.amount, quote.name, quote.job_ref,
+                               impressions=quote.impressions)
+    cups.run("cupsdisable", QUEUE)
+    try:
+        _release_ignoring_state(cups, waiting.job_id)
+        dead.close()  # the kiosk dies with both holds open
+
+        kiosk = build_terminal(config, DEMO_TERMINAL_TOKEN)
+        assert kiosk.release is not None
+        kiosk.release.poll_s = 0.2
+        kiosk.start()
+        assert kiosk.recovery is not None
+        time.sleep(1.0)
+        assert not kiosk.recovery.done()  # the released job waits at the paused printer
+    finally:
+        cups.run("cupsenable", QUEUE)
+    try:
+        settled = kiosk.recovery.result(timeout=60)
+        assert len(settled) == 2
+        after = kiosk.backend.balance("carol")
+        assert after.held == Decimal("0.00")
+        assert before.available - after.available == waiting.amount
+        assert kiosk.charges is not None and kiosk.charges.unsettled() == []
+    finally:
+        assert kiosk.jobs is not None
+        kiosk.jobs.delete("carol", never_released.job_id)
+        kiosk.close()
+
+
+def _release_ignoring_state(stack: PeerStack, job_id: int) -> None:
+    """Release a held job at the print server whatever the printer's state (lp -H)."""
+    stack.run("lp", "-i", str(job_id), "-H", "resume")
+
+
+@pytest.mark.skipif(not DOCUMENT.exists(), reason="shared corpus absent")
+def test_a_cups_error_on_cancel_is_translated_at_the_adapter(
+    cups: PeerStack, demo_backend_url: str, tmp_path: Path
+) -> None:
+    queue = KioskHoldQueue(CupsHoldQueue(QUEUE, server="127.0.0.1", port=cups.cups_port,
+                                         spool_dir=cups.spool))
+    job_id = submit_held(cups, "carol", DOCUMENT)
+    queue.release(job_id)
+    deadline = time.monotonic() + 60
+    while queue.progress(job_id).state != "completed" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with pytest.raises(PrintServerError) as raised:
+        queue.cancel(job_id)  # CUPS refuses to cancel a completed job
+    assert isinstance(raised.value.__cause__, CupsError)
+    with pytest.raises(PrintServerError):
+        queue.cancel(999_999)
