@@ -7,6 +7,7 @@ the conversation, not just the outcome. The real adapters are tested against rea
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
@@ -524,3 +525,70 @@ class FakePageCounter:
 
 def later(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
+
+
+class FileHoldQueue:
+    """The :class:`terminal.ports.HoldQueue` port over a folder: a job's fate outlives a
+    killed process, as a print server's does (the kill loop restarts the kiosk on it).
+
+    Jobs ``1..count`` belong to ``username``, one copy of ``pages(job_id)`` mono pages.
+    Releasing writes ``released-<id>`` atomically; the job then prints for
+    ``print_s(job_id)`` seconds (wall clock, from that file's time) and completes, or,
+    when ``jams(job_id)``, stops after one impression until cancelled (``canceled-<id>``).
+    """
+
+    def __init__(
+        self, folder: Path, username: str, count: int, pages: Callable[[int], int],
+        jams: Callable[[int], bool], print_s: Callable[[int], float] = lambda _job: 0.03,
+    ) -> None:
+        self.folder = folder
+        self.username = username
+        self.count = count
+        self.pages = pages
+        self.jams = jams
+        self.print_s = print_s
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def released(self) -> set[int]:
+        """The jobs released so far, by any process."""
+        return {int(p.name.removeprefix("released-")) for p in self.folder.glob("released-*")}
+
+    def held_jobs(self, username: str) -> list[FakeHeldJob]:
+        if username != self.username:
+            return []
+        gone = self.released()
+        return [FakeHeldJob(job_id, f"job {job_id}", username, later(job_id), colour=False,
+                            pages=self.pages(job_id))
+                for job_id in range(1, self.count + 1)
+                if job_id not in gone and not self._marked("canceled", job_id)]
+
+    def set_options(self, job_id: int, *, colour: bool, duplex: bool) -> None:
+        return None  # every job is mono one-sided here
+
+    def release(self, job_id: int) -> None:
+        self._mark("released", job_id)
+
+    def cancel(self, job_id: int) -> None:
+        self._mark("canceled", job_id)
+
+    def progress(self, job_id: int) -> FakeProgress:
+        released = self.folder / f"released-{job_id}"
+        canceled = self._marked("canceled", job_id)
+        if not released.exists():
+            return FakeProgress("canceled" if canceled else "pending-held", 0)
+        if time.time() - released.stat().st_mtime < self.print_s(job_id):
+            return FakeProgress("processing", 0)
+        if self.jams(job_id):
+            return FakeProgress("canceled" if canceled else "processing-stopped", 1)
+        return FakeProgress("completed", self.pages(job_id))
+
+    def printer_problem(self) -> str | None:
+        return None
+
+    def _marked(self, what: str, job_id: int) -> bool:
+        return (self.folder / f"{what}-{job_id}").exists()
+
+    def _mark(self, what: str, job_id: int) -> None:
+        temporary = self.folder / f".{what}-{job_id}.tmp"
+        temporary.write_text("", encoding="utf-8")
+        temporary.replace(self.folder / f"{what}-{job_id}")
