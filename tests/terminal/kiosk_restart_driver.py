@@ -6,8 +6,9 @@ real outbox), then ``Terminal.start``, whose recovery settles what the killed ru
 open, asking the print server each job's fate. The print server is a
 :class:`terminal.fakes.FileHoldQueue` (its jobs' fates live in files, so they outlive the
 kill); job ``i`` has :func:`pages` ``(i)`` mono pages and prints for :func:`print_s`
-``(i)`` seconds, and a job that :func:`jams` stops after one impression. Once the recovery is done the driver releases the user's held jobs
-one by one through ``Terminal.release`` until killed.
+``(i)`` seconds, and a job that :func:`jams` stops after one impression. Once the
+recovery is done the driver releases the user's held jobs one by one through
+``Terminal.release`` until killed.
 
     kiosk_restart_driver.py URL STATE_DIR [--finish]
 
