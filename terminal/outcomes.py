@@ -113,6 +113,9 @@ def _outcomes() -> dict[str, Outcome]:
         Outcome("release_failed", Kind.FAILURE, frozenset({_S.VOIDED}), frozenset({_M.VOIDED}),
                 "the print server would not release the job: the hold given back, the job "
                 "stays held"),
+        Outcome("job_recovering", Kind.FAILURE, frozenset({_S.REFUSED}), _NO_HOLD,
+                "the kiosk is still settling this job's release from before a restart: "
+                "nothing held, try again in a moment"),
         Outcome("job_gone", Kind.FAILURE, frozenset({_S.FAILED}), _NO_HOLD,
                 "the job left the queue before its release: nothing held"),
         Outcome("settlement_refused", Kind.FAILURE, frozenset({_S.FAILED}),

@@ -142,6 +142,11 @@ class ReleaseWorkflow:
     # Set when the kiosk closes: following stops, and what is unsettled stays in the
     # journal for the next start (settling on a half-followed job would be a guess).
     closing: threading.Event = field(default_factory=threading.Event)
+    # Jobs whose holds a restart is settling: not released again meanwhile (the
+    # recovery would take the new print for the old hold's and charge it twice).
+    _recovering: set[str] = field(default_factory=set, init=False, repr=False)
+    _recovering_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                             repr=False)
 
     def release(
         self, username: str, quotes: Sequence[JobQuote], listener: Listener,
@@ -199,6 +204,19 @@ class ReleaseWorkflow:
         """
         settled: list[str] = []
         printing: list[tuple[Unsettled, int]] = []
+        with self._recovering_lock:
+            self._recovering.update(hold.job_ref for hold in holds)
+        try:
+            self._recover(holds, settled, printing)
+        finally:
+            with self._recovering_lock:
+                self._recovering.difference_update(hold.job_ref for hold in holds)
+        return settled
+
+    def _recover(
+        self, holds: Sequence[Unsettled], settled: list[str],
+        printing: list[tuple[Unsettled, int]],
+    ) -> None:
         for hold in holds:
             job_id = _job_id(hold.job_ref)
             if job_id is None:
@@ -223,7 +241,6 @@ class ReleaseWorkflow:
                 _log.info("kiosk closing: hold %s left to the next start", hold.key)
                 break
             self._settle_recovered(hold, job_id, state, done, settled)
-        return settled
 
     def _settle_recovered(
         self, hold: Unsettled, job_id: int, state: str, done: int, settled: list[str]
@@ -268,6 +285,9 @@ class ReleaseWorkflow:
             problem = "printer_unavailable"
         if problem is not None:
             return _update(quote, Stage.REFUSED, problem=problem)
+        with self._recovering_lock:
+            if quote.job_ref in self._recovering:
+                return _update(quote, Stage.REFUSED, problem="job_recovering")
         try:
             job, analysis = self.jobs.analysis_of(username, quote.job_id)
         except JobNotFound:

@@ -166,3 +166,22 @@ def test_the_registry_names_the_keys_the_issue_found_untold() -> None:
     for key in ("job_processing_stopped", "job_canceled", "job_aborted", "job_not_followed",
                 "job_nothing_printed"):
         assert OUTCOMES[key].kind is Kind.ENDING and OUTCOMES[key].meaning
+
+
+def test_a_job_whose_old_hold_a_restart_is_settling_is_not_released_again() -> None:
+    workflow, service, queue, charges = setup()
+    stale = charges.authorise("alice", Decimal("0.54"), "before the crash", "cups-4",
+                              impressions=4)
+    quotes = service.list_jobs("alice").jobs
+    seen: list[list[ReleaseUpdate]] = []
+
+    def release_meanwhile(job_id: int) -> FakeProgress:
+        # the user releases the job while the restart is asking about it
+        seen.append(workflow.release("alice", quotes, lambda _u: None))
+        return FakeProgress("pending-held", 0)
+
+    queue.progress = release_meanwhile  # type: ignore[method-assign]
+    assert workflow.recover(charges.unsettled()) == [stale.key]
+    [[refused]] = seen
+    assert (refused.stage, refused.outcome) == (Stage.REFUSED, "job_recovering")
+    assert ("release", 4) not in queue.calls and charges.holds == {}
