@@ -37,6 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Timeout
 
+from terminal.http_answers import answer_of
 from terminal.ports import (
     BackendRejected,
     BackendUnavailable,
@@ -251,7 +252,7 @@ class HttpBackend:
             raise _TimedOut(f"{path}: no answer in time ({exc.__class__.__name__})") from exc
         except requests.RequestException as exc:
             raise BackendUnavailable(f"{path}: {exc.__class__.__name__}") from exc
-        return _payload(response, path)
+        return answer_of(response, path)
 
     def _set_reachable(self, reachable: bool) -> None:
         with self._lock:
@@ -261,23 +262,6 @@ class HttpBackend:
             _log.info("backend %s", "reachable" if reachable else "unreachable")
             for listener in list(self._listeners):
                 listener(reachable)
-
-
-def _payload(response: requests.Response, path: str) -> dict[str, Any]:
-    if response.status_code >= 500:
-        raise BackendUnavailable(f"{path}: HTTP {response.status_code}")
-    try:
-        payload = response.json()
-    except ValueError as exc:
-        raise BackendUnavailable(f"{path}: answer is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise BackendUnavailable(f"{path}: answer is not a JSON object")
-    if response.status_code >= 400:
-        raise BackendRejected(
-            str(payload.get("code", "rejected")), str(payload.get("detail", "")),
-            status=response.status_code,
-        )
-    return payload
 
 
 def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:

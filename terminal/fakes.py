@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from analysis import (
     DocumentAnalysis,
@@ -33,6 +33,7 @@ from terminal.ports import (
     Identity,
     PrintServerError,
 )
+from terminal.spool_agent import SpoolQueueUnavailable
 
 
 class FakeBackend:
@@ -592,3 +593,49 @@ class FileHoldQueue:
         temporary = self.folder / f".{what}-{job_id}.tmp"
         temporary.write_text("", encoding="utf-8")
         temporary.replace(self.folder / f"{what}-{job_id}")
+
+
+# -- the spool agent's ports ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FakeSpooledJob:
+    """A job waiting on the print server (``terminal.spool_agent.SpooledJob``)."""
+
+    uuid: str
+    name: str = "report.pdf"
+    username: str = "alice"
+    queue: str = "followme"
+    pages: int | None = None
+    document: Path | None = Path("/spool/d00001-001")
+
+
+@dataclass
+class FakeSpoolQueue:
+    """The spool agent's ``SpoolQueue`` port; ``down`` makes it unreachable."""
+
+    jobs: list[FakeSpooledJob] = field(default_factory=list)
+    down: bool = False
+
+    def waiting_jobs(self) -> list[FakeSpooledJob]:
+        if self.down:
+            raise SpoolQueueUnavailable("cupsd not answering")
+        return list(self.jobs)
+
+
+@dataclass
+class FakeReporter:
+    """The spool agent's ``AnalysisReporter`` port: records every report it accepted;
+    ``failure`` is raised instead while set."""
+
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    failure: Exception | None = None
+    closed: bool = False
+
+    def report(self, body: Mapping[str, Any]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.accepted.append(dict(body))
+
+    def close(self) -> None:
+        self.closed = True

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -45,16 +44,15 @@ from analysis import (
 )
 from analysis.paper import NAMED_SIZES
 from terminal.config import (
-    ConfigError,
     Port,
     Table,
     Text,
     http_url,
-    read_secret,
     read_toml,
     seconds_between,
     validate_table,
 )
+from terminal.http_answers import load_token, send
 from terminal.ports import BackendRejected, BackendUnavailable
 
 log = logging.getLogger(__name__)
@@ -131,13 +129,7 @@ def load_spool_agent_config(path: Path) -> SpoolAgentConfig:
 
 def agent_token(config: SpoolAgentConfig, file_label: str = "spool-agent.toml") -> str:
     """The agent's terminal token: from the environment, else from the 0600 token file."""
-    from_env = os.environ.get(TOKEN_ENV)
-    if from_env:
-        return from_env
-    if config.backend.token_file is None:
-        raise ConfigError([f"{file_label}: backend.token_file: not set and {TOKEN_ENV} is "
-                           "empty: the agent has no token"])
-    return read_secret(Path(config.backend.token_file))
+    return load_token(TOKEN_ENV, config.backend.token_file, f"{file_label}: backend.token_file")
 
 
 # -- ports -----------------------------------------------------------------------------
@@ -202,22 +194,7 @@ class HttpAnalysisReporter:
         self._http.headers["Authorization"] = f"Bearer {token}"
 
     def report(self, body: Mapping[str, Any]) -> None:
-        try:
-            answer = self._http.post(self._url, json=dict(body), timeout=self._timeout)
-        except requests.RequestException as exc:
-            raise BackendUnavailable(f"{self._url}: {exc}") from exc
-        if answer.status_code >= 500:
-            raise BackendUnavailable(f"{self._url}: HTTP {answer.status_code}")
-        if answer.status_code >= 400:
-            try:
-                problem = answer.json()
-            except ValueError:
-                problem = {}
-            raise BackendRejected(
-                str(problem.get("code", f"http_{answer.status_code}")),
-                str(problem.get("detail", "")),
-                answer.status_code,
-            )
+        send(self._http, "POST", self._url, dict(body), self._timeout, REPORT_PATH)
 
     def close(self) -> None:
         self._http.close()

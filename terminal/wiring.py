@@ -7,7 +7,6 @@ and nowhere at import time.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -32,7 +31,8 @@ from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion
 from terminal.adapters import CupsSpoolQueue, KioskHoldQueue, SnmpPrinter
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
-from terminal.config import ConfigError, KioskConfig, load_kiosk_config, read_secret
+from terminal.config import ConfigError, KioskConfig, load_kiosk_config
+from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
@@ -117,14 +117,7 @@ def build_card_reader(config: KioskConfig, file_label: str = "kiosk.toml") -> Ca
 
 def terminal_token(config: KioskConfig) -> str:
     """The per-terminal token: from the environment, else from the 0600 secrets file."""
-    from_env = os.environ.get(TOKEN_ENV)
-    if from_env:
-        return from_env
-    if config.backend.token_file is None:
-        raise ConfigError(
-            [f"backend.token_file: not set and {TOKEN_ENV} is empty: the terminal has no token"]
-        )
-    return read_secret(Path(config.backend.token_file))
+    return load_token(TOKEN_ENV, config.backend.token_file, "backend.token_file")
 
 
 def load_checked_config(path: Path) -> KioskConfig:

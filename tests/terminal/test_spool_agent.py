@@ -14,9 +14,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,63 +33,26 @@ from analysis import (
     paper_size,
 )
 from backend.demo import DEMO_TERMINAL_TOKEN
-from terminal.config import ConfigError
-from terminal.ports import BackendRejected, BackendUnavailable
+from terminal.backend_client import HttpBackend
+from terminal.config import ConfigError, parse_kiosk_config
+from terminal.fakes import FakeReporter, FakeSpooledJob, FakeSpoolQueue
+from terminal.ports import BackendError, BackendRejected, BackendUnavailable
 from terminal.spool_agent import (
     REFUSED,
     REPORTED,
+    HttpAnalysisReporter,
     ReportJournal,
     SpoolAgent,
-    SpoolQueueUnavailable,
+    agent_token,
     load_spool_agent_config,
 )
+from terminal.wiring import terminal_token
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "jobs"
 DOCUMENT = CORPUS / "cups__document-a4.pdf"  # 4 A4 pages, colour on pages 1 and 3
 A4 = paper_size(595, 842)
 AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-
-
-# -- fakes of the ports ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FakeJob:
-    uuid: str
-    name: str = "report.pdf"
-    username: str = "alice"
-    queue: str = "followme"
-    pages: int | None = None
-    document: Path | None = Path("/spool/d00001-001")
-
-
-@dataclass
-class FakeQueue:
-    jobs: list[FakeJob] = field(default_factory=list)
-    down: bool = False
-
-    def waiting_jobs(self) -> list[FakeJob]:
-        if self.down:
-            raise SpoolQueueUnavailable("cupsd not answering")
-        return list(self.jobs)
-
-
-@dataclass
-class FakeReporter:
-    """Records every report it accepted; ``failure`` is raised instead while set."""
-
-    accepted: list[dict[str, Any]] = field(default_factory=list)
-    failure: Exception | None = None
-    closed: bool = False
-
-    def report(self, body: Mapping[str, Any]) -> None:
-        if self.failure is not None:
-            raise self.failure
-        self.accepted.append(dict(body))
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def two_colour_two_mono(path: Path) -> DocumentAnalysis:
@@ -101,7 +65,7 @@ def damaged(path: Path) -> DocumentAnalysis:
     raise MalformedDocument(path, "xref table is truncated")
 
 
-def agent(queue: FakeQueue, reporter: FakeReporter, journal: ReportJournal,
+def agent(queue: FakeSpoolQueue, reporter: FakeReporter, journal: ReportJournal,
           analyse: Any = two_colour_two_mono) -> SpoolAgent:
     return SpoolAgent(queue, reporter, journal, FallbackRule(pages=1, colour=True),
                       analyse=analyse, clock=lambda: AT)
@@ -118,7 +82,7 @@ def journal(tmp_path: Path) -> Iterator[ReportJournal]:
 
 
 def test_a_new_job_is_analysed_and_reported_once(journal: ReportJournal) -> None:
-    queue, reporter = FakeQueue([FakeJob("urn:uuid:1")]), FakeReporter()
+    queue, reporter = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1")]), FakeReporter()
     spool = agent(queue, reporter, journal)
 
     first = spool.run_once()
@@ -136,7 +100,7 @@ def test_a_new_job_is_analysed_and_reported_once(journal: ReportJournal) -> None
 
 
 def test_a_backend_outage_only_delays_the_report(journal: ReportJournal) -> None:
-    queue = FakeQueue([FakeJob("urn:uuid:1"), FakeJob("urn:uuid:2")])
+    queue = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1"), FakeSpooledJob("urn:uuid:2")])
     reporter = FakeReporter(failure=BackendUnavailable("connection refused"))
     spool = agent(queue, reporter, journal)
 
@@ -151,7 +115,7 @@ def test_a_backend_outage_only_delays_the_report(journal: ReportJournal) -> None
 
 def test_a_restart_neither_analyses_nor_reports_again(tmp_path: Path) -> None:
     path = tmp_path / "reports.sqlite"
-    queue, reporter = FakeQueue([FakeJob("urn:uuid:1")]), FakeReporter()
+    queue, reporter = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1")]), FakeReporter()
     calls: list[Path] = []
 
     def counted(file: Path) -> DocumentAnalysis:
@@ -171,7 +135,7 @@ def test_a_restart_neither_analyses_nor_reports_again(tmp_path: Path) -> None:
 
 def test_a_report_pending_at_a_restart_is_sent_by_the_next_process(tmp_path: Path) -> None:
     path = tmp_path / "reports.sqlite"
-    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    queue = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1")])
     down = FakeReporter(failure=BackendUnavailable("timeout"))
     agent(queue, down, ReportJournal(path)).run_once()
 
@@ -183,7 +147,8 @@ def test_a_report_pending_at_a_restart_is_sent_by_the_next_process(tmp_path: Pat
 
 def test_an_unanalysable_file_is_reported_with_the_fallback(journal: ReportJournal) -> None:
     reporter = FakeReporter()
-    agent(FakeQueue([FakeJob("urn:uuid:1", pages=3)]), reporter, journal, damaged).run_once()
+    queue = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1", pages=3)])
+    agent(queue, reporter, journal, damaged).run_once()
 
     assert reporter.accepted[0]["counts"] == [{"colour": "colour", "size": "A4", "count": 3}]
     assert reporter.accepted[0]["error"] == "xref table is truncated"
@@ -192,11 +157,11 @@ def test_an_unanalysable_file_is_reported_with_the_fallback(journal: ReportJourn
 def test_a_job_without_its_file_yet_is_reported_once_the_file_is_there(
     journal: ReportJournal,
 ) -> None:
-    queue, reporter = FakeQueue([FakeJob("urn:uuid:1", document=None)]), FakeReporter()
+    queue, reporter = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1", document=None)]), FakeReporter()
     spool = agent(queue, reporter, journal)
 
     assert spool.run_once().analysed == 0 and reporter.accepted == []
-    queue.jobs = [FakeJob("urn:uuid:1")]
+    queue.jobs = [FakeSpooledJob("urn:uuid:1")]
     assert spool.run_once().reported == 1
     assert "error" not in reporter.accepted[0]
 
@@ -204,7 +169,7 @@ def test_a_job_without_its_file_yet_is_reported_once_the_file_is_there(
 def test_refusals_for_good_are_settled_and_temporary_ones_kept(
     journal: ReportJournal,
 ) -> None:
-    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    queue = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1")])
     reporter = FakeReporter(failure=BackendRejected("terminal_revoked", "", 401))
     spool = agent(queue, reporter, journal)
 
@@ -218,13 +183,13 @@ def test_refusals_for_good_are_settled_and_temporary_ones_kept(
 
 def test_a_job_the_backend_already_knows_is_settled(journal: ReportJournal) -> None:
     reporter = FakeReporter(failure=BackendRejected("job_analysis_exists", "", 409))
-    spool = agent(FakeQueue([FakeJob("urn:uuid:1")]), reporter, journal)
+    spool = agent(FakeSpoolQueue([FakeSpooledJob("urn:uuid:1")]), reporter, journal)
     assert spool.run_once().reported == 1
     assert journal.state_of("urn:uuid:1") == REPORTED
 
 
 def test_cups_down_still_sends_what_was_journalled(journal: ReportJournal) -> None:
-    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    queue = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1")])
     reporter = FakeReporter(failure=BackendUnavailable("down"))
     spool = agent(queue, reporter, journal)
     spool.run_once()
@@ -235,12 +200,85 @@ def test_cups_down_still_sends_what_was_journalled(journal: ReportJournal) -> No
 
 
 def test_settled_jobs_that_left_the_server_are_forgotten(journal: ReportJournal) -> None:
-    queue = FakeQueue([FakeJob("urn:uuid:1")])
+    queue = FakeSpoolQueue([FakeSpooledJob("urn:uuid:1")])
     spool = agent(queue, FakeReporter(), journal)
     spool.run_once()
     queue.jobs = []
     spool.run_once()
     assert journal.state_of("urn:uuid:1") is None
+
+
+class _Plain(BaseHTTPRequestHandler):
+    """A proxy or a web server in front of the backend: plain-text answers."""
+
+    status = 404
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self._answer()
+
+    def _answer(self) -> None:
+        body = b"<html>not here</html>"
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.parametrize("status", [404, 413, 502])
+def test_the_kiosk_and_the_agent_read_an_answer_the_same_way(status: int) -> None:
+    handler = type("Handler", (_Plain,), {"status": status})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    kiosk = HttpBackend(url, "token", retries=0)
+    reporter = HttpAnalysisReporter(url, "token")
+    try:
+        with pytest.raises(BackendError) as by_kiosk:
+            kiosk.balance("alice")
+        with pytest.raises(BackendError) as by_agent:
+            reporter.report({"job_uuid": "urn:uuid:1"})
+    finally:
+        kiosk.close()
+        reporter.close()
+        server.shutdown()
+        server.server_close()
+    assert type(by_kiosk.value) is type(by_agent.value)
+    assert by_kiosk.value.code == by_agent.value.code
+    if status < 500:  # a 4xx is a refusal, never resent as if the backend were away
+        assert isinstance(by_kiosk.value, BackendRejected)
+        assert (by_kiosk.value.code, by_kiosk.value.status) == (f"http_{status}", status)
+
+
+def test_the_kiosk_and_the_agent_load_their_token_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    secret.chmod(0o644)
+    kiosk = parse_kiosk_config({
+        "terminal": {"name": "k", "timezone": "UTC"},
+        "backend": {"url": "http://127.0.0.1:9", "token_file": str(secret)},
+        "card_reader": {"type": "simulated"}, "printer": {"name": "MFP"},
+    }, "kiosk.toml")
+    config_path = tmp_path / "spool-agent.toml"
+    config_path.write_text(
+        f'[spool_agent]\nqueues = ["followme"]\nstate_dir = "{tmp_path}"\n'
+        f'[backend]\nurl = "http://127.0.0.1:9"\ntoken_file = "{secret}"\n',
+        encoding="utf-8")
+    spool = load_spool_agent_config(config_path)
+    for load in (lambda: terminal_token(kiosk), lambda: agent_token(spool)):
+        with pytest.raises(ConfigError, match="too open"):
+            load()
+    secret.chmod(0o600)
+    assert terminal_token(kiosk) == agent_token(spool) == "s3cret"
 
 
 def test_config_errors_name_file_key_and_value(tmp_path: Path) -> None:
