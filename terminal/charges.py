@@ -200,9 +200,6 @@ class ChargeBook:
         """Holds journalled but never captured or voided: a release cut short by a crash."""
         return [_authorisation(entry) for entry in self._outbox.unsettled_holds()]
 
-    def authorisations_for(self, job_ref: str) -> list[Authorisation]:
-        return [_authorisation(entry) for entry in self._outbox.holds_for_job(job_ref)]
-
     def drain(self, until: str | None = None) -> DrainReport:
         """Send waiting entries oldest first; stop at the first that cannot be sent now."""
         sent = refused = 0

@@ -31,6 +31,7 @@ from terminal.ports import (
     BillingCode,
     HoldAnswer,
     Identity,
+    PrinterUnreadable,
     PrintServerError,
 )
 from terminal.spool_agent import SpoolQueueUnavailable
@@ -312,7 +313,7 @@ class FakePrinterMonitor:
     def _read(self) -> None:
         self.reads += 1
         if self.failing:
-            raise OSError("printer does not answer")
+            raise PrinterUnreadable("printer does not answer")
 
 
 # -- the job and release ports ----------------------------------------------------------

@@ -190,8 +190,9 @@ class PrinterAlert(Protocol):
 class PrinterMonitor(Protocol):
     """The printer's own view of itself (SNMP): counters, supplies and active alerts.
 
-    The SNMP adapter in ``drivers`` returns its own types; they only need these
-    attributes, so it satisfies this port without importing the terminal.
+    The SNMP adapter (``terminal.adapters.SnmpPrinter``) returns the driver's figures
+    in small types of its own that only need these attributes; every failure to read
+    the printer is a :class:`PrinterUnreadable`.
     """
 
     def counters(self) -> Mapping[str, int]: ...

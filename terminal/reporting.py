@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from terminal.ports import PrinterAlert, PrinterMonitor, Supply
+from terminal.ports import PrinterAlert, PrinterMonitor, PrinterUnreadable, Supply
 
 _log = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ class Reporter:
         try:
             counters = dict(self._monitor.counters())
             supplies = _supplies(self._monitor.supplies())
-        except Exception as exc:  # a foreign device error: retry at the next report
-            _log.warning("printer counters/supplies could not be read: %r", exc)
+        except PrinterUnreadable as exc:  # retry at the next report
+            _log.warning("printer counters/supplies could not be read: %s", exc)
             return
         self._journal.record_event("counters", {"counters": counters})
         self._journal.record_event("supplies", {"supplies": supplies})
@@ -104,8 +104,8 @@ class Reporter:
             return
         try:
             active = _alerts(self._monitor.alerts())
-        except Exception as exc:  # a foreign device error: retry at the next heartbeat
-            _log.warning("printer alerts could not be read: %r", exc)
+        except PrinterUnreadable as exc:  # retry at the next heartbeat
+            _log.warning("printer alerts could not be read: %s", exc)
             return
         previous = self._alerts
         self._alerts = active

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from drivers.snmp import CommunityAuth, SnmpTarget
+from terminal.adapters import SnmpPrinter
+from terminal.ports import PrinterUnreadable
 from terminal.reporting import Reporter, ReportSchedule
-from terminal.wiring import SnmpPrinter
 from tests.drivers.snmp.snmpsim_peer import (
     SNMP_CORPUS,
     Agent,
@@ -55,7 +56,7 @@ def test_an_open_door_or_a_jam_refuses_the_release(snmp_agent: Agent) -> None:
 def test_an_unreachable_agent_blocks_nothing_but_gives_no_count(snmp_agent: Agent) -> None:
     monitor = counter(snmp_agent, "ricoh_mpc3002", port=free_udp_port())
     assert monitor.printer_problem() is None
-    with pytest.raises(RuntimeError, match="no page counter"):
+    with pytest.raises(PrinterUnreadable, match="no page counter"):
         monitor.page_count()
 
 

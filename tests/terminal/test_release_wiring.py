@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from terminal.adapters import SnmpPrinter
 from terminal.config import ConfigError, parse_kiosk_config
 from terminal.jobs import UserPricer
-from terminal.wiring import SnmpPrinter, build_terminal, load_checked_config, load_pricer
+from terminal.wiring import build_terminal, load_checked_config, load_pricer
 
 REPO = Path(__file__).resolve().parents[2]
 CAMPUS = REPO / "config" / "pricelists" / "campus-default.toml"
