@@ -150,6 +150,9 @@ class PrinterSection(Table):
     # CUPS's RequestRoot, read for the documents when kiosk and CUPS share a host;
     # unset: the driver's default (/var/spool/cups).
     cups_spool_dir: Text | None = None
+    # Held jobs nobody released are purged (spool file too) after this many hours:
+    # documents are personal data and must not stay in the spool for ever.
+    spool_max_age_h: Annotated[int, BeforeValidator(_int_between(1, 24 * 30))] = 48
     snmp: SnmpSection = Field(default_factory=SnmpSection)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
@@ -280,6 +280,15 @@ class HoldQueue(Protocol):
     def progress(self, job_id: int) -> JobProgress: ...
 
     def printer_problem(self) -> str | None: ...
+
+
+class SpoolPurge(Protocol):
+    """The part of the print server that forgets stale held jobs, documents included."""
+
+    def purge_older_than(self, max_age: timedelta) -> Sequence[int]:
+        """Cancel and purge the waiting jobs older than ``max_age``; return their ids.
+        Raises :class:`PrintServerError`."""
+        ...
 
 
 class PrinterUnreadable(Exception):

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from analysis import (
@@ -41,6 +42,7 @@ from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
 from terminal.spool_agent import HttpAnalysisReporter, ReportJournal, SpoolAgent, SpoolAgentConfig
+from terminal.spool_purge import SpoolPurger
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
 
@@ -66,6 +68,8 @@ class Terminal:
     drainer: OutboxDrainer | None = None
     offline_cache: OfflineCache | None = None
     reporting: ReportingLoop | None = None
+    # Purges held jobs nobody released (their documents) after [printer] spool_max_age_h.
+    purger: SpoolPurger | None = None
     # The settling of what a previous run left (set by start): its keys when done.
     recovery: Future[list[str]] | None = field(default=None, init=False, repr=False)
     _started: bool = field(default=False, init=False, repr=False)
@@ -86,6 +90,8 @@ class Terminal:
                 self.release.recover, self.charges.unsettled())
         if self.reporting is not None:
             self.reporting.start()
+        if self.purger is not None:
+            self.purger.start()
         self.card_reader.start(self.session.present_card)
 
     def close(self) -> None:
@@ -94,6 +100,8 @@ class Terminal:
         self.card_reader.stop()
         if self.reporting is not None and self._started:
             self.reporting.stop()
+        if self.purger is not None and self._started:
+            self.purger.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)
         if self.drainer is not None and self._started:
@@ -257,6 +265,7 @@ def build_terminal(
             terminal.jobs, queue, charges, backend.balance, monitor=monitor,
             running=session.release_running,
         )
+        terminal.purger = SpoolPurger(queue, timedelta(hours=printer.spool_max_age_h))
     return terminal
 
 

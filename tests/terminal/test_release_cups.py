@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -239,3 +240,27 @@ def test_a_cups_error_on_cancel_is_translated_at_the_adapter(
     assert isinstance(raised.value.__cause__, CupsError)
     with pytest.raises(PrintServerError):
         queue.cancel(999_999)
+
+
+@pytest.mark.skipif(not DOCUMENT.exists(), reason="shared corpus absent")
+def test_a_held_job_nobody_releases_is_purged_with_its_document_by_the_kiosk(
+    cups: PeerStack, demo_backend_url: str, tmp_path: Path
+) -> None:
+    kiosk = build_terminal(kiosk_config(cups, demo_backend_url, tmp_path / "state"),
+                           DEMO_TERMINAL_TOKEN)
+    assert kiosk.purger is not None and kiosk.purger.max_age == timedelta(hours=48)
+    job_id = submit_held(cups, "carol", DOCUMENT)
+    queue = CupsHoldQueue(QUEUE, server="127.0.0.1", port=cups.cups_port, spool_dir=cups.spool)
+    document = queue.job(job_id).document
+    assert document is not None and document.exists()
+    assert kiosk.purger.purge_once() == []  # too young for the configured age
+    kiosk.purger.max_age = timedelta(0)  # what 48 hours later looks like
+    kiosk.start()
+    try:
+        deadline = time.monotonic() + 30
+        while document.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not document.exists()
+        assert all(job.job_id != job_id for job in queue.held_jobs("carol"))
+    finally:
+        kiosk.close()

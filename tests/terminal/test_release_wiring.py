@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,16 @@ def test_the_doctor_check_reads_the_price_list_too(tmp_path: Path) -> None:
         encoding="utf-8")
     with pytest.raises(ConfigError, match=r"kiosk.toml: pricing\.price_list"):
         load_checked_config(kiosk_file)
+
+
+def test_the_spool_age_is_configured_and_checked(tmp_path: Path) -> None:
+    config = kiosk(tmp_path, pricing={"price_list": str(CAMPUS)},
+                   printer={"spool_max_age_h": 6})
+    terminal = build_terminal(config, "token")
+    try:
+        assert terminal.purger is not None
+        assert terminal.purger.max_age == timedelta(hours=6)
+    finally:
+        terminal.close()
+    with pytest.raises(ConfigError, match="spool_max_age_h"):
+        kiosk(tmp_path, printer={"spool_max_age_h": 0})
