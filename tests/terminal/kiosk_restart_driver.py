@@ -75,7 +75,7 @@ def main() -> int:
     assert terminal.charges is not None
     queue = FileHoldQueue(args.state / "print-server", USER, JOBS, pages, jams, print_s)
     terminal.jobs = JobService(queue, FakePricer(), analyse, parallel_analyses=1)
-    terminal.release = ReleaseWorkflow(terminal.jobs, queue, terminal.charges, FakePricer(),
+    terminal.release = ReleaseWorkflow(terminal.jobs, queue, terminal.charges,
                                        terminal.backend.balance, poll_s=0.005)
     print("ready", flush=True)
     terminal.start()
