@@ -1,4 +1,5 @@
-"""The terminal's adapters: drivers dressed as the ports of :mod:`terminal.ports`.
+"""The terminal's adapters: drivers (and the spool agent's HTTP reporter) dressed as the
+ports of :mod:`terminal.ports`.
 
 Only this module and :mod:`terminal.wiring` import ``drivers`` (an import-linter
 contract says so). Each adapter wraps one driver object (composition, so no driver
@@ -10,14 +11,24 @@ own exceptions only, never a driver's.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
+
+import requests
 
 from drivers.cups import CupsError, CupsHoldQueue, HeldJob, JobProgress, PrinterNotReady
 from drivers.snmp import PollResult, PrinterError, SnmpTarget, poll_printer
+from terminal.http_answers import send
 from terminal.outcomes import printer_refusal
-from terminal.ports import PrinterRefused, PrinterUnreadable, PrintServerError
-from terminal.spool_agent import SpoolQueueUnavailable
+from terminal.ports import (
+    PrinterRefused,
+    PrinterUnreadable,
+    PrintServerError,
+    SpoolQueueUnavailable,
+)
+from terminal.spool_agent import REPORT_PATH
 
 
 class KioskHoldQueue:
@@ -192,3 +203,30 @@ class SnmpPrinter:
                 _AlertReport(error.value, "warning", error.value) for error in device.errors
             )
         return alerts
+
+
+class HttpAnalysisReporter:
+    """``POST /api/v1/job-analyses`` with the agent's terminal token.
+
+    One attempt per call: the journal keeps what failed and the next pass sends it
+    again, so retrying here would only delay the other reports of this pass.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        connect_timeout_s: float = 3.0,
+        read_timeout_s: float = 10.0,
+    ) -> None:
+        self._url = base_url.rstrip("/") + REPORT_PATH
+        self._timeout = (connect_timeout_s, read_timeout_s)
+        self._http = requests.Session()
+        self._http.headers["Authorization"] = f"Bearer {token}"
+
+    def report(self, body: Mapping[str, Any]) -> None:
+        send(self._http, "POST", self._url, dict(body), self._timeout, REPORT_PATH)
+
+    def close(self) -> None:
+        self._http.close()

@@ -33,8 +33,8 @@ from terminal.ports import (
     Identity,
     PrinterUnreadable,
     PrintServerError,
+    SpoolQueueUnavailable,
 )
-from terminal.spool_agent import SpoolQueueUnavailable
 
 
 class FakeBackend:

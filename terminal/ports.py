@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -364,3 +364,41 @@ class Charges(Protocol):
     ) -> Settled: ...
 
     def void(self, authorisation_key: str, reason: str) -> Settled: ...
+
+
+# -- the spool agent's print server and backend ------------------------------------------
+
+
+class SpooledJob(Protocol):
+    """A job waiting on the print server, as the hold queue describes it."""
+
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def queue(self) -> str: ...
+    @property
+    def pages(self) -> int | None: ...
+    @property
+    def document(self) -> Path | None: ...
+
+
+class SpoolQueueUnavailable(Exception):
+    """The print server could not be asked for its jobs (down, refused, timed out)."""
+
+
+class SpoolQueue(Protocol):
+    def waiting_jobs(self) -> Sequence[SpooledJob]:
+        """Every job held on the watched queues; raise SpoolQueueUnavailable if unknown."""
+        ...
+
+
+class AnalysisReporter(Protocol):
+    def report(self, body: Mapping[str, Any]) -> None:
+        """Send one report; BackendUnavailable to retry later, BackendRejected if refused."""
+        ...
+
+    def close(self) -> None: ...

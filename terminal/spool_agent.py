@@ -25,13 +25,12 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
-import requests
 from pydantic import BeforeValidator, Field
 
 from analysis import (
@@ -52,8 +51,15 @@ from terminal.config import (
     seconds_between,
     validate_table,
 )
-from terminal.http_answers import load_token, send
-from terminal.ports import BackendRejected, BackendUnavailable
+from terminal.http_answers import load_token
+from terminal.ports import (
+    AnalysisReporter,
+    BackendRejected,
+    BackendUnavailable,
+    SpooledJob,
+    SpoolQueue,
+    SpoolQueueUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,74 +136,6 @@ def load_spool_agent_config(path: Path) -> SpoolAgentConfig:
 def agent_token(config: SpoolAgentConfig, file_label: str = "spool-agent.toml") -> str:
     """The agent's terminal token: from the environment, else from the 0600 token file."""
     return load_token(TOKEN_ENV, config.backend.token_file, f"{file_label}: backend.token_file")
-
-
-# -- ports -----------------------------------------------------------------------------
-
-
-class SpooledJob(Protocol):
-    """A job waiting on the print server, as the hold queue describes it."""
-
-    @property
-    def uuid(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def username(self) -> str: ...
-    @property
-    def queue(self) -> str: ...
-    @property
-    def pages(self) -> int | None: ...
-    @property
-    def document(self) -> Path | None: ...
-
-
-class SpoolQueueUnavailable(Exception):
-    """The print server could not be asked for its jobs (down, refused, timed out)."""
-
-
-class SpoolQueue(Protocol):
-    def waiting_jobs(self) -> Sequence[SpooledJob]:
-        """Every job held on the watched queues; raise SpoolQueueUnavailable if unknown."""
-        ...
-
-
-class AnalysisReporter(Protocol):
-    def report(self, body: Mapping[str, Any]) -> None:
-        """Send one report; BackendUnavailable to retry later, BackendRejected if refused."""
-        ...
-
-    def close(self) -> None: ...
-
-
-# -- the backend, over HTTP ------------------------------------------------------------
-
-
-class HttpAnalysisReporter:
-    """``POST /api/v1/job-analyses`` with the agent's terminal token.
-
-    One attempt per call: the journal keeps what failed and the next pass sends it
-    again, so retrying here would only delay the other reports of this pass.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        connect_timeout_s: float = 3.0,
-        read_timeout_s: float = 10.0,
-    ) -> None:
-        self._url = base_url.rstrip("/") + REPORT_PATH
-        self._timeout = (connect_timeout_s, read_timeout_s)
-        self._http = requests.Session()
-        self._http.headers["Authorization"] = f"Bearer {token}"
-
-    def report(self, body: Mapping[str, Any]) -> None:
-        send(self._http, "POST", self._url, dict(body), self._timeout, REPORT_PATH)
-
-    def close(self) -> None:
-        self._http.close()
 
 
 # -- the journal -----------------------------------------------------------------------

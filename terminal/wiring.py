@@ -29,7 +29,7 @@ from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_conf
 from drivers.cups import CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
 from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion
-from terminal.adapters import CupsSpoolQueue, KioskHoldQueue, SnmpPrinter
+from terminal.adapters import CupsSpoolQueue, HttpAnalysisReporter, KioskHoldQueue, SnmpPrinter
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
 from terminal.config import ConfigError, KioskConfig, load_kiosk_config
@@ -41,7 +41,7 @@ from terminal.ports import CardReader
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
-from terminal.spool_agent import HttpAnalysisReporter, ReportJournal, SpoolAgent, SpoolAgentConfig
+from terminal.spool_agent import ReportJournal, SpoolAgent, SpoolAgentConfig
 from terminal.spool_purge import SpoolPurger
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret

@@ -60,7 +60,10 @@ def kill_loop(url: str, state: Path, chance: random.Random, kills: int, driver: 
     for _ in range(kills):
         process = start_driver(url, state, driver=driver)
         assert process.stdout is not None
-        assert process.stdout.readline().strip() == "ready", process.stderr
+        if process.stdout.readline().strip() != "ready":
+            process.wait()
+            assert process.stderr is not None
+            raise AssertionError(f"the driver did not start: {process.stderr.read()}")
         # From "ready" on the driver only drains, settles and releases: any instant of
         # the charge flow can be hit, including the very first one.
         process.stdout.close()

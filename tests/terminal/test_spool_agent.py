@@ -33,6 +33,7 @@ from analysis import (
     paper_size,
 )
 from backend.demo import DEMO_TERMINAL_TOKEN
+from terminal.adapters import HttpAnalysisReporter
 from terminal.backend_client import HttpBackend
 from terminal.config import ConfigError, parse_kiosk_config
 from terminal.fakes import FakeReporter, FakeSpooledJob, FakeSpoolQueue
@@ -40,7 +41,6 @@ from terminal.ports import BackendError, BackendRejected, BackendUnavailable
 from terminal.spool_agent import (
     REFUSED,
     REPORTED,
-    HttpAnalysisReporter,
     ReportJournal,
     SpoolAgent,
     agent_token,
