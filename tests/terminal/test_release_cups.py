@@ -30,7 +30,7 @@ from terminal.jobs import BillingPricer, JobOptions, JobService
 from terminal.offline import OfflinePolicy
 from terminal.outbox import Outbox
 from terminal.ports import PrintServerError
-from terminal.release import ReleaseUpdate, ReleaseWorkflow, Stage
+from terminal.release import ReleaseUpdate, ReleaseWorkflow, Settlement, Stage
 from terminal.wiring import build_terminal
 
 REPO = Path(__file__).resolve().parents[2]
@@ -262,5 +262,34 @@ def test_a_held_job_nobody_releases_is_purged_with_its_document_by_the_kiosk(
             time.sleep(0.2)
         assert not document.exists()
         assert all(job.job_id != job_id for job in queue.held_jobs("carol"))
+    finally:
+        kiosk.close()
+
+
+@pytest.mark.skipif(not DOCUMENT.exists(), reason="shared corpus absent")
+def test_print_all_prints_a_free_mono_job_and_a_paid_colour_one_through_the_real_backend(
+    cups: PeerStack, demo_backend_url: str, tmp_path: Path
+) -> None:
+    """Issue 11: with the campus list's free mono pages, the free thesis and the paid
+    slides print in one Print all; the free job is held, released and captured at 0.00."""
+    kiosk = build_terminal(kiosk_config(cups, demo_backend_url, tmp_path / "state"),
+                           DEMO_TERMINAL_TOKEN)
+    try:
+        assert kiosk.jobs is not None and kiosk.release is not None
+        thesis = submit_held(cups, "alice", DOCUMENT)
+        slides = submit_held(cups, "alice", DOCUMENT)
+        kiosk.jobs.change_options("alice", thesis, JobOptions(colour=False, duplex=False))
+        listed = kiosk.jobs.list_jobs("alice")
+        free, paid = listed.find(thesis), listed.find(slides)
+        assert free.amount == Decimal("0.00") and paid.amount > Decimal("0.00")
+        before = kiosk.backend.balance("alice")
+        finals = kiosk.release.release("alice", [free, paid], lambda _u: None)
+        assert [(f.stage, f.settlement, f.outcome) for f in finals] == [
+            (Stage.CHARGED, Settlement.CHARGED, "job_completed")] * 2
+        assert finals[0].charged == Decimal("0.00") and finals[0].impressions_done == 4
+        after = kiosk.backend.balance("alice")
+        assert before.available - after.available == finals[1].charged == paid.amount
+        assert after.held == Decimal("0.00")
+        assert kiosk.charges is not None and kiosk.charges.unsettled() == []
     finally:
         kiosk.close()
