@@ -135,7 +135,7 @@ class HttpBackend:
         path = f"/users/{quote(username, safe='')}/billing-codes/recent?limit={limit}"
         return _parse(_codes, self._call("GET", path, None))
 
-    # --- pricing (terminal.jobs.UserPriceLists) and the print server's analyses ---------
+    # --- pricing (terminal.ports.UserPriceLists) and the print server's analyses ---------
 
     def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]:
         """The list the backend applies to this user here, and their volume this period;

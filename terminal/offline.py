@@ -138,7 +138,7 @@ class OfflineCache:
 
     def remember_prices(self, username: str, toml: str, volume: tuple[int, int] | None) -> None:
         """The price list and period volume the backend just gave for this user, kept
-        with their entry (``terminal.jobs.PriceListCache``): offline, the user is priced
+        with their entry (``terminal.ports.PriceListCache``): offline, the user is priced
         as online, with the list and volume as last seen."""
         mono, colour = volume if volume is not None else (None, None)
         with self._lock:

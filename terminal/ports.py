@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from analysis import ImpressionColour
+
 
 @dataclass(frozen=True)
 class Balance:
@@ -402,3 +404,70 @@ class AnalysisReporter(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# -- prices: a session's price list (terminal.jobs's adapters satisfy these) ------------
+
+SideCounts = Mapping[tuple[ImpressionColour, str], int]
+
+
+class PriceUnavailable(Exception):
+    """The price list has no rate for this (e.g. no A3 colour rate): not guessed."""
+
+    code = "price_unavailable"
+
+
+class PricingUnavailable(PriceUnavailable):
+    """No price list at all for this user: the backend cannot say, the kiosk has no
+    cached list for them and no local list. Nothing is listed rather than guessed."""
+
+    code = "pricing_unavailable"
+
+
+class Pricer(Protocol):
+    """The prices of one session: a price list and the user's volume, rounded once.
+
+    ``sides`` are the impressions of one copy by (colour, paper size name); per-sheet
+    price lists need the copies apart to count sheets. Raises :class:`PriceUnavailable`.
+    ``notice`` is None, or a stable key saying why these prices may differ from the
+    backend's (``offline_prices_from_site_list``).
+    """
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def notice(self) -> str | None: ...
+
+    def price(self, sides: SideCounts, copies: int, duplex: bool) -> Decimal: ...
+
+
+class Pricing(Protocol):
+    """Where a session's :class:`Pricer` comes from.
+
+    ``prepare`` is asked once per listing of a user's jobs and returns a pricer of that
+    user's own: the job list and the release of that list price with it, so another
+    user's listing at the same kiosk can never swap the prices under a running release.
+    Raises :class:`PricingUnavailable` when the user's jobs cannot be priced at all.
+    """
+
+    def prepare(self, username: str) -> Pricer: ...
+
+
+Volume = tuple[int, int]  # (mono, colour) sides captured this accounting period
+
+
+class UserPriceLists(Protocol):
+    """Where a user's price list comes from: its TOML text and the user's period volume
+    (mono, colour sides), or None for the volume when the source does not know it."""
+
+    def user_price_list(self, username: str) -> tuple[str, Volume | None]: ...
+
+
+class PriceListCache(Protocol):
+    """The last list and volume the backend gave for a user (``terminal.offline``'s
+    cache entry of that user), so that offline prices are the user's own."""
+
+    def remember_prices(self, username: str, toml: str, volume: Volume | None) -> None: ...
+
+    def find_prices(self, username: str) -> tuple[str, Volume | None] | None: ...

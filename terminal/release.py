@@ -42,7 +42,6 @@ from terminal.jobs import (
     JobNotFound,
     JobQuote,
     JobService,
-    PriceUnavailable,
     printed_usage,
 )
 from terminal.outcomes import (
@@ -60,6 +59,7 @@ from terminal.ports import (
     Charges,
     HoldQueue,
     PageCounter,
+    PriceUnavailable,
     PrinterRefused,
     PrinterUnreadable,
     PrintServerError,

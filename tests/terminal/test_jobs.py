@@ -16,11 +16,10 @@ from terminal.jobs import (
     JobNotFound,
     JobOptions,
     JobService,
-    PriceUnavailable,
     UserPricer,
     printed_usage,
 )
-from terminal.ports import BackendUnavailable
+from terminal.ports import BackendUnavailable, PriceUnavailable
 
 DOCS = {
     Path("/spool/report"): document("c", "m", "m", "c"),

@@ -21,8 +21,8 @@ from backend_process import BackendProcess
 
 from backend.demo import DEMO_TERMINAL_TOKEN
 from terminal.config import KioskConfig, parse_kiosk_config
-from terminal.jobs import PriceUnavailable
 from terminal.offline import OFFLINE_USER_UNKNOWN
+from terminal.ports import PriceUnavailable
 from terminal.session import SessionState
 from terminal.wiring import Terminal, build_terminal
 
