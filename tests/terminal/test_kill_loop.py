@@ -90,6 +90,7 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
     started = int(lines[lines.index("started") + 1])
     assert lines[lines.index("remaining") + 1] == "False", out
     assert started >= 20, "the driver made too little progress to prove anything"
+    print(f"charge flow: {started} jobs over {KILLS} kills")
 
     holds = backend_process.holds()
     captured = [hold for hold in holds if hold.status == "captured"]
@@ -131,3 +132,6 @@ def test_sigkill_of_the_kiosk_restart_path_settles_every_job_once(
     # a hold whose job never reached it was voided (the job was released again later)
     assert captured == {f"cups-{job_id}": [expected_charge(job_id)] for job_id in released}
     assert backend_process.charge_count() == len(released)
+    voided = sum(1 for hold in holds if hold.status == "voided")
+    print(f"kiosk restart: {len(released)} jobs printed over {KIOSK_KILLS} kills, "
+          f"{len(holds)} holds, {voided} voided")
