@@ -189,8 +189,10 @@ class ReleaseWorkflow:
     def recover(self, holds: Sequence[Unsettled]) -> list[str]:
         """Settle the holds a stopped kiosk left open; return the keys it settled.
 
-        ``holds`` is ``charges.unsettled()`` read at start-up, before anyone could
-        release (a hold made since is not this method's business). Every hold whose
+        ``holds`` is ``charges.unsettled()`` read at start-up (oldest first), before
+        anyone could release (a hold made since is not this method's business). Of two
+        open holds for one job only the later can have printed: the earlier is voided.
+        Every hold whose
         job's fate the print server can tell is settled: a job never released voids its
         hold; a completed job is charged its hold (the estimate of what completed); a job
         the printer stopped (jam) is cancelled so it cannot resume unpaid, then settled
@@ -217,7 +219,14 @@ class ReleaseWorkflow:
         self, holds: Sequence[Unsettled], settled: list[str],
         printing: list[tuple[Unsettled, int]],
     ) -> None:
+        latest = {hold.job_ref: hold.key for hold in holds}  # holds come oldest first
         for hold in holds:
+            if latest[hold.job_ref] != hold.key:
+                # A job is released once: a later hold for it means this one's release
+                # never happened (it was left open when the job's fate was unknown).
+                self._void_recovered(hold, "superseded by a later hold for the same job",
+                                     settled)
+                continue
             job_id = _job_id(hold.job_ref)
             if job_id is None:
                 _log.warning("recovery: hold %s is for %r, not a print job; left open",
@@ -241,6 +250,14 @@ class ReleaseWorkflow:
                 _log.info("kiosk closing: hold %s left to the next start", hold.key)
                 break
             self._settle_recovered(hold, job_id, state, done, settled)
+
+    def _void_recovered(self, hold: Unsettled, reason: str, settled: list[str]) -> None:
+        try:
+            self.charges.void(hold.key, reason)
+        except BackendError as exc:
+            _log.error("recovery: hold %s could not be voided: %s", hold.key, exc)
+            return
+        settled.append(hold.key)
 
     def _settle_recovered(
         self, hold: Unsettled, job_id: int, state: str, done: int, settled: list[str]

@@ -185,3 +185,16 @@ def test_a_job_whose_old_hold_a_restart_is_settling_is_not_released_again() -> N
     [[refused]] = seen
     assert (refused.stage, refused.outcome) == (Stage.REFUSED, "job_recovering")
     assert ("release", 4) not in queue.calls and charges.holds == {}
+
+
+def test_of_two_open_holds_for_one_job_a_restart_charges_only_the_later() -> None:
+    """A hold left open (the print server could not say), then the job released again:
+    the next restart sees the job completed, and must not charge it twice."""
+    workflow, _service, queue, charges = setup()
+    first = charges.authorise("alice", Decimal("0.54"), "first try", "cups-4", impressions=4)
+    second = charges.authorise("alice", Decimal("0.54"), "second try", "cups-4", impressions=4)
+    queue.script[4] = [FakeProgress("completed", 4)]
+    assert workflow.recover(charges.unsettled()) == [first.key, second.key]
+    assert [c[:3] for c in charges.calls if c[0] != "authorise"] == [
+        ("void", first.key, "superseded by a later hold for the same job"),
+        ("capture", second.key, Decimal("0.54"))]
