@@ -154,7 +154,6 @@ def _outcomes() -> dict[str, Outcome]:
         ("user_unknown", "the backend does not know the user"),
         ("user_disabled", "the user's account is disabled"),
         ("billing_code_unknown", "the billing code picked is unknown or closed"),
-        ("price_unavailable", "the price list has no rate for this job"),
         ("offline_user_unknown", "backend offline and the user not seen recently"),
         ("offline_limit_reached", "backend offline and the offline limit is reached"),
         ("offline_disabled", "backend offline and offline printing is disabled"),
