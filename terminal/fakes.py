@@ -34,6 +34,7 @@ from terminal.ports import (
     PrinterUnreadable,
     PrintServerError,
     SpoolQueueUnavailable,
+    Volume,
 )
 
 
@@ -640,3 +641,40 @@ class FakeReporter:
 
     def close(self) -> None:
         self.closed = True
+
+
+# -- prices and reports ---------------------------------------------------------------------
+
+
+class FakePriceLists:
+    """The backend's ``GET /price-list`` (:class:`terminal.ports.UserPriceLists`): each
+    user's list text and period volume, ``default`` for anyone else; ``down`` makes it
+    unreachable. ``asked`` records who was asked for."""
+
+    def __init__(
+        self, lists: Mapping[str, tuple[str, Volume | None]] | None = None,
+        default: tuple[str, Volume | None] | None = None,
+    ) -> None:
+        self.lists = dict(lists or {})
+        self.default = default
+        self.down = False
+        self.asked: list[str] = []
+
+    def user_price_list(self, username: str) -> tuple[str, Volume | None]:
+        self.asked.append(username)
+        if self.down:
+            raise BackendUnavailable("down")
+        found = self.lists.get(username, self.default)
+        if found is None:
+            raise BackendRejected("user_unknown", status=404)
+        return found
+
+
+class FakeEventJournal:
+    """Records the events a reporter journals (:class:`terminal.ports.EventJournal`)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def record_event(self, kind: str, payload: dict[str, Any]) -> None:
+        self.events.append((kind, payload))

@@ -189,6 +189,12 @@ class PrinterAlert(Protocol):
     def description(self) -> str: ...
 
 
+class EventJournal(Protocol):
+    """Where reports are journalled (``terminal.charges.ChargeBook.record_event``)."""
+
+    def record_event(self, kind: str, payload: dict[str, Any]) -> object: ...
+
+
 class PrinterMonitor(Protocol):
     """The printer's own view of itself (SNMP): counters, supplies and active alerts.
 

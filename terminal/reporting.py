@@ -21,17 +21,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
 
-from terminal.ports import PrinterAlert, PrinterMonitor, PrinterUnreadable, Supply
+from terminal.ports import EventJournal, PrinterAlert, PrinterMonitor, PrinterUnreadable, Supply
 
 _log = logging.getLogger(__name__)
-
-
-class EventJournal(Protocol):
-    """Where reports are journalled (``terminal.charges.ChargeBook.record_event``)."""
-
-    def record_event(self, kind: str, payload: dict[str, Any]) -> object: ...
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import DocumentAnalysis, ImpressionColour
 from billing import load_price_list
-from terminal.fakes import FakeHeldJob, FakeHoldQueue, FakePricer, document, later
+from terminal.fakes import FakeHeldJob, FakeHoldQueue, FakePriceLists, FakePricer, document, later
 from terminal.jobs import (
     BillingPricer,
     JobNotFound,
@@ -19,7 +19,7 @@ from terminal.jobs import (
     UserPricer,
     printed_usage,
 )
-from terminal.ports import BackendUnavailable, PriceUnavailable
+from terminal.ports import PriceUnavailable
 
 DOCS = {
     Path("/spool/report"): document("c", "m", "m", "c"),
@@ -155,34 +155,20 @@ def test_an_alternative_the_price_list_cannot_price_is_left_out() -> None:
         BillingPricer(plist).price({(ImpressionColour.COLOUR, "A4"): 1}, 1, False)
 
 
-class ListsFromBackend:
-    """The backend's answer to GET /price-list, or its refusal."""
-
-    def __init__(self, text: str, volume: tuple[int, int] | None) -> None:
-        self.answer: tuple[str, tuple[int, int] | None] | None = (text, volume)
-        self.asked: list[str] = []
-
-    def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]:
-        self.asked.append(username)
-        if self.answer is None:
-            raise BackendUnavailable("down")
-        return self.answer
-
-
 def test_user_pricer_uses_the_users_list_and_included_pages_left() -> None:
     """Campus list: 500 included mono sides a period, then 0.05; colour 0.25."""
     text = (REPO / "config" / "pricelists" / "campus-default.toml").read_text(encoding="utf-8")
     local = BillingPricer(load_price_list(text, "campus-default.toml"))
-    source = ListsFromBackend(text, (498, 0))
+    source = FakePriceLists(default=(text, (498, 0)))
     pricer = UserPricer(source, local)
     three_mono = {(ImpressionColour.MONO, "A4"): 3}
     assert local.price(three_mono, 1, False) == Decimal("0.15")  # the local list: worst case
     alice = pricer.prepare("alice")
     assert source.asked == ["alice"]
     assert alice.price(three_mono, 1, False) == Decimal("0.05")  # 2 included, 1 paid
-    source.answer = (text, (0, 0))
+    source.default = (text, (0, 0))
     assert pricer.prepare("bob").price(three_mono, 1, False) == Decimal("0.00")
-    source.answer = None  # backend away, carol never seen: the local list's worst case
+    source.down = True  # backend away, carol never seen: the local list's worst case
     carol = pricer.prepare("carol")
     assert carol.price(three_mono, 1, False) == Decimal("0.15")
     assert carol.notice == "offline_prices_from_site_list"
@@ -195,7 +181,7 @@ def test_a_size_the_users_list_does_not_price_falls_back_to_the_site_list() -> N
     a4_only = a4_only[: a4_only.index("[print]")] + (
         '[print]\nmono = { A4 = "0.01" }\ncolour = { A4 = "0.10" }\n'
     )
-    pricer = UserPricer(ListsFromBackend(a4_only, None),
+    pricer = UserPricer(FakePriceLists(default=(a4_only, None)),
                         BillingPricer(load_price_list(campus, "campus-default.toml")))
     dave = pricer.prepare("dave")
     assert dave.price({(ImpressionColour.COLOUR, "A4"): 1}, 1, False) == Decimal("0.10")

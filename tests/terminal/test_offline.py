@@ -10,7 +10,7 @@ import pytest
 
 from analysis import ImpressionColour
 from billing import load_price_list
-from terminal.fakes import ManualClock
+from terminal.fakes import FakePriceLists, ManualClock
 from terminal.jobs import BillingPricer, UserPricer
 from terminal.offline import (
     OFFLINE_DISABLED,
@@ -22,7 +22,7 @@ from terminal.offline import (
     OfflineRefused,
     load_or_create_key,
 )
-from terminal.ports import BackendUnavailable, Balance, Identity
+from terminal.ports import Balance, Identity
 
 ALICE = Identity("alice", "Alice Martin", "fr",
                  Balance("EUR", Decimal("10.00"), Decimal("5.00"), Decimal("0"), Decimal("15.00")))
@@ -101,18 +101,6 @@ def test_offline_policy_never_exceeds_the_last_known_balance() -> None:
         policy.check(CachedUser(poor, 1.0), Decimal("0"), Decimal("2.01"))
 
 
-class PriceListsFromBackend:
-    """GET /price-list as the pricer sees it: an answer, or the backend away."""
-
-    def __init__(self, text: str, volume: tuple[int, int]) -> None:
-        self.answer: tuple[str, tuple[int, int] | None] | None = (text, volume)
-
-    def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]:
-        if self.answer is None:
-            raise BackendUnavailable("down")
-        return self.answer
-
-
 CAMPUS = (Path(__file__).resolve().parents[2] / "config" / "pricelists"
           / "campus-default.toml").read_text(encoding="utf-8")  # 500 mono sides included
 
@@ -124,12 +112,12 @@ def test_offline_prices_are_the_users_own_list_and_volume_as_last_seen(tmp_path:
     path = tmp_path / "offline.sqlite3"
     cache = OfflineCache(path, b"s" * 32, max_age_s=3600)
     cache.remember("1001", ALICE)
-    source = PriceListsFromBackend(CAMPUS, (497, 0))
+    source = FakePriceLists(default=(CAMPUS, (497, 0)))
     site = BillingPricer(load_price_list(CAMPUS, "campus-default.toml"))
     three_mono = {(ImpressionColour.MONO, "A4"): 3}
     pricer = UserPricer(source, site, cache)
     assert pricer.prepare("alice").price(three_mono, 1, False) == Decimal("0.00")
-    source.answer = None
+    source.down = True
     cache.close()
     cache = OfflineCache(path, b"s" * 32, max_age_s=3600)  # the kiosk restarted
     pricer = UserPricer(source, site, cache)

@@ -7,12 +7,11 @@ hrPrinterDetectedErrorState), not from the driver the adapter uses.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from drivers.snmp import CommunityAuth, SnmpTarget
 from terminal.adapters import SnmpPrinter
+from terminal.fakes import FakeEventJournal
 from terminal.ports import PrinterUnreadable
 from terminal.reporting import Reporter, ReportSchedule
 from tests.drivers.snmp.snmpsim_peer import (
@@ -60,18 +59,8 @@ def test_an_unreachable_agent_blocks_nothing_but_gives_no_count(snmp_agent: Agen
         monitor.page_count()
 
 
-class Journal:
-    """Records the events the reporter journals (the outbox in production)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def record_event(self, kind: str, payload: dict[str, Any]) -> None:
-        self.events.append((kind, payload))
-
-
 def test_device_reports_carry_the_recorded_counters_supplies_and_alerts(snmp_agent: Agent) -> None:
-    journal = Journal()
+    journal = FakeEventJournal()
     reporter = Reporter(journal, counter(snmp_agent, "sharp"), lambda: True, ReportSchedule())
     reporter.tick()
     kinds = [kind for kind, _ in journal.events]
@@ -91,7 +80,7 @@ def test_device_reports_carry_the_recorded_counters_supplies_and_alerts(snmp_age
 
 
 def test_an_unreachable_printer_reports_nothing_and_does_not_raise(snmp_agent: Agent) -> None:
-    journal = Journal()
+    journal = FakeEventJournal()
     monitor = counter(snmp_agent, "sharp", port=free_udp_port())
     Reporter(journal, monitor, lambda: False, ReportSchedule()).tick()
     assert journal.events == []

@@ -18,6 +18,7 @@ from terminal.fakes import (
     FakeCharges,
     FakeHeldJob,
     FakeHoldQueue,
+    FakePriceLists,
     FakeProgress,
     InlineExecutor,
     ManualClock,
@@ -36,17 +37,6 @@ REPORT = document("c", "m", "m", "c")
 BALANCE = Balance("EUR", Decimal("10.00"), Decimal("0.00"), Decimal("0.00"), Decimal("10.00"))
 
 
-class ListsByUser:
-    """The backend's GET /price-list: each user's own list and volume."""
-
-    def __init__(self) -> None:
-        self.lists: dict[str, tuple[str, tuple[int, int] | None]] = {
-            "alice": (STAFF, None), "bob": (CAMPUS, (0, 0))}
-
-    def user_price_list(self, username: str) -> tuple[str, tuple[int, int] | None]:
-        return self.lists[username]
-
-
 def analyse(_path: Path | None, _pages: int | None) -> DocumentAnalysis:
     return REPORT
 
@@ -60,7 +50,8 @@ def test_a_listing_for_the_next_user_does_not_reprice_a_running_capture() -> Non
     queue.script[4] = [FakeProgress("processing", 1), FakeProgress("processing", 1),
                        FakeProgress("processing-stopped", 2)]
     charges = FakeCharges("10.00")
-    pricing = UserPricer(ListsByUser(), BillingPricer(load_price_list(CAMPUS, "campus")))
+    lists = FakePriceLists({"alice": (STAFF, None), "bob": (CAMPUS, (0, 0))})
+    pricing = UserPricer(lists, BillingPricer(load_price_list(CAMPUS, "campus")))
     jobs = JobService(queue, pricing, analyse)
     listed_for_bob: list[Decimal] = []
 
