@@ -22,6 +22,7 @@ def main(work_dir: str) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
     from printkiosk.commands.demo import free_port, start_demo_backend
+    from terminal.ports import DemoCard
     from terminal.wiring import build_terminal
 
     port = free_port()
@@ -32,7 +33,8 @@ def main(work_dir: str) -> int:
         backend={"heartbeat_s": 5, "retries": 0},
         offline={"spending_limit": "3.00"},
     )
-    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=[("1001", "Alice")]))
+    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN,
+                                  demo_cards=[DemoCard("1001", "Alice")]))
 
     def present(number: str) -> None:
         app.idle.card_input.text = number
