@@ -417,7 +417,7 @@ class ReleaseScreen(Screen):
         money, currency = tr.money, update.currency
         charged = update.charged or Decimal("0")
         refunded = update.refunded or Decimal("0")
-        if update.stage is not Stage.CHARGED and update.held is not None:
+        if update.held is not None and update.charged is None and update.refunded is None:
             # held, but neither captured nor voided: the backend settles it later
             return tr("{amount} still held, settled later", amount=money(update.held, currency))
         if charged > 0 and self.code_pays and self.billing_code is not None:
@@ -443,11 +443,10 @@ class ReleaseScreen(Screen):
         tr = self._tr
         finals = list(self.updates.values())
         currency = finals[0].currency
-        charged = sum((u.charged or Decimal("0") for u in finals if u.stage is Stage.CHARGED),
-                      Decimal("0"))
-        refunded = sum((u.refunded or Decimal("0") for u in finals
-                        if u.stage is Stage.CHARGED), Decimal("0"))
-        pages = sum(u.impressions_done for u in finals if u.stage is Stage.CHARGED)
+        charged = sum((u.charged or Decimal("0") for u in finals), Decimal("0"))
+        refunded = sum((u.refunded or Decimal("0") for u in finals), Decimal("0"))
+        # pages of the jobs whose money was settled (a refused capture counts none here)
+        pages = sum(u.impressions_done for u in finals if u.charged is not None)
         if all(u.stage is Stage.CHARGED and u.problem is None for u in finals):
             self.heading.text = tr("Finished")
         elif pages > 0:

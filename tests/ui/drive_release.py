@@ -24,6 +24,8 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
 
     Config.set("graphics", "width", "1024")
     Config.set("graphics", "height", "600")
+    from kivy.core.window import Window
+
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
     from printkiosk.commands.demo import demo_cards
@@ -150,6 +152,8 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
 
+        Window.size = (800, 480)  # the French texts are the longest: on the 7-inch panel
+        yield lambda: Window.width == 800
         badge("1002")  # bob reads English (his profile): he switches to French
         yield lambda: listed(1)
         tap(app.home.languages.buttons["fr"])
@@ -158,12 +162,12 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         for expected in ("Crédit virtuel", "40 pages · 20 en couleur", "5,00\u00a0€",
                          "Tout imprimer (1)", "Total : 5,00\u00a0€"):
             assert expected in text, (expected, text)
-        screenshot("release-home-fr")
+        screenshot("release-home-fr-800x480")
         tap(app.home.jobs.open_buttons[job_id(A4)])
         yield lambda: app.manager.current == "job"
         assert "Noir et blanc, recto : 0,00\u00a0€ — vous économisez 5,00\u00a0€" in all_text(
             app.job), all_text(app.job)
-        screenshot("release-detail-fr")
+        screenshot("release-detail-fr-800x480")
         tap(app.job.back_button)
         yield lambda: app.manager.current == "home"
         tap(app.home.logout_button)

@@ -54,7 +54,7 @@ def test_badge_switch_to_mono_print_all_charged_then_logout(
     )
     assert result.returncode == 0, result.stderr[-4000:]
     for name in ("release-home", "release-detail-mono", "release-printing", "release-charged",
-                 "release-insufficient"):
+                 "release-insufficient", "release-home-fr-800x480", "release-detail-fr-800x480"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
 
 
