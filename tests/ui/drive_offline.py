@@ -56,8 +56,9 @@ def main(work_dir: str) -> int:
         yield lambda: "not been seen recently" in app.idle.status.text
         present("1001")
         yield lambda: app.manager.current == "home"
-        yield lambda: "last confirmed" in app.home.countdown.text
-        assert app.home.greeting.text.startswith("Hello, Alice Martin")
+        # in Alice's profile language, remembered with her card by the offline cache
+        yield lambda: "solde confirmé il y a" in app.home.countdown.text
+        assert app.home.greeting.text.startswith("Bonjour, Alice Martin")
         screenshot("offline-home")
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
