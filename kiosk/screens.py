@@ -11,6 +11,7 @@ from typing import Any
 
 from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
@@ -81,7 +82,12 @@ class IdleScreen(Screen):
         root.add_widget(self.status)
         root.add_widget(self.login_row)
         if typed_card is not None:
-            self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(72))
+            # three lines (reader, cards, PIN logins): a Label clipped to its height drops
+            # the last line, so only the width is fixed and the lines are centred in it
+            self.demo_hint = Label(font_size=sp(16), color=MUTED, halign="center",
+                                   size_hint_y=None, height=dp(64))
+            self.demo_hint.bind(size=lambda label, size: setattr(
+                label, "text_size", (size[0], None)))
             entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
             self.card_input = TextInput(multiline=False, font_size=dp(24), input_filter="int")
             self.card_input.bind(on_text_validate=lambda *_: self._present_typed())
