@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from kivy.metrics import dp
+from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
@@ -98,6 +98,7 @@ class JobListPanel(BoxLayout):
         self.jobs = None
         self.rows.clear_widgets()
         self.open_buttons = {}
+        self.status.color, self.status.font_size, self.status.height = MUTED, sp(20), dp(32)
         self.status.text = status
         self.total.text = ""
         self.print_all_button.text = ""
@@ -111,7 +112,13 @@ class JobListPanel(BoxLayout):
         if not jobs.jobs:
             self.status.text = tr("You have no print jobs waiting.")
             return
-        self.status.text = tr("Your print jobs")
+        # prices that may differ from the backend's say why (offline, the site's list)
+        if jobs.notice:
+            self.status.color, self.status.font_size, self.status.height = (
+                WARNING, sp(17), dp(48))  # two lines
+            self.status.text = tr.error(jobs.notice)
+        else:
+            self.status.text = tr("Your print jobs")
         for job in jobs.jobs:
             self.rows.add_widget(self._row(job))
         self.total.text = tr("Total: {amount}", amount=tr.money(jobs.total, jobs.currency))

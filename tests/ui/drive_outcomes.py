@@ -13,8 +13,11 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from harness import run_scenario, screenshot, tap
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def main() -> int:
@@ -23,22 +26,25 @@ def main() -> int:
 
     Config.set("graphics", "width", "800")
     Config.set("graphics", "height", "480")
-    from kivy.uix.screenmanager import NoTransition, ScreenManager
+    from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
+    from billing import load_price_list
     from kiosk.billing_screens import BillingCodeScreen
     from kiosk.i18n import Translator
-    from kiosk.job_screens import ReleaseScreen
-    from terminal.jobs import JobOptions, JobQuote
+    from kiosk.job_screens import JobListPanel, ReleaseScreen
+    from terminal.jobs import BillingPricer, JobList, JobOptions, JobQuote
     from terminal.ports import Balance, BillingCode
     from terminal.release import ReleaseUpdate, Stage, _ending_problem
 
     tr = Translator("en", "UTC")
     euros = Decimal
+    campus = REPO / "config" / "pricelists" / "campus-default.toml"
+    prices = BillingPricer(load_price_list(campus.read_text(encoding="utf-8"), str(campus)))
 
     def quote(job_id: int, name: str, amount: str, pages: int) -> JobQuote:
         return JobQuote(job_id, name, datetime(2026, 12, 1, tzinfo=UTC), 1,
                         JobOptions(colour=False, duplex=False), pages, 0, pages,
-                        euros(amount), "EUR", ())
+                        euros(amount), "EUR", (), prices)
 
     def final(q: JobQuote, stage: Stage, done: int, **values: object) -> ReleaseUpdate:
         return ReleaseUpdate(q.job_id, q.name, stage, "EUR", q.amount, impressions_done=done,
@@ -74,6 +80,10 @@ def main() -> int:
                                             on_choose=lambda *_: None, on_back=lambda: None)
             self.manager.add_widget(self.release)
             self.manager.add_widget(self.picker)
+            self.jobs = JobListPanel(tr, on_open=lambda _j: None, on_print_all=lambda: None)
+            home = Screen(name="home")
+            home.add_widget(self.jobs)
+            self.manager.add_widget(home)
             return self.manager
 
     app = Outcomes()
@@ -147,6 +157,15 @@ def main() -> int:
         assert "ACME-WEB — ACME Corp pays, not you" in label, label
         assert app.picker.code_buttons["LAB-42"].text == "[b]Lab 42[/b]\nLAB-42"
         screenshot("outcome-picker-code-pays-800x480")
+
+        # a job list priced by the site's list while offline says why, before any release
+        app.manager.current = "home"
+        app.jobs.show(JobList("bob", "EUR", (thesis, jam), "offline_prices_from_site_list"))
+        yield lambda: bool(app.jobs.status.text)
+        assert "the site's standard prices apply" in app.jobs.status.text, app.jobs.status.text
+        screenshot("outcome-list-offline-prices-800x480")
+        app.jobs.show(JobList("bob", "EUR", (thesis, jam)))
+        assert app.jobs.status.text == "Your print jobs", app.jobs.status.text
 
         tr.set_language("fr")
         app.picker.retranslate()

@@ -105,6 +105,10 @@ def emitted_problem_keys() -> set[str]:
 
 
 def test_both_catalogues_hold_the_same_messages_all_translated() -> None:
+    for language in ("en", "fr"):  # a message given twice: the second silently wins
+        ids = re.findall(r'^msgid "(.+)"$', (KIOSK / "locale" / f"{language}.po").read_text(
+            encoding="utf-8"), flags=re.MULTILINE)
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], language
     english, french = catalogue("en"), catalogue("fr")
     assert set(english) == set(french)
     for messages in (english, french):
