@@ -105,6 +105,13 @@ class JobListPanel(BoxLayout):
         self.print_all_button.disabled = True
         self.print_all_button.opacity = 0
 
+    def show_problem(self, message: str) -> None:
+        """No list, and why (``pricing_unavailable``, ``jobs_unavailable``...): in red, with
+        room for the three lines a translated explanation may take at 800x480."""
+        self.clear(message)
+        self.status.color, self.status.font_size, self.status.height = (
+            DANGER_TEXT, sp(17), dp(72))
+
     def show(self, jobs: JobList) -> None:
         tr = self._tr
         self.clear()

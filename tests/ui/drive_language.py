@@ -25,8 +25,9 @@ def main(backend_url: str) -> int:
     from printkiosk.commands.demo import demo_cards
     from terminal.wiring import build_terminal
 
-    app = KioskApp(build_terminal(kiosk_config(backend_url), DEMO_TERMINAL_TOKEN,
-                                  demo_cards=demo_cards()))
+    # a kiosk with no print queue: no job list at all, which it must say
+    config = kiosk_config(backend_url, printer={"queue": None})
+    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards()))
 
     def badge(number: str) -> None:
         app.idle.card_input.text = number
@@ -52,7 +53,7 @@ def main(backend_url: str) -> int:
         yield lambda: app.manager.current == "home"
         assert app.home.greeting.text == "Hello, Bob Dupont", app.home.greeting.text
         assert marked(app.home.languages) == "en"
-        # this kiosk has no print queue nor prices: it says so rather than list nothing
+        # this kiosk has no print queue: it says so rather than list nothing
         assert "cannot list or price print jobs" in app.home.no_jobs.text, app.home.no_jobs.text
         screenshot("language-home-profile-en-800x480")
         tap(app.home.languages.buttons["fr"])

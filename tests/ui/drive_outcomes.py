@@ -166,6 +166,11 @@ def main() -> int:
         screenshot("outcome-list-offline-prices-800x480")
         app.jobs.show(JobList("bob", "EUR", (thesis, jam)))
         assert app.jobs.status.text == "Your print jobs", app.jobs.status.text
+        # a kiosk that cannot price the user's jobs says so instead of an empty list
+        app.jobs.show_problem(tr.error("pricing_unavailable"))
+        yield lambda: app.jobs.status.texture_size[1] > 0
+        assert "cannot be priced" in app.jobs.status.text and not app.jobs.open_buttons
+        screenshot("outcome-list-pricing-unavailable-800x480")
 
         tr.set_language("fr")
         app.picker.retranslate()

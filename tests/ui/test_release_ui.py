@@ -67,5 +67,6 @@ def test_every_release_outcome_says_what_was_printed_and_what_was_charged() -> N
     assert result.returncode == 0, result.stderr[-4000:]
     for name in ("outcome-mixed-800x480", "outcome-cut-short-800x480", "outcome-void-800x480",
                  "outcome-code-pays-800x480", "outcome-picker-code-pays-800x480",
-                 "outcome-list-offline-prices-800x480", "outcome-mixed-fr-800x480"):
+                 "outcome-list-offline-prices-800x480",
+                 "outcome-list-pricing-unavailable-800x480", "outcome-mixed-fr-800x480"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
