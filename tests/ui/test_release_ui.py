@@ -69,4 +69,5 @@ def test_every_release_outcome_says_what_was_printed_and_what_was_charged() -> N
                  "outcome-code-pays-800x480", "outcome-picker-code-pays-800x480",
                  "outcome-list-offline-prices-800x480",
                  "outcome-list-pricing-unavailable-800x480", "outcome-mixed-fr-800x480"):
-        assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
+        # a real shot, not an empty window (the problem alone on black is about 9 kB)
+        assert (artifacts() / f"{name}.png").stat().st_size > 5_000, name
