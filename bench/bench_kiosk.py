@@ -113,11 +113,12 @@ def build_app(spec: dict[str, Any]) -> Any:
 
     Config.set("graphics", "width", "1024")
     Config.set("graphics", "height", "600")
-    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
+    from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
+    from printkiosk.commands.demo import demo_cards
     from terminal.wiring import build_terminal
 
-    cards = [(card, name) for card, _user, name in DEMO_CARDS]
+    cards = demo_cards()
     return KioskApp(build_terminal(kiosk_config(spec), DEMO_TERMINAL_TOKEN, demo_cards=cards))
 
 

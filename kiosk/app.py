@@ -30,6 +30,7 @@ from kiosk.job_screens import JobDetailScreen, ReleaseScreen
 from kiosk.screens import EnrolScreen, HomeScreen, IdleScreen, PinScreen
 from kiosk.widgets import Banner
 from terminal.jobs import JobList, JobOptions, JobQuote
+from terminal.ports import BillingCode
 from terminal.release import ReleaseUpdate
 from terminal.session import SessionState, SessionView
 from terminal.wiring import Terminal
@@ -44,8 +45,7 @@ class KioskApp(App):
         super().__init__(**kwargs)
         self.terminal = terminal
         config = terminal.config
-        self.default_language = config.terminal.language
-        self.tr = Translator(self.default_language, config.terminal.timezone)
+        self.tr = Translator(terminal.session.view.language, config.terminal.timezone)
         self.manager = ScreenManager(transition=NoTransition())
         self.offline_banner = Banner()
         self._offline = False
@@ -56,7 +56,7 @@ class KioskApp(App):
             terminal_name=config.terminal.name,
             demo_cards=terminal.demo_cards,
             typed_card=terminal.typed_card,
-            on_language=self.choose_language,
+            on_language=terminal.session.set_language,
             on_pin_login=self.show_pin_login,
             on_enrol=self.show_enrol,
         )
@@ -129,11 +129,13 @@ class KioskApp(App):
     def show_home(self) -> None:
         self.manager.current = "home"
 
-    def choose_language(self, language: str) -> None:
-        """Language picked on the idle screen: applies to the next session."""
+    def _speak(self, language: str) -> None:
+        """Every screen in the session's language (the session controller decides it)."""
+        if language == self.tr.language:
+            return
         self.tr.set_language(language)
-        self.default_language = language
-        for screen in (self.idle, self.home, self.pin, self.enrol, self.billing):
+        for screen in (self.idle, self.home, self.pin, self.enrol, self.billing, self.job,
+                       self.release):
             screen.retranslate()
         self._show_offline(self._offline)
 
@@ -177,13 +179,13 @@ class KioskApp(App):
         if self._user is not None:
             self.code_search.look(self._user, query)
 
-    def _start_release(self, quotes: list[JobQuote], billing_code: str | None) -> None:
+    def _start_release(self, quotes: list[JobQuote], billing_code: BillingCode | None) -> None:
         if self.flow is None or self.flow.releasing or not quotes:
             return
         self.code_search.end()
         self.release.start(quotes, billing_code)
         self.manager.current = "release"
-        self.flow.release(quotes, billing_code)
+        self.flow.release(quotes, billing_code.code if billing_code is not None else None)
 
     def _jobs_listed(self, listed: JobList) -> None:
         if self.home.jobs is not None:
@@ -196,13 +198,14 @@ class KioskApp(App):
 
     def _jobs_failed(self, code: str) -> None:
         if self.home.jobs is not None:
-            self.home.jobs.clear(self.tr.error(code))
+            self.home.jobs.show_problem(self.tr.error(code))
         if self.manager.current == "job":
             self.show_home()
 
     def _release_update(self, update: ReleaseUpdate) -> None:
         self.release.render(update)
-        if self.flow is not None:
+        if self.flow is not None and not self.release.code_pays:
+            # a code its client pays leaves the user's balance as the session showed it
             self.home.set_balance(self.flow.latest_balance)
 
     # session ---------------------------------------------------------------------
@@ -211,6 +214,7 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self.render(view))
 
     def render(self, view: SessionView) -> None:
+        self._speak(view.language)
         self._show_offline(view.offline)
         if view.state is SessionState.IDENTIFIED and view.identity is not None:
             self.pin.clear()

@@ -5,6 +5,8 @@ again; "Search" opens the on-screen keypad and the list follows every key (prefi
 the code or of the name, as the backend matches). Each code shows where it sits in the
 client -> project hierarchy ("ACME Corp › Website redesign") with the code itself
 below. "No code" is offered only when the configuration makes the code optional.
+A code its client pays (``payer == "code"``) says so on its button, before the release:
+the user's balance is not used for it.
 """
 
 from __future__ import annotations
@@ -28,9 +30,14 @@ CODE_ROW_HEIGHT = 72  # two lines (hierarchy, code) in a target well above 9 mm
 HIERARCHY_SEPARATOR = " › "
 
 
-def code_label(code: BillingCode) -> str:
-    """Two lines: the client -> project path in bold, then the code to recognise it by."""
-    return f"[b]{HIERARCHY_SEPARATOR.join(code.path)}[/b]\n{code.code}"
+def code_label(tr: Translator, code: BillingCode) -> str:
+    """Two lines: the client -> project path in bold, then the code to recognise it by
+    (and, for a code its client pays, that the user's balance is not used)."""
+    second = code.code
+    if code.payer == "code":
+        second = tr("{code} — {client} pays, not you", code=code.code,
+                    client=code.path[0])
+    return f"[b]{HIERARCHY_SEPARATOR.join(code.path)}[/b]\n{second}"
 
 
 class BillingCodeScreen(Screen):
@@ -40,7 +47,7 @@ class BillingCodeScreen(Screen):
         self,
         tr: Translator,
         on_look: Callable[[str], None],
-        on_choose: Callable[[list[JobQuote], str | None], None],
+        on_choose: Callable[[list[JobQuote], BillingCode | None], None],
         on_back: Callable[[], None],
         **kwargs: Any,
     ) -> None:
@@ -145,7 +152,7 @@ class BillingCodeScreen(Screen):
         self.retranslate()
         self._on_look(query)
 
-    def _choose(self, code: str | None) -> None:
+    def _choose(self, code: BillingCode | None) -> None:
         if code is None and not self.optional:
             return
         quotes = self.quotes
@@ -159,19 +166,22 @@ class BillingCodeScreen(Screen):
         self.rows.clear_widgets()
         self.code_buttons = {}
         for code in codes:
-            button = touch_button(code_label(code), colour=ACCENT, height=dp(CODE_ROW_HEIGHT))
+            button = touch_button(code_label(self._tr, code), colour=ACCENT,
+                                  height=dp(CODE_ROW_HEIGHT))
             button.markup = True
             button.font_size = sp(18)
             button.halign = "center"
             button.bind(size=lambda widget, size: setattr(
                 widget, "text_size", (size[0] - dp(12), None)))
-            button.bind(on_release=lambda *_b, c=code.code: self._choose(c))
+            button.bind(on_release=lambda *_b, c=code: self._choose(c))
             self.rows.add_widget(button)
             self.code_buttons[code.code] = button
         self.retranslate()
 
     def retranslate(self) -> None:
         tr = self._tr
+        for code in self.codes:
+            self.code_buttons[code.code].text = code_label(tr, code)
         self.back_button.text = tr("Back")
         self.no_code_button.text = tr("No code")
         self._offer_no_code(self.optional)

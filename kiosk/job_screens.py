@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from kivy.metrics import dp
+from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
@@ -27,16 +27,21 @@ from kiosk.widgets import (
     MUTED,
     OK,
     OK_TEXT,
+    WARNING,
     Backdrop,
     text,
     touch_button,
 )
 from terminal.jobs import Alternative, JobList, JobOptions, JobQuote
-from terminal.ports import Balance
+from terminal.ports import Balance, BillingCode
 from terminal.release import ReleaseUpdate, Stage
 
 ROW_HEIGHT = 64
 CHOICE_HEIGHT = 56  # still above 9 mm on a 7-inch 800x480 panel
+# Every choice in one fixed order, the current one included and marked: a button never
+# moves when the choice changes, so a second tap lands on the same option (issue 11).
+CHOICE_ORDER = tuple(JobOptions(colour, duplex) for colour in (True, False)
+                     for duplex in (False, True))
 
 
 def options_label(tr: Translator, options: JobOptions) -> str:
@@ -56,7 +61,8 @@ def _left(label: Any) -> Any:
 
 
 class JobListPanel(BoxLayout):
-    """The home screen's list: a row per job (name, pages, colour pages, price) and a total."""
+    """The home screen's list: a row per job (name, pages and colour pages over the job's
+    chosen settings, price) and a total."""
 
     def __init__(
         self,
@@ -92,11 +98,19 @@ class JobListPanel(BoxLayout):
         self.jobs = None
         self.rows.clear_widgets()
         self.open_buttons = {}
+        self.status.color, self.status.font_size, self.status.height = MUTED, sp(20), dp(32)
         self.status.text = status
         self.total.text = ""
         self.print_all_button.text = ""
         self.print_all_button.disabled = True
         self.print_all_button.opacity = 0
+
+    def show_problem(self, message: str) -> None:
+        """No list, and why (``pricing_unavailable``, ``jobs_unavailable``...): in red, with
+        room for the three lines a translated explanation may take at 800x480."""
+        self.clear(message)
+        self.status.color, self.status.font_size, self.status.height = (
+            DANGER_TEXT, sp(17), dp(72))
 
     def show(self, jobs: JobList) -> None:
         tr = self._tr
@@ -105,7 +119,13 @@ class JobListPanel(BoxLayout):
         if not jobs.jobs:
             self.status.text = tr("You have no print jobs waiting.")
             return
-        self.status.text = tr("Your print jobs")
+        # prices that may differ from the backend's say why (offline, the site's list)
+        if jobs.notice:
+            self.status.color, self.status.font_size, self.status.height = (
+                WARNING, sp(17), dp(48))  # two lines
+            self.status.text = tr.error(jobs.notice)
+        else:
+            self.status.text = tr("Your print jobs")
         for job in jobs.jobs:
             self.rows.add_widget(self._row(job))
         self.total.text = tr("Total: {amount}", amount=tr.money(jobs.total, jobs.currency))
@@ -118,8 +138,9 @@ class JobListPanel(BoxLayout):
         row = BoxLayout(size_hint_y=None, height=dp(ROW_HEIGHT), spacing=dp(8))
         name = _left(text(20, bold=True, size_hint_x=0.38, shorten=True))
         name.text = job.name + (" *" if job.estimated else "")
-        pages = _left(text(18, color=MUTED, size_hint_x=0.3))
-        pages.text = pages_label(tr, job.impressions, job.colour_impressions)
+        pages = _left(text(16, color=MUTED, size_hint_x=0.3))
+        pages.text = pages_label(tr, job.impressions, job.colour_impressions) + "\n" \
+            + options_label(tr, job.options)
         amount = text(22, bold=True, size_hint_x=0.14)
         amount.text = tr.money(job.amount, job.currency)
         button = touch_button(tr("Options"), colour=ACCENT, size_hint_x=0.18)
@@ -131,7 +152,11 @@ class JobListPanel(BoxLayout):
 
 
 class JobDetailScreen(Screen):
-    """One job: its price now, every other mono/duplex choice with its price and saving."""
+    """One job: every mono/duplex choice with its price and saving, the current one marked.
+
+    The choices keep one order whatever is chosen (``CHOICE_ORDER``): tapping one marks
+    it in place instead of removing it from the list, so nothing shifts under the finger.
+    """
 
     def __init__(
         self,
@@ -152,7 +177,6 @@ class JobDetailScreen(Screen):
         root = Backdrop(padding=dp(14), spacing=dp(6))
         self.heading = text(26, bold=True, size_hint_y=None, height=dp(40), shorten=True)
         self.facts = text(18, color=MUTED, size_hint_y=None, height=dp(28))
-        self.price = text(24, bold=True, size_hint_y=None, height=dp(40))
         self.choices_caption = text(18, color=MUTED, size_hint_y=None, height=dp(24))
         self.choices = BoxLayout(orientation="vertical", spacing=dp(6), size_hint_y=None)
         self.choice_buttons: dict[JobOptions, Any] = {}
@@ -166,7 +190,7 @@ class JobDetailScreen(Screen):
         self.print_button.bind(on_release=lambda *_: self._print())
         for button in (self.back_button, self.delete_button, self.print_button):
             actions.add_widget(button)
-        for widget in (self.heading, self.facts, self.price, self.choices_caption,
+        for widget in (self.heading, self.facts, self.choices_caption,
                        self.choices, Widget(), actions):
             root.add_widget(widget)
         self.add_widget(root)
@@ -184,20 +208,37 @@ class JobDetailScreen(Screen):
             copies,
             tr("estimate by rule: the document could not be read") if job.estimated else "",
         ]))
-        self.price.text = tr("{options}: {amount}", options=options_label(tr, job.options),
-                             amount=tr.money(job.amount, job.currency))
-        self.choices_caption.text = tr("Change before printing:")
+        self.choices_caption.text = tr("Your choice is marked; tap another to change it:")
         self.choices.clear_widgets()
         self.choice_buttons = {}
-        for alternative in job.alternatives:
-            button = touch_button(self._choice_text(job, alternative), colour=ACCENT,
-                                  height=dp(CHOICE_HEIGHT))
-            button.bind(on_release=lambda *_b, o=alternative.options: self._change(o))
+        others = {alternative.options: alternative for alternative in job.alternatives}
+        for options in CHOICE_ORDER:
+            if options == job.options:
+                button = touch_button(self._current_text(job), colour=OK,
+                                      height=dp(CHOICE_HEIGHT), bold=True)
+                button.background_disabled_normal = ""  # marked, not greyed out
+                button.disabled_color = button.color
+                button.disabled = True  # tapping the current choice again changes nothing
+            elif options in others:
+                button = touch_button(self._choice_text(job, others[options]), colour=ACCENT,
+                                      height=dp(CHOICE_HEIGHT))
+                button.bind(on_release=lambda *_b, o=options: self._change(o))
+            else:
+                continue
             self.choices.add_widget(button)
-            self.choice_buttons[alternative.options] = button
-        count = len(job.alternatives)
+            self.choice_buttons[options] = button
+        count = len(self.choice_buttons)
         self.choices.height = count * dp(CHOICE_HEIGHT) + max(0, count - 1) * dp(6)
         self.retranslate_actions()
+
+    def retranslate(self) -> None:
+        if self.job is not None:
+            self.show(self.job)
+
+    def _current_text(self, job: JobQuote) -> str:
+        tr = self._tr
+        return tr("{options}: {amount} — your choice", options=options_label(tr, job.options),
+                  amount=tr.money(job.amount, job.currency))
 
     def _choice_text(self, job: JobQuote, alternative: Alternative) -> str:
         tr = self._tr
@@ -221,8 +262,10 @@ class JobDetailScreen(Screen):
     def _change(self, options: JobOptions) -> None:
         if self.job is not None:
             self.choices_caption.text = self._tr("One moment…")
-            for button in self.choice_buttons.values():
+            for chosen, button in self.choice_buttons.items():
                 button.disabled = True
+                if chosen == options:
+                    button.background_disabled_normal = ""  # the tapped one stays bright
             self._on_change(self.job.job_id, options)
 
     def _delete(self) -> None:
@@ -242,52 +285,79 @@ class JobDetailScreen(Screen):
     def clear(self) -> None:
         """Forget the job (logout): nothing of the previous user stays behind."""
         self.job = None
-        self.heading.text = self.facts.text = self.price.text = ""
+        self.heading.text = self.facts.text = ""
         self.choices.clear_widgets()
         self.choice_buttons = {}
 
 
 class ReleaseScreen(Screen):
-    """Release progress per job, the credit held meanwhile, then charged and new balance."""
+    """Release progress per job, the credit held meanwhile, then what each job became.
+
+    Every final line says what was printed and what was charged or given back, and the
+    summary adds them up: "Finished" only when every job printed in full. A job charged
+    to a billing code its client pays (``payer == "code"``) never touches the user's
+    balance, so none is shown going down: the screen says the balance was not used.
+    """
 
     def __init__(self, tr: Translator, on_done: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(name="release", **kwargs)
         self._tr = tr
         root = Backdrop(spacing=dp(8))
-        self.heading = text(28, bold=True, size_hint_y=None, height=dp(48))
+        self.heading = text(26, bold=True, size_hint_y=None, height=dp(44))
         self.rows = GridLayout(cols=2, spacing=dp(6), size_hint_y=None)
         self.rows.bind(minimum_height=self.rows.setter("height"))
         scroller = ScrollView(do_scroll_x=False)
         scroller.add_widget(self.rows)
-        self.balance_line = text(20, color=MUTED, size_hint_y=None, height=dp(36))
-        self.summary = text(22, bold=True, size_hint_y=None, height=dp(72))
-        self.help = text(18, color=DANGER_TEXT, size_hint_y=None, height=dp(56))
+        self.balance_line = text(20, color=MUTED, size_hint_y=None, height=dp(32))
+        self.summary = text(19, bold=True, size_hint_y=None, height=0)
+        self.help = text(18, color=DANGER_TEXT, size_hint_y=None, height=0)
         self.done_button = touch_button()
         self.done_button.bind(on_release=lambda *_: on_done())
         for widget in (self.heading, scroller, self.balance_line, self.summary, self.help,
                        self.done_button):
             root.add_widget(widget)
         self.add_widget(root)
+        self.quotes: list[JobQuote] = []
+        self.billing_code: BillingCode | None = None
         self.updates: dict[int, ReleaseUpdate] = {}
         self.balance: Balance | None = None
         self._status_labels: dict[int, Any] = {}
 
-    def start(self, quotes: list[JobQuote], billing_code: str | None = None) -> None:
+    @property
+    def code_pays(self) -> bool:
+        """The jobs are paid by the picked billing code, not by the user's balance."""
+        return self.billing_code is not None and self.billing_code.payer == "code"
+
+    def start(self, quotes: list[JobQuote], billing_code: BillingCode | None = None) -> None:
         """Show ``quotes`` waiting; the billing code they are charged to, if one was picked."""
-        tr = self._tr
+        self.quotes = list(quotes)
+        self.billing_code = billing_code
         self.updates = {}
         self.balance = None
+        self._layout()
+
+    def _layout(self) -> None:
+        tr = self._tr
         self._status_labels = {}
         self.rows.clear_widgets()
-        self.heading.text = tr("Printing — charged to {code}", code=billing_code) \
-            if billing_code else tr("Printing")
+        code = self.billing_code
+        if code is not None and self.code_pays:
+            self.heading.text = tr("Printing — charged to {code}, not to your balance",
+                                   code=code.code)
+        elif code is not None:
+            self.heading.text = tr("Printing — charged to {code}", code=code.code)
+        else:
+            self.heading.text = tr("Printing")
         self.balance_line.text = self.summary.text = self.help.text = ""
+        # the lines below the jobs take room only when they say something
+        self.balance_line.height, self.summary.height, self.help.height = dp(32), 0, 0
         self.done_button.text = tr("Please wait…")
         self.done_button.disabled = True
-        for quote in quotes:
-            name = _left(text(20, bold=True, size_hint_y=None, height=dp(48), shorten=True))
+        for quote in self.quotes:
+            name = _left(text(19, bold=True, size_hint=(0.4, None), height=dp(64),
+                              shorten=True))
             name.text = f"{quote.name} · {tr.money(quote.amount, quote.currency)}"
-            status = text(20, size_hint_y=None, height=dp(48))
+            status = _left(text(17, size_hint=(0.6, None), height=dp(64)))
             status.text = tr("Waiting")
             self.rows.add_widget(name)
             self.rows.add_widget(status)
@@ -298,26 +368,37 @@ class ReleaseScreen(Screen):
         self.start([])
         self.heading.text = ""
 
+    def retranslate(self) -> None:
+        """Everything again in the current language, progress included."""
+        if not self.quotes:
+            return
+        updates, balance = list(self.updates.values()), self.balance
+        self._layout()
+        self.updates, self.balance = {}, None
+        for update in updates:
+            self.render(update)
+        self.balance = balance
+
     def render(self, update: ReleaseUpdate) -> None:
         tr = self._tr
         self.updates[update.job_id] = update
         label = self._status_labels.get(update.job_id)
         if label is not None:
             label.text, label.color = self._status(update)
-        if update.balance is not None:
+        if update.balance is not None and not self.code_pays:
             self.balance = update.balance
             self.balance_line.text = self._balance_text(update.balance)
         if update.stage is Stage.INSUFFICIENT:
             self.help.text = tr(
                 "To add credit: redeem a voucher, top up online, or pay at the cash desk."
             )
+            self.help.height = dp(28)
         finished = bool(self.updates) and all(u.stage.final for u in self.updates.values())
         if finished:
             self._finish()
 
     def _status(self, update: ReleaseUpdate) -> tuple[str, tuple[float, ...]]:
         tr = self._tr
-        money = tr.money
         if update.stage is Stage.WAITING:
             return tr("Waiting"), MUTED
         if update.stage is Stage.HOLDING:
@@ -325,16 +406,44 @@ class ReleaseScreen(Screen):
         if update.stage is Stage.PRINTING:
             return tr("Printing: {done} of {total} pages", done=update.impressions_done,
                       total=update.impressions_total), ACCENT
-        if update.stage is Stage.CHARGED:
-            charged = money(update.charged or Decimal("0"), update.currency)
-            if update.refunded:
-                return tr("Charged {charged}, {refunded} given back", charged=charged,
-                          refunded=money(update.refunded, update.currency)), OK_TEXT
-            return tr("Charged {charged}", charged=charged), OK_TEXT
         if update.stage is Stage.INSUFFICIENT and update.missing is not None:
             return tr("Not enough credit: {missing} missing",
-                      missing=money(update.missing, update.currency)), DANGER_TEXT
-        return tr.error(update.problem or "generic"), DANGER_TEXT
+                      missing=tr.money(update.missing, update.currency)), DANGER_TEXT
+        return self._outcome(update)
+
+    def _outcome(self, update: ReleaseUpdate) -> tuple[str, tuple[float, ...]]:
+        """A final line: how the job ended, then pages printed and money moved."""
+        tr = self._tr
+        done = update.impressions_done
+        settled = update.stage is Stage.CHARGED
+        if settled and update.problem is None:
+            ending, colour = tr("Printed"), OK_TEXT
+        elif settled and done > 0:
+            ending, colour = tr.error(update.problem or "generic"), WARNING
+        else:
+            ending, colour = tr.error(update.problem or "generic"), DANGER_TEXT
+        pages = tr("Pages printed: {done} of {total}", done=done,
+                   total=update.impressions_total or update.impressions_done)
+        return f"{ending}\n{pages} · {self._money_moved(update)}", colour
+
+    def _money_moved(self, update: ReleaseUpdate) -> str:
+        tr = self._tr
+        money, currency = tr.money, update.currency
+        charged = update.charged or Decimal("0")
+        refunded = update.refunded or Decimal("0")
+        if update.held is not None and update.charged is None and update.refunded is None:
+            # held, but neither captured nor voided: the backend settles it later
+            return tr("{amount} still held, settled later", amount=money(update.held, currency))
+        if charged > 0 and self.code_pays and self.billing_code is not None:
+            moved = tr("{amount} charged to {code}", amount=money(charged, currency),
+                       code=self.billing_code.code)
+        elif charged > 0:
+            moved = tr("charged {amount}", amount=money(charged, currency))
+        else:
+            moved = tr("nothing charged")
+        if refunded > 0 and not self.code_pays:
+            moved += " · " + tr("{amount} given back", amount=money(refunded, currency))
+        return moved
 
     def _balance_text(self, balance: Balance) -> str:
         tr = self._tr
@@ -346,22 +455,36 @@ class ReleaseScreen(Screen):
 
     def _finish(self) -> None:
         tr = self._tr
-        charged = sum((u.charged or Decimal("0") for u in self.updates.values()), Decimal("0"))
-        currency = next(iter(self.updates.values())).currency
-        printed = any(u.stage is Stage.CHARGED for u in self.updates.values())
-        if printed:
+        finals = list(self.updates.values())
+        currency = finals[0].currency
+        charged = sum((u.charged or Decimal("0") for u in finals), Decimal("0"))
+        refunded = sum((u.refunded or Decimal("0") for u in finals), Decimal("0"))
+        # pages of the jobs whose money was settled (a refused capture counts none here)
+        pages = sum(u.impressions_done for u in finals if u.charged is not None)
+        if all(u.stage is Stage.CHARGED and u.problem is None for u in finals):
             self.heading.text = tr("Finished")
-            lines = [tr("Amount charged: {amount}", amount=tr.money(charged, currency))]
-            if self.balance is not None:
-                lines.append(tr("New balance: {amount}", amount=tr.money(
-                    self.balance.available, self.balance.currency)))
+        elif pages > 0:
+            self.heading.text = tr("Partly printed")
         else:
             self.heading.text = tr("Not printed")
-            lines = [tr("Nothing was charged.")]
+        lines = [tr("Pages printed: {pages}", pages=pages)]
+        if self.code_pays and self.billing_code is not None:
+            lines[0] += " · " + tr("charged to {code}: {amount}", code=self.billing_code.code,
+                                   amount=tr.money(charged, currency))
+            lines.append(tr("Your balance was not used."))
+        else:
+            lines[0] += " · " + (tr("Amount charged: {amount}",
+                                    amount=tr.money(charged, currency))
+                                 if charged > 0 else tr("Nothing was charged."))
+            if refunded > 0:
+                lines.append(tr("Given back: {amount}", amount=tr.money(refunded, currency)))
             if self.balance is not None:
-                lines.append(tr("Available: {amount}", amount=tr.money(
-                    self.balance.available, self.balance.currency)))
+                available = tr.money(self.balance.available, self.balance.currency)
+                lines.append(tr("New balance: {amount}", amount=available) if charged > 0
+                             else tr("Available: {amount}", amount=available))
         self.balance_line.text = ""
+        self.balance_line.height = 0
         self.summary.text = "\n".join(lines)
+        self.summary.height = dp(26) * len(lines) + dp(6)
         self.done_button.text = tr("Done")
         self.done_button.disabled = False

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kivy.metrics import dp
+from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.textinput import TextInput
 from kivy.uix.widget import Widget
@@ -26,10 +27,11 @@ from kiosk.widgets import (
     OK,
     TEXT,
     Backdrop,
+    LanguageSwitch,
     text,
     touch_button,
 )
-from terminal.ports import Balance
+from terminal.ports import Balance, DemoCard
 from terminal.session import SessionController, SessionState, SessionView
 
 FIELD_IDLE = (0.36, 0.4, 0.47, 1)  # a field the keypad is not typing into
@@ -45,7 +47,7 @@ class IdleScreen(Screen):
         tr: Translator,
         printer_name: str,
         terminal_name: str,
-        demo_cards: list[tuple[str, str]],
+        demo_cards: list[DemoCard],
         typed_card: Any,
         on_language: Any,
         on_pin_login: Any,
@@ -61,16 +63,12 @@ class IdleScreen(Screen):
         root = Backdrop(padding=dp(16), spacing=dp(8))  # fits 800x480 with the demo entry
         self.heading = text(34, bold=True)
         self.subtitle = text(18, color=MUTED, size_hint_y=None, height=dp(28))
-        self.status = text(22, color=DANGER_TEXT, size_hint_y=None, height=dp(40))
+        self.status = text(22, color=DANGER_TEXT, size_hint_y=None, height=dp(32))
         self.where = text(16, color=MUTED, size_hint_y=None, height=dp(24))
         self.where.text = terminal_name
-        languages = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
-        self.language_buttons = {}
-        for code, label in LANGUAGES.items():
-            button = touch_button(label)
-            button.bind(on_release=lambda _b, c=code: on_language(c))
-            languages.add_widget(button)
-            self.language_buttons[code] = button
+        languages = LanguageSwitch(LANGUAGES, on_language, spacing=dp(12))
+        self.languages = languages
+        self.language_buttons = languages.buttons
         self.pin_button = touch_button()
         self.pin_button.bind(on_release=lambda *_: on_pin_login())
         # Beside the PIN login, only after an unknown card: same row, no extra height.
@@ -84,7 +82,12 @@ class IdleScreen(Screen):
         root.add_widget(self.status)
         root.add_widget(self.login_row)
         if typed_card is not None:
-            self.demo_hint = text(16, color=MUTED, size_hint_y=None, height=dp(44))
+            # three lines (reader, cards, PIN logins): a Label clipped to its height drops
+            # the last line, so only the width is fixed and the lines are centred in it
+            self.demo_hint = Label(font_size=sp(16), color=MUTED, halign="center",
+                                   size_hint_y=None, height=dp(64))
+            self.demo_hint.bind(size=lambda label, size: setattr(
+                label, "text_size", (size[0], None)))
             entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
             self.card_input = TextInput(multiline=False, font_size=dp(24), input_filter="int")
             self.card_input.bind(on_text_validate=lambda *_: self._present_typed())
@@ -106,6 +109,7 @@ class IdleScreen(Screen):
 
     def retranslate(self) -> None:
         tr = self._tr
+        self.languages.mark(tr.language)
         self.heading.text = tr("Present your card to the reader")
         self.subtitle.text = tr("or log in with your username and PIN")
         self.pin_button.text = tr("Log in with username and PIN")
@@ -114,10 +118,15 @@ class IdleScreen(Screen):
             "Printer: {printer}", printer=self._printer_name
         )
         if self._typed_card is not None:
-            cards = "   ".join(f"{number} {name}" for number, name in self._demo_cards)
-            self.demo_hint.text = tr("Simulated card reader — type a card number") + (
-                "\n" + tr("Demo cards:") + "  " + cards if cards else ""
-            )
+            lines = [tr("Simulated card reader — type a card number")]
+            cards = " · ".join(f"{card.number} {card.name}" for card in self._demo_cards)
+            if cards:
+                lines.append(tr("Demo cards:") + "  " + cards)
+            pins = " · ".join(f"{card.username} {card.pin}" for card in self._demo_cards
+                              if card.username and card.pin)
+            if pins:  # the demo's PIN logins, where the demo user looks first
+                lines.append(tr("Username and PIN:") + "  " + pins)
+            self.demo_hint.text = "\n".join(lines)
             self.card_input.hint_text = tr("Card number")
             self.present_button.text = tr("Present")
 
@@ -170,9 +179,14 @@ class HomeScreen(Screen):
         top = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
         self.greeting = text(28, bold=True)
         self.greeting.halign = "left"
-        self.logout_button = touch_button(colour=DANGER, size_hint_x=0.3)
+        self.logout_button = touch_button(colour=DANGER, size_hint_x=0.36)
+        self.logout_button.font_size = sp(20)
         self.logout_button.bind(on_release=lambda *_: self._session.logout())
+        # the language spoken now, marked; a tap on the other switches this session only
+        self.languages = LanguageSwitch({code: code.upper() for code in LANGUAGES},
+                                        session.set_language, size_hint_x=0.22)
         top.add_widget(self.greeting)
+        top.add_widget(self.languages)
         top.add_widget(self.logout_button)
         self.balances = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(8))
         self.rows: dict[str, tuple[Any, Any]] = {}
@@ -187,11 +201,14 @@ class HomeScreen(Screen):
         root.add_widget(top)
         root.add_widget(self.balances)
         self.jobs: JobListPanel | None = None
+        # A kiosk the terminal could not give a job list (no print queue, no prices)
+        # says so, instead of an empty screen the user would wait in front of.
+        self.no_jobs = text(20, color=DANGER_TEXT)
         if on_open_job is not None and on_print_all is not None:
             self.jobs = JobListPanel(tr, on_open_job, on_print_all)
             root.add_widget(self.jobs)
         else:
-            root.add_widget(Widget())
+            root.add_widget(self.no_jobs)
         root.add_widget(self.countdown)
         self.add_widget(root)
         self._view = SessionView(SessionState.IDLE)
@@ -210,6 +227,7 @@ class HomeScreen(Screen):
     def render(self, view: SessionView) -> None:
         self._view = view
         tr = self._tr
+        self.languages.mark(tr.language)
         self.logout_button.text = tr("Log out")
         identity = view.identity
         if identity is None:
@@ -218,9 +236,12 @@ class HomeScreen(Screen):
             for caption, amount in self.rows.values():
                 caption.text = amount.text = ""
             self.countdown.text = ""
+            self.no_jobs.text = ""
             if self.jobs is not None:
                 self.jobs.clear()
             return
+        if self.jobs is None:
+            self.no_jobs.text = tr("This kiosk cannot list or price print jobs: tell the staff.")
         self.greeting.text = tr("Hello, {name}", name=identity.display_name)
         balance = self._balance or identity.balance
         values = {

@@ -85,3 +85,36 @@ class Banner(Label):
         self.text = message or ""
         self.opacity = 1 if message else 0
         self.height = dp(36) if message else 0
+
+
+class LanguageSwitch(BoxLayout):
+    """One button per language, the one spoken now marked (bright, and not tappable).
+
+    ``labels`` maps a language code to what its button says ("Français", or "FR" where
+    space is short); ``on_choose(code)`` is called for a tap on another language.
+    """
+
+    def __init__(self, labels: dict[str, str], on_choose: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("size_hint_y", None)
+        kwargs.setdefault("height", dp(64))
+        kwargs.setdefault("spacing", dp(6))
+        super().__init__(**kwargs)
+        self.buttons: dict[str, Button] = {}
+        self.current: str | None = None
+        for code, label in labels.items():
+            button = touch_button(label, colour=MUTED)
+            button.bind(on_release=lambda _b, c=code: on_choose(c))
+            self.add_widget(button)
+            self.buttons[code] = button
+
+    def mark(self, language: str) -> None:
+        """Show ``language`` as the current one."""
+        self.current = language
+        for code, button in self.buttons.items():
+            current = code == language
+            button.background_color = ACCENT if current else MUTED
+            button.color = TEXT if current else DARK_TEXT
+            button.bold = current
+            button.disabled = current
+            button.background_disabled_normal = ""  # a disabled (current) button keeps colour
+            button.disabled_color = TEXT

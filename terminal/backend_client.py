@@ -268,7 +268,7 @@ def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:
     """An answer that does not have the documented shape is the backend failing."""
     try:
         return parse(payload)
-    except (KeyError, TypeError, ArithmeticError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BackendUnavailable(f"unexpected answer: {exc!r}") from exc
 
 
@@ -309,9 +309,21 @@ def _codes(raw: dict[str, Any]) -> list[BillingCode]:
             code=str(item["code"]), name=str(item["name"]),
             client=None if item.get("client") is None else str(item["client"]),
             client_name=None if item.get("client_name") is None else str(item["client_name"]),
+            payer=_payer(item.get("payer", "user")),
         )
         for item in raw["codes"]
     ]
+
+
+PAYERS = ("user", "code")
+
+
+def _payer(value: object) -> str:
+    """Who pays a billing code's jobs. Anything else is a malformed answer (``_parse``
+    turns it into BackendUnavailable), never taken for the user paying by mistake."""
+    if value not in PAYERS:
+        raise ValueError(f"billing code payer {value!r} is not one of {', '.join(PAYERS)}")
+    return str(value)
 
 
 def _identity(payload: dict[str, Any]) -> Identity:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from analysis import ImpressionColour
 
@@ -92,17 +92,30 @@ class BillingCode:
     """A code a user may charge a job to: a client, or a project of a client.
 
     ``client`` and ``client_name`` are None for a client itself (two levels only).
+    ``payer`` says who pays a job charged to it: ``"user"`` (the user's own balance, the
+    code only recorded) or ``"code"`` (the code's client; the user's balance untouched).
     """
 
     code: str
     name: str
     client: str | None = None
     client_name: str | None = None
+    payer: str = "user"
 
     @property
     def path(self) -> tuple[str, ...]:
         """The hierarchy from the client down, as names: ("ACME Corp", "Website redesign")."""
         return (self.client_name or self.client or "", self.name) if self.client else (self.name,)
+
+
+class DemoCard(NamedTuple):
+    """A demo user as the demo idle screen lists them: the card to type, and for the
+    username + PIN login, the username and PIN (empty when there is none to show)."""
+
+    number: str
+    name: str
+    username: str = ""
+    pin: str = ""
 
 
 class BillingCodeDirectory(Protocol):

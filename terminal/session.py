@@ -18,6 +18,11 @@ that card number (and only here: the view carries a masked hint, never the numbe
 that the user can link it to their account with username + PIN (:meth:`enrol_card`).
 It is forgotten as soon as it is no longer needed: enrolled, cancelled, another card or
 login, logout, or an idle timeout without anyone finishing the enrolment.
+
+Language: the view carries the language the screens speak. Each session starts in the
+user's profile language (the kiosk's default when the kiosk has no text in it), the
+person at the kiosk may switch at any time (:meth:`set_language`), and logout returns
+to the kiosk's default, so one person's choice never sticks for the next.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from terminal.config import SUPPORTED_LANGUAGES
 from terminal.offline import OFFLINE_PIN_UNAVAILABLE, OFFLINE_USER_UNKNOWN, OfflineCache
 from terminal.ports import Backend, BackendError, BackendUnavailable, Identity
 
@@ -55,6 +61,8 @@ class SessionView:
     # Set while an unknown card may be associated with an account: the card masked
     # ("•••• 42"), safe to show; None when there is no card to enrol.
     enrol_card_hint: str | None = None
+    # The language the screens speak now (an ISO 639-1 code of SUPPORTED_LANGUAGES).
+    language: str = "en"
 
 
 CARD_UNKNOWN = "card_unknown"
@@ -80,7 +88,12 @@ class SessionController:
         idle_timeout_s: float,
         warning_s: float,
         offline_cache: OfflineCache | None = None,
+        default_language: str = "en",
     ) -> None:
+        if default_language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"default language {default_language!r} is not one of "
+                             f"{', '.join(SUPPORTED_LANGUAGES)}")
+        self._default_language = default_language
         self._backend = backend
         self._offline_cache = offline_cache
         self._offline = False
@@ -89,7 +102,7 @@ class SessionController:
         self._idle_timeout_s = idle_timeout_s
         self._warning_s = warning_s
         self._lock = threading.Lock()
-        self._view = SessionView(SessionState.IDLE)
+        self._view = SessionView(SessionState.IDLE, language=default_language)
         self._generation = 0
         self._last_activity = clock()
         self._listeners: list[Listener] = []
@@ -136,7 +149,8 @@ class SessionController:
             self._unknown_card = None
             if self._view.state is not SessionState.IDLE:
                 return
-            self._view = SessionView(SessionState.IDLE, offline=self._offline)
+            self._view = SessionView(SessionState.IDLE, offline=self._offline,
+                                     language=self._view.language)
             view = self._view
         self._notify(view)
 
@@ -204,9 +218,29 @@ class SessionController:
             self._generation += 1
             self._unknown_card = None
             self._releases.clear()  # releases still running belong to nobody now
-            self._view = SessionView(SessionState.IDLE, offline=self._offline)
+            self._view = SessionView(SessionState.IDLE, offline=self._offline,
+                                     language=self._default_language)
             view = self._view
         self._notify(view)
+
+    def set_language(self, language: str) -> None:
+        """The person at the kiosk switched language: until logout (or for the idle
+        screen, until someone is identified in their own language)."""
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"language {language!r} is not one of "
+                             f"{', '.join(SUPPORTED_LANGUAGES)}")
+        with self._lock:
+            if self._view.language == language:
+                return
+            self._view = replace(self._view, language=language)
+            view = self._view
+        self._notify(view)
+
+    def _profile_language(self, identity: Identity) -> str:
+        """The language a session starts in: the user's, if the kiosk speaks it."""
+        if identity.language in SUPPORTED_LANGUAGES:
+            return identity.language
+        return self._default_language
 
     def tick(self) -> None:
         """Called about once a second: count down and log out an idle user, and forget
@@ -217,7 +251,8 @@ class SessionController:
                 if now - self._unknown_card[1] < self._idle_timeout_s:
                     return
                 self._unknown_card = None
-                self._view = SessionView(SessionState.IDLE, offline=self._offline)
+                self._view = SessionView(SessionState.IDLE, offline=self._offline,
+                                     language=self._view.language)
                 forgotten = self._view
             elif self._view.state is not SessionState.IDENTIFIED:
                 return
@@ -248,7 +283,8 @@ class SessionController:
                 self._unknown_card = None  # another card or a login: that one is gone
             self._generation += 1
             generation = self._generation
-            self._view = SessionView(SessionState.IDENTIFYING, offline=self._offline)
+            self._view = SessionView(SessionState.IDENTIFYING, offline=self._offline,
+                                     language=self._view.language)
             view = self._view
         self._notify(view)
         self._executor.submit(self._identify, call, card, generation, enrolling)
@@ -287,11 +323,12 @@ class SessionController:
                     self._unknown_card = None  # not unknown: somebody else's card
                 hint = None if self._unknown_card is None else mask_card(self._unknown_card[0])
                 self._view = SessionView(SessionState.IDLE, error=error, offline=self._offline,
-                                         enrol_card_hint=hint)
+                                         enrol_card_hint=hint, language=self._view.language)
             else:
                 self._unknown_card = None
                 self._view = SessionView(SessionState.IDENTIFIED, identity=identity,
-                                         offline=self._offline, balance_age_s=age)
+                                         offline=self._offline, balance_age_s=age,
+                                         language=self._profile_language(identity))
                 self._last_activity = self._clock()
             view = self._view
         self._notify(view)

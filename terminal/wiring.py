@@ -37,7 +37,7 @@ from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
-from terminal.ports import CardReader
+from terminal.ports import CardReader, DemoCard
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
@@ -59,7 +59,7 @@ class Terminal:
     # Set when the reader is the simulated one: numbers typed on screen go through it
     # (and so through the same normalisation and debounce as a real read).
     typed_card: Callable[[str], None] | None = None
-    demo_cards: list[tuple[str, str]] = field(default_factory=list)
+    demo_cards: list[DemoCard] = field(default_factory=list)
     # Held jobs and their release; None on a kiosk with no print queue.
     jobs: JobService | None = None
     release: ReleaseWorkflow | None = None
@@ -195,7 +195,7 @@ def _reported(backend: HttpBackend, job_uuid: str) -> DocumentAnalysis | None:
 def build_terminal(
     config: KioskConfig,
     token: str,
-    demo_cards: list[tuple[str, str]] | None = None,
+    demo_cards: list[DemoCard] | None = None,
     file_label: str = "kiosk.toml",
 ) -> Terminal:
     card_reader = build_card_reader(config, file_label)
@@ -227,6 +227,7 @@ def build_terminal(
         idle_timeout_s=config.terminal.idle_timeout_s,
         warning_s=config.terminal.logout_warning_s,
         offline_cache=offline_cache,
+        default_language=config.terminal.language,
     )
     source = getattr(card_reader, "source", None)
     typed = source.present if isinstance(source, SimulatedCardReader) else None

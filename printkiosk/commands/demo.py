@@ -33,6 +33,7 @@ from printkiosk import REPO_CONFIG
 
 if TYPE_CHECKING:
     from drivers.cups.sandbox import CupsSandbox
+    from terminal.ports import DemoCard
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -293,8 +294,17 @@ def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def demo_cards() -> list[DemoCard]:
+    """The demo users as the demo idle screen lists them: card, name, username and PIN."""
+    from backend.demo import DEMO_USERS
+    from terminal.ports import DemoCard
+
+    return [DemoCard(user.card, user.display_name, user.username, user.pin)
+            for user in DEMO_USERS]
+
+
 def run(args: argparse.Namespace) -> int:
-    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
+    from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.run import run_kiosk
     from terminal.config import parse_kiosk_config
     from terminal.wiring import build_terminal
@@ -323,8 +333,7 @@ def run(args: argparse.Namespace) -> int:
             data["printer"].update(printer.printer_config())
         config = parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
-        cards = [(card, name) for card, _username, name in DEMO_CARDS]
-        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
+        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards()))
     except KeyboardInterrupt:
         return 130  # Ctrl-C is the usual way to stop the demo: no traceback
     finally:

@@ -169,8 +169,11 @@ def test_search_recent_and_a_hold_charged_to_a_code(
     coded_backend: HttpBackend, backend_process: BackendProcess
 ) -> None:
     client = coded_backend
-    web = BillingCode("ACME-WEB", "Website redesign", "ACME", "ACME Corp")
+    # the demo's client ACME pays for its codes: the project inherits it
+    web = BillingCode("ACME-WEB", "Website redesign", "ACME", "ACME Corp", payer="code")
     assert client.search_billing_codes("carol", "acme-w") == [web]
+    [globex] = client.search_billing_codes("carol", "globex-a")
+    assert globex.payer == "user"
     assert web.path == ("ACME Corp", "Website redesign")
     assert [c.code for c in client.search_billing_codes("carol", "")] == [
         "ACME", "ACME-PRINT", "ACME-WEB", "GLOBEX-AUDIT"]

@@ -122,12 +122,13 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         yield lambda: app.manager.current == "idle"
         assert picker.codes == [] and picker.quotes == []
 
-        # in French, then "No code": the second job is printed charged to no code
-        tap(app.idle.language_buttons["fr"])
-        yield lambda: "Présentez" in app.idle.heading.text
+        # in French (carol's profile is English: she switches), then "No code": the
+        # second job is printed charged to no code
         app.idle.card_input.text = "1003"
         tap(app.idle.present_button)
         yield lambda: listed(1)
+        tap(app.home.languages.buttons["fr"])
+        yield lambda: "Bonjour" in app.home.greeting.text
         tap(app.home.jobs.print_all_button)
         yield lambda: codes_shown("GLOBEX-AUDIT")
         assert picker.no_code_button.text == "Sans code", picker.no_code_button.text

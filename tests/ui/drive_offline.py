@@ -22,6 +22,7 @@ def main(work_dir: str) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
     from printkiosk.commands.demo import free_port, start_demo_backend
+    from terminal.ports import DemoCard
     from terminal.wiring import build_terminal
 
     port = free_port()
@@ -32,7 +33,8 @@ def main(work_dir: str) -> int:
         backend={"heartbeat_s": 5, "retries": 0},
         offline={"spending_limit": "3.00"},
     )
-    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=[("1001", "Alice")]))
+    app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN,
+                                  demo_cards=[DemoCard("1001", "Alice")]))
 
     def present(number: str) -> None:
         app.idle.card_input.text = number
@@ -54,8 +56,9 @@ def main(work_dir: str) -> int:
         yield lambda: "not been seen recently" in app.idle.status.text
         present("1001")
         yield lambda: app.manager.current == "home"
-        yield lambda: "last confirmed" in app.home.countdown.text
-        assert app.home.greeting.text.startswith("Hello, Alice Martin")
+        # in Alice's profile language, remembered with her card by the offline cache
+        yield lambda: "solde confirmé il y a" in app.home.countdown.text
+        assert app.home.greeting.text.startswith("Bonjour, Alice Martin")
         screenshot("offline-home")
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"

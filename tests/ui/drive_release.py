@@ -10,9 +10,10 @@ screenshots go to the test-artifacts folder. Exit status 0 when every check held
 from __future__ import annotations
 
 import sys
+import time
 from decimal import Decimal
 
-from harness import kiosk_config, run_scenario, screenshot, tap
+from harness import kiosk_config, run_scenario, screenshot, tap, tap_at, window_centre
 
 A4 = "cups__document-a4.pdf"
 LETTER = "cups__onepage-letter.pdf"
@@ -23,8 +24,11 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
 
     Config.set("graphics", "width", "1024")
     Config.set("graphics", "height", "600")
-    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
+    from kivy.core.window import Window
+
+    from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
+    from printkiosk.commands.demo import demo_cards
     from terminal.backend_client import HttpBackend
     from terminal.jobs import JobOptions
     from terminal.release import Stage
@@ -37,7 +41,7 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
     # the campus list with his included mono pages.
     ledger = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
     start = ledger.balance("carol")
-    cards = [(card, name) for card, _user, name in DEMO_CARDS]
+    cards = demo_cards()
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
 
     def all_text(screen: object) -> str:
@@ -78,15 +82,27 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         assert "Colour, one-sided: €0.36" in text, text
         assert "Black & white, one-sided: €0.12 — you save €0.24" in text, text
         screenshot("release-detail")
-        tap(app.job.choice_buttons[JobOptions(colour=False, duplex=False)])
+        mono = JobOptions(colour=False, duplex=False)
+        order = list(app.job.choice_buttons)
+        finger = window_centre(app.job.choice_buttons[mono])
+        tap_at(*finger)
         yield lambda: app.job.job is not None and not app.job.job.options.colour
+        # a double tap: the same finger taps again where it was. The option there is
+        # still mono, now marked as the choice, so nothing changes (the buttons used to
+        # shift up and the second tap picked colour two-sided)
+        tap_at(*finger)
+        settle = time.monotonic() + 2.0
+        yield lambda: time.monotonic() > settle
+        assert app.job.job.options == mono, app.job.job.options
+        assert list(app.job.choice_buttons) == order and len(order) == 4, order
+        assert app.job.choice_buttons[mono].text == "Black & white, one-sided: €0.12 — your choice"
         text = all_text(app.job)
-        assert "Black & white, one-sided: €0.12" in app.job.price.text, text
         assert "Colour, one-sided: €0.36 — costs €0.24 more" in text, text
         screenshot("release-detail-mono")
         tap(app.job.back_button)
         yield lambda: app.manager.current == "home" and "€0.27" in app.home.jobs.total.text
-        assert "4 pages · 0 in colour" in all_text(app.home)
+        assert "4 pages · 0 in colour\nBlack & white, one-sided" in all_text(app.home)
+        assert "1 page · 1 in colour\nColour, one-sided" in all_text(app.home)
 
         tap(app.home.jobs.print_all_button)
         yield lambda: any(u.stage is Stage.PRINTING and u.held is not None
@@ -135,20 +151,22 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
 
-        tap(app.idle.language_buttons["fr"])
-        yield lambda: "Présentez" in app.idle.heading.text
-        badge("1002")
+        Window.size = (800, 480)  # the French texts are the longest: on the 7-inch panel
+        yield lambda: Window.width == 800
+        badge("1002")  # bob reads English (his profile): he switches to French
         yield lambda: listed(1)
+        tap(app.home.languages.buttons["fr"])
+        yield lambda: "Bonjour" in app.home.greeting.text and app.home.jobs.jobs is not None
         text = all_text(app.home)
         for expected in ("Crédit virtuel", "40 pages · 20 en couleur", "5,00\u00a0€",
                          "Tout imprimer (1)", "Total : 5,00\u00a0€"):
             assert expected in text, (expected, text)
-        screenshot("release-home-fr")
+        screenshot("release-home-fr-800x480")
         tap(app.home.jobs.open_buttons[job_id(A4)])
         yield lambda: app.manager.current == "job"
         assert "Noir et blanc, recto : 0,00\u00a0€ — vous économisez 5,00\u00a0€" in all_text(
             app.job), all_text(app.job)
-        screenshot("release-detail-fr")
+        screenshot("release-detail-fr-800x480")
         tap(app.job.back_button)
         yield lambda: app.manager.current == "home"
         tap(app.home.logout_button)

@@ -2,7 +2,8 @@
 
 Usage: drive_skeleton.py BACKEND_URL. Presents demo card 1001 by typing it and tapping
 *Present*, checks the name and balances on the home screen (English, then French), logs
-out by tapping, and checks nothing of the user stays on screen. Screenshots go to the
+out by tapping, and checks nothing of the user stays on screen. Alice's profile
+language is French: her session starts in French and she switches to English. Screenshots go to the
 test-artifacts folder. Exit status 0 when every check held.
 """
 
@@ -18,12 +19,13 @@ def main(backend_url: str) -> int:
 
     Config.set("graphics", "width", "1024")
     Config.set("graphics", "height", "600")
-    from backend.demo import DEMO_CARDS, DEMO_TERMINAL_TOKEN
+    from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
+    from printkiosk.commands.demo import demo_cards
     from terminal.wiring import build_terminal
 
     config = kiosk_config(backend_url)
-    cards = [(card, name) for card, _user, name in DEMO_CARDS]
+    cards = demo_cards()
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
 
     def all_text(screen: object) -> str:
@@ -37,8 +39,11 @@ def main(backend_url: str) -> int:
         app.idle.card_input.text = "1001"
         tap(app.idle.present_button)
         yield lambda: app.manager.current == "home"
+        # Alice's profile says French; she switches to English on her home screen
+        assert app.home.greeting.text == "Bonjour, Alice Martin", app.home.greeting.text
+        tap(app.home.languages.buttons["en"])
+        yield lambda: app.home.greeting.text == "Hello, Alice Martin"
         text = all_text(app.home)
-        assert "Hello, Alice Martin" in text, text
         for amount in ("€10.00", "€5.00", "€15.00"):
             assert amount in text, (amount, text)
         screenshot("skeleton-home")

@@ -77,6 +77,20 @@ def tap(widget: Any) -> None:
     touch.touch_up()
 
 
+def tap_at(x: float, y: float) -> None:
+    """A finger tap at window coordinates, whatever widget is there now."""
+    from kivy.tests.common import UnitTestTouch
+
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def window_centre(widget: Any) -> tuple[float, float]:
+    """Where a finger tapping ``widget`` touches the window."""
+    return tuple(widget.to_window(*widget.center))  # type: ignore[return-value]
+
+
 def screenshot(name: str) -> Path:
     """Save the window as PNG under the artifacts folder, named exactly ``name``.png."""
     from kivy.core.window import Window

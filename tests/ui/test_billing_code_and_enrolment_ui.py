@@ -109,3 +109,35 @@ def test_required_billing_code_picked_from_recent_goes_with_the_hold(
                  "billing-picker-search-800x480", "billing-picker-optional-800x480",
                  "billing-picker-fr-800x480"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
+
+
+# ACME pays for its codes (inherited by its projects); GLOBEX leaves it to the user
+PAYING_CODES_CSV = """code,name,parent,active,assigned_to,payer
+ACME,ACME Corp,,true,group:staff,code
+ACME-WEB,Website redesign,ACME,true,user:bob,
+GLOBEX,Globex,,true,,user
+"""
+
+
+@pytest.mark.ui
+@pytest.mark.peer
+@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus absent")
+def test_a_code_its_client_pays_says_so_and_leaves_the_users_balance(
+    tmp_path: Path, cups: PeerStack
+) -> None:
+    process = BackendProcess(tmp_path / "backend")
+    process.data_dir.mkdir()
+    process.start()
+    try:
+        import_billing_codes(process.data_dir, PAYING_CODES_CSV)
+        cups.run("lp", "-U", "carol", "-d", QUEUE, "-H", "hold", "-t", "cups__document-a4.pdf",
+                 str(CORPUS / "cups__document-a4.pdf"))
+        drive(str(HERE / "drive_code_pays.py"), process.url, str(cups.cups_port),
+              str(cups.spool), str(tmp_path / "state"))
+        released = [found for ref, found in hold_codes(process).items()
+                    if ref.startswith("cups-")]
+        assert released == [("captured", "ACME-WEB")], released
+    finally:
+        process.stop()
+    for name in ("code-pays-picker-800x480", "code-pays-charged-800x480"):
+        assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name

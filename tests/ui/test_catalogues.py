@@ -1,22 +1,27 @@
-"""The English and French catalogues are complete: every text the kiosk shows has both."""
+"""The English and French catalogues are complete: every text the kiosk shows has both.
+
+The problem keys are not a list kept by hand: they are collected from the code that can
+emit them (the terminal core, the printer-state driver that names printer problems, the
+kiosk's own fallbacks) and from the release's job endings, so a new key without a
+translation fails here.
+"""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
-# the stable problem keys the release workflow and the CUPS driver hand to the screens
-PROBLEM_KEYS = (
-    "printer_stopped", "printer_jammed", "toner_empty", "paper_empty", "door_open",
-    "printer_offline", "printer_not_accepting", "printer_error", "waste_toner_full",
-    "tray_missing", "output_full", "release_failed", "insufficient_funds", "internal_error",
-    "job_gone", "jobs_unavailable", "job_nothing_printed", "offline_limit_reached",
-    "offline_user_unknown", "offline_disabled", "price_unavailable",
-)
+REPO = Path(__file__).resolve().parents[2]
+KIOSK = REPO / "kiosk"
+KEY = re.compile(r"^[a-z]+(?:_[a-z]+)+$")  # a stable key: printer_jammed
+KEY_ARGUMENTS = ("problem", "error", "code")  # where a call hands a key on
+# modules whose every snake-case string is a problem key they name
+KEY_TABLES = (REPO / "drivers" / "cups" / "printer_state.py",)
 
 
 def catalogue(language: str) -> dict[str, object]:
@@ -33,7 +38,77 @@ def used_messages() -> set[str]:
     return found
 
 
+def _constants(node: ast.AST | None) -> Iterator[str]:
+    """The strings an expression can be: "a", x or "a", "a" if c else "b"."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            yield from _constants(value)
+    elif isinstance(node, ast.IfExp):
+        yield from _constants(node.body)
+        yield from _constants(node.orelse)
+
+
+def _keys_in(tree: ast.Module) -> Iterator[str]:
+    """Strings in the places a key is handed on: ``problem=``/``error=``/``code=``
+    arguments (by name, or by position to a function of the module taking them), an
+    exception's ``code`` attribute, ``getattr(exc, "code", default)``, an UPPER_CASE
+    module constant, and the first argument of a ``...Rejected``/``...Refused`` error."""
+    positions: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            names = [arg.arg for arg in node.args.args]
+            for name in KEY_ARGUMENTS:
+                if name in names:
+                    positions[node.name] = names.index(name) - (names[:1] == ["self"])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in KEY_ARGUMENTS:
+            yield from _constants(node.value)
+        elif isinstance(node, ast.ClassDef):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and any(
+                        isinstance(t, ast.Name) and t.id == "code" for t in statement.targets):
+                    yield from _constants(statement.value)
+        elif isinstance(node, ast.Assign) and node in tree.body and all(
+                isinstance(t, ast.Name) and t.id.isupper() for t in node.targets):
+            yield from _constants(node.value)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name == "getattr" and len(node.args) == 3:
+                yield from _constants(node.args[2])
+            elif name.endswith(("Rejected", "Refused")) and node.args:
+                yield from _constants(node.args[0])
+            elif name in positions and len(node.args) > positions[name]:
+                yield from _constants(node.args[positions[name]])
+
+
+def emitted_problem_keys() -> set[str]:
+    """Every problem key the terminal core, the printer driver and the kiosk can show."""
+    from terminal.release import FINAL_JOB_STATES, STOPPED_JOB_STATE, _ending_problem
+
+    keys: set[str] = set()
+    sources = [p for p in (REPO / "terminal").glob("*.py") if p.name != "fakes.py"]
+    for source in [*sources, *KIOSK.glob("*.py")]:
+        keys |= set(_keys_in(ast.parse(source.read_text(encoding="utf-8"))))
+    for table in KEY_TABLES:
+        keys |= {node.value for node in ast.walk(ast.parse(table.read_text(encoding="utf-8")))
+                 if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                 and KEY.match(node.value)}
+    # how a charged job ended: every IPP job state, and one the release stopped following
+    for state in (*FINAL_JOB_STATES, STOPPED_JOB_STATE, "processing", "unknown"):
+        ending = _ending_problem(state)
+        if ending is not None:
+            keys.add(ending)
+    return {key for key in keys if KEY.match(key)}
+
+
 def test_both_catalogues_hold_the_same_messages_all_translated() -> None:
+    for language in ("en", "fr"):  # a message given twice: the second silently wins
+        ids = re.findall(r'^msgid "(.+)"$', (KIOSK / "locale" / f"{language}.po").read_text(
+            encoding="utf-8"), flags=re.MULTILINE)
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], language
     english, french = catalogue("en"), catalogue("fr")
     assert set(english) == set(french)
     for messages in (english, french):
@@ -42,10 +117,17 @@ def test_both_catalogues_hold_the_same_messages_all_translated() -> None:
         assert empty == []
 
 
-def test_every_text_and_problem_key_the_kiosk_shows_is_in_the_catalogue() -> None:
+def test_every_text_the_kiosk_shows_is_in_the_catalogue() -> None:
+    assert used_messages() - set(catalogue("en")) == set()
+
+
+def test_every_problem_key_the_code_can_emit_is_in_the_catalogue() -> None:
+    keys = emitted_problem_keys()
+    # the collection itself must see the keys of each kind of source
+    assert {"printer_jammed", "job_processing_stopped", "job_not_followed", "release_failed",
+            "offline_user_unknown", "price_unavailable", "jobs_unavailable"} <= keys, keys
     english = catalogue("en")
-    assert used_messages() - set(english) == set()
-    assert {f"error.{key}" for key in PROBLEM_KEYS} - set(english) == set()
+    assert sorted(f"error.{key}" for key in keys if f"error.{key}" not in english) == []
 
 
 def test_times_are_shown_in_the_kiosk_time_zone_and_language() -> None:

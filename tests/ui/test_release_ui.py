@@ -54,5 +54,20 @@ def test_badge_switch_to_mono_print_all_charged_then_logout(
     )
     assert result.returncode == 0, result.stderr[-4000:]
     for name in ("release-home", "release-detail-mono", "release-printing", "release-charged",
-                 "release-insufficient"):
+                 "release-insufficient", "release-home-fr-800x480", "release-detail-fr-800x480"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
+
+
+@pytest.mark.ui
+def test_every_release_outcome_says_what_was_printed_and_what_was_charged() -> None:
+    if not os.environ.get("DISPLAY"):
+        pytest.fail("UI tests need an X display: run them through scripts/test.sh (xvfb-run)")
+    result = subprocess.run([sys.executable, str(HERE / "drive_outcomes.py")],
+                            capture_output=True, text=True, timeout=120, cwd=HERE)
+    assert result.returncode == 0, result.stderr[-4000:]
+    for name in ("outcome-mixed-800x480", "outcome-cut-short-800x480", "outcome-void-800x480",
+                 "outcome-code-pays-800x480", "outcome-picker-code-pays-800x480",
+                 "outcome-list-offline-prices-800x480",
+                 "outcome-list-pricing-unavailable-800x480", "outcome-mixed-fr-800x480"):
+        # a real shot, not an empty window (the problem alone on black is about 9 kB)
+        assert (artifacts() / f"{name}.png").stat().st_size > 5_000, name

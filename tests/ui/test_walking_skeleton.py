@@ -48,3 +48,14 @@ def test_offline_banner_cached_user_served_unknown_card_refused(tmp_path: Path) 
     drive("drive_offline.py", str(tmp_path))
     for name in ("offline-idle", "offline-home"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.ui
+def test_language_is_the_users_per_session_switchable_and_back_to_default(
+    demo_backend_url: str,
+) -> None:
+    drive("drive_language.py", demo_backend_url)
+    for name in ("language-idle-en-800x480", "language-idle-fr-800x480",
+                 "language-home-profile-en-800x480", "language-home-switched-fr-800x480",
+                 "language-home-profile-fr-800x480"):
+        assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
