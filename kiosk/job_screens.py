@@ -33,6 +33,7 @@ from kiosk.widgets import (
     touch_button,
 )
 from terminal.jobs import Alternative, JobList, JobOptions, JobQuote
+from terminal.outcomes import Settlement
 from terminal.ports import Balance, BillingCode
 from terminal.release import ReleaseUpdate, Stage
 
@@ -431,9 +432,13 @@ class ReleaseScreen(Screen):
         money, currency = tr.money, update.currency
         charged = update.charged or Decimal("0")
         refunded = update.refunded or Decimal("0")
-        if update.held is not None and update.charged is None and update.refunded is None:
-            # held, but neither captured nor voided: the backend settles it later
+        if update.settlement is Settlement.UNSETTLED:
+            # held, but neither captured nor voided: the journal keeps it for the backend
+            if update.held is None:
+                return tr("credit still held, settled later")
             return tr("{amount} still held, settled later", amount=money(update.held, currency))
+        if update.settlement is Settlement.NONE:
+            return tr("nothing charged")
         if charged > 0 and self.code_pays and self.billing_code is not None:
             moved = tr("{amount} charged to {code}", amount=money(charged, currency),
                        code=self.billing_code.code)
@@ -460,7 +465,8 @@ class ReleaseScreen(Screen):
         charged = sum((u.charged or Decimal("0") for u in finals), Decimal("0"))
         refunded = sum((u.refunded or Decimal("0") for u in finals), Decimal("0"))
         # pages of the jobs whose money was settled (a refused capture counts none here)
-        pages = sum(u.impressions_done for u in finals if u.charged is not None)
+        pages = sum(u.impressions_done for u in finals
+                    if u.settlement in (Settlement.CHARGED, Settlement.PARTLY_CHARGED))
         if all(u.stage is Stage.CHARGED and u.problem is None for u in finals):
             self.heading.text = tr("Finished")
         elif pages > 0:

@@ -33,6 +33,7 @@ def main() -> int:
     from kiosk.i18n import Translator
     from kiosk.job_screens import JobListPanel, ReleaseScreen
     from terminal.jobs import BillingPricer, JobList, JobOptions, JobQuote
+    from terminal.outcomes import Settlement
     from terminal.ports import Balance, BillingCode
     from terminal.release import ReleaseUpdate, Stage, _ending_problem
 
@@ -57,18 +58,23 @@ def main() -> int:
                                 quote(4, "poster.pdf", "0.50", 1))
     mixed = [
         final(thesis, Stage.CHARGED, 4, held=euros("0.40"), charged=euros("0.40"),
-              refunded=euros("0.00")),
+              refunded=euros("0.00"), settlement=Settlement.CHARGED),
         final(jam, Stage.CHARGED, 3, held=euros("1.00"), charged=euros("0.30"),
               refunded=euros("0.70"), problem=_ending_problem("processing-stopped"),
-              balance=balance),
-        final(gone, Stage.CHARGED, 0, held=euros("0.36"), charged=euros("0.00"),
-              refunded=euros("0.36"), problem="job_nothing_printed"),
+              balance=balance, settlement=Settlement.PARTLY_CHARGED),
+        final(gone, Stage.VOIDED, 0, held=euros("0.36"), charged=euros("0.00"),
+              refunded=euros("0.36"), problem="job_nothing_printed",
+              settlement=Settlement.VOIDED),
         final(empty, Stage.REFUSED, 0, problem="paper_empty"),
     ]
     endings = [_ending_problem(state) for state in ("canceled", "aborted", "unknown")]
     cut_short = [final(q, Stage.CHARGED, 1, held=q.amount, charged=euros("0.10"),
-                       refunded=q.amount - euros("0.10"), problem=problem)
+                       refunded=q.amount - euros("0.10"), problem=problem,
+                       settlement=Settlement.PARTLY_CHARGED)
                  for q, problem in zip((thesis, jam, gone), endings, strict=True)]
+    # printed, but the backend refused the capture: the journal keeps the hold
+    cut_short.append(final(empty, Stage.FAILED, 1, held=euros("0.50"),
+                           problem="settlement_refused", settlement=Settlement.UNSETTLED))
     acme = BillingCode("ACME-WEB", "Website redesign", "ACME", "ACME Corp", payer="code")
     unchanged = Balance("EUR", euros("2.00"), euros("0.00"), euros("0.00"), euros("2.00"))
 
@@ -120,9 +126,12 @@ def main() -> int:
             assert expected in summary, (expected, summary)
         screenshot("outcome-mixed-800x480")
 
-        show([thesis, jam, gone], cut_short)
+        show([thesis, jam, gone, empty], cut_short)
         yield lambda: not app.release.done_button.disabled
         shown = lines()
+        assert "Pages printed: 1 of 1 · €0.50 still held, settled later" in shown[
+            "poster.pdf"], shown
+        del shown["poster.pdf"]
         assert shown["thesis.pdf"].startswith("The job was cancelled at the printer."), shown
         assert shown["slides.pdf"].startswith("The printer gave up on the job."), shown
         assert shown["draft.pdf"].startswith("The printer stopped reporting"), shown
@@ -139,7 +148,7 @@ def main() -> int:
 
         show([thesis], [final(thesis, Stage.CHARGED, 4, held=euros("0.40"),
                               charged=euros("0.40"), refunded=euros("0.00"),
-                              balance=unchanged)], acme)
+                              balance=unchanged, settlement=Settlement.CHARGED)], acme)
         yield lambda: not app.release.done_button.disabled
         assert app.release.heading.text == "Finished", app.release.heading.text
         summary = app.release.summary.text

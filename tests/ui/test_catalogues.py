@@ -1,9 +1,9 @@
 """The English and French catalogues are complete: every text the kiosk shows has both.
 
-The problem keys are not a list kept by hand: they are collected from the code that can
-emit them (the terminal core, the printer-state driver that names printer problems, the
-kiosk's own fallbacks) and from the release's job endings, so a new key without a
-translation fails here.
+The problem keys are not a list kept by hand: they are collected from the release's
+registry of outcomes (``terminal.outcomes.OUTCOMES``) and from the code that can emit
+keys (the terminal core, the printer-state driver that names printer problems, the
+kiosk's own fallbacks), so a new key without a translation fails here.
 """
 
 from __future__ import annotations
@@ -86,9 +86,10 @@ def _keys_in(tree: ast.Module) -> Iterator[str]:
 
 def emitted_problem_keys() -> set[str]:
     """Every problem key the terminal core, the printer driver and the kiosk can show."""
+    from terminal.outcomes import OUTCOMES
     from terminal.release import FINAL_JOB_STATES, STOPPED_JOB_STATE, _ending_problem
 
-    keys: set[str] = set()
+    keys: set[str] = set(OUTCOMES)  # the release's registry of how a job can end
     sources = [p for p in (REPO / "terminal").glob("*.py") if p.name != "fakes.py"]
     for source in [*sources, *KIOSK.glob("*.py")]:
         keys |= set(_keys_in(ast.parse(source.read_text(encoding="utf-8"))))
