@@ -484,6 +484,11 @@ class ReleaseScreen(Screen):
                                  if charged > 0 else tr("Nothing was charged."))
             if refunded > 0:
                 lines.append(tr("Given back: {amount}", amount=tr.money(refunded, currency)))
+            unsettled = sum((u.held or Decimal("0") for u in finals
+                             if u.settlement is Settlement.UNSETTLED), Decimal("0"))
+            if unsettled > 0:
+                lines[-1] += " · " + tr("still held, settled later: {amount}",
+                                        amount=tr.money(unsettled, currency))
             if self.balance is not None:
                 available = tr.money(self.balance.available, self.balance.currency)
                 lines.append(tr("New balance: {amount}", amount=available) if charged > 0

@@ -132,6 +132,8 @@ def main() -> int:
         assert "Pages printed: 1 of 1 · €0.50 still held, settled later" in shown[
             "poster.pdf"], shown
         del shown["poster.pdf"]
+        summary = app.release.summary.text
+        assert "still held, settled later: €0.50" in summary, summary
         assert shown["thesis.pdf"].startswith("The job was cancelled at the printer."), shown
         assert shown["slides.pdf"].startswith("The printer gave up on the job."), shown
         assert shown["draft.pdf"].startswith("The printer stopped reporting"), shown
