@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: the real backend process on a free loopback port,
-and the SNMP agent (snmpsim serving the corpus recordings)."""
+and the SNMP agent (snmpsim serving the corpus recordings); and, in CI, the rule that a
+skipped test is an error unless tests/allowed_skips.py lists it (tests/skip_rule.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from printkiosk.commands.demo import free_port, start_demo_backend, stop_demo_backend
+from tests import skip_rule
+from tests.allowed_skips import ALLOWED_SKIPS
 from tests.drivers.snmp.snmpsim_peer import (
     SNMP_CORPUS,
     SNMPSIM,
@@ -22,6 +25,10 @@ from tests.drivers.snmp.snmpsim_peer import (
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    skip_rule.register(config, ALLOWED_SKIPS)
 
 
 @pytest.fixture(scope="session")
