@@ -33,6 +33,19 @@ def artifacts_dir() -> Path:
     return path
 
 
+def clean_screens() -> Path:
+    """Empty the screenshot folder, once per test run (tests/ui/conftest.py).
+
+    Screenshots are what a reviewer looks at: one left from an earlier run, by a test
+    since renamed or failing before its screenshot, would show a screen this code no
+    longer draws. Only PNG files are removed; the folder itself stays.
+    """
+    folder = artifacts_dir()
+    for picture in folder.glob("*.png"):
+        picture.unlink()
+    return folder
+
+
 def kiosk_config(
     backend_url: str,
     *,
