@@ -162,11 +162,36 @@ def decode_error_bits(raw: bytes) -> tuple[PrinterError, ...]:
 def decode_identity(snapshot: Snapshot) -> PrinterIdentity:
     object_id = snapshot.get(oids.SYS_OBJECT_ID)
     oid_value = object_id if isinstance(object_id, tuple) else None
+    serials = column(snapshot, oids.PRT_GENERAL_SERIAL_NUMBER)
     return PrinterIdentity(
         description=decode_text(snapshot.get(oids.SYS_DESCR)),
         object_id=oids.dotted(oid_value) if oid_value else None,
         vendor=vendor_of(oid_value),
+        model=_printer_model(snapshot),
+        serial=next((text for _, raw in sorted(serials.items())
+                     if (text := decode_text(raw))), None),
     )
+
+
+def _printer_model(snapshot: Snapshot) -> str | None:
+    """hrDeviceDescr of the first printer device: the rows typed hrDevicePrinter, else the
+    rows of hrPrinterTable (Samsung types none), else device 1."""
+    descriptions = column(snapshot, oids.HR_DEVICE_DESCR)
+    printers = sorted(index for index, kind in column(snapshot, oids.HR_DEVICE_TYPE).items()
+                      if kind == oids.HR_DEVICE_PRINTER)
+    printers = printers or sorted(set(column(snapshot, oids.HR_PRINTER_ERROR_STATE))
+                                  | set(column(snapshot, oids.HR_PRINTER_STATUS)))
+    for index in (*printers, (1,)):
+        text = decode_text(descriptions.get(index))
+        if text:
+            return text
+    return None
+
+
+def has_printer_mib(snapshot: Snapshot) -> bool:
+    """True if any value read lies in the Printer-MIB subtree."""
+    size = len(oids.PRINTER_MIB)
+    return any(oid[:size] == oids.PRINTER_MIB for oid in snapshot)
 
 
 def decode_counters(snapshot: Snapshot, vendor: str | None) -> PageCounters:

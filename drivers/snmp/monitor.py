@@ -78,7 +78,7 @@ class SnmpPrinterMonitor:
         started = time.perf_counter()
         target = self.target
         try:
-            snapshot = await self._read_all()
+            snapshot, printer_mib = await self._read_all()
         except _NoAnswer as exc:
             return PollResult(host=target.host, port=target.port, reachable=False,
                               reason=str(exc), elapsed_s=time.perf_counter() - started)
@@ -88,14 +88,25 @@ class SnmpPrinterMonitor:
             counters=decode.decode_counters(snapshot, identity.vendor),
             supplies=decode.decode_supplies(snapshot),
             status=decode.decode_status(snapshot),
+            printer_mib=printer_mib,
             elapsed_s=time.perf_counter() - started,
         )
 
-    async def _read_all(self) -> dict[Oid, decode.Value]:
+    async def _read_all(self) -> tuple[dict[Oid, decode.Value], bool]:
+        """The snapshot, and whether the agent has any Printer-MIB object.
+
+        The Printer-MIB root rides along in the first GETNEXT as a probe, never walked:
+        it finds Printer-MIB objects outside the tables polled (prtInput, prtGeneral...).
+        """
         session = await self._session()
-        snapshot, subtrees = await session.first_look(oids.POLLED_SUBTREES)
+        probes = (*oids.POLLED_SUBTREES, oids.PRINTER_MIB)
+        snapshot, answering = await session.first_look(probes)
         if oids.SYS_OBJECT_ID not in snapshot and oids.SYS_DESCR not in snapshot:
             raise _NoAnswer(f"{self._where()} answered without sysDescr/sysObjectID")
+        # first_look names every probe when it could not tell (SNMPv1 fallback): then only
+        # what the walks bring back counts.
+        probe_says = answering != probes and oids.PRINTER_MIB in answering
+        subtrees = tuple(subtree for subtree in answering if subtree != oids.PRINTER_MIB)
         identity = decode.decode_identity(snapshot)
         vendor_oids = tuple(c.oid for c in VENDOR_COUNTERS.get(identity.vendor or "", ()))
         # return_exceptions: every request finishes (or times out) before the poll returns,
@@ -109,7 +120,7 @@ class SnmpPrinterMonitor:
             if isinstance(part, BaseException):
                 raise part
             snapshot.update(part)
-        return snapshot
+        return snapshot, probe_says or decode.has_printer_mib(snapshot)
 
     async def _session(self) -> _Session:
         try:

@@ -22,6 +22,7 @@ SYS_OBJECT_ID: Oid = parse("1.3.6.1.2.1.1.2.0")
 
 # Host-Resources-MIB (RFC 2790)
 HR_DEVICE_TYPE: Oid = parse("1.3.6.1.2.1.25.3.2.1.2")
+HR_DEVICE_DESCR: Oid = parse("1.3.6.1.2.1.25.3.2.1.3")
 HR_DEVICE_STATUS: Oid = parse("1.3.6.1.2.1.25.3.2.1.5")
 HR_DEVICE_PRINTER: Oid = parse("1.3.6.1.2.1.25.3.1.5")
 HR_PRINTER_TABLE: Oid = parse("1.3.6.1.2.1.25.3.5.1")
@@ -29,6 +30,8 @@ HR_PRINTER_STATUS: Oid = (*HR_PRINTER_TABLE, 1)
 HR_PRINTER_ERROR_STATE: Oid = (*HR_PRINTER_TABLE, 2)
 
 # Printer-MIB (RFC 3805)
+PRINTER_MIB: Oid = parse("1.3.6.1.2.1.43")
+PRT_GENERAL_SERIAL_NUMBER: Oid = parse("1.3.6.1.2.1.43.5.1.1.17")
 PRT_MARKER_TABLE: Oid = parse("1.3.6.1.2.1.43.10.2.1")
 PRT_MARKER_COUNTER_UNIT: Oid = (*PRT_MARKER_TABLE, 3)
 PRT_MARKER_LIFE_COUNT: Oid = (*PRT_MARKER_TABLE, 4)
@@ -54,7 +57,11 @@ PRT_ALERT_DESCRIPTION: Oid = (*PRT_ALERT_TABLE, 8)
 PRT_ALERT_TIME: Oid = (*PRT_ALERT_TABLE, 9)
 
 # The subtrees one poll walks; the benchmark walks the same ones with net-snmp.
+# hrDeviceDescr and prtGeneralSerialNumber give the identity: sysDescr is often the
+# network card's ("HP ETHERNET MULTI-ENVIRONMENT"), not the printer's model.
 POLLED_SUBTREES: tuple[Oid, ...] = (
+    HR_DEVICE_DESCR,
+    PRT_GENERAL_SERIAL_NUMBER,
     PRT_MARKER_TABLE,
     PRT_SUPPLIES_TABLE,
     PRT_COLORANT_VALUE,

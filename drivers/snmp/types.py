@@ -297,9 +297,15 @@ class PrinterStatus:
 
 @dataclass(frozen=True)
 class PrinterIdentity:
+    """Who answered: sysDescr and sysObjectID (often the network card's), and the printer's
+    own model (hrDeviceDescr of its printer device) and serial (prtGeneralSerialNumber);
+    ``None`` where the agent does not say."""
+
     description: str | None
     object_id: str | None
     vendor: str | None
+    model: str | None = None
+    serial: str | None = None
 
 
 @dataclass(frozen=True)
@@ -318,6 +324,10 @@ class PollResult:
     counters: PageCounters | None = None
     supplies: tuple[Supply, ...] = ()
     status: PrinterStatus | None = None
+    # False: the agent answers SNMP but has no Printer-MIB (RFC 3805) at all -- not a
+    # printer, or one that hides it -- so empty counters and supplies mean "not asked
+    # for", not "none"; None when unreachable.
+    printer_mib: bool | None = None
     elapsed_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:

@@ -61,11 +61,18 @@ def run(args: argparse.Namespace) -> int:
         print("printkiosk snmp: pysnmp is not installed", file=sys.stderr)
         return EXIT_NO_SNMP
     result = poll_printer(target)
-    if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
-    else:
-        print(render_text(result))
+    text = (json.dumps(result.as_dict(), indent=2, ensure_ascii=False) if args.json
+            else render_text(result))
+    write_utf8(text + "\n")
     return EXIT_OK if result.reachable else EXIT_UNREACHABLE
+
+
+def write_utf8(text: str) -> None:
+    """Printer names are not ASCII everywhere ("Imprimante 2e étage"): write UTF-8 bytes,
+    whatever the locale of the shell (a C locale would make print() fail or escape)."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def split_host(text: str) -> tuple[str, int]:
@@ -133,6 +140,12 @@ def render_text(result: PollResult) -> str:
     if identity is not None:
         lines.append(f"{where}: {identity.description or '?'}"
                      f" (vendor {identity.vendor or 'unknown'})")
+        lines.append(f"model: {identity.model or 'not given'}")
+        lines.append(f"serial number: {identity.serial or 'not given'}")
+    if result.printer_mib is False:
+        lines.append("no Printer-MIB: this device answers SNMP but reports no printer "
+                     "counters, supplies or alerts (is it a printer?)")
+        return "\n".join(lines)
     lines.append("counters:")
     counters = result.counters
     if counters is None or not (counters.life_counts or counters.vendor):

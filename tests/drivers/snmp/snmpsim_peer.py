@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
-SNMP_CORPUS = REPO / ".." / "shared" / "corpus" / "snmp"
+# ../shared beside the clone (CI, the main checkout); PRINTKIOSK_SHARED names it from a
+# git worktree that has no shared/ beside it.
+SHARED = Path(os.environ.get("PRINTKIOSK_SHARED", REPO / ".." / "shared"))
+SNMP_CORPUS = SHARED / "corpus" / "snmp"
 MADE_HERE = Path(__file__).resolve().parent / "data"
 SNMPSIM = Path(sys.executable).parent / "snmpsim-command-responder"
 

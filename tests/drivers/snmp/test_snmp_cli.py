@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -54,6 +55,37 @@ def test_text_output(snmp_agent: Agent) -> None:
     assert "marker 1.1 life count: 7792 (impressions)" in done.stdout
     assert "1.2 Black Toner Cartridge [toner]: some remaining" in done.stdout
     assert "1.3 Drum Unit [opc]: 69%" in done.stdout
+
+
+def test_json_is_utf8_not_escaped_even_in_a_c_locale(snmp_agent: Agent) -> None:
+    env = {**os.environ, "LANG": "C", "LC_ALL": "C"}
+    env.pop("PYTHONIOENCODING", None)
+    env.pop("PYTHONUTF8", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "printkiosk.cli", "snmp", f"{snmp_agent.host}:{snmp_agent.port}",
+         "--community", "made_here_no_printer_mib", "--json"],
+        cwd=REPO, env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    name = "Commutateur réseau – étage 2 (NAS Ünïcode)"
+    assert name.encode("utf-8") in done.stdout
+    assert b"\\u00e9" not in done.stdout
+    data = json.loads(done.stdout.decode("utf-8"))
+    assert data["identity"]["description"] == name
+    assert data["printer_mib"] is False
+
+
+def test_text_says_when_a_device_has_no_printer_mib(snmp_agent: Agent) -> None:
+    done = printkiosk(f"{snmp_agent.host}:{snmp_agent.port}", "--community",
+                      "made_here_no_printer_mib")
+    assert done.returncode == 0, done.stderr
+    assert "no Printer-MIB: this device answers SNMP" in done.stdout
+    assert "supplies:" not in done.stdout
+
+
+def test_text_shows_model_and_serial(snmp_agent: Agent) -> None:
+    done = printkiosk(f"{snmp_agent.host}:{snmp_agent.port}", "--community", "jetdirect_m130nw")
+    assert done.returncode == 0, done.stderr
+    assert "model: HP LaserJet MFP M130nw\nserial number: VNCRC48198\n" in done.stdout
 
 
 def test_unreachable_exits_3_with_the_reason() -> None:

@@ -287,3 +287,45 @@ def test_agrees_with_librenms(polls: dict[str, PollResult], name: str) -> None:
             device_status = result.status.devices[0].device_status
             assert device_status is not None
             assert list(DeviceStatus).index(device_status) + 1 == sensor["sensor_current"]
+
+
+# name -> (model from hrDeviceDescr, serial from prtGeneralSerialNumber), from the recordings
+IDENTITIES: dict[str, tuple[str | None, str | None]] = {
+    "jetdirect_m130nw": ("HP LaserJet MFP M130nw", "VNCRC48198"),
+    "jetdirect_m880": ("HP Color LaserJet flow MFP M880", None),
+    "ricoh_mpc3002": ("RICOH Aficio MP C3002", "W492KB03439"),
+    "konica_c250i": ("KONICA MINOLTA bizhub C250i", "AA2M021115700"),
+    "sharp": ("SHARP MX-3570N", "6509415X00"),
+    "brother_hl5370dw": ("Brother HL-5370DW series", None),
+    "canonprinter_tm": ("Canon TM-5300", None),
+    "dell-laser_s5830dn": ("Dell S5830dn 7XQ1R92 LW62.DN4.P636", "7XQ1R92-132-13"),
+    "okilan_9450g": (None, None),
+    "xerox": (None, None),
+    "epson": ("EPSON WF-C5790BA", "X3B8022793"),
+    "samsungprinter_m4080fx": ("Samsung M408x Series", None),
+    "utax": ("P-4532DN", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IDENTITIES))
+def test_model_and_serial(polls: dict[str, PollResult], name: str) -> None:
+    identity = polls[name].identity
+    assert identity is not None
+    assert (identity.model, identity.serial) == IDENTITIES[name]
+
+
+def test_model_is_the_printer_not_the_network_card(polls: dict[str, PollResult]) -> None:
+    """sysDescr names the print server card; hrDeviceDescr names the printer."""
+    brother = polls["brother_hl5370dw"].identity
+    hp = polls["jetdirect_m880"].identity
+    assert brother is not None and brother.description is not None
+    assert brother.description.startswith("Brother NC-6800h")
+    assert brother.model == "Brother HL-5370DW series"
+    assert hp is not None and hp.description is not None
+    assert hp.description.startswith("HP ETHERNET MULTI-ENVIRONMENT")
+    assert hp.model == "HP Color LaserJet flow MFP M880"
+
+
+def test_every_printer_recording_has_the_printer_mib(polls: dict[str, PollResult]) -> None:
+    assert {name: result.printer_mib for name, result in polls.items()} == dict.fromkeys(
+        polls, True)

@@ -96,6 +96,26 @@ def test_alerts_printer_status_and_colorant(snmp_agent: Agent) -> None:
     assert result.identity is not None and result.identity.vendor == "Lexmark"
 
 
+@pytest.mark.parametrize("version", [SnmpVersion.V1, SnmpVersion.V2C])
+def test_a_device_without_printer_mib_is_flagged(snmp_agent: Agent,
+                                                 version: SnmpVersion) -> None:
+    """A NAS answering SNMP is reachable, names itself, and says it has no Printer-MIB,
+    rather than passing for a printer with no counters and no supplies."""
+    result = poll_printer(SnmpTarget(snmp_agent.host, snmp_agent.port,
+                                     CommunityAuth("made_here_no_printer_mib", version)))
+    assert result.reachable, result.reason
+    assert result.printer_mib is False
+    assert result.identity is not None
+    assert result.identity.description == "Commutateur réseau – étage 2 (NAS Ünïcode)"
+    assert result.identity.model is None and result.identity.serial is None
+    assert result.supplies == ()
+
+
+def test_unreachable_has_no_printer_mib_verdict() -> None:
+    result = poll_printer(SnmpTarget("127.0.0.1", free_udp_port(), timeout_s=0.2, retries=0))
+    assert not result.reachable and result.printer_mib is None
+
+
 def test_silent_port_gives_unreachable_after_the_timeout() -> None:
     port = free_udp_port()
     result = poll_printer(SnmpTarget("127.0.0.1", port, CommunityAuth(), timeout_s=0.2,
