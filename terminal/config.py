@@ -9,6 +9,8 @@ Secrets (the terminal token) live in a separate file named here, never in this f
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -130,12 +132,28 @@ class BackendSection(Table):
     report_interval_s: Annotated[float, BeforeValidator(seconds_between(60, 86400))] = 900.0
 
 
+SnmpAuthProtocol = Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"]
+SnmpPrivProtocol = Literal["DES", "3DES", "AES", "AES128", "AES192", "AES256"]
+SNMP_AUTH_KEY_ENV = "PRINTKIOSK_SNMP_AUTH_KEY"
+SNMP_PRIV_KEY_ENV = "PRINTKIOSK_SNMP_PRIV_KEY"
+_SNMP_V3_ONLY = ("v3_user", "auth_protocol", "priv_protocol", "context", "keys_file")
+
+
 class SnmpSection(Table):
+    """The printer's SNMP agent. v1/v2c use ``community``; v3 is authPriv with ``v3_user``,
+    the two protocols, and the two keys from ``keys_file`` (0600) or the environment --
+    never from this file, which technicians copy around and the menu rewrites."""
+
     enabled: bool = False
     host: Text = "127.0.0.1"
     port: Port = 161
     version: Literal["1", "2c", "3"] = "2c"
     community: Text = "public"
+    v3_user: Text | None = None
+    auth_protocol: SnmpAuthProtocol = "SHA"
+    priv_protocol: SnmpPrivProtocol = "AES"
+    context: str = ""
+    keys_file: Text | None = None
     timeout_s: Annotated[float, BeforeValidator(seconds_between(0.1, 30))] = 2.0
     retries: Annotated[int, BeforeValidator(_int_between(0, 10))] = 1
 
@@ -228,8 +246,92 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def parse_kiosk_config(data: Mapping[str, Any], file_label: str) -> KioskConfig:
-    """Validate already-parsed TOML data; raise :class:`ConfigError` listing every problem."""
-    return validate_table(KioskConfig, data, file_label)
+    """Validate already-parsed TOML data; raise :class:`ConfigError` listing every problem:
+    the keys' own (types, ranges, unknown keys) and those across keys, in one list."""
+    problems = snmp_cross_problems(data, file_label)
+    try:
+        config = validate_table(KioskConfig, data, file_label)
+    except ConfigError as exc:
+        raise ConfigError([*exc.problems, *problems]) from exc
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def snmp_cross_problems(data: Mapping[str, Any], file_label: str) -> list[str]:
+    """What ``printer.snmp`` gets wrong across its keys (v3 without a user, a community
+    with v3, v3 keys with v1/v2c). Run on the raw table, beside the type checks, so a
+    file with both kinds of problem has both reported at once."""
+    printer = data.get("printer")
+    snmp = printer.get("snmp") if isinstance(printer, Mapping) else None
+    if not isinstance(snmp, Mapping):
+        return []
+    where = f"{file_label}: printer.snmp"
+    version = snmp.get("version", "2c")
+    problems = []
+    if version == "3":
+        if "v3_user" not in snmp:
+            problems.append(f'{where}.v3_user: is required with version = "3" '
+                            "(SNMPv3 authPriv needs a user)")
+        if "community" in snmp:
+            problems.append(f"{where}.community: {snmp['community']!r} is for SNMP v1/v2c; "
+                            'version "3" uses v3_user and keys_file')
+    elif version in ("1", "2c"):
+        problems.extend(f"{where}.{key}: {snmp[key]!r} is for SNMP v3, but version is "
+                        f"{version!r}" for key in _SNMP_V3_ONLY if key in snmp)
+    return problems
+
+
+@dataclasses.dataclass(frozen=True)
+class SnmpV3Keys:
+    auth_key: str = dataclasses.field(repr=False)
+    priv_key: str = dataclasses.field(repr=False)
+
+
+def read_snmp_v3_keys(snmp: SnmpSection, file_label: str = "kiosk.toml") -> SnmpV3Keys:
+    """The SNMPv3 authentication and privacy keys: from PRINTKIOSK_SNMP_AUTH_KEY and
+    PRINTKIOSK_SNMP_PRIV_KEY, else from ``printer.snmp.keys_file``, a 0600 TOML file::
+
+        auth_key = "..."
+        priv_key = "..."
+
+    Like the terminal token, they never sit in the kiosk file. Problems name the file and
+    the key but never echo a key's value.
+    """
+    from_env = (os.environ.get(SNMP_AUTH_KEY_ENV, ""), os.environ.get(SNMP_PRIV_KEY_ENV, ""))
+    if any(from_env):
+        if not all(from_env):
+            raise ConfigError([f"{SNMP_AUTH_KEY_ENV} and {SNMP_PRIV_KEY_ENV}: set both or "
+                               "neither (SNMPv3 authPriv needs both keys)"])
+        return _checked_keys({"auth_key": from_env[0], "priv_key": from_env[1]},
+                             f"{SNMP_AUTH_KEY_ENV}/{SNMP_PRIV_KEY_ENV}")
+    if snmp.keys_file is None:
+        raise ConfigError([f"{file_label}: printer.snmp.keys_file: not set and "
+                           f"{SNMP_AUTH_KEY_ENV}/{SNMP_PRIV_KEY_ENV} are empty: SNMPv3 "
+                           "has no keys"])
+    path = Path(snmp.keys_file)
+    text = read_secret(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: is not valid TOML ({exc}); expected auth_key = "
+                           '"..." and priv_key = "..."']) from None
+    return _checked_keys(data, str(path))
+
+
+def _checked_keys(data: Mapping[str, Any], label: str) -> SnmpV3Keys:
+    problems = [f"{label}: {key}: is not a known key (allowed here: auth_key, priv_key)"
+                for key in sorted(data) if key not in ("auth_key", "priv_key")]
+    for key in ("auth_key", "priv_key"):
+        value = data.get(key)
+        if not isinstance(value, str):
+            problems.append(f"{label}: {key}: is required (a text string)")
+        elif len(value) < 8:
+            problems.append(f"{label}: {key}: has {len(value)} characters; SNMPv3 needs "
+                            "at least 8 (RFC 3414)")
+    if problems:
+        raise ConfigError(problems)
+    return SnmpV3Keys(auth_key=data["auth_key"], priv_key=data["priv_key"])
 
 
 def load_kiosk_config(path: Path) -> KioskConfig:

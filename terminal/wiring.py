@@ -8,11 +8,15 @@ and nowhere at import time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import ValidationError
 
 from analysis import (
     DocumentAnalysis,
@@ -28,11 +32,20 @@ from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
 from drivers.cups import CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
-from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion
+from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion, UsmAuth
 from terminal.adapters import CupsSpoolQueue, HttpAnalysisReporter, KioskHoldQueue, SnmpPrinter
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
-from terminal.config import ConfigError, KioskConfig, load_kiosk_config
+from terminal.config import (
+    ConfigError,
+    KioskConfig,
+    PricingSection,
+    SnmpSection,
+    Table,
+    parse_kiosk_config,
+    read_snmp_v3_keys,
+    read_toml,
+)
 from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
@@ -130,10 +143,81 @@ def terminal_token(config: KioskConfig) -> str:
 
 def load_checked_config(path: Path) -> KioskConfig:
     """Load a kiosk file and check the parts only the device libraries can judge."""
-    config = load_kiosk_config(path)
-    build_card_reader(config, path.name)
-    load_pricer(config, path.name)
+    config, problems = check_kiosk_file(path)
+    if config is None or problems:
+        raise ConfigError(problems)
     return config
+
+
+def check_kiosk_file(path: Path) -> tuple[KioskConfig | None, list[str]]:
+    """The file's configuration (None if invalid) and every problem of it, in one pass:
+    its keys (types, ranges, across keys), then what it refers to -- the card reader's
+    table and files, the price list, the SNMPv3 keys -- each checked as far as its own
+    section is valid, even when another section is not."""
+    try:
+        data = read_toml(path)
+    except ConfigError as exc:
+        return None, exc.problems
+    problems: list[str] = []
+    config: KioskConfig | None = None
+    try:
+        config = parse_kiosk_config(data, path.name)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    partial = config if config is not None else _valid_sections(data)
+    checks: list[Callable[[], object]] = [
+        lambda: reader_from_config(data.get("card_reader", {"type": "simulated"})),
+        lambda: partial.pricing is None or load_pricer(partial, path.name),
+        lambda: partial.printer is None or snmp_target(partial, path.name),
+    ]
+    for check in checks:
+        try:
+            check()
+        except CardConfigError as exc:
+            problems.append(f"{path.name}: {exc}")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    return (config if not problems else None), problems
+
+
+def _valid_sections(data: Mapping[str, Any]) -> Any:
+    """Each section of the file that is valid on its own (None for the others), so that the
+    files a valid section names are checked although another section is not valid."""
+    def section(model: type[Table], table: object) -> Any:
+        try:
+            return model.model_validate(table if table is not None else {})
+        except ValidationError:
+            return None
+
+    printer = data.get("printer")
+    snmp = section(SnmpSection, printer.get("snmp") if isinstance(printer, Mapping) else None)
+    return SimpleNamespace(
+        pricing=section(PricingSection, data.get("pricing")),
+        printer=None if snmp is None else SimpleNamespace(snmp=snmp),
+    )
+
+
+def snmp_target(config: KioskConfig, file_label: str = "kiosk.toml") -> SnmpTarget | None:
+    """The printer's SNMP agent and credentials, or None when SNMP is off. SNMPv3 reads
+    its keys here (environment or the 0600 keys file): a missing key stops the kiosk
+    with the reason instead of silently counting impressions."""
+    snmp = config.printer.snmp
+    if not snmp.enabled:
+        return None
+    auth: CommunityAuth | UsmAuth
+    if snmp.version == "3":
+        if snmp.v3_user is None:
+            raise ConfigError([f'{file_label}: printer.snmp.v3_user: is required with '
+                               'version = "3"'])
+        keys = read_snmp_v3_keys(snmp, file_label)
+        auth = UsmAuth(user=snmp.v3_user, auth_key=keys.auth_key, priv_key=keys.priv_key,
+                       auth_protocol=snmp.auth_protocol, priv_protocol=snmp.priv_protocol,
+                       context_name=snmp.context)
+    else:
+        version = SnmpVersion.V1 if snmp.version == "1" else SnmpVersion.V2C
+        auth = CommunityAuth(snmp.community, version)
+    return SnmpTarget(snmp.host, snmp.port, auth, timeout_s=snmp.timeout_s,
+                      retries=snmp.retries)
 
 
 def state_dir(config: KioskConfig) -> Path:
@@ -164,17 +248,9 @@ def load_pricer(config: KioskConfig, file_label: str = "kiosk.toml") -> BillingP
         raise ConfigError(problems) from exc
 
 
-def build_monitor(config: KioskConfig) -> SnmpPrinter | None:
-    snmp = config.printer.snmp
-    if not snmp.enabled:
-        return None
-    if snmp.version == "3":
-        # v3 credentials belong in the secrets file; until that exists, count impressions
-        return None
-    version = SnmpVersion.V1 if snmp.version == "1" else SnmpVersion.V2C
-    target = SnmpTarget(snmp.host, snmp.port, CommunityAuth(snmp.community, version),
-                        timeout_s=snmp.timeout_s, retries=snmp.retries)
-    return SnmpPrinter(target)
+def build_monitor(config: KioskConfig, file_label: str = "kiosk.toml") -> SnmpPrinter | None:
+    target = snmp_target(config, file_label)
+    return None if target is None else SnmpPrinter(target)
 
 
 def _analyse(path: Path | None, reported_pages: int | None) -> DocumentAnalysis:
@@ -237,7 +313,7 @@ def build_terminal(
     )
     # The offline banner follows every call's outcome and the heartbeat's probe.
     backend.on_reachability(lambda up: session.set_offline(not up))
-    monitor = build_monitor(config)
+    monitor = build_monitor(config, file_label)
     terminal.reporting = ReportingLoop(
         Reporter(
             charges,
