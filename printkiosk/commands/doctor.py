@@ -2,7 +2,10 @@
 and print every problem.
 
 Exits 0 when the file is valid, 2 when it is not (each problem on its own line, naming
-the file, the key, the value and what is allowed).
+the file, the key, the value and what is allowed). Every problem of the file comes in
+one pass, whatever its kind (a key's type, keys that contradict each other, a file it
+names). A valid file can still get WARNING lines (exit 0): a setting that works but
+leaves the kiosk weaker than the operator probably thinks.
 """
 
 from __future__ import annotations
@@ -34,6 +37,15 @@ def _kind(data: dict[str, object]) -> str:
 
 def check_file(path: Path) -> list[str]:
     """Every problem of the file, or an empty list when it is valid."""
+    return diagnose(path)[0]
+
+
+def diagnose(path: Path) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of the file: problems make it unusable, warnings do not."""
+    return _problems(path), _kiosk_warnings(path)
+
+
+def _problems(path: Path) -> list[str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -59,14 +71,28 @@ def check_file(path: Path) -> list[str]:
 
 
 def _check_kiosk(path: Path) -> list[str]:
-    from terminal.config import ConfigError
-    from terminal.wiring import load_checked_config
+    from terminal.wiring import check_kiosk_file
 
+    return check_kiosk_file(path)[1]
+
+
+def _kiosk_warnings(path: Path) -> list[str]:
+    """A kiosk with no local price list ([pricing] price_list) prices nothing while the
+    backend is unreachable: it works online, so it is a warning, not an error."""
     try:
-        load_checked_config(path)
-    except ConfigError as exc:
-        return exc.problems
-    return []
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    if _kind(data) != "kiosk":
+        return []
+    pricing = data.get("pricing")
+    if isinstance(pricing, dict) and pricing.get("price_list"):
+        return []
+    return [
+        f"WARNING: {path.name}: pricing.price_list: not set: this kiosk has no local price "
+        "list, so it depends on the backend for every price and cannot price jobs "
+        "offline (add [pricing] price_list = \"/etc/printkiosk/pricelists/<list>.toml\")"
+    ]
 
 
 def _check_spool_agent(path: Path) -> list[str]:
@@ -113,10 +139,16 @@ def _check_quota_policy(path: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    problems = check_file(args.config)
+    problems, warnings = diagnose(args.config)
+    for warning in warnings:
+        print(warning)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
+        count = len(problems)
+        print(f"{args.config}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2
-    print(f"{args.config}: OK")
+    count = len(warnings)
+    print(f"{args.config}: OK" + (f" with {count} warning{'s' if count != 1 else ''}"
+                                  if warnings else ""))
     return 0

@@ -1,0 +1,177 @@
+"""``printkiosk doctor`` as an operator runs it: the shipped kiosk file, and files with
+several kinds of problem at once (every one is reported in the same run)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED_MFP = REPO / "config" / "kiosk-mfp.toml"
+CAMPUS = REPO / "config" / "pricelists" / "campus-default.toml"
+
+
+def doctor(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "printkiosk", "doctor", "--config", str(path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+
+
+def toml_text(data: dict[str, Any]) -> str:
+    """A small TOML writer for the test files (tables of scalars, one level of nesting)."""
+    lines: list[str] = []
+
+    def table(name: str, values: dict[str, Any]) -> None:
+        lines.append(f"[{name}]")
+        nested = {k: v for k, v in values.items() if isinstance(v, dict)}
+        for key, value in values.items():
+            if not isinstance(value, dict):
+                lines.append(f"{key} = {scalar(value)}")
+        for key, value in nested.items():
+            table(f"{name}.{key}", value)
+
+    for name, values in data.items():
+        table(name, values)
+    return "\n".join(lines) + "\n"
+
+
+def scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def shipped() -> dict[str, Any]:
+    data = tomllib.loads(SHIPPED_MFP.read_text(encoding="utf-8"))
+    data["card_reader"] = {"type": "simulated"}  # no pcscd's ATR list needed on this machine
+    return data
+
+
+def write(tmp_path: Path, data: dict[str, Any], name: str = "kiosk.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(toml_text(data), encoding="utf-8")
+    return path
+
+
+def test_shipped_mfp_kiosk_is_ok_with_a_warning_about_offline_prices() -> None:
+    done = doctor(SHIPPED_MFP)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "WARNING: kiosk-mfp.toml: pricing.price_list: not set: this kiosk has no local price "
+        "list, so it depends on the backend for every price and cannot price jobs offline "
+        '(add [pricing] price_list = "/etc/printkiosk/pricelists/<list>.toml")',
+        f"{SHIPPED_MFP}: OK with 1 warning",
+    ]
+
+
+def test_a_kiosk_with_a_local_price_list_has_no_warning(tmp_path: Path) -> None:
+    data = shipped()
+    data["pricing"] = {"price_list": str(CAMPUS)}
+    path = write(tmp_path, data)
+    done = doctor(path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{path}: OK\n"
+
+
+def test_every_kind_of_problem_in_one_run(tmp_path: Path) -> None:
+    """Types, unknown keys, keys that contradict each other, the reader's table and the
+    files the kiosk names: all reported together, each naming file, key and value."""
+    data = shipped()
+    data["terminal"]["idle_timeout_s"] = "sixty"
+    data["display"]["colour_depth"] = 24
+    data["printer"]["snmp"].update(version="3")  # community kept, no v3_user
+    data["card_reader"] = {"type": "telepathy"}
+    data["pricing"] = {"price_list": str(tmp_path / "missing-prices.toml")}
+    path = write(tmp_path, data)
+    done = doctor(path)
+    assert done.returncode == 2
+    problems = done.stderr.splitlines()
+    expected = [
+        "kiosk.toml: terminal.idle_timeout_s: 'sixty' is not a number of seconds",
+        "kiosk.toml: display.colour_depth: 24 is not a known key",
+        'kiosk.toml: printer.snmp.v3_user: is required with version = "3"',
+        "kiosk.toml: printer.snmp.community: 'public' is for SNMP v1/v2c",
+        "kiosk.toml: card_reader",
+        f"kiosk.toml: pricing.price_list = '{tmp_path / 'missing-prices.toml'}': cannot be "
+        "read",
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in problems), (start, problems)
+    assert "telepathy" in done.stderr
+    assert problems[-1] == f"{path}: {len(problems) - 1} problems"
+    assert done.stdout.startswith("WARNING: ") is False  # a price list is named
+
+
+def test_a_bad_price_list_is_reported_beside_bad_keys(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text(CAMPUS.read_text(encoding="utf-8").replace('currency = "EUR"',
+                                                                 'currency = "EURO"'))
+    data = shipped()
+    data["printer"]["cups_port"] = 70000
+    data["pricing"] = {"price_list": str(prices)}
+    done = doctor(write(tmp_path, data))
+    assert done.returncode == 2
+    assert "printer.cups_port: 70000 is not an integer between 1 and 65535" in done.stderr
+    assert "price_list.currency: 'EURO' must be an ISO 4217 code" in done.stderr
+
+
+def test_snmp_v3_keys_file_is_checked_even_when_another_section_is_bad(tmp_path: Path) -> None:
+    data = shipped()
+    del data["printer"]["name"]
+    data["printer"]["snmp"] = {"enabled": True, "version": "3", "v3_user": "kiosk",
+                               "keys_file": str(tmp_path / "snmp-keys.toml")}
+    done = doctor(write(tmp_path, data))
+    assert done.returncode == 2
+    assert "kiosk.toml: printer.name: is required but missing" in done.stderr
+    assert f"{tmp_path / 'snmp-keys.toml'}: cannot be read" in done.stderr
+
+
+@pytest.mark.parametrize(("keys", "mode", "message"), [
+    ('auth_key = "kiosk-auth-pass"\npriv_key = "kiosk-priv-pass"\n', 0o644,
+     "mode 0o644 is too open; expected 0600"),
+    ('auth_key = "short"\npriv_key = "kiosk-priv-pass"\n', 0o600,
+     "auth_key: has 5 characters; SNMPv3 needs at least 8 (RFC 3414)"),
+    ('auth_key = "kiosk-auth-pass"\n', 0o600, "priv_key: is required"),
+    ('auth_key = "kiosk-auth-pass"\npriv_key = "kiosk-priv-pass"\nuser = "x"\n', 0o600,
+     "user: is not a known key (allowed here: auth_key, priv_key)"),
+])
+def test_snmp_v3_keys_file_problems(tmp_path: Path, keys: str, mode: int, message: str) -> None:
+    keys_file = tmp_path / "snmp-keys.toml"
+    keys_file.write_text(keys)
+    keys_file.chmod(mode)
+    data = shipped()
+    data["printer"]["snmp"] = {"enabled": True, "version": "3", "v3_user": "kiosk",
+                               "keys_file": str(keys_file)}
+    done = doctor(write(tmp_path, data))
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "short" not in done.stderr  # a key's value is never echoed
+
+
+def test_a_valid_snmp_v3_kiosk_is_ok(tmp_path: Path) -> None:
+    keys_file = tmp_path / "snmp-keys.toml"
+    keys_file.write_text('auth_key = "kiosk-auth-pass"\npriv_key = "kiosk-priv-pass"\n')
+    keys_file.chmod(0o600)
+    data = shipped()
+    data["printer"]["snmp"] = {"enabled": True, "host": "192.0.2.10", "version": "3",
+                               "v3_user": "kiosk", "auth_protocol": "SHA256",
+                               "priv_protocol": "AES256", "keys_file": str(keys_file)}
+    data["pricing"] = {"price_list": str(CAMPUS)}
+    done = doctor(write(tmp_path, data))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(": OK\n")
+
+
+def test_v3_settings_with_v2c_are_refused(tmp_path: Path) -> None:
+    data = shipped()
+    data["printer"]["snmp"].update(v3_user="kiosk", keys_file="/etc/printkiosk/snmp-keys")
+    done = doctor(write(tmp_path, data))
+    assert done.returncode == 2
+    assert "printer.snmp.v3_user: 'kiosk' is for SNMP v3, but version is '2c'" in done.stderr
+    assert "printer.snmp.keys_file: '/etc/printkiosk/snmp-keys' is for SNMP v3" in done.stderr
