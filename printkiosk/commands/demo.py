@@ -10,6 +10,12 @@ sample documents are written at start, so the demo needs nothing outside the
 repository. Both stop when the kiosk window closes, on Ctrl-C and on SIGTERM. Without
 the CUPS tools (or root, which cupsd's filters need) the demo says so in one line and
 runs without held jobs.
+
+Everything the demo keeps lives in one folder, :func:`demo_data_dir` (printed at start):
+the backend's database and config, the kiosk's outbox and offline cache, the CUPS
+sandbox. A second run goes on where the first stopped (balances, charges, an outbox
+still to drain); ``--reset`` deletes the folder first, so the demo starts from the seeded
+users and balances and the held jobs of this run only.
 """
 
 from __future__ import annotations
@@ -41,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--language", choices=("en", "fr"), default="en", help="language of the first session"
     )
+    parser.add_argument(
+        "--reset", action="store_true",
+        help="start from fresh demo data: delete the demo's backend database, the kiosk's "
+             "outbox and offline cache, and earlier runs' print jobs (see README)",
+    )
 
 
 def free_port() -> int:
@@ -69,6 +80,31 @@ def demo_data_dir() -> Path:
     path = Path(user_data_dir("printkiosk")) / "demo"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def reset_demo_data(data_dir: Path) -> Path:
+    """Delete everything an earlier demo run left in ``data_dir`` and recreate it empty.
+
+    The folder holds only what the demo itself made (database, kiosk state, CUPS
+    sandbox), all of it rebuilt at start; the backend's card-hash key lives outside it,
+    in the backend's own data folder, and is not demo data.
+    """
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    return data_dir
+
+
+def prepare_demo_data(reset: bool) -> Path:
+    """The demo's data folder, emptied first when ``reset``; says on stderr where it is."""
+    data_dir = demo_data_dir()
+    if reset:
+        reset_demo_data(data_dir)
+        print(f"demo: fresh demo data in {data_dir}", file=sys.stderr)
+    else:
+        print(f"demo: demo data in {data_dir} (printkiosk demo --reset starts afresh)",
+              file=sys.stderr)
+    return data_dir
 
 
 # The demo prices with the campus lists: the default one and the staff group's one.
@@ -311,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     port = args.port or free_port()
-    data_dir = demo_data_dir()
+    data_dir = prepare_demo_data(args.reset)
     backend = start_demo_backend(port, data_dir)
     printer: DemoPrinter | None = None
     try:
