@@ -3,6 +3,8 @@
   printkiosk snmp 192.0.2.10                        # v2c, community "public"
   printkiosk snmp printer.lan:1161 --community c --version 1 --json
   printkiosk snmp 192.0.2.10 --v3-user kiosk --auth-key ... --priv-key ...
+  printkiosk snmp --config /etc/printkiosk/kiosk.toml   # the kiosk's printer, as it polls
+                                                        # it (v3 keys from its keys file)
 
 Exit status: 0 the printer answered, 3 it did not (the reason is printed),
 2 usage error, 1 SNMP support (pysnmp) is not installed.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,8 +28,11 @@ EXIT_UNREACHABLE = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("host", metavar="HOST[:PORT]",
+    parser.add_argument("host", metavar="HOST[:PORT]", nargs="?",
                         help="printer address; port 161 unless given ([v6addr]:port for IPv6)")
+    parser.add_argument("--config", type=Path, metavar="KIOSK_TOML",
+                        help="poll the printer of this kiosk file with its [printer.snmp] "
+                             "settings and keys, instead of HOST and the options below")
     parser.add_argument("--version", dest="snmp_version", choices=("1", "2c", "3"),
                         help="SNMP version (default 2c, or 3 when --v3-user is given)")
     parser.add_argument("--community", help="v1/v2c community (default public)")
@@ -95,6 +101,41 @@ def split_host(text: str) -> tuple[str, int]:
 
 
 def build_target(args: argparse.Namespace) -> SnmpTarget:
+    if args.config is not None:
+        return _kiosk_target(args)
+    if args.host is None:
+        raise UsageError("give HOST[:PORT], or --config KIOSK_TOML")
+    return _target_from_options(args)
+
+
+# Options that --config replaces: (attribute, option, value when not given).
+_REPLACED_BY_CONFIG = (("host", "HOST", None), ("snmp_version", "--version", None),
+                       ("community", "--community", None), ("v3_user", "--v3-user", None),
+                       ("auth_key", "--auth-key", None), ("priv_key", "--priv-key", None),
+                       ("context", "--context", ""))
+
+
+def _kiosk_target(args: argparse.Namespace) -> SnmpTarget:
+    """The kiosk file's SNMP target, exactly as the kiosk builds it (terminal.wiring)."""
+    from terminal.config import ConfigError, load_kiosk_config
+    from terminal.wiring import snmp_target
+
+    given = [option for name, option, unset in _REPLACED_BY_CONFIG
+             if getattr(args, name) != unset]
+    if given:
+        raise UsageError(f"--config takes the printer and credentials from the kiosk file; "
+                         f"drop {', '.join(given)}")
+    try:
+        target = snmp_target(load_kiosk_config(args.config), args.config.name)
+    except ConfigError as exc:
+        raise UsageError("\n".join(exc.problems)) from exc
+    if target is None:
+        raise UsageError(f"{args.config.name}: printer.snmp.enabled is false: this kiosk "
+                         "does not poll its printer")
+    return target
+
+
+def _target_from_options(args: argparse.Namespace) -> SnmpTarget:
     from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion, UsmAuth
 
     host, port = split_host(args.host)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,6 +89,51 @@ def test_text_shows_model_and_serial(snmp_agent: Agent) -> None:
     assert "model: HP LaserJet MFP M130nw\nserial number: VNCRC48198\n" in done.stdout
 
 
+def v3_kiosk_file(agent: Agent, tmp_path: Path, priv_key: str | None = None) -> Path:
+    keys = tmp_path / "snmp-keys.toml"
+    keys.write_text(f'auth_key = "{agent.v3_auth_key}"\n'
+                    f'priv_key = "{priv_key or agent.v3_priv_key}"\n')
+    keys.chmod(0o600)
+    data = (REPO / "config" / "kiosk-mfp.toml").read_text(encoding="utf-8")
+    start = data.index("[printer.snmp]")
+    end = data.index("\n[", start + 1)
+    snmp = (f'[printer.snmp]\nenabled = true\nhost = "{agent.host}"\nport = {agent.port}\n'
+            f'version = "3"\nv3_user = "{agent.v3_user}"\ncontext = "ricoh_mpc3002"\n'
+            f'keys_file = "{keys}"\ntimeout_s = 1.0\nretries = 0\n')
+    path = tmp_path / "kiosk.toml"
+    path.write_text(data[:start] + snmp + data[end:], encoding="utf-8")
+    return path
+
+
+def test_config_polls_the_kiosks_printer_with_its_v3_keys(snmp_agent: Agent,
+                                                         tmp_path: Path) -> None:
+    done = printkiosk("--config", str(v3_kiosk_file(snmp_agent, tmp_path)), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["counters"]["life_counts"][0]["value"] == 271871
+    assert data["identity"]["serial"] == "W492KB03439"
+
+
+def test_config_with_a_wrong_key_is_unreachable(snmp_agent: Agent, tmp_path: Path) -> None:
+    done = printkiosk("--config", str(v3_kiosk_file(snmp_agent, tmp_path, "wrong-priv-key")))
+    assert done.returncode == 3
+    assert done.stdout.startswith("unreachable: ")
+
+
+def test_config_refuses_host_and_credentials_beside_it(snmp_agent: Agent,
+                                                       tmp_path: Path) -> None:
+    done = printkiosk("127.0.0.1", "--config", str(v3_kiosk_file(snmp_agent, tmp_path)),
+                      "--community", "x")
+    assert done.returncode == 2
+    assert "drop HOST, --community" in done.stderr
+
+
+def test_config_with_snmp_off_says_so() -> None:
+    done = printkiosk("--config", str(REPO / "config" / "kiosk-3d.toml"))
+    assert done.returncode == 2
+    assert "printer.snmp.enabled is false" in done.stderr
+
+
 def test_unreachable_exits_3_with_the_reason() -> None:
     port = free_udp_port()
     done = printkiosk(f"127.0.0.1:{port}", "--timeout", "0.2", "--retries", "0", "--json")
@@ -99,6 +145,7 @@ def test_unreachable_exits_3_with_the_reason() -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["127.0.0.1:notaport"], "port 'notaport' is not a number"),
+    ([], "give HOST[:PORT], or --config KIOSK_TOML"),
     (["127.0.0.1", "--version", "3"], "needs --v3-user, --auth-key, --priv-key"),
     (["127.0.0.1", "--v3-user", "u", "--auth-key", "authkey123", "--priv-key", "privkey123",
       "--community", "c"], "--community is for SNMP v1/v2c"),
