@@ -33,7 +33,14 @@ from drivers.snmp import (  # noqa: E402
     SnmpTarget,
     poll_printer,
 )
-from drivers.snmp.oids import POLLED_SUBTREES, SYS_DESCR, SYS_OBJECT_ID, dotted  # noqa: E402
+from drivers.snmp.oids import (  # noqa: E402
+    HR_DEVICE_DESCR,
+    POLLED_SUBTREES,
+    PRT_GENERAL_SERIAL_NUMBER,
+    SYS_DESCR,
+    SYS_OBJECT_ID,
+    dotted,
+)
 from drivers.snmp.vendors import VENDOR_COUNTERS  # noqa: E402
 from tests.drivers.snmp.snmpsim_peer import (  # noqa: E402
     corpus_recordings,
@@ -75,7 +82,8 @@ def ours_cold(target: SnmpTarget, runs: int) -> list[float]:
 
 def net_snmp(tool: str, address: str, community: str, vendor: str | None,
              runs: int) -> tuple[list[float], int]:
-    gets = [dotted(SYS_DESCR), dotted(SYS_OBJECT_ID),
+    gets = [dotted(SYS_DESCR), dotted(SYS_OBJECT_ID), f"{dotted(HR_DEVICE_DESCR)}.1",
+            f"{dotted(PRT_GENERAL_SERIAL_NUMBER)}.1",
             *(dotted(c.oid) for c in VENDOR_COUNTERS.get(vendor or "", ()))]
     walk_options = ["-Cr40"] if tool == "snmpbulkwalk" else []
     commands = [["snmpget", "-v2c", "-c", community, "-On", "-Oq", address, *gets]]

@@ -173,19 +173,22 @@ def decode_identity(snapshot: Snapshot) -> PrinterIdentity:
     )
 
 
-def _printer_model(snapshot: Snapshot) -> str | None:
-    """hrDeviceDescr of the first printer device: the rows typed hrDevicePrinter, else the
-    rows of hrPrinterTable (Samsung types none), else device 1."""
-    descriptions = column(snapshot, oids.HR_DEVICE_DESCR)
+def printer_device_index(snapshot: Snapshot) -> Oid | None:
+    """The hrDeviceIndex of the first printer device: the rows typed hrDevicePrinter, else
+    the rows of hrPrinterTable (the Samsung types none); None if neither is known."""
     printers = sorted(index for index, kind in column(snapshot, oids.HR_DEVICE_TYPE).items()
                       if kind == oids.HR_DEVICE_PRINTER)
     printers = printers or sorted(set(column(snapshot, oids.HR_PRINTER_ERROR_STATE))
                                   | set(column(snapshot, oids.HR_PRINTER_STATUS)))
-    for index in (*printers, (1,)):
-        text = decode_text(descriptions.get(index))
-        if text:
-            return text
-    return None
+    return printers[0] if printers else None
+
+
+def _printer_model(snapshot: Snapshot) -> str | None:
+    """hrDeviceDescr of the printer device, else of device 1 when no device says it is the
+    printer (an agent whose device 1 is a network card gives no model, not its name)."""
+    descriptions = column(snapshot, oids.HR_DEVICE_DESCR)
+    printer = printer_device_index(snapshot)
+    return decode_text(descriptions.get(printer if printer is not None else (1,))) or None
 
 
 def has_printer_mib(snapshot: Snapshot) -> bool:

@@ -4,11 +4,11 @@ pysnmp 7 (asyncio) is imported inside the functions that talk to the network, so
 importing this module needs neither pysnmp nor a socket (house rules 4 and 5); use
 :func:`is_usable` to ask whether polling can work on this machine.
 
-One poll starts with one GETNEXT that reads sysDescr/sysObjectID and finds which tables
-are empty (it also tells whether the printer answers at all, so an unreachable one costs
-one timeout, not one per table); then every non-empty table is walked, at the same time
-as the vendor's counter GET. MIB lookup is off:
-values are decoded from numeric OIDs by :mod:`drivers.snmp.decode`.
+One poll starts with one GETNEXT that reads sysDescr/sysObjectID, the first device's
+description and the serial number, and finds which tables are empty (it also tells
+whether the printer answers at all, so an unreachable one costs one timeout, not one per
+table); then every non-empty table is walked, at the same time as the vendor's counter
+GET. MIB lookup is off: values are decoded from numeric OIDs by :mod:`drivers.snmp.decode`.
 
 Failures are results, not exceptions: a timeout, a refused v3 user or a name that does
 not resolve gives ``PollResult(reachable=False, reason=...)`` and the caller polls again
@@ -120,6 +120,12 @@ class SnmpPrinterMonitor:
             if isinstance(part, BaseException):
                 raise part
             snapshot.update(part)
+        # The first GETNEXT read the first device's description; when the printer is
+        # another device, ask for its own (one more request, only on such agents).
+        printer = decode.printer_device_index(snapshot)
+        model_oid = (*oids.HR_DEVICE_DESCR, *printer) if printer else None
+        if model_oid is not None and model_oid not in snapshot:
+            snapshot.update(await session.get((model_oid,)))
         return snapshot, probe_says or decode.has_printer_mib(snapshot)
 
     async def _session(self) -> _Session:
@@ -208,7 +214,7 @@ class _Session:
         """
         from pysnmp.hlapi.v3arch.asyncio import ObjectIdentity, ObjectType, next_cmd
 
-        identity = (oids.SYS_DESCR[:-1], oids.SYS_OBJECT_ID[:-1])
+        identity = oids.IDENTITY_COLUMNS
         error_indication, error_status, _, answers = await self._guard(next_cmd(
             self._engine, self._auth, self._transport, self._context,
             *(ObjectType(ObjectIdentity(oid)) for oid in (*identity, *subtrees)),
@@ -216,8 +222,14 @@ class _Session:
         self._check(error_indication)
         if error_status or len(answers) != len(identity) + len(subtrees):
             # SNMPv1 fails the whole request when one OID is at the end of the MIB.
-            return await self.get((oids.SYS_DESCR, oids.SYS_OBJECT_ID)), subtrees
-        snapshot = _converted(answers[: len(identity)])
+            first_rows = tuple((*column, 1) if column[-1] != 0 else column
+                               for column in (oids.SYS_DESCR, oids.SYS_OBJECT_ID,
+                                              oids.HR_DEVICE_DESCR,
+                                              oids.PRT_GENERAL_SERIAL_NUMBER))
+            return await self.get(first_rows), subtrees
+        snapshot: dict[Oid, decode.Value] = {}
+        for column, var_bind in zip(identity, answers[: len(identity)], strict=True):
+            snapshot.update(_converted([var_bind], within=column))
         after = [tuple(int(part) for part in var_bind[0])
                  for var_bind in answers[len(identity):]]
         return snapshot, tuple(subtree for subtree, first in zip(subtrees, after, strict=True)

@@ -56,12 +56,18 @@ PRT_ALERT_CODE: Oid = (*PRT_ALERT_TABLE, 7)
 PRT_ALERT_DESCRIPTION: Oid = (*PRT_ALERT_TABLE, 8)
 PRT_ALERT_TIME: Oid = (*PRT_ALERT_TABLE, 9)
 
-# The subtrees one poll walks; the benchmark walks the same ones with net-snmp.
-# hrDeviceDescr and prtGeneralSerialNumber give the identity: sysDescr is often the
-# network card's ("HP ETHERNET MULTI-ENVIRONMENT"), not the printer's model.
-POLLED_SUBTREES: tuple[Oid, ...] = (
+# The columns whose first row identifies the printer, read by the poll's first GETNEXT
+# (not walked). hrDeviceDescr and prtGeneralSerialNumber give the model and serial:
+# sysDescr is often the network card's ("HP ETHERNET MULTI-ENVIRONMENT").
+IDENTITY_COLUMNS: tuple[Oid, ...] = (
+    SYS_DESCR[:-1],
+    SYS_OBJECT_ID[:-1],
     HR_DEVICE_DESCR,
     PRT_GENERAL_SERIAL_NUMBER,
+)
+
+# The subtrees one poll walks; the benchmark walks the same ones with net-snmp.
+POLLED_SUBTREES: tuple[Oid, ...] = (
     PRT_MARKER_TABLE,
     PRT_SUPPLIES_TABLE,
     PRT_COLORANT_VALUE,

@@ -111,6 +111,29 @@ def test_a_device_without_printer_mib_is_flagged(snmp_agent: Agent,
     assert result.supplies == ()
 
 
+@pytest.mark.parametrize("version", [SnmpVersion.V1, SnmpVersion.V2C])
+def test_model_of_a_printer_that_is_not_device_1(snmp_agent: Agent,
+                                                 version: SnmpVersion) -> None:
+    """Device 1 is the network card: the model is the printer device's description."""
+    result = poll_printer(SnmpTarget(snmp_agent.host, snmp_agent.port,
+                                     CommunityAuth("made_here_printer_second_device", version)))
+    assert result.reachable, result.reason
+    assert result.identity is not None
+    assert result.identity.model == "Example LaserJet 2é"
+    assert result.identity.serial == "EX2-000123"
+    assert result.printer_mib is True
+
+
+def test_model_and_serial_over_v1(snmp_agent: Agent) -> None:
+    """Over v1 too (the made-here recording above, whose probes run past the end of its
+    MIB, takes v1's fallback GET instead)."""
+    result = poll_printer(SnmpTarget(snmp_agent.host, snmp_agent.port,
+                                     CommunityAuth("jetdirect_m130nw", SnmpVersion.V1)))
+    assert result.identity is not None
+    assert (result.identity.model, result.identity.serial) == (
+        "HP LaserJet MFP M130nw", "VNCRC48198")
+
+
 def test_unreachable_has_no_printer_mib_verdict() -> None:
     result = poll_printer(SnmpTarget("127.0.0.1", free_udp_port(), timeout_s=0.2, retries=0))
     assert not result.reachable and result.printer_mib is None
