@@ -45,6 +45,7 @@ from terminal.config import (
     parse_kiosk_config,
     read_snmp_v3_keys,
     read_toml,
+    snmp_cross_problems,
 )
 from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
@@ -191,6 +192,8 @@ def _valid_sections(data: Mapping[str, Any]) -> Any:
 
     printer = data.get("printer")
     snmp = section(SnmpSection, printer.get("snmp") if isinstance(printer, Mapping) else None)
+    if snmp_cross_problems(data, ""):
+        snmp = None  # its keys contradict each other: already reported, nothing to poll
     return SimpleNamespace(
         pricing=section(PricingSection, data.get("pricing")),
         printer=None if snmp is None else SimpleNamespace(snmp=snmp),

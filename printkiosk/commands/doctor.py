@@ -146,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         count = len(problems)
-        print(f"{args.config}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        # stderr holds the problems alone, one a line, for scripts; the count is for people
+        print(f"{args.config}: {count} problem{'s' if count != 1 else ''}")
         return 2
     count = len(warnings)
     print(f"{args.config}: OK" + (f" with {count} warning{'s' if count != 1 else ''}"
