@@ -77,8 +77,9 @@ def _check_kiosk(path: Path) -> list[str]:
 
 
 def _kiosk_warnings(path: Path) -> list[str]:
-    """A kiosk with no local price list ([pricing] price_list) prices nothing while the
-    backend is unreachable: it works online, so it is a warning, not an error."""
+    """A kiosk with no local price list ([pricing] price_list) gets every list from the
+    backend: offline it prices only users whose list it cached (docs/offline.md). It
+    works online, so it is a warning, not an error."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -89,9 +90,10 @@ def _kiosk_warnings(path: Path) -> list[str]:
     if isinstance(pricing, dict) and pricing.get("price_list"):
         return []
     return [
-        f"WARNING: {path.name}: pricing.price_list: not set: this kiosk has no local price "
-        "list, so it depends on the backend for every price and cannot price jobs "
-        "offline (add [pricing] price_list = \"/etc/printkiosk/pricelists/<list>.toml\")"
+        f"WARNING: {path.name}: pricing.price_list: not set: while the backend is "
+        "unreachable this kiosk prices only the users whose price list it has already "
+        "seen, and shows no job list to anyone else (add [pricing] price_list = "
+        "\"/etc/printkiosk/pricelists/<list>.toml\" as the offline fallback)"
     ]
 
 

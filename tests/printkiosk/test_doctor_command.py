@@ -63,9 +63,10 @@ def test_shipped_mfp_kiosk_is_ok_with_a_warning_about_offline_prices() -> None:
     done = doctor(SHIPPED_MFP)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "WARNING: kiosk-mfp.toml: pricing.price_list: not set: this kiosk has no local price "
-        "list, so it depends on the backend for every price and cannot price jobs offline "
-        '(add [pricing] price_list = "/etc/printkiosk/pricelists/<list>.toml")',
+        "WARNING: kiosk-mfp.toml: pricing.price_list: not set: while the backend is "
+        "unreachable this kiosk prices only the users whose price list it has already seen, "
+        "and shows no job list to anyone else (add [pricing] price_list = "
+        '"/etc/printkiosk/pricelists/<list>.toml" as the offline fallback)',
         f"{SHIPPED_MFP}: OK with 1 warning",
     ]
 
