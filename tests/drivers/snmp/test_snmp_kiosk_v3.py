@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from drivers.snmp import poll_printer
 from terminal.config import ConfigError, parse_kiosk_config
-from terminal.wiring import build_monitor
+from terminal.wiring import build_monitor, snmp_target
 from tests.drivers.snmp.snmpsim_peer import REPO, Agent
 
 pytestmark = pytest.mark.peer
@@ -58,11 +59,13 @@ def test_v3_keys_from_the_environment(snmp_agent: Agent,
 
 
 def test_v3_with_a_wrong_key_reaches_nothing(snmp_agent: Agent, tmp_path: Path) -> None:
+    """The keys file's keys are the ones used: a wrong privacy key is refused by the agent."""
     path = keys_file(tmp_path, snmp_agent.v3_auth_key, "not-the-privacy-key")
-    monitor = build_monitor(kiosk(snmp_agent, keys_file=str(path)))
-    assert monitor is not None
-    with pytest.raises(RuntimeError, match="no page counter"):
-        monitor.page_count()
+    target = snmp_target(kiosk(snmp_agent, keys_file=str(path)))
+    assert target is not None
+    result = poll_printer(target)
+    assert not result.reachable and result.reason
+    assert result.counters is None
 
 
 def test_v3_without_keys_stops_the_kiosk_with_the_reason(snmp_agent: Agent) -> None:
