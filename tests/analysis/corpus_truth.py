@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-JOBS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "jobs"
+JOBS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "jobs"
 
 
 def _pages(
