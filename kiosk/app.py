@@ -198,7 +198,7 @@ class KioskApp(App):
 
     def _jobs_failed(self, code: str) -> None:
         if self.home.jobs is not None:
-            self.home.jobs.show_problem(self.tr.error(code))
+            self.home.jobs.show_problem(code)
         if self.manager.current == "job":
             self.show_home()
 

@@ -93,10 +93,14 @@ class JobListPanel(BoxLayout):
         self.add_widget(footer)
         self.open_buttons: dict[int, Any] = {}
         self.jobs: JobList | None = None
+        # the key of the problem shown instead of a list: kept so a language switch
+        # re-translates it (the text alone would stay in the language it was shown in)
+        self.problem: str | None = None
         self.clear()
 
     def clear(self, status: str = "") -> None:
         self.jobs = None
+        self.problem = None
         self.rows.clear_widgets()
         self.open_buttons = {}
         self.status.color, self.status.font_size, self.status.height = MUTED, sp(20), dp(32)
@@ -106,12 +110,20 @@ class JobListPanel(BoxLayout):
         self.print_all_button.disabled = True
         self.print_all_button.opacity = 0
 
-    def show_problem(self, message: str) -> None:
+    def show_problem(self, code: str) -> None:
         """No list, and why (``pricing_unavailable``, ``jobs_unavailable``...): in red, with
         room for the three lines a translated explanation may take at 800x480."""
-        self.clear(message)
+        self.clear(self._tr.error(code))
+        self.problem = code
         self.status.color, self.status.font_size, self.status.height = (
             DANGER_TEXT, sp(17), dp(72))
+
+    def retranslate(self) -> None:
+        """Show what is shown now (the list, or the problem) in the current language."""
+        if self.jobs is not None:
+            self.show(self.jobs)
+        elif self.problem is not None:
+            self.show_problem(self.problem)
 
     def show(self, jobs: JobList) -> None:
         tr = self._tr

@@ -216,8 +216,8 @@ class HomeScreen(Screen):
 
     def retranslate(self) -> None:
         self.render(self._view)
-        if self.jobs is not None and self.jobs.jobs is not None:
-            self.jobs.show(self.jobs.jobs)
+        if self.jobs is not None:
+            self.jobs.retranslate()
 
     def set_balance(self, balance: Balance | None) -> None:
         """A newer balance than the session's (after a hold or a charge); None forgets it."""

@@ -39,6 +39,7 @@ from printkiosk import REPO_CONFIG
 
 if TYPE_CHECKING:
     from drivers.cups.sandbox import CupsSandbox
+    from terminal.config import KioskConfig
     from terminal.ports import DemoCard
 
 
@@ -339,10 +340,38 @@ def demo_cards() -> list[DemoCard]:
             for user in DEMO_USERS]
 
 
+def demo_kiosk_config(
+    port: int, data_dir: Path, printer: DemoPrinter | None, language: str = "en"
+) -> KioskConfig:
+    """The shipped ``config/kiosk-mfp.toml`` pointed at the demo's backend and print server.
+
+    Only what must differ on a demo machine is changed: the simulated reader, a window
+    instead of full screen, no SNMP agent (page counts come from the virtual printer's
+    completed impressions) and the campus list as the offline fallback. The UI test of
+    the demo's paths builds its kiosk with this same function, so what it proves is what
+    a new user gets.
+    """
+    import tomllib
+
+    from terminal.config import parse_kiosk_config
+
+    data = tomllib.loads((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
+    data["backend"]["url"] = f"http://127.0.0.1:{port}"
+    data["terminal"]["language"] = language
+    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
+    # the kiosk's outbox and offline cache belong with the demo backend's database
+    data["offline"]["state_dir"] = str(data_dir / "kiosk")
+    data["pricing"] = {"price_list": str(REPO_CONFIG / "pricelists" / "campus-default.toml")}
+    data["printer"]["snmp"] = {"enabled": False}
+    data["display"]["fullscreen"] = False
+    if printer is not None:
+        data["printer"].update(printer.printer_config())
+    return parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
+
+
 def run(args: argparse.Namespace) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.run import run_kiosk
-    from terminal.config import parse_kiosk_config
     from terminal.wiring import build_terminal
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -352,22 +381,7 @@ def run(args: argparse.Namespace) -> int:
     printer: DemoPrinter | None = None
     try:
         printer = start_demo_printer_or_none(data_dir)
-        import tomllib
-
-        data = tomllib.loads((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-        data["backend"]["url"] = f"http://127.0.0.1:{port}"
-        data["terminal"]["language"] = args.language
-        data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
-        # the kiosk's outbox and offline cache belong with the demo backend's database
-        data["offline"]["state_dir"] = str(data_dir / "kiosk")
-        data["pricing"] = {"price_list": str(REPO_CONFIG / "pricelists" / "campus-default.toml")}
-        # no real printer answers SNMP here: page counts come from the virtual printer's
-        # completed impressions instead
-        data["printer"]["snmp"] = {"enabled": False}
-        data["display"]["fullscreen"] = False
-        if printer is not None:
-            data["printer"].update(printer.printer_config())
-        config = parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
+        config = demo_kiosk_config(port, data_dir, printer, args.language)
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
         run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards()))
     except KeyboardInterrupt:

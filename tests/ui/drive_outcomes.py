@@ -178,12 +178,15 @@ def main() -> int:
         app.jobs.show(JobList("bob", "EUR", (thesis, jam)))
         assert app.jobs.status.text == "Your print jobs", app.jobs.status.text
         # a kiosk that cannot price the user's jobs says so instead of an empty list
-        app.jobs.show_problem(tr.error("pricing_unavailable"))
+        app.jobs.show_problem("pricing_unavailable")
         yield lambda: app.jobs.status.texture_size[1] > 0
         assert "cannot be priced" in app.jobs.status.text and not app.jobs.open_buttons
         screenshot("outcome-list-pricing-unavailable-800x480")
 
         tr.set_language("fr")
+        # a language switch re-translates the problem shown (it used to stay in English)
+        app.jobs.retranslate()
+        assert "ne peuvent pas être chiffrées" in app.jobs.status.text, app.jobs.status.text
         app.picker.retranslate()
         assert "payé par ACME Corp, pas par vous" in app.picker.code_buttons[
             "ACME-WEB"].text

@@ -22,9 +22,12 @@ def main(backend_url: str) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.app import KioskApp
     from printkiosk.commands.demo import demo_cards
+    from terminal.backend_client import HttpBackend
     from terminal.wiring import build_terminal
 
     config = kiosk_config(backend_url)
+    # other tests share the backend and may have charged alice: the ledger says what she has
+    start = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN).balance("alice")
     cards = demo_cards()
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
 
@@ -44,8 +47,12 @@ def main(backend_url: str) -> int:
         tap(app.home.languages.buttons["en"])
         yield lambda: app.home.greeting.text == "Hello, Alice Martin"
         text = all_text(app.home)
-        for amount in ("€10.00", "€5.00", "€15.00"):
+        for amount in (f"€{start.virtual_credit:,.2f}", f"€{start.personal_credit:,.2f}",
+                       f"€{start.available:,.2f}"):
             assert amount in text, (amount, text)
+        # this kiosk's print server is not running: its problem is told in English too now
+        # (it stayed in the French it was first shown in)
+        assert "print server" in app.home.jobs.status.text, app.home.jobs.status.text
         screenshot("skeleton-home")
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
@@ -62,7 +69,8 @@ def main(backend_url: str) -> int:
         yield lambda: app.manager.current == "home"
         text = all_text(app.home)
         assert "Bonjour, Alice Martin" in text, text
-        assert "15,00\u00a0€" in text, text
+        available_fr = f"{start.available:.2f}".replace(".", ",") + "\u00a0€"
+        assert available_fr in text, (available_fr, text)
         screenshot("skeleton-home-fr")
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
