@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from backend.config import SECRET_ENV, BackendConfig
 from backend.db import Database
 from backend.demo import DEMO_TERMINAL_TOKEN
+from printkiosk.commands.demo import stop_demo_backend
 
 SECRET = b"test-secret-key"
 
@@ -62,11 +63,6 @@ def start_backend(config: Path) -> subprocess.Popen[bytes]:
 
 
 def stop_backend(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_demo_backend(process)
     if process.stderr is not None:
         process.stderr.close()

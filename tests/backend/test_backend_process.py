@@ -15,6 +15,7 @@ import pytest
 from pg_cluster import free_port
 
 from backend.demo import DEMO_TERMINAL_TOKEN
+from printkiosk.commands.demo import stop_demo_backend
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -49,12 +50,7 @@ def backend_process(tmp_path: Path) -> Iterator[str]:
         _wait_until_up(url, process)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_demo_backend(process)
 
 
 def test_demo_card_1001_is_alice_over_http(backend_process: str) -> None:
