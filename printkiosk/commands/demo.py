@@ -346,10 +346,10 @@ def demo_kiosk_config(
     """The shipped ``config/kiosk-mfp.toml`` pointed at the demo's backend and print server.
 
     Only what must differ on a demo machine is changed: the simulated reader, a window
-    instead of full screen, no SNMP agent (page counts come from the virtual printer's
-    completed impressions) and the campus list as the offline fallback. The UI test of
-    the demo's paths builds its kiosk with this same function, so what it proves is what
-    a new user gets.
+    instead of full screen, the billing-code picker on, no SNMP agent (page counts come
+    from the virtual printer's completed impressions) and the campus list as the offline
+    fallback. The UI test of the demo's paths builds its kiosk with this same function, so
+    what it proves is what a new user gets.
     """
     import tomllib
 
@@ -358,6 +358,9 @@ def demo_kiosk_config(
     data = tomllib.loads((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
     data["backend"]["url"] = f"http://127.0.0.1:{port}"
     data["terminal"]["language"] = language
+    # the demo shows the billing-code picker (the shipped file has it off): ACME's codes
+    # are paid by the client, GLOBEX's by the user
+    data["terminal"]["billing_code"] = "optional"
     data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
     # the kiosk's outbox and offline cache belong with the demo backend's database
     data["offline"]["state_dir"] = str(data_dir / "kiosk")

@@ -5,8 +5,8 @@ backend with its demo data, the private CUPS server with the demo's held jobs â€
 kiosk built by the demo's own :func:`demo_kiosk_config` from the shipped
 ``config/kiosk-mfp.toml``. Then, as a person would: the idle screen lists the demo cards
 and PIN logins; Alice (card 1001, profile French) sees her free thesis and her paid
-slides in French; *Tout imprimer* prints both; the ledger holds one 0.00 capture and one
-0.25 capture for her and nothing held. Exit status 0 when every check held.
+slides in French; *Tout imprimer*, no billing code, prints both; the ledger holds one
+0.00 capture and one 0.25 capture for her and nothing held. Exit status 0 when every check held.
 """
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ def main(data_dir: str) -> int:
             assert "Tout imprimer (2)" in text_of(app.home), text_of(app.home)
             screenshot("demo-alice-home-fr")
             tap(app.home.jobs.print_all_button)
+            # the demo asks for a billing code; Alice prints for herself
+            yield lambda: app.manager.current == "billing"
+            screenshot("demo-alice-billing-code-fr")
+            tap(app.billing.no_code_button)
             yield released
             finals = {u.name: u for u in app.release.updates.values()}
             for name, amount in ((THESIS, "0.00"), (SLIDES, "0.25")):
