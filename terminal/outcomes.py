@@ -88,23 +88,21 @@ _NO_HOLD = frozenset({_M.NONE})
 # (the printer failed between the check and the release) voids the hold just made.
 _PRINTER = (frozenset({_S.REFUSED}), frozenset({_M.NONE, _M.VOIDED}))
 _BACKEND = (frozenset({_S.REFUSED}), _NO_HOLD)
+# A job that ended otherwise than completed is charged the pages printed, or voided.
+_ENDING = (frozenset({_S.CHARGED, _S.VOIDED}), _PAID | {_M.VOIDED})
 
 
 def _outcomes() -> dict[str, Outcome]:
     found: list[Outcome] = [
         Outcome(COMPLETED, Kind.PRINTED, frozenset({_S.CHARGED}), _PAID,
                 "printed to the end; charged what printed, the rest of the hold given back"),
-        Outcome("job_processing_stopped", Kind.ENDING, frozenset({_S.CHARGED, _S.VOIDED}),
-                _PAID | {_M.VOIDED},
+        Outcome("job_processing_stopped", Kind.ENDING, *_ENDING,
                 "the printer stopped the job (jam): cancelled, charged the pages printed"),
-        Outcome("job_canceled", Kind.ENDING, frozenset({_S.CHARGED, _S.VOIDED}),
-                _PAID | {_M.VOIDED},
+        Outcome("job_canceled", Kind.ENDING, *_ENDING,
                 "cancelled at the printer or print server: charged the pages printed"),
-        Outcome("job_aborted", Kind.ENDING, frozenset({_S.CHARGED, _S.VOIDED}),
-                _PAID | {_M.VOIDED},
+        Outcome("job_aborted", Kind.ENDING, *_ENDING,
                 "the print server aborted the job: charged the pages printed"),
-        Outcome("job_not_followed", Kind.ENDING, frozenset({_S.CHARGED, _S.VOIDED}),
-                _PAID | {_M.VOIDED},
+        Outcome("job_not_followed", Kind.ENDING, *_ENDING,
                 "the print server stopped answering or the job outlasted the follow "
                 "timeout: charged the pages it last reported"),
         Outcome("job_nothing_printed", Kind.ENDING, frozenset({_S.VOIDED}),

@@ -68,6 +68,13 @@ class SessionView:
 CARD_UNKNOWN = "card_unknown"
 
 
+def _supported(language: str, what: str = "language") -> str:
+    """``language`` itself, if the kiosk has text in it (a bug in the caller otherwise)."""
+    if language not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"{what} {language!r} is not one of {', '.join(SUPPORTED_LANGUAGES)}")
+    return language
+
+
 def mask_card(number: str) -> str:
     """A card number fit for the screen: at most its last two characters, and only for a
     number long enough that they do not give it away."""
@@ -90,10 +97,7 @@ class SessionController:
         offline_cache: OfflineCache | None = None,
         default_language: str = "en",
     ) -> None:
-        if default_language not in SUPPORTED_LANGUAGES:
-            raise ValueError(f"default language {default_language!r} is not one of "
-                             f"{', '.join(SUPPORTED_LANGUAGES)}")
-        self._default_language = default_language
+        self._default_language = _supported(default_language, "default language")
         self._backend = backend
         self._offline_cache = offline_cache
         self._offline = False
@@ -226,9 +230,7 @@ class SessionController:
     def set_language(self, language: str) -> None:
         """The person at the kiosk switched language: until logout (or for the idle
         screen, until someone is identified in their own language)."""
-        if language not in SUPPORTED_LANGUAGES:
-            raise ValueError(f"language {language!r} is not one of "
-                             f"{', '.join(SUPPORTED_LANGUAGES)}")
+        _supported(language)
         with self._lock:
             if self._view.language == language:
                 return
