@@ -10,6 +10,7 @@ See docs/document-analysis.md for the method and its limits.
 
 from analysis.document import analyse_document
 from analysis.errors import (
+    AnalysisStopped,
     DocumentAnalysisError,
     EncryptedDocument,
     MalformedDocument,
@@ -17,12 +18,13 @@ from analysis.errors import (
 )
 from analysis.fallback import FallbackRule, analyse_or_fall_back, fallback_analysis
 from analysis.impressions import BillableUsage, ImpressionColour, Sides, billable_usage
-from analysis.isolated import analyse_isolated
+from analysis.isolated import analyse_isolated, check_limits
 from analysis.model import DocumentAnalysis, PageAnalysis, PageColour
 from analysis.paper import PaperSize, paper_size
 from analysis.reported import analysis_from_counts
 
 __all__ = [
+    "AnalysisStopped",
     "BillableUsage",
     "DocumentAnalysis",
     "DocumentAnalysisError",
@@ -40,6 +42,7 @@ __all__ = [
     "analyse_or_fall_back",
     "analysis_from_counts",
     "billable_usage",
+    "check_limits",
     "fallback_analysis",
     "paper_size",
 ]

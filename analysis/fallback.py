@@ -58,15 +58,24 @@ class FallbackRule:
 def fallback_analysis(
     error: DocumentAnalysisError, rule: FallbackRule, reported_pages: int | None = None
 ) -> DocumentAnalysis:
-    """The estimate for a file that failed analysis with ``error``."""
-    count = reported_pages if reported_pages and reported_pages > 0 else rule.pages
+    """The estimate for a file that failed analysis with ``error``.
+
+    Never fewer pages than are known: the pages the error says were analysed keep their
+    own colour and size, and the page count is the largest of the document's declared
+    count, the pages seen and CUPS's reported count (the rule's ``pages`` when none is
+    known). The pages nobody analysed are the rule's colour on the rule's size.
+    """
+    analysed = list(error.pages)
+    known = max(error.page_total or 0, len(analysed), reported_pages or 0)
+    count = known if known > 0 else rule.pages
     short, long = _SIZES[rule.paper_size]
     size = PaperSize(round(short, 2), round(long, 2), rule.paper_size)
     colour = PageColour.COLOUR if rule.colour else PageColour.MONO
+    assumed = [PageAnalysis(n, colour, size) for n in range(len(analysed) + 1, count + 1)]
     return DocumentAnalysis(
         path=error.path,
         format="unknown",
-        pages=[PageAnalysis(n, colour, size) for n in range(1, count + 1)],
+        pages=analysed + assumed,
         estimated=True,
         note=error.reason,
     )

@@ -14,12 +14,19 @@ colour space without decoding it. It sorts what it finds:
   objects big enough to be seen but possibly hidden under others): the page must be
   rendered;
 * otherwise the page is mono if some visible object has ink, else blank.
+
+The walk can be incomplete, and then it must not decide: PDFium parses Form XObjects only
+40 levels deep (a form nested deeper comes back empty, so colour at the bottom of 48
+nested forms would read as blank), and the walk itself stops after ``MAX_OBJECTS``
+objects or ``WALK_SECONDS`` on one page. ``ObjectScan.incomplete`` then says why, and the
+page goes to a renderer that reads the whole page (:mod:`analysis.renderer`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import io
+import time
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -38,6 +45,13 @@ _RGB_SPACES = frozenset({pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLOR
 _MAX_JPEG_BYTES = 64 * 1024 * 1024
 _PATTERN_PLACEHOLDERS = frozenset({(255, 255, 255), (191, 191, 191)})
 _SILENT_ANNOTATIONS = frozenset({pdfium_c.FPDF_ANNOT_LINK, pdfium_c.FPDF_ANNOT_POPUP})
+# PDFium's own nesting limit for Form XObjects (kMaxFormLevel in its content parser): a
+# form deeper than this is not parsed and comes back with no objects.
+MAX_FORM_DEPTH = 40
+# Bounds on the walk of one page: beyond them the page goes to the renderer. 100 000
+# objects take about 0.6 s to walk here; PDFium itself parses them in about a tenth.
+MAX_OBJECTS = 100_000
+WALK_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -47,14 +61,26 @@ class ObjectScan:
     tiny_colour: bool = False
     needs_render: bool = False
     ink: bool = False
+    # why the walk did not see the whole page (None: it did, or colour was found first)
+    incomplete: str | None = None
 
 
 class _Walker:
     """Reusable ctypes out-parameters, so a page with 10 000 objects allocates nothing."""
 
-    def __init__(self, small_points: float, box: tuple[float, float, float, float]) -> None:
+    def __init__(
+        self,
+        small_points: float,
+        box: tuple[float, float, float, float],
+        max_objects: int,
+        seconds: float,
+    ) -> None:
         self.small = small_points
         self.box = box
+        self.max_objects = max_objects
+        self.objects_left = max_objects
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
         self.r, self.g, self.b, self.a = (ctypes.c_uint() for _ in range(4))
         self.left, self.bottom, self.right, self.top = (ctypes.c_float() for _ in range(4))
         self.fill_mode = ctypes.c_int()
@@ -70,8 +96,14 @@ class _Walker:
         return self.r.value, self.g.value, self.b.value
 
     def _on_page(self, obj: int) -> bool:
-        """Whether a page-level object's bounds meet the visible page box at all."""
+        """Whether a page-level object's bounds meet the visible page box at all.
+
+        Empty bounds prove nothing: a form whose nested content PDFium dropped has
+        empty bounds, and must still be walked to find out that it was cut.
+        """
         if not pdfium_c.FPDFPageObj_GetBounds(obj, self.left, self.bottom, self.right, self.top):
+            return True
+        if self.right.value <= self.left.value or self.top.value <= self.bottom.value:
             return True
         left, bottom, right, top = self.box
         return (
@@ -109,13 +141,29 @@ class _Walker:
         elif is_ink_rgb(*colour):
             scan.ink = True
 
-    def walk(self, page: int, parent: int, is_form: bool, scan: ObjectScan) -> None:
+    def _stop(self, scan: ObjectScan) -> bool:
+        """Whether the walk must stop here, noting why it is incomplete if so."""
+        if scan.tiny_colour or scan.incomplete:
+            return True
+        self.objects_left -= 1
+        if self.objects_left < 0:
+            scan.incomplete = f"more than {self.max_objects} objects on the page"
+        elif self.objects_left % 1024 == 0 and time.monotonic() > self.deadline:
+            scan.incomplete = f"walking its objects took over {self.seconds:g} s"
+        return scan.incomplete is not None
+
+    def walk(self, page: int, parent: int, depth: int, scan: ObjectScan) -> None:
+        """Walk the objects of the page (``depth`` 0) or of a form ``depth`` levels deep."""
+        is_form = depth > 0
+        if depth > MAX_FORM_DEPTH:
+            scan.incomplete = f"Form XObjects nested more than {MAX_FORM_DEPTH} deep"
+            return
         count = (pdfium_c.FPDFFormObj_CountObjects if is_form else pdfium_c.FPDFPage_CountObjects)(
             parent
         )
         get = pdfium_c.FPDFFormObj_GetObject if is_form else pdfium_c.FPDFPage_GetObject
         for index in range(count):
-            if scan.tiny_colour:
+            if self._stop(scan):
                 return
             obj = get(parent, index)
             # inside a form, bounds are in the form's space: its own check covered them
@@ -139,7 +187,7 @@ class _Walker:
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 self._note_image(page, obj, scan)
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-                self.walk(page, obj, True, scan)
+                self.walk(page, obj, depth + 1, scan)
             else:  # shadings, and object kinds PDFium may add later
                 scan.needs_render = True
 
@@ -208,11 +256,19 @@ def _rgb_jpeg_summary(obj: int) -> RasterSummary | None:
         return None
 
 
-def scan_page(page: int, small_points: float, box: tuple[float, float, float, float]) -> ObjectScan:
+def scan_page(
+    page: int,
+    small_points: float,
+    box: tuple[float, float, float, float],
+    *,
+    max_objects: int = MAX_OBJECTS,
+    seconds: float = WALK_SECONDS,
+) -> ObjectScan:
     """Walk one loaded PDFium page (``FPDF_PAGE``).
 
     ``small_points`` is the size below which an object counts as tiny; ``box`` is the
     visible page area (left, bottom, right, top): objects wholly outside it print nothing.
+    The walk stops after ``max_objects`` objects or ``seconds``, noting it in the scan.
     """
     scan = ObjectScan()
     for index in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
@@ -222,5 +278,6 @@ def scan_page(page: int, small_points: float, box: tuple[float, float, float, fl
         if subtype not in _SILENT_ANNOTATIONS:
             scan.needs_render = True
             break
-    _Walker(small_points, box).walk(page, page, False, scan)
+    walker = _Walker(small_points, box, max_objects, seconds)
+    walker.walk(page, page, 0, scan)
     return scan

@@ -9,10 +9,11 @@ duration of the analysis only.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from analysis.errors import MalformedDocument, UnsupportedDocument
@@ -20,6 +21,7 @@ from analysis.model import PageAnalysis
 from analysis.pdf import analyse_pdf_pages
 
 GHOSTSCRIPT_SECONDS = 120
+_POSITION = re.compile(r"Current file position is (\d+)")
 
 
 def ghostscript() -> str | None:
@@ -60,16 +62,39 @@ def postscript_to_pdf(source: Path, target: Path, *, eps: bool, shown_as: Path) 
             shown_as, f"Ghostscript did not finish within {GHOSTSCRIPT_SECONDS} s"
         ) from exc
     if completed.returncode != 0 or not target.exists() or target.stat().st_size == 0:
-        message = (completed.stderr or completed.stdout).decode("utf-8", "replace").strip()
-        detail = (
-            message.splitlines()[0].strip() if message else f"exit status {completed.returncode}"
+        raise MalformedDocument(
+            shown_as, f"Ghostscript could not run the PostScript: {_gs_failure(completed)}"
         )
-        raise MalformedDocument(shown_as, f"Ghostscript could not run the PostScript ({detail})")
 
 
-def analyse_postscript_pages(path: Path, *, eps: bool, shown_as: Path) -> Iterator[PageAnalysis]:
+def _gs_failure(completed: subprocess.CompletedProcess[bytes]) -> str:
+    """What Ghostscript says went wrong, and where.
+
+    Its stderr holds only "Unrecoverable error, exit code 1"; the PostScript error
+    ("Error: /undefined in foo") and the byte it stopped at are on its stdout.
+    """
+    text = (completed.stdout + b"\n" + completed.stderr).decode("utf-8", "replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    error = next((line for line in lines if line.startswith("Error:")), None)
+    position = _POSITION.search(text)
+    if error is None:
+        error = next(
+            (line for line in lines if "Unrecoverable error" not in line),
+            f"it stopped with exit status {completed.returncode} and no message",
+        )
+    where = f" at byte {position.group(1)}" if position else ""
+    return f"{error.removeprefix('Error:').strip()}{where}"
+
+
+def analyse_postscript_pages(
+    path: Path,
+    *,
+    eps: bool,
+    shown_as: Path,
+    on_total: Callable[[int], None] | None = None,
+) -> Iterator[PageAnalysis]:
     """Convert with Ghostscript, then yield the PDF's pages."""
     with tempfile.TemporaryDirectory(prefix="printkiosk-ps-") as work:
         pdf = Path(work) / "converted.pdf"
         postscript_to_pdf(path, pdf, eps=eps, shown_as=shown_as)
-        yield from analyse_pdf_pages(pdf, shown_as=shown_as)
+        yield from analyse_pdf_pages(pdf, shown_as, on_total)

@@ -2,7 +2,12 @@
 
 Reads PDF, PostScript/EPS (also gzip'd, through Ghostscript), PCL XL, PCL 5 and XPS.
 With --json the full per-page result is printed for scripts. A file that cannot be
-analysed (encrypted, damaged, unsupported) prints the reason and exits with status 2.
+analysed (encrypted, damaged, unsupported, or stopped by a limit) prints the reason and
+exits with status 2.
+
+The file is analysed in the same isolated child process as the kiosk and the spool agent
+use, under the same time and memory limits (--time-limit, --memory-limit), so a hostile
+file cannot make this command hang or swallow the machine's memory either.
 """
 
 from __future__ import annotations
@@ -15,8 +20,14 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # defaults are resolved in run(): importing analysis here would slow `printkiosk --help`
     parser.add_argument("file", type=Path, help="the print document to analyse")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="stop the analysis after this long (default: the kiosk's, 20 s)")
+    parser.add_argument("--memory-limit", type=int, metavar="MIB",
+                        help="stop the analysis above this much memory "
+                             "(default: the kiosk's, 512 MiB; at most 1024)")
 
 
 def _as_json(analysis: Any) -> dict[str, Any]:
@@ -55,10 +66,18 @@ def _ranges(numbers: list[int]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis import DocumentAnalysisError, PageColour, analyse_document
+    from analysis import DocumentAnalysisError, PageColour, analyse_isolated, check_limits
+    from analysis.isolated import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_SECONDS, MIB
 
+    seconds = DEFAULT_TIMEOUT_SECONDS if args.time_limit is None else args.time_limit
+    memory = DEFAULT_MEMORY_LIMIT if args.memory_limit is None else args.memory_limit * MIB
     try:
-        analysis = analyse_document(args.file)
+        check_limits(seconds, memory)
+    except ValueError as exc:
+        print(f"printkiosk analyze: {exc}", file=sys.stderr)
+        return 2
+    try:
+        analysis = analyse_isolated(args.file, timeout_seconds=seconds, memory_limit_bytes=memory)
     except DocumentAnalysisError as error:
         print(f"printkiosk analyze: {error}", file=sys.stderr)
         return 2

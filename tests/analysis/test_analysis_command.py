@@ -47,4 +47,4 @@ def test_unreadable_file_exits_2_with_reason(
     bad.write_bytes(b"%PDF-1.4\nnothing else")
     assert main(["analyze", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert str(bad) in err and "cannot be read" in err
+    assert str(bad) in err and "cannot be opened: it is not a valid PDF" in err

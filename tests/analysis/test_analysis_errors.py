@@ -105,7 +105,7 @@ def test_fallback_uses_the_rule_or_the_reported_count(tmp_path: Path) -> None:
     assert estimate.estimated and estimate.page_count == 3
     assert estimate.count(PageColour.COLOUR) == 3
     assert estimate.sizes() == {"Letter": 3}
-    assert "cannot be read" in estimate.note
+    assert "cannot be opened: it is not a valid PDF" in estimate.note
     reported = analyse_or_fall_back(broken, FallbackRule(colour=False), reported_pages=7)
     assert reported.page_count == 7 and reported.count(PageColour.MONO) == 7
 

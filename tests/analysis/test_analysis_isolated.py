@@ -10,6 +10,7 @@ from mixed_documents import ghostscript_available
 from pdf_writer import Page, PdfWriter
 
 from analysis import (
+    AnalysisStopped,
     EncryptedDocument,
     MalformedDocument,
     analyse_document,
@@ -38,7 +39,7 @@ def test_error_kind_and_reason_cross_the_process_boundary() -> None:
 def test_endless_postscript_is_stopped_and_reported(tmp_path: Path) -> None:
     job = tmp_path / "loop.ps"
     job.write_text("%!PS\n{ 1 pop } loop\nshowpage\n")
-    with pytest.raises(MalformedDocument, match="did not finish within 3 s"):
+    with pytest.raises(AnalysisStopped, match=r"analysis stopped: over 3 s \(0 pages analysed\)"):
         analyse_isolated(job, timeout_seconds=3)
 
 
@@ -48,5 +49,5 @@ def test_worker_dying_without_an_answer_is_an_analysis_error(
     job = tmp_path / "job.pdf"
     job.write_bytes(b"%PDF-1.4\n")
     monkeypatch.setattr("sys.executable", "/bin/false")  # a child that dies silently
-    with pytest.raises(MalformedDocument, match=r"analysis failed \(exit status 1\)"):
+    with pytest.raises(MalformedDocument, match=r"analyser failed \(exit status 1\)"):
         analyse_isolated(job)
