@@ -27,6 +27,8 @@ class Page:
     # name -> object text or a reference produced by PdfWriter.add()
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
     annots: list[str] = field(default_factory=list)
+    # a content stream already added (PdfWriter.add_stream), used instead of ``content``
+    contents: str | None = None
 
 
 class PdfWriter:
@@ -76,7 +78,9 @@ class PdfWriter:
             f"/{category} << " + " ".join(f"/{name} {ref}" for name, ref in entries.items()) + " >>"
             for category, entries in resources.items()
         )
-        contents = self.add_stream("", page.content.encode("latin-1"), compress=compress)
+        contents = page.contents or self.add_stream(
+            "", page.content.encode("latin-1"), compress=compress
+        )
         annots = f"/Annots [{' '.join(page.annots)}]" if page.annots else ""
         rotate = f"/Rotate {page.rotate}" if page.rotate else ""
         ref = self.add(
