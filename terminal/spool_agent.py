@@ -21,6 +21,7 @@ CUPS is reached through the :class:`SpoolQueue` port; the real adapter is built 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -41,6 +42,7 @@ from analysis import (
     analyse_or_fall_back,
     fallback_analysis,
 )
+from analysis.isolated import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_SECONDS, MIB
 from analysis.paper import NAMED_SIZES
 from terminal.config import (
     Port,
@@ -120,10 +122,30 @@ class FallbackSection(Table):
         return FallbackRule(self.pages, self.colour, self.paper_size)
 
 
+class AnalysisSection(Table):
+    """Limits of the isolated analysis child, the kiosk's by default (analysis.isolated).
+
+    A job stopped by one is reported as the fallback's pages, with the reason as error.
+    """
+
+    time_limit_s: Annotated[float, BeforeValidator(seconds_between(1, 3600))] = (
+        DEFAULT_TIMEOUT_SECONDS
+    )
+    memory_limit_mib: int = Field(default=DEFAULT_MEMORY_LIMIT // MIB, ge=128, le=1024)
+
+    def analyser(self) -> Callable[[Path], DocumentAnalysis]:
+        return functools.partial(
+            analyse_isolated,
+            timeout_seconds=self.time_limit_s,
+            memory_limit_bytes=self.memory_limit_mib * MIB,
+        )
+
+
 class SpoolAgentConfig(Table):
     spool_agent: AgentSection
     backend: AgentBackendSection
     fallback: FallbackSection = Field(default_factory=FallbackSection)
+    analysis: AnalysisSection = Field(default_factory=AnalysisSection)
 
 
 

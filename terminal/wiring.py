@@ -371,4 +371,5 @@ def build_spool_agent(config: SpoolAgentConfig, token: str) -> SpoolAgent:
         read_timeout_s=config.backend.read_timeout_s,
     )
     journal = ReportJournal(Path(agent.state_dir) / "reports.sqlite")
-    return SpoolAgent(queue, reporter, journal, config.fallback.rule())
+    return SpoolAgent(queue, reporter, journal, config.fallback.rule(),
+                      analyse=config.analysis.analyser())

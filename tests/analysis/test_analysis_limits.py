@@ -34,8 +34,9 @@ from analysis import (
 )
 from analysis.pdf import classify
 from analysis.pdf_objects import MAX_OBJECTS, scan_page
+from terminal.config import ConfigError
 from terminal.fakes import FakeReporter, FakeSpooledJob, FakeSpoolQueue
-from terminal.spool_agent import ReportJournal, SpoolAgent
+from terminal.spool_agent import ReportJournal, SpoolAgent, load_spool_agent_config
 
 REPO = Path(__file__).resolve().parents[2]
 MIB = 1024**2
@@ -205,3 +206,44 @@ def test_limits_out_of_range_are_refused_with_what_is_allowed(tmp_path: Path) ->
         analyse_isolated(job, memory_limit_bytes=2048 * MIB)
     with pytest.raises(ValueError, match="over 0 and at most 3600 s"):
         analyse_isolated(job, timeout_seconds=0)
+
+
+def test_spool_agent_limits_come_from_its_config_and_cut_a_long_job_short(
+    huge: Path, tmp_path: Path
+) -> None:
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text(
+        '[spool_agent]\nqueues = ["followme"]\n[backend]\nurl = "http://b"\n'
+        "[analysis]\ntime_limit_s = 2\nmemory_limit_mib = 256\n", encoding="utf-8"
+    )  # fmt: skip
+    config = load_spool_agent_config(config_file)
+    reporter = FakeReporter()
+    journal = ReportJournal(tmp_path / "reports.sqlite")
+    try:
+        agent = SpoolAgent(FakeSpoolQueue([FakeSpooledJob("uuid-200k", document=huge)]),
+                           reporter, journal, config.fallback.rule(),
+                           analyse=config.analysis.analyser())
+        started = time.monotonic()
+        agent.run_once()
+        elapsed = time.monotonic() - started
+    finally:
+        journal.close()
+    body, = reporter.accepted
+    counts = {entry["colour"]: entry["count"] for entry in body["counts"]}
+    assert counts["mono"] > 0 and counts["mono"] + counts["colour"] == 200_000
+    assert body["error"].startswith("analysis stopped: over 2 s (")
+    assert elapsed < 2 + 4
+
+
+def test_spool_agent_analysis_limits_out_of_range_name_file_and_key(tmp_path: Path) -> None:
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text(
+        '[spool_agent]\nqueues = ["followme"]\n[backend]\nurl = "http://b"\n'
+        "[analysis]\ntime_limit_s = 0\nmemory_limit_mib = 2048\n", encoding="utf-8"
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        load_spool_agent_config(config_file)
+    assert caught.value.problems[0] == (
+        "agent.toml: analysis.time_limit_s: 0 is not a number of seconds between 1 and 3600"
+    )
+    assert caught.value.problems[1].startswith("agent.toml: analysis.memory_limit_mib: 2048 ")
