@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "terminal" / "analysis")]
+sys.path[:0] = [str(REPO), str(REPO / "tests" / "analysis")]
 
 from corpus_truth import JOBS, PAGE_COUNT_TRUTH, PDF_TRUTH, POSTSCRIPT_TRUTH  # noqa: E402
 from mixed_documents import build_large, build_suite  # noqa: E402
