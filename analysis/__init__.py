@@ -4,7 +4,7 @@
 and returns a :class:`DocumentAnalysis`; ``billable_usage`` applies copies, n-up and
 sides; ``analyse_or_fall_back`` applies the configured :class:`FallbackRule` when a file
 cannot be analysed; ``analyse_isolated`` runs the analysis in a child process under time
-and memory limits (what the kiosk should use on files from strangers).
+and memory limits (what every caller uses on files from strangers).
 See docs/document-analysis.md for the method and its limits.
 """
 
