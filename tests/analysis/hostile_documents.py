@@ -43,11 +43,24 @@ def wide_page(path: Path, paths_per_form: int, uses: int, last: str) -> Path:
 
 def flate_bomb(path: Path, inflated_mib: int = 1500, paint: str = RED_FILL) -> Path:
     """A page whose content stream is ``inflated_mib`` MiB of NULs (PDF whitespace) and then
-    ``paint``, Flate-compressed to about a thousandth of that."""
-    compressor = zlib.compressobj(9)
+    ``paint``, Flate-compressed to about a thousandth of that.
+
+    Built in about a second rather than compressing 1.5 GB: after a full flush, deflate
+    encodes every MiB of zeros as the same bytes, so one encoded MiB is repeated; the
+    zlib header and Adler-32 trailer around the raw deflate data are written by hand.
+    """
     zeros = bytes(1024**2)
-    data = b"".join(compressor.compress(zeros) for _ in range(inflated_mib))
-    data += compressor.compress(f"\n{paint}\n".encode()) + compressor.flush()
+    tail = f"\n{paint}\n".encode()
+    raw = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = raw.compress(zeros) + raw.flush(zlib.Z_FULL_FLUSH)
+    again = raw.compress(zeros) + raw.flush(zlib.Z_FULL_FLUSH)
+    end = raw.compress(tail) + raw.flush()
+    checksum = 1
+    for _ in range(inflated_mib):
+        checksum = zlib.adler32(zeros, checksum)
+    checksum = zlib.adler32(tail, checksum)
+    data = (b"\x78\xda" + first + again * (inflated_mib - 1) + end
+            + checksum.to_bytes(4, "big"))
     writer = PdfWriter()
     bomb = writer.add_stream("/Filter /FlateDecode", data)
     writer.add_page(Page("", contents=bomb))
