@@ -96,3 +96,29 @@ def many_pages(path: Path, count: int, paint: str = GREY_FILL) -> Path:
                % (len(offsets) + 1, xref))
     path.write_bytes(bytes(out))
     return path
+
+
+def xps_with_a_huge_page(path: Path, inflated_mib: int = 300) -> Path:
+    """An XPS package whose one FixedPage part inflates to ``inflated_mib`` MiB of spaces.
+
+    Reading the part is one Python allocation of that size: under the worker's memory
+    limit it raises MemoryError in Python (not in C), the other way a limit is hit.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
+        package.writestr("_rels/.rels", '<Relationships><Relationship Target="/seq.fdseq" '
+                         'Type="http://schemas.microsoft.com/xps/2005/06/fixedrepresentation"/>'
+                         "</Relationships>")
+        package.writestr("seq.fdseq", '<FixedDocumentSequence><DocumentReference '
+                         'Source="/doc.fdoc"/></FixedDocumentSequence>')
+        package.writestr("doc.fdoc", '<FixedDocument><PageContent Source="/1.fpage"/>'
+                         "</FixedDocument>")
+        with package.open("1.fpage", "w", force_zip64=True) as page:
+            page.write(b'<FixedPage Width="793.76" Height="1122.56"><Path Fill="#FF0000" '
+                       b'Data="M 10,10 L 400,10 400,400 Z"/>')
+            spaces = b" " * 1024**2
+            for _ in range(inflated_mib):
+                page.write(spaces)
+            page.write(b"</FixedPage>")
+    return path

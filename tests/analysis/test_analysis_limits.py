@@ -22,7 +22,15 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from hostile_documents import GREY_FILL, RED_FILL, flate_bomb, many_pages, nested_forms, wide_page
+from hostile_documents import (
+    GREY_FILL,
+    RED_FILL,
+    flate_bomb,
+    many_pages,
+    nested_forms,
+    wide_page,
+    xps_with_a_huge_page,
+)
 
 from analysis import (
     AnalysisStopped,
@@ -247,3 +255,14 @@ def test_spool_agent_analysis_limits_out_of_range_name_file_and_key(tmp_path: Pa
         "agent.toml: analysis.time_limit_s: 0 is not a number of seconds between 1 and 3600"
     )
     assert caught.value.problems[1].startswith("agent.toml: analysis.memory_limit_mib: 2048 ")
+
+
+def test_memory_error_in_python_is_the_memory_limit_not_an_empty_reason(tmp_path: Path) -> None:
+    package = xps_with_a_huge_page(tmp_path / "huge.xps", 300)
+    assert [p.colour for p in analyse_document(package).pages] == [PageColour.COLOUR]
+    with pytest.raises(AnalysisStopped) as stopped:
+        analyse_isolated(package, memory_limit_bytes=128 * MIB)
+    assert stopped.value.reason == "analysis stopped: over 128 MiB of memory (0 pages analysed)"
+    estimate = analyse_or_fall_back(package, FallbackRule(), analyse=lambda p: analyse_isolated(
+        p, memory_limit_bytes=128 * MIB))
+    assert [p.colour for p in estimate.pages] == [PageColour.COLOUR]
