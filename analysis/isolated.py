@@ -105,13 +105,20 @@ class _Progress:
         )
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _run(command: list[str], env: dict[str, str], out: IO[bytes], err: IO[bytes],
          timeout_seconds: float) -> tuple[int, int, bool]:
     """Run the worker; (exit status as Popen gives it, peak RSS in bytes, timed out)."""
     child = subprocess.Popen(
         command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
         start_new_session=True,
-    )  # fmt: skip
+    )  # fmt: skip  (OSError: the caller says the analyser could not start)
     pidfd = os.pidfd_open(child.pid)
     try:
         ended, _, _ = select.select([pidfd], [], [], timeout_seconds)
@@ -139,10 +146,15 @@ def analyse_isolated(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "analysis.worker", str(path), str(memory_limit_bytes)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        status, peak, timed_out = _run(command, env, out, err, timeout_seconds)
+        try:
+            status, peak, timed_out = _run(command, env, out, err, timeout_seconds)
+        except OSError as exc:
+            raise errors.DocumentAnalysisError(
+                path, f"the analyser could not start ({exc.strerror or exc})"
+            ) from exc
         out.seek(0)
         progress = _Progress(out)
-        err.seek(0)
+        err.seek(max(0, err.seek(0, os.SEEK_END) - 4096))  # its last words are enough
         last_words = err.read().decode("utf-8", "replace").strip().splitlines()[-1:]
     memory = f"over {memory_limit_bytes / MIB:g} MiB of memory"
     if timed_out:
@@ -152,7 +164,7 @@ def analyse_isolated(
         if status < 0 and -status in _OUT_OF_MEMORY_SIGNALS and peak * 2 >= memory_limit_bytes:
             raise progress.stopped(path, memory)
         why = (
-            f"the analyser crashed ({signal.Signals(-status).name})" if status < 0
+            f"the analyser crashed ({_signal_name(-status)})" if status < 0
             else f"the analyser failed ({last_words[0] if last_words else f'exit status {status}'})"
         )
         raise errors.MalformedDocument(path, f"{why} {progress.done()}",

@@ -11,6 +11,7 @@ from pdf_writer import Page, PdfWriter
 
 from analysis import (
     AnalysisStopped,
+    DocumentAnalysisError,
     EncryptedDocument,
     MalformedDocument,
     analyse_document,
@@ -50,4 +51,28 @@ def test_worker_dying_without_an_answer_is_an_analysis_error(
     job.write_bytes(b"%PDF-1.4\n")
     monkeypatch.setattr("sys.executable", "/bin/false")  # a child that dies silently
     with pytest.raises(MalformedDocument, match=r"analyser failed \(exit status 1\)"):
+        analyse_isolated(job)
+
+
+def test_worker_crashing_is_named_by_its_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = tmp_path / "job.pdf"
+    job.write_bytes(b"%PDF-1.4\n")
+    crashing = tmp_path / "crashing-python"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(0o755)
+    monkeypatch.setattr("sys.executable", str(crashing))  # a child that dies as C code does
+    with pytest.raises(MalformedDocument) as caught:
+        analyse_isolated(job)
+    assert caught.value.reason == "the analyser crashed (SIGSEGV) (0 pages analysed)"
+
+
+def test_worker_that_cannot_start_is_an_analysis_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = tmp_path / "job.pdf"
+    job.write_bytes(b"%PDF-1.4\n")
+    monkeypatch.setattr("sys.executable", str(tmp_path / "no-such-python"))
+    with pytest.raises(DocumentAnalysisError, match=r"analyser could not start \(No such file"):
         analyse_isolated(job)
