@@ -98,7 +98,7 @@ def _group(session: Session, name: str) -> Group:
 
 def _create_user(session: Session, secret: bytes, currency: str, demo: DemoUser) -> None:
     user = User(username=demo.username, display_name=demo.display_name,
-                language=demo.language, pin_hash=hash_pin(demo.pin),
+                language=demo.language, pin_hash=hash_pin(secret, demo.pin),
                 email=f"{demo.username}@example.org", overdraft_limit=Decimal("0.00"))
     if demo.group:
         user.groups.append(_group(session, demo.group))

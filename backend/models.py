@@ -109,12 +109,21 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | disabled
     cost_centre_id: Mapped[int | None] = mapped_column(ForeignKey("cost_centres.id"))
     pin_hash: Mapped[str | None] = mapped_column(String(200))
-    pin_failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     overdraft_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(secondary="user_groups")
+
+
+class PinAttempt(Base):
+    """Wrong PINs in a row for a username as typed, known or not (``backend.identify``):
+    keyed by the name and not the user so that an unknown name locks like a real one,
+    in a table so that every backend process on the database sees the same count."""
+
+    __tablename__ = "pin_attempts"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Card(Base):

@@ -57,7 +57,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
         if action == "revoke":
             return _revoke(db, terminal_id)
         if action == "set-pin":
-            return _set_pin(db, adjustment.username if adjustment else None,
+            return _set_pin(db, secret, adjustment.username if adjustment else None,
                             adjustment.actor if adjustment else "cli")
         if action == "import-users":
             return _import_users(db, secret, import_file, dry_run=dry_run)
@@ -268,15 +268,15 @@ def _import_users(db: Database, secret: bytes, path: Path | None, *, dry_run: bo
     return 0
 
 
-def _set_pin(db: Database, username: str | None, actor: str) -> int:
+def _set_pin(db: Database, secret: bytes, username: str | None, actor: str) -> int:
     """Read the PIN from the terminal (not echoed) or one line of stdin, never argv:
     the command line is visible to every user of the machine in ``ps``."""
     import getpass
 
-    from sqlalchemy import select
+    from sqlalchemy import delete, select
 
     from backend.audit import record
-    from backend.models import User
+    from backend.models import PinAttempt, User
     from backend.security import hash_pin
 
     if not username:
@@ -286,14 +286,14 @@ def _set_pin(db: Database, username: str | None, actor: str) -> int:
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         print("the PIN must be 4 to 8 digits", file=sys.stderr)
         return 2
+    pin_hash = hash_pin(secret, pin)  # scrypt: before the write lock, not inside it
     with db.write() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             print(f"no user {username!r}", file=sys.stderr)
             return 2
-        user.pin_hash = hash_pin(pin)
-        user.pin_failed_attempts = 0
-        user.pin_locked_until = None
+        user.pin_hash = pin_hash
+        session.execute(delete(PinAttempt).where(PinAttempt.username == username))
         record(session, actor, "user.set_pin", username)
     print(f"PIN of {username} set")
     return 0

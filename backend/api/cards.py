@@ -15,7 +15,7 @@ from backend.api.schemas import CardEnrolRequest
 from backend.api.sessions import user_json
 from backend.audit import record
 from backend.ledger import LedgerError, balance
-from backend.models import Card
+from backend.models import Card, User
 from backend.security import card_hash, normalise_card
 
 router = APIRouter(tags=["cards"])
@@ -27,12 +27,12 @@ def enrol_card(body: CardEnrolRequest, context: Context,
     security = context.config.security
     if not normalise_card(body.card):
         raise problem_from(LedgerError("card_invalid", "the card number is empty"))
-    answer: dict[str, Any] | None = None
-    refusal: LedgerError | None = None
-    with context.db.write() as session:
-        try:
-            user = identify.by_pin(session, body.username, body.pin,
-                                   security.pin_max_attempts, security.pin_lockout_s)
+    try:
+        # The PIN is checked with no transaction open (identify.by_pin records the attempt).
+        user_id = identify.by_pin(context.db, context.secret, body.username, body.pin,
+                                  security.pin_max_attempts, security.pin_lockout_s)
+        with context.db.write() as session:
+            user = session.get_one(User, user_id)
             digest = card_hash(context.secret, body.card)
             existing = session.scalar(select(Card).where(Card.card_hash == digest))
             if existing is not None and existing.user_id != user.id:
@@ -40,10 +40,9 @@ def enrol_card(body: CardEnrolRequest, context: Context,
             if existing is None:
                 session.add(Card(user_id=user.id, card_hash=digest, label="self-enrolled"))
                 record(session, f"terminal:{terminal.id}", "card.self_enrol", user.username)
-            answer = {"user": user_json(user),
-                      "balance": balance(session, user, context.currency).as_json()}
-        except LedgerError as exc:
-            refusal = exc  # commit anyway: a failed PIN attempt must count
-    if refusal is not None:
-        raise problem_from(refusal)
+            answer: dict[str, Any] = {
+                "user": user_json(user),
+                "balance": balance(session, user, context.currency).as_json()}
+    except LedgerError as exc:
+        raise problem_from(exc) from exc
     return JSONResponse(answer, status_code=201)

@@ -43,17 +43,13 @@ def open_session(body: SessionRequest, context: Context,
                         "balance": balance(session, user, context.currency).as_json()}
         assert body.username is not None and body.pin is not None
         security = context.config.security
-        # A write transaction that commits even on a wrong PIN: the failed attempt counts.
-        with context.db.write() as session:
-            try:
-                user = identify.by_pin(session, body.username, body.pin,
-                                       security.pin_max_attempts, security.pin_lockout_s)
-            except LedgerError as exc:
-                refusal = exc
-            else:
-                return {"user": user_json(user),
-                        "balance": balance(session, user, context.currency).as_json()}
-        raise refusal
+        # Checks the PIN with no transaction open, then records the attempt (identify).
+        user_id = identify.by_pin(context.db, context.secret, body.username, body.pin,
+                                  security.pin_max_attempts, security.pin_lockout_s)
+        with context.db.read() as session:
+            user = session.get_one(User, user_id)
+            return {"user": user_json(user),
+                    "balance": balance(session, user, context.currency).as_json()}
     except LedgerError as exc:
         raise problem_from(exc) from exc
 
