@@ -98,6 +98,14 @@ class BackendConfig(_Section):
     def database_url(self) -> str:
         return self.database.url or default_database_url()
 
+    def secret_key_path(self) -> Path | None:
+        """The key file, or None when the key comes from the environment."""
+        if os.environ.get(SECRET_ENV):
+            return None
+        if self.security.secret_key_file:
+            return Path(self.security.secret_key_file)
+        return default_data_dir() / "backend-secret.key"
+
     def secret_key(self) -> bytes:
         """The HMAC key: from the environment, the configured file, or a generated file.
 
@@ -107,11 +115,8 @@ class BackendConfig(_Section):
         from_env = os.environ.get(SECRET_ENV)
         if from_env:
             return from_env.encode("utf-8")
-        path = (
-            Path(self.security.secret_key_file)
-            if self.security.secret_key_file
-            else default_data_dir() / "backend-secret.key"
-        )
+        path = self.secret_key_path()
+        assert path is not None
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

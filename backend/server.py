@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from backend.app import create_app, prepare_database
 from backend.config import BackendConfig, BackendConfigError
-from backend.db import Database
+from backend.db import Database, DatabaseRefused, is_sqlite, verify_database
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,14 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
          import_file: Path | None = None, dry_run: bool = False,
          deactivate_missing: bool = False, terminal_id: str | None = None,
          adjustment: Adjustment | None = None, older_than_h: float | None = None) -> int:
+    # Whatever this process creates (the SQLite file and its -wal/-shm, the key file) is
+    # for the backend's own user only; the systemd unit sets UMask=0077 as well.
+    os.umask(0o077)
+    key_file = config.secret_key_path()
+    # --demo-data seeds a new database on purpose (printkiosk demo --reset empties its
+    # own folder, the key stays in the backend's): an empty one is no sign of lost data.
+    earlier_key = (key_file if key_file is not None and key_file.exists() and not demo_data
+                   else None)
     try:
         secret = config.secret_key()
     except BackendConfigError as exc:
@@ -35,6 +44,11 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
         return 2
     db = Database.from_url(config.database_url, config.database.pool_size)
     try:
+        try:
+            verify_database(db, earlier_key)
+        except DatabaseRefused as exc:
+            print(exc, file=sys.stderr)
+            return 2
         prepare_database(db, config.ledger.currency)
         if demo_data:
             from backend.demo import seed_demo
@@ -49,7 +63,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             return _expire_holds(db, older_than_h if older_than_h is not None
                                  else config.holds.expire_after_h)
         if action == "check":
-            return _check_ledger(db)
+            return _check_ledger(db)  # the database's own check ran above
         if action == "adjust":
             return _adjust(db, config.ledger.currency, adjustment)
         if action == "terminals":
@@ -196,6 +210,8 @@ def _check_ledger(db: Database) -> int:
         print(misdirected, file=sys.stderr)
     if not report.ok:
         return 1
+    if is_sqlite(db.engine):
+        print("database file OK: PRAGMA quick_check found no damage")
     print("ledger OK: every transaction balanced, every cached balance equals its entries, "
           "every charge debits its payer")
     return 0

@@ -3,15 +3,28 @@ postgresql:// URL uses psycopg 3; the schema is at Alembic head after start."""
 
 from __future__ import annotations
 
+import configparser
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
+from pg_cluster import free_port
 from platformdirs import user_data_dir
+from sqlalchemy import text
 
-from backend.config import BackendConfig
+from backend.app import create_app
+from backend.config import SECRET_ENV, BackendConfig
 from backend.db import Database, normalise_url
+from backend.demo import DEMO_TERMINAL_TOKEN, seed_demo
 from backend.migrate import MIGRATIONS, alembic_config, upgrade
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_default_database_is_sqlite_under_the_user_data_dir() -> None:
@@ -49,3 +62,152 @@ def test_models_and_migrations_do_not_drift(db: Database) -> None:
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+# --- private files, damaged or emptied databases (issue 12, items 5 and 8) -------------
+
+def test_sqlite_file_and_its_wal_and_shm_are_created_private(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # what a shell or a unit without UMask= gives
+    try:
+        db = Database.from_url(f"sqlite:///{tmp_path}/data/p.sqlite3")
+        with db.write() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+            session.execute(text("INSERT INTO t VALUES (1)"))
+        files = {path.name: stat.S_IMODE(path.stat().st_mode)
+                 for path in (tmp_path / "data").iterdir()}
+        db.dispose()
+    finally:
+        os.umask(previous)
+    assert set(files) == {"p.sqlite3", "p.sqlite3-wal", "p.sqlite3-shm"}
+    assert files == dict.fromkeys(files, 0o600), {name: oct(mode) for name, mode in files.items()}
+
+
+def test_the_systemd_units_set_a_private_umask() -> None:
+    units = sorted((REPO / "systemd").glob("*.service"))
+    assert {unit.name for unit in units} >= {"printkiosk-backend.service",
+                                             "printkiosk-kiosk.service"}
+    for unit in units:
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read(unit, encoding="utf-8")
+        assert parser.get("Service", "UMask", fallback=None) == "0077", unit.name
+
+
+def _site(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A backend.toml with its own key file and SQLite file: (config, database, key)."""
+    database, key = tmp_path / "backend.sqlite3", tmp_path / "secret.key"
+    config = tmp_path / "backend.toml"
+    config.write_text(f'[server]\nhost = "127.0.0.1"\nport = {free_port()}\n\n'
+                      f'[database]\nurl = "sqlite:///{database}"\n\n'
+                      f'[security]\nsecret_key_file = "{key}"\n', encoding="utf-8")
+    return config, database, key
+
+
+def _backend(config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``printkiosk backend`` (serving, unless an action is given), with no key in the
+    environment: the key file is the one of the site. A server that starts instead of
+    refusing is stopped after ``timeout`` and reported as such."""
+    env = {name: value for name, value in os.environ.items() if name != SECRET_ENV}
+    command = [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), *args]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        pytest.fail(f"printkiosk backend {' '.join(args)} did not stop within {timeout} s: "
+                    f"it started on the database instead of refusing it ({stderr[-300:]})")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _assert_one_line_refusal(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode != 0, done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_an_emptied_database_is_refused_when_the_secret_key_exists(tmp_path: Path) -> None:
+    config, database, key = _site(tmp_path)
+    first = _backend(config, "--demo-data", "--migrate-only")  # a site's first start
+    assert first.returncode == 0, first.stderr
+    assert key.exists() and database.stat().st_size > 0
+    database.write_bytes(b"")  # the data is lost (truncated, or restored from nothing)
+    _assert_one_line_refusal(_backend(config, timeout=20), str(database), "empty",
+                             str(key))
+    _assert_one_line_refusal(_backend(config, "check"), str(database), "empty")
+    database.unlink()  # deleted altogether: the same
+    _assert_one_line_refusal(_backend(config, "--migrate-only"), str(database), "empty")
+    # The demo seeds a new database on purpose (printkiosk demo --reset): not refused.
+    demo = _backend(config, "--demo-data", "--migrate-only")
+    assert demo.returncode == 0, demo.stderr
+
+
+def test_a_first_start_without_a_secret_key_creates_the_database(tmp_path: Path) -> None:
+    config, database, key = _site(tmp_path)
+    database.write_bytes(b"")  # e.g. created by the installer: no key yet, a new site
+    done = _backend(config, "--migrate-only")
+    assert done.returncode == 0, done.stderr
+    assert key.exists() and database.stat().st_size > 0
+    checked = _backend(config, "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "quick_check" in checked.stdout
+
+
+def test_a_database_with_damaged_pages_is_refused_at_start_and_by_check(
+        tmp_path: Path) -> None:
+    from backend_fixtures import SECRET
+
+    config, database, key = _site(tmp_path)
+    key.write_text(SECRET.decode(), encoding="ascii")
+    key.chmod(0o600)
+    ledger = Database.from_url(f"sqlite:///{database}")
+    backend_config = BackendConfig.model_validate({"database": {"url": str(ledger.engine.url)}})
+    app = create_app(backend_config, ledger, SECRET)
+    seed_demo(ledger, SECRET)
+    with TestClient(app) as client:  # a real ledger: some holds taken, some captured
+        for n in range(40):
+            hold = client.post("/api/v1/holds", headers={
+                "Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"}, json={
+                "idempotency_key": f"damage-hold-{n:03d}", "username": "carol",
+                "amount": "0.10", "description": "x" * 200})
+            assert hold.status_code == 201, hold.text
+    ledger.dispose()  # checkpoints the WAL into the file
+    page_size = int.from_bytes(database.read_bytes()[16:18], "big")
+    pages = database.stat().st_size // page_size
+    assert pages > 10
+    with database.open("r+b") as damaged:  # a disk or copy error in the middle
+        damaged.seek((pages // 2) * page_size)
+        damaged.write(os.urandom(3 * page_size))
+    _assert_one_line_refusal(_backend(config, timeout=20), str(database), "quick_check")
+    _assert_one_line_refusal(_backend(config, "check"), str(database), "quick_check")
+
+
+def test_quick_check_findings_are_one_line_naming_the_file(tmp_path: Path) -> None:
+    """A cell pointer out of range in a table page: SQLite reports it as rows of findings
+    spread over several lines (``*** in database main ***\nOn tree page ...``), or, from
+    some connections, as an error; the refusal is one line either way."""
+    from backend.db import DatabaseRefused, verify_database
+
+    path = tmp_path / "cells.sqlite3"
+    db = Database.from_url(f"sqlite:///{path}")
+    with db.write() as session:
+        session.execute(text("CREATE TABLE t (x INTEGER PRIMARY KEY, y TEXT)"))
+        for n in range(3000):
+            session.execute(text("INSERT INTO t VALUES (:n, :y)"), {"n": n, "y": f"v{n:069d}"})
+    db.dispose()
+    content = path.read_bytes()
+    leaves = [n for n in range(1, len(content) // 4096) if content[n * 4096] == 0x0D]
+    assert len(leaves) > 10  # 0x0D: a b-tree leaf page of a table
+    with path.open("r+b") as damaged:  # its 11th cell pointer (they start at offset 8)
+        damaged.seek(leaves[len(leaves) // 2] * 4096 + 8 + 2 * 10)
+        damaged.write(b"\xff\xff")
+    db = Database.from_url(f"sqlite:///{path}")
+    with pytest.raises(DatabaseRefused) as refused:
+        verify_database(db, None)
+    db.dispose()
+    message = str(refused.value)
+    assert "\n" not in message, message
+    assert message.startswith(f"{path}: damaged database: PRAGMA quick_check"), message
