@@ -211,3 +211,24 @@ def test_quick_check_findings_are_one_line_naming_the_file(tmp_path: Path) -> No
     message = str(refused.value)
     assert "\n" not in message, message
     assert message.startswith(f"{path}: damaged database: PRAGMA quick_check"), message
+
+
+def test_migration_0005_carries_pin_counters_over_to_pin_attempts(db: Database) -> None:
+    from alembic import command
+
+    upgrade(db.engine)
+    command.downgrade(alembic_config(db.engine), "0004")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (username, display_name, language, status, pin_hash, "
+            "pin_failed_attempts, pin_locked_until, overdraft_limit, created_at) VALUES "
+            "('dora', 'Dora', 'en', 'active', NULL, 3, NULL, 0, '2026-11-30 10:00:00'), "
+            "('eve', 'Eve', 'en', 'active', NULL, 0, '2099-01-01 00:00:00', 0, "
+            "'2026-11-30 10:00:00'), "
+            "('finn', 'Finn', 'en', 'active', NULL, 0, NULL, 0, '2026-11-30 10:00:00')"))
+    upgrade(db.engine)
+    with db.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT username, failed_attempts, locked_until IS NOT NULL FROM pin_attempts "
+            "ORDER BY username")).all()
+    assert [tuple(row) for row in rows] == [("dora", 3, False), ("eve", 0, True)]
