@@ -16,22 +16,29 @@ credit; the code is only recorded) or ``code`` (the receivable of the code's cli
 empty inherits from the client, and a client without a setting means ``user``. A file
 without the column leaves the codes' settings as they are.
 
-The import is all-or-nothing: the whole file is checked in one pass (header, every
-line's fields, every parent) and every problem is reported with its line number; any
-problem leaves the database unchanged. ``dry_run`` reports what would change without
-writing.
+The whole file is checked first, in one pass (the file's encoding and cells, header,
+every line's fields, every parent), in a read transaction that takes no write lock;
+every problem is reported with its line number, and any problem leaves the database
+unchanged. ``dry_run`` stops there and reports what would change. A checked file is then
+written in short batches (``backend.import_batches``) so that kiosks keep charging
+during a large import; an import interrupted mid-way is completed by importing the same
+file again (docs/operator-guide.md).
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.audit import record
+from backend.csv_input import read_csv
+from backend.db import Database
+from backend.import_batches import chunks, insert_missing, write_batches
 from backend.ledger import Payer
 from backend.models import (
     BillingCode,
@@ -49,6 +56,7 @@ KNOWN_COLUMNS = ("code", "name", "parent", "active", "assigned_to", "payer")
 PAYERS = ("user", "code")
 DEFAULT_PAYER = "user"
 TRUE_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+ASSIGNEE_KINDS = ("user", "group", "cost_centre")
 
 
 @dataclass
@@ -71,21 +79,51 @@ class _Row:
     payer: str | None  # None: inherit
 
 
-def _assignee(session: Session, token: str) -> tuple[str, int] | str:
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    name: str
+    parent: str | None  # the parent's code
+    active: bool
+    payer: str | None
+
+
+@dataclass
+class _Plan:
+    """What the write phase does, decided from the file and one read of the database."""
+
+    rows: list[_Row]
+    changed: set[str]  # existing codes whose name, parent, active or payer change
+    deactivate: list[int]  # ids of active codes absent from the file (--deactivate-missing)
+    with_payer: bool
+
+
+def _existing_codes(session: Session) -> dict[str, _Existing]:
+    found = list(session.execute(select(BillingCode.id, BillingCode.code, BillingCode.name,
+                                        BillingCode.parent_id, BillingCode.active,
+                                        BillingCode.payer)))
+    code_of = {row.id: row.code for row in found}
+    return {row.code: _Existing(row.id, row.name, code_of.get(row.parent_id), row.active,
+                                row.payer) for row in found}
+
+
+def _assignee_ids(session: Session) -> dict[str, dict[str, int]]:
+    """Every user, group and cost centre by name, read once (not one query per token)."""
+    return {kind: {name: int(found) for name, found in session.execute(select(column, key))}
+            for kind, column, key in (("user", User.username, User.id),
+                                      ("group", Group.name, Group.id),
+                                      ("cost_centre", CostCentre.code, CostCentre.id))}
+
+
+def _assignee(ids: dict[str, dict[str, int]], token: str) -> tuple[str, int] | str:
     """("user", id) for "user:alice", or an error message."""
     kind, _, name = token.strip().partition(":")
-    lookups = {
-        "user": (User, User.username),
-        "group": (Group, Group.name),
-        "cost_centre": (CostCentre, CostCentre.code),
-    }
-    if kind not in lookups or not name:
+    if kind not in ASSIGNEE_KINDS or not name:
         return f"assigned_to: {token.strip()!r} is not user:NAME, group:NAME or cost_centre:CODE"
-    model, column = lookups[kind]
-    found = session.scalar(select(model.id).where(column == name))  # type: ignore[attr-defined]
+    found = ids[kind].get(name)
     if found is None:
         return f"assigned_to: no {kind.replace('_', ' ')} {name!r}"
-    return kind, int(found)
+    return kind, found
 
 
 def _header_problems(columns: list[str]) -> list[str]:
@@ -100,7 +138,7 @@ def _header_problems(columns: list[str]) -> list[str]:
     return problems
 
 
-def _row_problems(session: Session, values: dict[str, str], columns: list[str],
+def _row_problems(ids: dict[str, dict[str, int]], values: dict[str, str], columns: list[str],
                   seen: dict[str, int]) -> tuple[list[str], list[tuple[str, int]] | None]:
     """Every problem of one line's own fields (a column missing from the header is
     reported once, on line 1, not on every line), and its assignees."""
@@ -110,17 +148,19 @@ def _row_problems(session: Session, values: dict[str, str], columns: list[str],
         if not code:
             problems.append("code: empty")
         elif len(code) > 64 or any(ch.isspace() for ch in code):
-            problems.append(f"code: {code!r} must be 1-64 characters without spaces")
+            problems.append(f"code: {code[:64]!r} must be 1-64 characters without spaces")
         elif code in seen:
             problems.append(f"code: {code!r} already on line {seen[code]}")
     if "name" in columns and not name:
         problems.append("name: empty")
+    if len(name) > 200:
+        problems.append("name: longer than 200 characters")
     active_text = values.get("active", "") or "true"
     if active_text.lower() not in TRUE_WORDS:
-        problems.append(f"active: {active_text!r} is not true or false")
+        problems.append(f"active: {active_text[:20]!r} is not true or false")
     payer = values.get("payer", "")
     if payer and payer not in PAYERS:
-        problems.append(f"payer: {payer!r} is not {' or '.join(PAYERS)} "
+        problems.append(f"payer: {payer[:20]!r} is not {' or '.join(PAYERS)} "
                         "(or empty: as its client)")
     assignees: list[tuple[str, int]] | None = None
     if values.get("assigned_to"):
@@ -128,27 +168,29 @@ def _row_problems(session: Session, values: dict[str, str], columns: list[str],
         for token in values["assigned_to"].split(";"):
             if not token.strip():
                 continue
-            found = _assignee(session, token)
+            found = _assignee(ids, token)
             if isinstance(found, str):
                 problems.append(found)
-            else:
+            elif found not in assignees:
                 assignees.append(found)
     return problems, assignees
 
 
-def _parse(session: Session, text: str, report: ImportReport) -> list[_Row]:
+def _parse(session: Session, data: bytes | str, report: ImportReport,
+           existing: dict[str, _Existing]) -> tuple[list[_Row], list[str]]:
     """Check the whole file in one pass: the header, every line's fields, then every
     parent, so that one run lists every problem, each with its line, sorted by line."""
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [column.strip() for column in reader.fieldnames or []]
-    problems: list[tuple[int, str]] = [(1, problem) for problem in _header_problems(columns)]
+    table = read_csv(data)
+    columns = table.columns
+    problems: list[tuple[int, str]] = list(table.problems)
+    if table.decoded:
+        problems.extend((1, problem) for problem in _header_problems(columns))
+    ids = _assignee_ids(session) if "assigned_to" in columns else {}
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for raw in reader:
-        line = reader.line_num
-        values = {key.strip(): (value or "").strip() for key, value in raw.items()
-                  if key and key.strip() in KNOWN_COLUMNS}
-        found, assignees = _row_problems(session, values, columns, seen)
+    for line, raw in table.rows:
+        values = {key: value for key, value in raw.items() if key in KNOWN_COLUMNS}
+        found, assignees = _row_problems(ids, values, columns, seen)
         problems.extend((line, problem) for problem in found)
         code = values.get("code", "")
         if code and code not in seen:
@@ -157,13 +199,14 @@ def _parse(session: Session, text: str, report: ImportReport) -> list[_Row]:
                          TRUE_WORDS.get((values.get("active") or "true").lower(), True),
                          None if assignees is None else tuple(assignees),
                          values.get("payer") or None))
-    problems.extend(_parent_problems(session, rows))
+    problems.extend(_parent_problems(existing, rows))
     report.errors.extend(f"line {line}: {problem}"
                          for line, problem in sorted(problems, key=lambda item: item[0]))
-    return rows
+    return rows, columns
 
 
-def _parent_problems(session: Session, rows: list[_Row]) -> list[tuple[int, str]]:
+def _parent_problems(existing: dict[str, _Existing],
+                     rows: list[_Row]) -> list[tuple[int, str]]:
     in_file: dict[str, _Row] = {}
     for row in rows:
         in_file.setdefault(row.code, row)
@@ -175,74 +218,112 @@ def _parent_problems(session: Session, rows: list[_Row]) -> list[tuple[int, str]
             problems.append((row.line, "parent: a code cannot be its own parent"))
             continue
         parent_row = in_file.get(row.parent)
-        if parent_row is not None:
-            if parent_row.parent is not None:
-                problems.append((row.line, f"parent: {row.parent!r} is a project, "
-                                 "not a client (two levels only)"))
-            continue
-        existing = session.scalar(select(BillingCode).where(BillingCode.code == row.parent))
-        if existing is None:
-            problems.append((row.line, f"parent: no billing code {row.parent!r}"))
-        elif existing.parent_id is not None:
+        parent = existing.get(row.parent)
+        if parent_row is None and parent is None:
+            problems.append((row.line, f"parent: no billing code {row.parent[:64]!r}"))
+        elif (parent_row.parent if parent_row is not None
+              else parent.parent if parent is not None else None) is not None:
             problems.append((row.line, f"parent: {row.parent!r} is a project, "
                              "not a client (two levels only)"))
     return problems
 
 
-def _columns(text: str) -> list[str]:
-    return [column.strip() for column in csv.DictReader(io.StringIO(text)).fieldnames or []]
-
-
-def import_csv(session: Session, text: str, *, actor: str, dry_run: bool = False,
-               deactivate_missing: bool = False) -> ImportReport:
-    """Apply the whole file or nothing. Run inside ``Database.write()``; on errors or a dry
-    run, everything this function wrote is rolled back through a savepoint."""
-    report = ImportReport()
-    rows = _parse(session, text, report)
-    if report.errors:
-        return report
-    savepoint = session.begin_nested()
-    with_payer = "payer" in _columns(text)
-    by_code = {code.code: code for code in session.scalars(select(BillingCode))}
-    for row in sorted(rows, key=lambda r: r.parent is not None):  # clients first
-        code = by_code.get(row.code)
-        parent_id = by_code[row.parent].id if row.parent else None
-        payer = row.payer if with_payer else (code.payer if code is not None else None)
+def _plan(rows: list[_Row], existing: dict[str, _Existing], with_payer: bool,
+          deactivate_missing: bool, report: ImportReport) -> _Plan:
+    """Sort each line into created, updated, deactivated or unchanged, as the report says."""
+    changed: set[str] = set()
+    for row in rows:
+        code = existing.get(row.code)
         if code is None:
-            code = BillingCode(code=row.code, name=row.name, parent_id=parent_id,
-                               active=row.active, payer=payer)
-            session.add(code)
-            session.flush()
-            by_code[row.code] = code
             report.created.append(row.code)
-        elif ((code.name, code.parent_id, code.active, code.payer)
-              != (row.name, parent_id, row.active, payer)):
-            if code.active and not row.active:
-                report.deactivated.append(row.code)
-            else:
-                report.updated.append(row.code)
-            code.name, code.parent_id, code.active = row.name, parent_id, row.active
-            code.payer = payer
-        if row.assignees is not None:
-            session.execute(delete(BillingCodeAssignment)
-                            .where(BillingCodeAssignment.billing_code_id == code.id))
-            for kind, owner in row.assignees:
-                session.add(BillingCodeAssignment(billing_code_id=code.id,
-                                                  **{f"{kind}_id": owner}))
+            continue
+        payer = row.payer if with_payer else code.payer
+        if (code.name, code.parent, code.active, code.payer) != (
+                row.name, row.parent, row.active, payer):
+            changed.add(row.code)
+            (report.deactivated if code.active and not row.active
+             else report.updated).append(row.code)
+    deactivate: list[int] = []
     if deactivate_missing:
         listed = {row.code for row in rows}
-        for code in by_code.values():
-            if code.code not in listed and code.active:
-                code.active = False
-                report.deactivated.append(code.code)
-    session.flush()
-    if dry_run:
-        savepoint.rollback()
+        for name, code in existing.items():
+            if name not in listed and code.active:
+                deactivate.append(code.id)
+                report.deactivated.append(name)
+    return _Plan(rows, changed, deactivate, with_payer)
+
+
+def _code_ids(session: Session, codes: set[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    return {code: int(found) for code, found in session.execute(
+        select(BillingCode.code, BillingCode.id).where(BillingCode.code.in_(codes)))}
+
+
+def _write_batch(plan: _Plan, rows: list[_Row], session: Session) -> None:
+    """One batch of checked lines (all clients or all projects): codes inserted when
+    missing or set to the file's values, and their assignments replaced when given."""
+    ids = _code_ids(session, {row.code for row in rows} | {r.parent for r in rows if r.parent})
+    new = [row for row in rows if row.code not in ids]
+    insert_missing(session, BillingCode, [
+        {"code": row.code, "name": row.name, "active": row.active, "payer": row.payer,
+         "parent_id": ids[row.parent] if row.parent else None} for row in new], "code")
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        if row.code in plan.changed and row.code in ids:
+            change = {"id": ids[row.code], "name": row.name, "active": row.active,
+                      "parent_id": ids[row.parent] if row.parent else None}
+            if plan.with_payer:
+                change["payer"] = row.payer
+            changes.append(change)
+    if changes:  # ORM bulk UPDATE by primary key, one executemany
+        session.execute(update(BillingCode), changes)
+    assigned = [row for row in rows if row.assignees is not None]
+    if not assigned:
+        return
+    ids.update(_code_ids(session, {row.code for row in new}))
+    session.execute(delete(BillingCodeAssignment).where(
+        BillingCodeAssignment.billing_code_id.in_([ids[row.code] for row in assigned])))
+    links = [{"billing_code_id": ids[row.code], "user_id": None, "group_id": None,
+              "cost_centre_id": None, f"{kind}_id": owner}
+             for row in assigned for kind, owner in row.assignees or ()]
+    if links:
+        session.execute(insert(BillingCodeAssignment), links)
+
+
+def _deactivate(ids: list[int], session: Session) -> None:
+    session.execute(update(BillingCode).where(BillingCode.id.in_(ids)).values(active=False))
+
+
+def import_csv(db: Database, data: bytes | str, *, actor: str, dry_run: bool = False,
+               deactivate_missing: bool = False) -> ImportReport:
+    """Check the whole file (a read transaction: no write lock), then, unless it has a
+    problem or this is a dry run, write it in short batches (``backend.import_batches``).
+
+    Validation comes first so that the write phase cannot fail on the file's contents;
+    re-importing the same file after an interruption converges (clients are written
+    before their projects, every statement can be run twice).
+    """
+    report = ImportReport()
+    with db.read() as session:
+        existing = _existing_codes(session)
+        rows, columns = _parse(session, data, report, existing)
+    if report.errors:
         return report
-    savepoint.commit()
-    record(session, actor, "billing_codes.import", "billing_codes", {
-        "created": len(report.created), "updated": len(report.updated),
-        "deactivated": len(report.deactivated)})
+    plan = _plan(rows, existing, "payer" in columns, deactivate_missing, report)
+    if dry_run:
+        return report
+    clients = [row for row in rows if row.parent is None]
+    projects = [row for row in rows if row.parent is not None]
+    steps: list[Callable[[Session], None]] = [
+        partial(_write_batch, plan, list(batch)) for batch in chunks(clients)]
+    steps += [partial(_write_batch, plan, list(batch)) for batch in chunks(projects)]
+    steps += [partial(_deactivate, list(batch)) for batch in chunks(plan.deactivate)]
+    steps.append(lambda session: record(
+        session, actor, "billing_codes.import", "billing_codes", {
+            "created": len(report.created), "updated": len(report.updated),
+            "deactivated": len(report.deactivated)}))
+    write_batches(db, steps)
     report.applied = True
     return report
 

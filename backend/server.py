@@ -105,9 +105,11 @@ def _import_billing_codes(db: Database, path: Path | None, *, dry_run: bool,
     if path is None:
         print("import-billing-codes needs --file CSV", file=sys.stderr)
         return 2
-    with db.write() as session:
-        report = import_csv(session, path.read_text(encoding="utf-8-sig"), actor="cli",
-                            dry_run=dry_run, deactivate_missing=deactivate_missing)
+    data = _read_import_file(path)
+    if data is None:
+        return 2
+    report = import_csv(db, data, actor="cli", dry_run=dry_run,
+                        deactivate_missing=deactivate_missing)
     for error in report.errors:
         print(f"{path.name}: {error}", file=sys.stderr)
     if report.errors:
@@ -117,6 +119,19 @@ def _import_billing_codes(db: Database, path: Path | None, *, dry_run: bool,
     print(f"{len(report.created)} created, {len(report.updated)} updated, "
           f"{len(report.deactivated)} deactivated codes {verb} imported")
     return 0
+
+
+def _read_import_file(path: Path) -> bytes | None:
+    """The CSV's bytes (decoded and checked by the import), or None after saying why."""
+    from backend.csv_input import CsvFileTooLarge, read_limited
+
+    try:
+        return read_limited(str(path))
+    except (OSError, CsvFileTooLarge) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        print(f"{path}: cannot be imported: {reason}", file=sys.stderr)
+        print("nothing imported", file=sys.stderr)
+        return None
 
 
 def _list_terminals(db: Database) -> int:
@@ -271,9 +286,10 @@ def _import_users(db: Database, secret: bytes, path: Path | None, *, dry_run: bo
     if path is None:
         print("import-users needs --file CSV", file=sys.stderr)
         return 2
-    with db.write() as session:
-        report = import_users_csv(session, path.read_text(encoding="utf-8-sig"), secret,
-                                  actor="cli", dry_run=dry_run)
+    data = _read_import_file(path)
+    if data is None:
+        return 2
+    report = import_users_csv(db, data, secret, actor="cli", dry_run=dry_run)
     for error in report.errors:
         print(f"{path.name}: {error}", file=sys.stderr)
     if report.errors:

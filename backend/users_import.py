@@ -6,26 +6,37 @@ CSV format (UTF-8, header required; columns in any order)::
     alice,Alice Martin,alice@example.org,fr,staff;library,CC100,active,04A1B2C3D4,0.00
 
 Only ``username`` and ``display_name`` are required. ``groups`` and ``cards`` are
-``;``-separated; groups and cost centres are created when missing. ``cards`` are
-added (never removed: a lost card is removed on purpose, not by omission); a card that
-belongs to another user is an error. ``status`` is active or disabled. PINs are not
-imported: users set them at the desk. Like the billing-code import it checks the whole
-file in one pass (header, every line, cards already another user's) and reports every
-problem with its line number; any problem writes nothing. ``dry_run`` writes nothing.
+``;``-separated; groups and cost centres are created when missing. An empty cell leaves
+that setting of an existing user as it is: an empty ``groups`` cell keeps the user's
+groups (a directory export with a blank cell must not strip everyone's quota group);
+``-`` removes every group. A non-empty ``groups`` cell replaces the user's groups.
+``cards`` are added (never removed: a lost card is removed on purpose, not by omission);
+a card that belongs to another user is an error. ``status`` is active or disabled.
+PINs are not imported: users set them at the desk.
+
+Like the billing-code import it works in two phases. First the whole file is read and
+checked (header, every line, cards already another user's) in a read transaction, which
+takes no write lock; every problem is reported with its line number, and any problem
+writes nothing. ``dry_run`` stops there. Then the checked lines are written in batches
+(``backend.import_batches``): the write phase cannot fail on the file's contents.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.audit import record
-from backend.models import Card, CostCentre, Group, User
+from backend.csv_input import read_csv
+from backend.db import Database
+from backend.import_batches import chunks, insert_missing, write_batches
+from backend.models import Card, CostCentre, Group, User, UserGroup
 from backend.money import parse_amount
 from backend.security import card_hash, normalise_card
 
@@ -33,6 +44,7 @@ REQUIRED_COLUMNS = ("username", "display_name")
 KNOWN_COLUMNS = ("username", "display_name", "email", "language", "groups", "cost_centre",
                  "status", "cards", "overdraft_limit")
 LANGUAGES = ("en", "fr")
+CLEAR = "-"  # in the groups cell: remove every group
 
 
 @dataclass
@@ -47,18 +59,33 @@ class UserImportReport:
 class _UserRow:
     line: int
     values: dict[str, str]
-    groups: tuple[str, ...]
-    cards: tuple[str, ...]
+    groups: tuple[str, ...] | None  # None: leave the user's groups as they are
+    cards: tuple[str, ...]  # keyed hashes
     overdraft: Decimal | None
 
 
-def _card_owner(session: Session, digest: str) -> str | None:
-    return session.scalar(select(User.username).join(Card, Card.user_id == User.id)
-                          .where(Card.card_hash == digest))
+@dataclass
+class _Known:
+    """What the checks need from the database, read once (not one query per line)."""
+
+    usernames: set[str]
+    card_owners: dict[str, str]  # card hash -> username
 
 
-def _check_row(session: Session, line: int, values: dict[str, str], columns: list[str],
-               seen: dict[str, int], card_lines: dict[str, int], secret: bytes) -> list[str]:
+def _known(session: Session) -> _Known:
+    return _Known(
+        set(session.scalars(select(User.username))),
+        {digest: owner for digest, owner in session.execute(
+            select(Card.card_hash, User.username).join(User, Card.user_id == User.id))},
+    )
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
+
+
+def _check_row(line: int, values: dict[str, str], columns: list[str], seen: dict[str, int],
+               card_lines: dict[str, int], known: _Known, secret: bytes) -> list[str]:
     """Every problem of one line, the database's included (a card that is another user's),
     so that the first run lists them all. A column missing from the header is reported
     once, on line 1, not on every line."""
@@ -73,124 +100,158 @@ def _check_row(session: Session, line: int, values: dict[str, str], columns: lis
             seen[username] = line
     if "display_name" in columns and not values.get("display_name"):
         problems.append("display_name: empty")
+    if len(values.get("display_name", "")) > 200:
+        problems.append("display_name: longer than 200 characters")
     if values.get("language") and values["language"] not in LANGUAGES:
         problems.append(f"language: {values['language']!r} is not one of {', '.join(LANGUAGES)}")
     if values.get("status") and values["status"] not in ("active", "disabled"):
         problems.append(f"status: {values['status']!r} is not active or disabled")
-    if values.get("email") and "@" not in values["email"]:
-        problems.append(f"email: {values['email']!r} is not an e-mail address")
+    if values.get("email") and ("@" not in values["email"] or len(values["email"]) > 254):
+        problems.append(f"email: {values['email'][:254]!r} is not an e-mail address")
+    for name in _split(values.get("groups", "")):
+        if len(name) > 100 or (name == CLEAR and values["groups"] != CLEAR):
+            problems.append(f"groups: {name[:100]!r} is not a group name (1-100 characters; "
+                            f"{CLEAR!r} alone removes every group)")
+    if len(values.get("cost_centre", "")) > 64:
+        problems.append("cost_centre: longer than 64 characters")
     if values.get("overdraft_limit"):
         try:
             parse_amount(values["overdraft_limit"])
         except ValueError as exc:
             problems.append(f"overdraft_limit: {exc}")
-    for card in filter(None, (c.strip() for c in values.get("cards", "").split(";"))):
+    for card in _split(values.get("cards", "")):
         digest = card_hash(secret, card)
+        owner = known.card_owners.get(digest)
         if not normalise_card(card):
             problems.append("cards: empty card number")
         elif digest in card_lines:
             problems.append(f"cards: {card!r} already on line {card_lines[digest]}")
         else:
             card_lines[digest] = line
-            owner = _card_owner(session, digest)
             if owner is not None and owner != username:
                 problems.append(f"cards: {card!r} belongs to another user")
     return problems
 
 
-def _parse(session: Session, text: str, secret: bytes,
+def _groups(cell: str | None) -> tuple[str, ...] | None:
+    if not cell:
+        return None
+    return () if cell == CLEAR else tuple(dict.fromkeys(_split(cell)))
+
+
+def _parse(session: Session, data: bytes | str, secret: bytes,
            report: UserImportReport) -> list[_UserRow]:
     """Check the whole file in one pass: a bad header does not hide the lines' problems."""
-    reader = csv.DictReader(io.StringIO(text))
-    columns = [column.strip() for column in reader.fieldnames or []]
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    table = read_csv(data)
+    problems = list(table.problems)
+    columns = table.columns
+    missing = [column for column in REQUIRED_COLUMNS
+               if column not in columns and table.decoded]
     unknown = [column for column in columns if column not in KNOWN_COLUMNS]
     if missing:
-        report.errors.append(f"line 1: missing column(s): {', '.join(missing)}")
+        problems.append((1, f"missing column(s): {', '.join(missing)}"))
     if unknown:
-        report.errors.append(f"line 1: unknown column(s): {', '.join(unknown)} "
-                             f"(allowed: {', '.join(KNOWN_COLUMNS)})")
+        problems.append((1, f"unknown column(s): {', '.join(unknown)} "
+                            f"(allowed: {', '.join(KNOWN_COLUMNS)})"))
+    known = _known(session)
     rows: list[_UserRow] = []
     seen: dict[str, int] = {}
     card_lines: dict[str, int] = {}
-    for raw in reader:
-        line = reader.line_num
-        values = {key.strip(): (value or "").strip() for key, value in raw.items()
-                  if key and key.strip() in KNOWN_COLUMNS}
-        problems = _check_row(session, line, values, columns, seen, card_lines, secret)
-        report.errors.extend(f"line {line}: {problem}" for problem in problems)
-        if problems:
+    for line, raw in table.rows:
+        values = {key: value for key, value in raw.items() if key in KNOWN_COLUMNS}
+        found = _check_row(line, values, columns, seen, card_lines, known, secret)
+        problems.extend((line, problem) for problem in found)
+        if found:
             continue
         rows.append(_UserRow(
-            line, values,
-            tuple(filter(None, (g.strip() for g in values.get("groups", "").split(";")))),
-            tuple(filter(None, (c.strip() for c in values.get("cards", "").split(";")))),
+            line, values, _groups(values.get("groups")),
+            tuple(card_hash(secret, card) for card in _split(values.get("cards", ""))),
             parse_amount(values["overdraft_limit"]) if values.get("overdraft_limit") else None,
         ))
+    report.errors.extend(f"line {line}: {problem}"
+                         for line, problem in sorted(problems, key=lambda item: item[0]))
+    for row in rows:
+        (report.updated if row.values["username"] in known.usernames
+         else report.created).append(row.values["username"])
     return rows
 
 
-def _group(session: Session, name: str) -> Group:
-    group = session.scalar(select(Group).where(Group.name == name))
-    if group is None:
-        group = Group(name=name)
-        session.add(group)
-        session.flush()
-    return group
+def _ids(session: Session, column: Any, key: Any, names: set[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    return {name: int(found) for name, found in
+            session.execute(select(column, key).where(column.in_(names)))}
 
 
-def _cost_centre(session: Session, code: str) -> CostCentre:
-    centre = session.scalar(select(CostCentre).where(CostCentre.code == code))
-    if centre is None:
-        centre = CostCentre(code=code, name=code)
-        session.add(centre)
-        session.flush()
-    return centre
+def _names_ids(session: Session, rows: list[_UserRow]) -> tuple[dict[str, int], dict[str, int]]:
+    """Ids of the batch's groups and cost centres, creating the missing ones."""
+    groups = {name for row in rows for name in row.groups or ()}
+    centres = {row.values["cost_centre"] for row in rows if row.values.get("cost_centre")}
+    insert_missing(session, Group, [{"name": name} for name in sorted(groups)], "name")
+    insert_missing(session, CostCentre,
+                   [{"code": code, "name": code} for code in sorted(centres)], "code")
+    return (_ids(session, Group.name, Group.id, groups),
+            _ids(session, CostCentre.code, CostCentre.id, centres))
 
 
-def _apply(session: Session, row: _UserRow, secret: bytes, report: UserImportReport) -> None:
+def _user_values(row: _UserRow, centre_ids: dict[str, int]) -> dict[str, Any]:
+    """The columns this line sets: an empty cell sets nothing (the user's value stays)."""
     values = row.values
-    user = session.scalar(select(User).where(User.username == values["username"]))
-    if user is None:
-        user = User(username=values["username"], display_name=values["display_name"],
-                    overdraft_limit=Decimal("0.00"))
-        session.add(user)
-        report.created.append(user.username)
-    else:
-        report.updated.append(user.username)
-    user.display_name = values["display_name"]
-    user.email = values.get("email") or user.email
-    user.language = values.get("language") or user.language or "en"
-    user.status = values.get("status") or user.status or "active"
+    changes: dict[str, Any] = {"display_name": values["display_name"]}
+    for column in ("email", "language", "status"):
+        if values.get(column):
+            changes[column] = values[column]
     if row.overdraft is not None:
-        user.overdraft_limit = row.overdraft
+        changes["overdraft_limit"] = row.overdraft
     if values.get("cost_centre"):
-        user.cost_centre_id = _cost_centre(session, values["cost_centre"]).id
-    if "groups" in values:
-        user.groups = [_group(session, name) for name in row.groups]
-    session.flush()
-    for card in row.cards:  # another user's card was refused by _check_row
-        digest = card_hash(secret, card)
-        if session.scalar(select(Card.id).where(Card.card_hash == digest)) is None:
-            session.add(Card(user_id=user.id, card_hash=digest, label="import"))
+        changes["cost_centre_id"] = centre_ids[values["cost_centre"]]
+    return changes
 
 
-def import_users_csv(session: Session, text: str, secret: bytes, *, actor: str,
+def _write_batch(rows: list[_UserRow], session: Session) -> None:
+    """One batch of checked lines: users, their groups and cards, as bulk statements."""
+    group_ids, centre_ids = _names_ids(session, rows)
+    names = {row.values["username"] for row in rows}
+    existing = _ids(session, User.username, User.id, names)
+    insert_missing(session, User, [
+        {"language": "en", "status": "active", "overdraft_limit": Decimal("0.00"),
+         "email": None, "cost_centre_id": None, "username": row.values["username"],
+         **_user_values(row, centre_ids)}
+        for row in rows if row.values["username"] not in existing], "username")
+    updates = [{"id": existing[row.values["username"]], **_user_values(row, centre_ids)}
+               for row in rows if row.values["username"] in existing]
+    if updates:  # ORM bulk UPDATE by primary key: one executemany per set of columns
+        session.execute(update(User), sorted(updates, key=lambda change: sorted(change)))
+    ids = _ids(session, User.username, User.id, names)
+    regrouped = [row for row in rows if row.groups is not None]
+    if regrouped:
+        session.execute(delete(UserGroup).where(
+            UserGroup.user_id.in_([ids[row.values["username"]] for row in regrouped])))
+        pairs = [{"user_id": ids[row.values["username"]], "group_id": group_ids[name]}
+                 for row in regrouped for name in row.groups or ()]
+        if pairs:
+            session.execute(insert(UserGroup), pairs)
+    insert_missing(session, Card, [
+        {"user_id": ids[row.values["username"]], "card_hash": digest, "label": "import"}
+        for row in rows for digest in row.cards], "card_hash")
+
+
+def import_users_csv(db: Database, data: bytes | str, secret: bytes, *, actor: str,
                      dry_run: bool = False) -> UserImportReport:
-    """Apply the whole file or nothing (inside ``Database.write()``, via a savepoint)."""
+    """Check the whole file (no write lock), then write it in short batches, or nothing.
+
+    Re-importing the same file after an interruption converges: users are inserted when
+    missing and set to the file's values, groups are replaced, cards added when missing.
+    """
     report = UserImportReport()
-    rows = _parse(session, text, secret, report)
-    if report.errors:
+    with db.read() as session:
+        rows = _parse(session, data, secret, report)
+    if report.errors or dry_run:
         return report
-    savepoint = session.begin_nested()
-    for row in rows:
-        _apply(session, row, secret, report)
-    session.flush()
-    if dry_run:
-        savepoint.rollback()
-        return report
-    savepoint.commit()
-    record(session, actor, "users.import", "users",
-           {"created": len(report.created), "updated": len(report.updated)})
+    steps: list[Callable[[Session], None]] = [
+        partial(_write_batch, list(batch)) for batch in chunks(rows)]
+    steps.append(lambda session: record(session, actor, "users.import", "users", {
+        "created": len(report.created), "updated": len(report.updated)}))
+    write_batches(db, steps)
     report.applied = True
     return report

@@ -3,7 +3,10 @@ deactivation, prefix search limited to what the user may use, recents after a ch
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from backend_fixtures import Backend
@@ -23,9 +26,8 @@ LAB-X,X-ray project,LAB,true,
 """
 
 
-def _import(db: Database, text: str, **options: bool) -> object:
-    with db.write() as session:
-        return import_csv(session, text, actor="admin:test", **options)
+def _import(db: Database, text: str | bytes, **options: bool) -> object:
+    return import_csv(db, text, actor="admin:test", **options)
 
 
 def _codes(db: Database) -> dict[str, bool]:
@@ -249,3 +251,34 @@ def test_demo_acme_is_paid_by_the_client(backend: Backend) -> None:
     codes = backend.client.get("/api/v1/billing-codes", headers=backend.headers(),
                                params={"username": "alice"}).json()["codes"]
     assert [(code["code"], code["payer"]) for code in codes] == [("ACME-WEB", "code")]
+
+
+def test_hostile_cells_are_refused_and_nothing_is_written(backend: Backend) -> None:
+    """Issue 12 item 11a: NUL, extra values and a non-UTF-8 file are line-numbered errors."""
+    before = _codes(backend.db)
+    report = _import(backend.db, "code,name,parent\nN-1,Nul\x00,\nN-2,Two,,surplus\nN-3,Ok,\n")
+    assert report.errors == [  # type: ignore[attr-defined]
+        "line 2: name: contains the control character U+0000 (tabs, line breaks and NUL "
+        "are not allowed in a cell)",
+        "line 3: 4 values for 3 columns",
+    ]
+    latin1 = _import(backend.db, "code,name\nCAFE,Café\n".encode("latin-1"))
+    assert latin1.errors == [  # type: ignore[attr-defined]
+        "line 2: column 9: not UTF-8 (byte 0xe9); save the file as UTF-8 CSV"]
+    assert _codes(backend.db) == before
+
+
+def test_cli_reports_a_non_utf8_file_without_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "backend.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/i.sqlite3"\n\n'
+                      f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n',
+                      encoding="utf-8")
+    codes = tmp_path / "codes.csv"
+    codes.write_bytes("code,name\nACME,ACME\nCAFE,Café\n".encode("latin-1"))
+    answer = subprocess.run([sys.executable, "-m", "printkiosk", "backend", "--config",
+                             str(config), "import-billing-codes", "--file", str(codes)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert answer.returncode == 2
+    assert answer.stderr.splitlines() == [
+        "codes.csv: line 3: column 9: not UTF-8 (byte 0xe9); save the file as UTF-8 CSV",
+        "nothing imported"]

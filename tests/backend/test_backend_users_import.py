@@ -20,8 +20,7 @@ def _users(backend: Backend) -> int:
 
 
 def test_import_creates_users_with_cards_groups_and_overdraft(backend: Backend) -> None:
-    with backend.db.write() as session:
-        report = import_users_csv(session, GOOD, SECRET, actor="admin:test")
+    report = import_users_csv(backend.db, GOOD, SECRET, actor="admin:test")
     assert report.applied and report.created == ["dave", "erin"]
     session_answer = backend.client.post("/api/v1/sessions", headers=backend.headers(),
                                          json={"card": "04AABBCC"})
@@ -41,8 +40,7 @@ def test_bad_lines_change_nothing(backend: Backend) -> None:
            "hugo,Hugo,en,gone,,-1\n"
            "ivan,Ivan,en,active,1001,\n"
            "frank,Frank again,en,active,,\n")
-    with backend.db.write() as session:
-        report = import_users_csv(session, bad, SECRET, actor="admin:test")
+    report = import_users_csv(backend.db, bad, SECRET, actor="admin:test")
     assert report.errors == [
         "line 2: language: 'de' is not one of en, fr",
         "line 3: display_name: empty",
@@ -61,8 +59,7 @@ def test_every_problem_of_the_file_in_one_pass(backend: Backend) -> None:
     bad = ("username,display_name,shoe_size,cards\n"
            "ivan,Ivan,42,1001\n"
            "jo hn,John,43,\n")
-    with backend.db.write() as session:
-        report = import_users_csv(session, bad, SECRET, actor="admin:test")
+    report = import_users_csv(backend.db, bad, SECRET, actor="admin:test")
     assert report.errors == [
         "line 1: unknown column(s): shoe_size (allowed: username, display_name, email, "
         "language, groups, cost_centre, status, cards, overdraft_limit)",
@@ -70,15 +67,69 @@ def test_every_problem_of_the_file_in_one_pass(backend: Backend) -> None:
         "line 3: username: 'jo hn' must be 1-100 characters without spaces",
     ]
     assert _users(backend) == before
-    with backend.db.write() as session:
-        own = import_users_csv(session, "username,display_name,cards\nalice,Alice,1001\n",
-                               SECRET, actor="admin:test")
+    own = import_users_csv(backend.db, "username,display_name,cards\nalice,Alice,1001\n",
+                           SECRET, actor="admin:test")
     assert own.errors == [] and own.updated == ["alice"]  # her own card is no clash
 
 
 def test_dry_run_writes_nothing(backend: Backend) -> None:
-    with backend.db.write() as session:
-        report = import_users_csv(session, GOOD, SECRET, actor="admin:test", dry_run=True)
+    report = import_users_csv(backend.db, GOOD, SECRET, actor="admin:test", dry_run=True)
     assert report.created == ["dave", "erin"] and not report.applied
     with backend.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Card)) == 3  # the demo cards
+
+
+def _groups_of(backend: Backend, username: str) -> list[str]:
+    with backend.db.read() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        return sorted(group.name for group in user.groups)
+
+
+def test_an_empty_groups_cell_keeps_the_groups_and_a_dash_clears_them(backend: Backend) -> None:
+    """Issue 12 item 11a: a directory export with a blank groups cell must not strip the
+    user's quota groups; "-" is the explicit way to remove them all."""
+    assert import_users_csv(backend.db, GOOD, SECRET, actor="admin:test").applied
+    assert _groups_of(backend, "dave") == ["library", "staff"]
+    blank = import_users_csv(backend.db, "username,display_name,groups\ndave,Dave D.,\n",
+                             SECRET, actor="admin:test")
+    assert blank.applied and blank.updated == ["dave"]
+    assert _groups_of(backend, "dave") == ["library", "staff"]
+    import_users_csv(backend.db, "username,display_name,groups\ndave,Dave D.,-\n", SECRET,
+                     actor="admin:test")
+    assert _groups_of(backend, "dave") == []
+    import_users_csv(backend.db, "username,display_name,groups\ndave,Dave D.,lab\n", SECRET,
+                     actor="admin:test")
+    assert _groups_of(backend, "dave") == ["lab"]
+
+
+def test_hostile_cells_are_refused_with_line_and_column(backend: Backend) -> None:
+    """Issue 12 item 11a: NUL and control characters, extra values and a cell over 128 KiB
+    are line-numbered errors, and nothing of the file is written."""
+    before = _users(backend)
+    hostile = ("username,display_name,email\n"
+               "nul,Nul\x00Name,\n"
+               "extra,Extra,extra@example.org,surplus\n"
+               "tab,Tab\tName,\n"
+               f"huge,Huge,{'x' * (128 * 1024 + 1)}\n"
+               "late,Late,\n")
+    report = import_users_csv(backend.db, hostile, SECRET, actor="admin:test")
+    assert report.errors == [
+        "line 2: display_name: contains the control character U+0000 (tabs, line breaks "
+        "and NUL are not allowed in a cell)",
+        "line 3: 4 values for 3 columns",
+        "line 4: display_name: contains the control character U+0009 (tabs, line breaks "
+        "and NUL are not allowed in a cell)",
+        "line 5: not a readable CSV line: a cell longer than 128 KiB (the lines after it "
+        "were not checked)",
+    ]
+    assert not report.applied and _users(backend) == before
+
+
+def test_a_file_that_is_not_utf8_names_its_line_and_column(backend: Backend) -> None:
+    latin1 = "username,display_name\nzoe,Zoé\nyann,Yann\n".encode("latin-1")
+    report = import_users_csv(backend.db, latin1, SECRET, actor="admin:test")
+    assert report.errors == ["line 2: column 7: not UTF-8 (byte 0xe9); save the file as "
+                             "UTF-8 CSV"]
+    bom = "\ufeffusername,display_name\nzoe,Zoé\n".encode()
+    assert import_users_csv(backend.db, bom, SECRET, actor="admin:test").created == ["zoe"]
