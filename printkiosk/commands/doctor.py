@@ -6,15 +6,30 @@ the file, the key, the value and what is allowed). Every problem of the file com
 one pass, whatever its kind (a key's type, keys that contradict each other, a file it
 names). A valid file can still get WARNING lines (exit 0): a setting that works but
 leaves the kiosk weaker than the operator probably thinks.
+
+Whatever the file is (Latin-1, binary, /dev/zero, a FIFO, arrays nested 5 000 deep), the
+answer is a problem line naming it, never a traceback or a hang: doctor reads regular
+files only, at most MAX_CONFIG_BYTES of them, and decodes and parses them itself before
+any checker sees them. For a backend file it also checks the secret key file that
+``[security] secret_key_file`` names (see ``_secret_key_findings``).
 """
 
 from __future__ import annotations
 
 import argparse
+import stat
 import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+# Configuration files are a few KiB; a megabyte means the wrong file was given.
+MAX_CONFIG_BYTES = 1024 * 1024
+# The key is text (the generated one is 64 hex digits, 256 bits); 32 characters is the
+# least that still resists trying every key against a copied database's card hashes.
+MIN_SECRET_CHARS = 32
+MAX_SECRET_BYTES = 4096
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,18 +55,54 @@ def check_file(path: Path) -> list[str]:
     return diagnose(path)[0]
 
 
+def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> tuple[str | None, str | None]:
+    """(the file's text, None) or (None, the problem): a regular file, at most ``limit``
+    bytes, UTF-8. stat comes first so that a FIFO or a device is never opened."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None, f"{path}: is not a regular file"
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        return None, f"{path}: cannot be read: {exc.strerror}"
+    if len(data) > limit:
+        return None, f"{path}: is larger than {limit // 1024} KiB (not a configuration file?)"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, (f"{path.name}: line {line}, column {column}: not UTF-8 "
+                      f"(byte 0x{data[exc.start]:02x}); save the file as UTF-8")
+
+
+def _parse_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        return tomllib.loads(text), None
+    except tomllib.TOMLDecodeError as exc:
+        return None, f"{path.name}: is not valid TOML: {exc}"
+    except RecursionError:
+        return None, (f"{path.name}: is not usable TOML: arrays or tables are nested too "
+                      "deeply to parse (a configuration needs a few levels)")
+
+
 def diagnose(path: Path) -> tuple[list[str], list[str]]:
     """(problems, warnings) of the file: problems make it unusable, warnings do not."""
-    return _problems(path), _kiosk_warnings(path)
+    text, problem = read_text(path)
+    data, problem = _parse_toml(path, text) if text is not None else (None, problem)
+    if data is None:
+        return [problem or f"{path}: cannot be read"], []
+    problems = _problems(path, data)
+    warnings = _kiosk_warnings(path, data)
+    if _kind(data) == "backend" and not problems:
+        key_problems, key_warnings = _secret_key_findings(path, data)
+        problems += key_problems
+        warnings += key_warnings
+    return problems, warnings
 
 
-def _problems(path: Path) -> list[str]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        return [f"{path}: cannot be read: {exc.strerror}"]
-    except tomllib.TOMLDecodeError as exc:
-        return [f"{path.name}: is not valid TOML: {exc}"]
+def _problems(path: Path, data: dict[str, Any]) -> list[str]:
     checkers: dict[str, Callable[[Path], list[str]]] = {
         "kiosk": _check_kiosk,
         "backend": _check_backend,
@@ -67,7 +118,12 @@ def _problems(path: Path) -> list[str]:
             "[price_list] for a price list, [quota] for a quota policy, "
             "[spool_agent] for a spool agent)"
         ]
-    return checker(path)
+    try:
+        return checker(path)
+    except (UnicodeDecodeError, RecursionError, MemoryError) as exc:
+        # A file the checked one names (a price list, a keys file) read by a loader that
+        # does not translate these itself: still one line, not a traceback.
+        return [f"{path.name}: a file it names cannot be read: {type(exc).__name__}: {exc}"]
 
 
 def _check_kiosk(path: Path) -> list[str]:
@@ -76,14 +132,10 @@ def _check_kiosk(path: Path) -> list[str]:
     return check_kiosk_file(path)[1]
 
 
-def _kiosk_warnings(path: Path) -> list[str]:
+def _kiosk_warnings(path: Path, data: dict[str, Any]) -> list[str]:
     """A kiosk with no local price list ([pricing] price_list) gets every list from the
     backend: offline it prices only users whose list it cached (docs/offline.md). It
     works online, so it is a warning, not an error."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return []
     if _kind(data) != "kiosk":
         return []
     pricing = data.get("pricing")
@@ -116,6 +168,41 @@ def _check_backend(path: Path) -> list[str]:
     except BackendConfigError as exc:
         return list(exc.problems)
     return []
+
+
+def _secret_key_findings(path: Path, data: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of the backend's secret key file. Whoever reads the key can
+    turn the stored card hashes back into card numbers, and a lost or replaced key makes
+    every enrolled card unknown: so the file must exist, be the owner's alone (the
+    backend refuses to start otherwise) and hold a real key, not a placeholder."""
+    from backend.config import default_data_dir
+
+    security = data.get("security")
+    configured = security.get("secret_key_file") if isinstance(security, dict) else None
+    if not configured:
+        return [], [f"WARNING: {path.name}: security.secret_key_file: not set: the backend "
+                    f"keeps its key in {default_data_dir() / 'backend-secret.key'} (created "
+                    "at first start); name it here so that it is backed up with the site"]
+    key_file = Path(configured)
+    label = f"{path.name}: security.secret_key_file: {key_file}"
+    if not key_file.exists():
+        return [], [f"WARNING: {label}: does not exist; the backend creates a new key there "
+                    "at first start (if this site already has a database, restore the old "
+                    "key instead, or no enrolled card and no kiosk token will match)"]
+    text, problem = read_text(key_file, MAX_SECRET_BYTES)
+    if text is None:
+        return [f"{label}: {(problem or '').split(': ', 1)[-1]}"], []
+    problems = []
+    mode = stat.S_IMODE(key_file.stat().st_mode)
+    if mode & 0o077:
+        problems.append(f"{label}: mode 0o{mode:03o} lets others read it; expected 0600 "
+                        f"(chmod 600 {key_file}); the backend refuses to start")
+    if not text.isascii():
+        problems.append(f"{label}: is not ASCII text (the backend reads the key as ASCII)")
+    elif len(text.strip()) < MIN_SECRET_CHARS:
+        problems.append(f"{label}: holds {len(text.strip())} characters; a key needs at least "
+                        f"{MIN_SECRET_CHARS} (e.g. `openssl rand -hex 32 > {key_file}`)")
+    return problems, []
 
 
 def _check_price_list(path: Path) -> list[str]:

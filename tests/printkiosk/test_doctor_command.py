@@ -176,3 +176,89 @@ def test_v3_settings_with_v2c_are_refused(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "printer.snmp.v3_user: 'kiosk' is for SNMP v3, but version is '2c'" in done.stderr
     assert "printer.snmp.keys_file: '/etc/printkiosk/snmp-keys' is for SNMP v3" in done.stderr
+
+
+def _one_problem(done: subprocess.CompletedProcess[str]) -> str:
+    """The single problem line of a refused file (and no traceback)."""
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_a_file_that_is_not_utf8_names_its_line_and_column(tmp_path: Path) -> None:
+    """Issue 12 item 11b: a Latin-1 file was a UnicodeDecodeError traceback."""
+    path = tmp_path / "backend.toml"
+    path.write_bytes("[server]\nport = 8470\n# café\n".encode("latin-1"))
+    assert _one_problem(doctor(path)) == (
+        "backend.toml: line 3, column 6: not UTF-8 (byte 0xe9); save the file as UTF-8")
+
+
+def test_arrays_nested_5000_deep_are_one_problem_line(tmp_path: Path) -> None:
+    """Issue 12 item 11b: tomllib's RecursionError escaped as a traceback."""
+    path = tmp_path / "kiosk.toml"
+    path.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    assert _one_problem(doctor(path)) == (
+        "kiosk.toml: is not usable TOML: arrays or tables are nested too deeply to parse "
+        "(a configuration needs a few levels)")
+
+
+def test_dev_zero_and_huge_files_are_refused_without_reading_them(tmp_path: Path) -> None:
+    """Issue 12 item 11b: /dev/zero was read until memory ran out."""
+    assert _one_problem(doctor(Path("/dev/zero"))) == "/dev/zero: is not a regular file"
+    huge = tmp_path / "huge.toml"
+    huge.write_text("# padding\n" * 200_000, encoding="utf-8")
+    assert _one_problem(doctor(huge)) == (
+        f"{huge}: is larger than 1024 KiB (not a configuration file?)")
+
+
+def _backend_file(tmp_path: Path, key_file: Path | None) -> Path:
+    path = tmp_path / "backend.toml"
+    security = f'\n[security]\nsecret_key_file = "{key_file}"\n' if key_file else ""
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/b.sqlite3"\n{security}',
+                    encoding="utf-8")
+    return path
+
+
+GOOD_KEY = "3f" * 32
+
+
+@pytest.mark.parametrize(("content", "mode", "message"), [
+    (GOOD_KEY, 0o644, "mode 0o644 lets others read it; expected 0600 (chmod 600 {key}); "
+                      "the backend refuses to start"),
+    (GOOD_KEY, 0o640, "mode 0o640 lets others read it; expected 0600 (chmod 600 {key}); "
+                      "the backend refuses to start"),
+    ("", 0o600, "holds 0 characters; a key needs at least 32 "
+                "(e.g. `openssl rand -hex 32 > {key}`)"),
+    ("changeme\n", 0o600, "holds 8 characters; a key needs at least 32 "
+                          "(e.g. `openssl rand -hex 32 > {key}`)"),
+    ("clé" * 20, 0o600, "is not ASCII text (the backend reads the key as ASCII)"),
+])
+def test_the_secret_key_file_is_checked(tmp_path: Path, content: str, mode: int,
+                                        message: str) -> None:
+    """Issue 12 item 11b: doctor said OK whatever secret_key_file held."""
+    key = tmp_path / "secret.key"
+    key.write_text(content, encoding="utf-8")
+    key.chmod(mode)
+    assert _one_problem(doctor(_backend_file(tmp_path, key))) == (
+        f"backend.toml: security.secret_key_file: {key}: {message.format(key=key)}")
+
+
+def test_a_secret_key_file_that_is_a_directory_or_missing(tmp_path: Path) -> None:
+    assert _one_problem(doctor(_backend_file(tmp_path, tmp_path))) == (
+        f"backend.toml: security.secret_key_file: {tmp_path}: is not a regular file")
+    missing = doctor(_backend_file(tmp_path, tmp_path / "nope.key"))
+    assert missing.returncode == 0, missing.stderr
+    assert missing.stdout.startswith(
+        f"WARNING: backend.toml: security.secret_key_file: {tmp_path / 'nope.key'}: does not "
+        "exist; the backend creates a new key there at first start")
+
+
+def test_a_good_secret_key_file_is_ok(tmp_path: Path) -> None:
+    key = tmp_path / "secret.key"
+    key.write_text(GOOD_KEY + "\n", encoding="ascii")
+    key.chmod(0o600)
+    done = doctor(_backend_file(tmp_path, key))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{tmp_path / 'backend.toml'}: OK\n"
