@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.audit import record
@@ -288,7 +288,7 @@ def _write_batch(plan: _Plan, rows: list[_Row], session: Session) -> None:
               "cost_centre_id": None, f"{kind}_id": owner}
              for row in assigned for kind, owner in row.assignees or ()]
     if links:
-        session.execute(insert(BillingCodeAssignment), links)
+        session.execute(BillingCodeAssignment.__table__.insert(), links)  # type: ignore[attr-defined]
 
 
 def _deactivate(ids: list[int], session: Session) -> None:

@@ -44,7 +44,8 @@ def insert_missing(session: Session, model: type[Any], rows: list[dict[str, Any]
         return
     dialect = session.get_bind().dialect.name
     module: Any = sqlite if dialect == "sqlite" else postgresql
-    session.execute(module.insert(model).on_conflict_do_nothing(index_elements=[unique]), rows)
+    table = model.__table__  # Core, not the ORM's bulk path: it is several times slower
+    session.execute(module.insert(table).on_conflict_do_nothing(index_elements=[unique]), rows)
 
 
 def write_batches(db: Database, steps: Iterable[Callable[[Session], None]],

@@ -29,7 +29,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from backend.audit import record
@@ -84,8 +84,9 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
-def _check_row(line: int, values: dict[str, str], columns: list[str], seen: dict[str, int],
-               card_lines: dict[str, int], known: _Known, secret: bytes) -> list[str]:
+def _check_row(line: int, values: dict[str, str], cards: list[tuple[str, str]],
+               columns: list[str], seen: dict[str, int], card_lines: dict[str, int],
+               known: _Known) -> list[str]:
     """Every problem of one line, the database's included (a card that is another user's),
     so that the first run lists them all. A column missing from the header is reported
     once, on line 1, not on every line."""
@@ -119,8 +120,7 @@ def _check_row(line: int, values: dict[str, str], columns: list[str], seen: dict
             parse_amount(values["overdraft_limit"])
         except ValueError as exc:
             problems.append(f"overdraft_limit: {exc}")
-    for card in _split(values.get("cards", "")):
-        digest = card_hash(secret, card)
+    for card, digest in cards:
         owner = known.card_owners.get(digest)
         if not normalise_card(card):
             problems.append("cards: empty card number")
@@ -159,13 +159,13 @@ def _parse(session: Session, data: bytes | str, secret: bytes,
     card_lines: dict[str, int] = {}
     for line, raw in table.rows:
         values = {key: value for key, value in raw.items() if key in KNOWN_COLUMNS}
-        found = _check_row(line, values, columns, seen, card_lines, known, secret)
+        cards = [(card, card_hash(secret, card)) for card in _split(values.get("cards", ""))]
+        found = _check_row(line, values, cards, columns, seen, card_lines, known)
         problems.extend((line, problem) for problem in found)
         if found:
             continue
         rows.append(_UserRow(
-            line, values, _groups(values.get("groups")),
-            tuple(card_hash(secret, card) for card in _split(values.get("cards", ""))),
+            line, values, _groups(values.get("groups")), tuple(digest for _, digest in cards),
             parse_amount(values["overdraft_limit"]) if values.get("overdraft_limit") else None,
         ))
     report.errors.extend(f"line {line}: {problem}"
@@ -230,7 +230,7 @@ def _write_batch(rows: list[_UserRow], session: Session) -> None:
         pairs = [{"user_id": ids[row.values["username"]], "group_id": group_ids[name]}
                  for row in regrouped for name in row.groups or ()]
         if pairs:
-            session.execute(insert(UserGroup), pairs)
+            session.execute(UserGroup.__table__.insert(), pairs)  # type: ignore[attr-defined]
     insert_missing(session, Card, [
         {"user_id": ids[row.values["username"]], "card_hash": digest, "label": "import"}
         for row in rows for digest in row.cards], "card_hash")
