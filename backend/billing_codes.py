@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from backend.audit import record
 from backend.csv_input import read_csv
 from backend.db import Database
-from backend.import_batches import chunks, insert_missing, write_batches
+from backend.import_batches import bulk_insert, bulk_update, chunks, write_batches
 from backend.ledger import Payer
 from backend.models import (
     BillingCode,
@@ -265,7 +265,7 @@ def _write_batch(plan: _Plan, rows: list[_Row], session: Session) -> None:
     missing or set to the file's values, and their assignments replaced when given."""
     ids = _code_ids(session, {row.code for row in rows} | {r.parent for r in rows if r.parent})
     new = [row for row in rows if row.code not in ids]
-    insert_missing(session, BillingCode, [
+    bulk_insert(session, BillingCode, [
         {"code": row.code, "name": row.name, "active": row.active, "payer": row.payer,
          "parent_id": ids[row.parent] if row.parent else None} for row in new], "code")
     changes: list[dict[str, Any]] = []
@@ -276,8 +276,7 @@ def _write_batch(plan: _Plan, rows: list[_Row], session: Session) -> None:
             if plan.with_payer:
                 change["payer"] = row.payer
             changes.append(change)
-    if changes:  # ORM bulk UPDATE by primary key, one executemany
-        session.execute(update(BillingCode), changes)
+    bulk_update(session, BillingCode, changes)
     assigned = [row for row in rows if row.assignees is not None]
     if not assigned:
         return
@@ -287,8 +286,7 @@ def _write_batch(plan: _Plan, rows: list[_Row], session: Session) -> None:
     links = [{"billing_code_id": ids[row.code], "user_id": None, "group_id": None,
               "cost_centre_id": None, f"{kind}_id": owner}
              for row in assigned for kind, owner in row.assignees or ()]
-    if links:
-        session.execute(BillingCodeAssignment.__table__.insert(), links)  # type: ignore[attr-defined]
+    bulk_insert(session, BillingCodeAssignment, links)
 
 
 def _deactivate(ids: list[int], session: Session) -> None:

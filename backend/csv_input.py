@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 # A CSV import of 100 000 users is about 10 MB; 64 MiB leaves room and still stops
@@ -20,8 +22,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FIELD_CHARS = 128 * 1024  # csv's own default limit (field_size_limit), left as it is
 
 
-class CsvFileTooLarge(ValueError):
-    """The file is larger than MAX_FILE_BYTES (its contents were not read further)."""
+class CsvFileRefused(ValueError):
+    """Not a regular file, or larger than MAX_FILE_BYTES (then not read further)."""
 
 
 @dataclass
@@ -37,11 +39,14 @@ class CsvTable:
 
 
 def read_limited(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
-    """At most ``limit`` bytes of ``path``; larger (or endless, like /dev/zero) is refused."""
+    """The bytes of a regular file of at most ``limit`` bytes. A device (/dev/zero, which
+    never ends) or a FIFO (whose open would wait for a writer) is refused unopened."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise CsvFileRefused("not a regular file")
     with open(path, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
-        raise CsvFileTooLarge(f"larger than {limit // (1024 * 1024)} MiB")
+        raise CsvFileRefused(f"larger than {limit // (1024 * 1024)} MiB")
     return data
 
 
@@ -108,11 +113,12 @@ def read_csv(data: bytes | str) -> CsvTable:
                                              f"{len(table.columns)} columns"))
                 continue
             row = {name: value.strip() for name, value in zip(table.columns, values, strict=False)}
-            found = [problem for name, value in row.items()
-                     for problem in _cell_problems(name or "(unnamed column)", value)]
-            table.problems.extend((line, problem) for problem in found)
-            if not found:
+            if _CONTROL.search("".join(values)) is None:  # one search a line, not a cell
                 table.rows.append((line, row))
+                continue
+            table.problems.extend((line, problem) for name, value in row.items()
+                                  for problem in _cell_problems(name or "(unnamed column)",
+                                                                value))
     except csv.Error as exc:
         # The reader cannot go on after this: the rest of the file is not checked.
         reason = (f"a cell longer than {MAX_FIELD_CHARS // 1024} KiB"

@@ -123,11 +123,11 @@ def _import_billing_codes(db: Database, path: Path | None, *, dry_run: bool,
 
 def _read_import_file(path: Path) -> bytes | None:
     """The CSV's bytes (decoded and checked by the import), or None after saying why."""
-    from backend.csv_input import CsvFileTooLarge, read_limited
+    from backend.csv_input import CsvFileRefused, read_limited
 
     try:
         return read_limited(str(path))
-    except (OSError, CsvFileTooLarge) as exc:
+    except (OSError, CsvFileRefused) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         print(f"{path}: cannot be imported: {reason}", file=sys.stderr)
         print("nothing imported", file=sys.stderr)

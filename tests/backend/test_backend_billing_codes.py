@@ -282,3 +282,21 @@ def test_cli_reports_a_non_utf8_file_without_a_traceback(tmp_path: Path) -> None
     assert answer.stderr.splitlines() == [
         "codes.csv: line 3: column 9: not UTF-8 (byte 0xe9); save the file as UTF-8 CSV",
         "nothing imported"]
+
+
+def test_cli_refuses_a_device_or_a_huge_file_without_reading_it(tmp_path: Path) -> None:
+    config = tmp_path / "backend.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/i.sqlite3"\n\n'
+                      f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n',
+                      encoding="utf-8")
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as out:
+        out.truncate(64 * 1024 * 1024 + 1)  # sparse: no disk written
+    for path, reason in ((Path("/dev/zero"), "not a regular file"),
+                         (huge, "larger than 64 MiB")):
+        answer = subprocess.run([sys.executable, "-m", "printkiosk", "backend", "--config",
+                                 str(config), "import-users", "--file", str(path)],
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert answer.returncode == 2
+        assert answer.stderr.splitlines() == [f"{path}: cannot be imported: {reason}",
+                                              "nothing imported"]

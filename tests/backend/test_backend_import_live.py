@@ -83,12 +83,12 @@ def test_a_bad_file_is_refused_without_taking_the_write_lock(write_lock_taken: D
 
 
 @dataclass
-class LiveHolds:
-    """A kiosk charging alice's credit in a loop (hold, then void) over HTTP."""
+class LiveKiosk:
+    """A kiosk in a loop over HTTP: alice badges (card login), then a hold on her credit,
+    then its void. ``rounds`` holds (login status, hold status, seconds for both)."""
 
     url: str
-    statuses: list[int] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)
+    rounds: list[tuple[int, int, float]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -98,10 +98,12 @@ class LiveHolds:
             while not self.stop.is_set():
                 n += 1
                 started = time.perf_counter()
+                login = http.post("/api/v1/sessions", json={"card": "1001"})
                 hold = http.post("/api/v1/holds", json={
-                    "idempotency_key": f"live-hold-{n:06d}", "username": "alice", "amount": "0.10"})
-                self.latencies.append(time.perf_counter() - started)
-                self.statuses.append(hold.status_code)
+                    "idempotency_key": f"live-hold-{n:06d}", "username": "alice",
+                    "amount": "0.10"})
+                self.rounds.append((login.status_code, hold.status_code,
+                                    time.perf_counter() - started))
                 if hold.status_code == 201:
                     http.post(f"/api/v1/holds/{hold.json()['hold_id']}/void",
                               json={"idempotency_key": f"live-void-{n:06d}"})
@@ -117,33 +119,32 @@ def test_a_live_hold_succeeds_during_a_big_import(
         make_file: Callable[[int], str]) -> None:
     """The CLI imports 20 000 lines into the file a real backend process serves, while a
     kiosk places holds over HTTP: every hold succeeds (one transaction for the whole file
-    made them fail with a 500 "database is locked" after 30 s)."""
+    made them fail with a 500 "database is locked" after 30 s, and stalled card logins)."""
     _db, path = sqlite_db
     config = write_config(tmp_path / "backend.toml", f"sqlite:///{path}", free_port())
     csv_file = tmp_path / "big.csv"
     csv_file.write_text(make_file(20_000), encoding="utf-8")
     server = start_backend(config)
-    live = LiveHolds(f"http://127.0.0.1:{_port(config)}")
+    live = LiveKiosk(f"http://127.0.0.1:{_port(config)}")
     kiosk = threading.Thread(target=live.run)
     try:
         kiosk.start()
         time.sleep(0.5)
-        before = len(live.statuses)
+        before = len(live.rounds)
         import_run = subprocess.run(
             [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), action,
              "--file", str(csv_file)], capture_output=True, text=True, timeout=600,
             env=_env(), check=False)
-        during = live.statuses[before:]
-        during_latencies = live.latencies[before:]
+        during = live.rounds[before:]
     finally:
         live.stop.set()
         kiosk.join(timeout=120)
         stop_backend(server)
     assert import_run.returncode == 0, import_run.stderr
-    assert len(during) >= 5, "the kiosk placed too few holds during the import to tell"
-    assert set(during) == {201}, during
-    print(f"{action}: {len(during)} holds during the import, slowest "
-          f"{max(during_latencies) * 1000:.0f} ms")
+    assert len(during) >= 5, "the kiosk made too few calls during the import to tell"
+    assert {(login, hold) for login, hold, _ in during} == {(200, 201)}, during
+    print(f"{action}: {len(during)} card logins + holds during the import, slowest "
+          f"{max(seconds for _, _, seconds in during) * 1000:.0f} ms")
 
 
 def test_an_import_killed_midway_converges_when_run_again(
