@@ -163,7 +163,7 @@ class HttpBackend:
         self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
         billing_code: str | None = None,
     ) -> HoldAnswer:
-        body = {"idempotency_key": key, "username": username, "amount": str(amount),
+        body = {"idempotency_key": key, "username": username, "amount": wire_amount(amount),
                 "description": description, "job_ref": job_ref}
         if billing_code is not None:
             body["billing_code"] = billing_code
@@ -172,7 +172,7 @@ class HttpBackend:
     def capture(
         self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
     ) -> HoldAnswer:
-        body = {"idempotency_key": key, "amount": str(amount), "pages": pages,
+        body = {"idempotency_key": key, "amount": wire_amount(amount), "pages": pages,
                 "colour_pages": colour_pages}
         return _parse(_hold, self._call("POST", f"/holds/{hold_id}/capture", body))
 
@@ -183,7 +183,7 @@ class HttpBackend:
     def refund(self, key: str, hold_id: str, amount: Decimal | None, reason: str) -> Balance:
         body: dict[str, object] = {"idempotency_key": key, "hold_id": hold_id, "reason": reason}
         if amount is not None:
-            body["amount"] = str(amount)
+            body["amount"] = wire_amount(amount)
         answer = self._call("POST", "/refunds", body)
         return _parse(lambda raw: _balance(raw["balance"]), answer)
 
@@ -270,6 +270,13 @@ def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:
         return parse(payload)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BackendUnavailable(f"unexpected answer: {exc!r}") from exc
+
+
+def wire_amount(amount: Decimal) -> str:
+    """The API's spelling of an amount: plain digits, never an exponent (``str`` of
+    ``Decimal("1E+1")`` is "1E+1", which the backend's pattern refuses). The value is
+    unchanged: an amount with more than 2 decimals is the backend's to refuse."""
+    return format(amount, "f")
 
 
 def _amount(raw: object) -> Decimal:
