@@ -110,7 +110,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed",
+        # 400: FastAPI could not parse the body (not UTF-8, nested too deep for json).
+        code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed",
                 413: "body_too_large"}.get(exc.status_code, "http_error")
         # The headers too: a 405 carries Allow (RFC 9110), set by Starlette's router.
         return problem_response(ApiProblem(exc.status_code, code, str(exc.detail)),

@@ -33,6 +33,8 @@ from pydantic import (
 from backend.money import AMOUNT_PATTERN, MAX_AMOUNT, parse_amount
 from backend.text import control_character_error
 
+# The largest id a database integer holds (a larger one failed in the driver: a 500).
+DATABASE_ID_MAX = 2**63 - 1
 IdempotencyKey = Field(min_length=8, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
 
 _AMOUNT_SCHEMA = {"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["1.50"],
@@ -51,7 +53,12 @@ JSON_MAX_DEPTH = 8
 
 
 def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
-    size = len(json.dumps(value, ensure_ascii=False).encode())
+    try:
+        size = len(json.dumps(value, ensure_ascii=False, allow_nan=False).encode())
+    except UnicodeEncodeError as exc:
+        raise ValueError("holds a lone surrogate, which is not text") from exc
+    except ValueError as exc:  # PostgreSQL's json refuses NaN: it is not JSON
+        raise ValueError("holds NaN or Infinity, which JSON cannot carry") from exc
     if size > JSON_MAX_BYTES:
         raise ValueError(f"is {size} bytes of JSON, more than {JSON_MAX_BYTES}")
     stack: list[tuple[object, int]] = [(value, 1)]
@@ -160,7 +167,7 @@ class VoidRequest(_Body):
 class RefundRequest(_Body):
     idempotency_key: str = IdempotencyKey
     hold_id: str | None = Field(default=None, max_length=64)
-    transaction_id: int | None = Field(default=None, ge=1)
+    transaction_id: int | None = Field(default=None, ge=1, le=DATABASE_ID_MAX)
     amount: PositiveAmount | None = None
     reason: str = Field(min_length=1, max_length=500)
 

@@ -169,3 +169,30 @@ def test_an_unexpected_exception_is_a_problem_json_500(backend: Backend,
     assert answer.status_code == 500
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "internal_error" and "a bug" not in answer.text
+
+
+def test_ids_beyond_a_database_integer_are_422_not_500(backend: Backend) -> None:
+    for huge in (2**63, 2**70):
+        answer = backend.client.post("/api/v1/refunds", headers=backend.headers(), json={
+            "idempotency_key": "refund-huge-1", "transaction_id": huge, "reason": "x"})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == "transaction_id"
+
+
+def test_nan_in_free_json_is_422_not_a_postgresql_500(backend: Backend) -> None:
+    raw = (b'{"events": [{"idempotency_key": "event-nan-001", "kind": "alert", '
+           b'"occurred_at": "' + datetime.now(UTC).isoformat().encode() + b'", '
+           b'"payload": {"level": NaN}}]}')
+    answer = backend.client.post("/api/v1/events", content=raw, headers={
+        **backend.headers(), "content-type": "application/json"})
+    assert answer.status_code == 422 and "NaN" in answer.json()["detail"], answer.text
+    assert _count(backend, TerminalEvent) == 0
+
+
+@pytest.mark.parametrize("raw", [b'{"idempotency_key": "\xff\xfe"}', b"[" * 100_000],
+                         ids=["not-utf8", "too-deep"])
+def test_a_body_that_cannot_be_parsed_is_400_malformed_json(backend: Backend,
+                                                            raw: bytes) -> None:
+    answer = backend.client.post("/api/v1/holds", content=raw, headers={
+        **backend.headers(), "content-type": "application/json"})
+    assert answer.status_code == 400 and answer.json()["code"] == "malformed_json"
