@@ -105,8 +105,22 @@ def _sane_moment(value: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_sane_moment)]
 
 
+# The single-line rule as the spec states it, for generated clients and schemathesis.
+SINGLE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
+def _declare_single_line(schema: dict[str, Any]) -> None:
+    """Put the single-line pattern on every free text property of a body's schema (an
+    enum, a format or a pattern of its own already says more)."""
+    for prop in schema.get("properties", {}).values():
+        for option in [prop, *prop.get("anyOf", ())]:
+            if option.get("type") == "string" and not {"pattern", "enum", "const",
+                                                       "format"} & option.keys():
+                option["pattern"] = SINGLE_LINE_PATTERN
+
+
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_declare_single_line)
 
     @field_validator("*", mode="after")
     @classmethod

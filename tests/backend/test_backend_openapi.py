@@ -78,6 +78,12 @@ def test_the_spec_declares_amounts_as_strings_with_the_pattern() -> None:
         assert declared["type"] == "string" and declared["pattern"] == AMOUNT_PATTERN
     refund = components["RefundRequest"]["properties"]["amount"]
     assert {"type": "string", "pattern": AMOUNT_PATTERN}.items() <= refund["anyOf"][0].items()
+    from backend.api.schemas import SINGLE_LINE_PATTERN
+
+    assert components["HoldRequest"]["properties"]["description"]["pattern"] == \
+        SINGLE_LINE_PATTERN
+    assert components["SessionRequest"]["properties"]["username"]["anyOf"][0]["pattern"] == \
+        SINGLE_LINE_PATTERN
     hold_responses = spec["paths"]["/api/v1/holds"]["post"]["responses"]
     for status in ("400", "401", "404", "409", "413", "422"):
         assert "application/problem+json" in hold_responses[status]["content"]
