@@ -37,7 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Timeout
 
-from terminal.http_answers import answer_of
+from terminal.http_answers import answer_of, single_line, without_nul
 from terminal.ports import (
     BackendRejected,
     BackendUnavailable,
@@ -164,7 +164,7 @@ class HttpBackend:
         billing_code: str | None = None,
     ) -> HoldAnswer:
         body = {"idempotency_key": key, "username": username, "amount": wire_amount(amount),
-                "description": description, "job_ref": job_ref}
+                "description": single_line(description), "job_ref": single_line(job_ref)}
         if billing_code is not None:
             body["billing_code"] = billing_code
         return _parse(_hold, self._call("POST", "/holds", body))
@@ -177,18 +177,20 @@ class HttpBackend:
         return _parse(_hold, self._call("POST", f"/holds/{hold_id}/capture", body))
 
     def void(self, key: str, hold_id: str, reason: str) -> HoldAnswer:
-        body = {"idempotency_key": key, "reason": reason}
+        body = {"idempotency_key": key, "reason": single_line(reason)}
         return _parse(_hold, self._call("POST", f"/holds/{hold_id}/void", body))
 
     def refund(self, key: str, hold_id: str, amount: Decimal | None, reason: str) -> Balance:
-        body: dict[str, object] = {"idempotency_key": key, "hold_id": hold_id, "reason": reason}
+        body: dict[str, object] = {"idempotency_key": key, "hold_id": hold_id,
+                                   "reason": single_line(reason)}
         if amount is not None:
             body["amount"] = wire_amount(amount)
         answer = self._call("POST", "/refunds", body)
         return _parse(lambda raw: _balance(raw["balance"]), answer)
 
     def send_events(self, events: Sequence[Mapping[str, object]]) -> int:
-        answer = self._call("POST", "/events", {"events": [dict(event) for event in events]})
+        answer = self._call("POST", "/events",
+                            {"events": [without_nul(dict(event)) for event in events]})
         return _parse(lambda raw: int(raw["accepted"]), answer)
 
     def health(self) -> bool:

@@ -40,7 +40,7 @@ def test_a_refused_entry_is_set_aside_and_the_rest_drains(
                                          "payload": {"code": "jam"}})
     book.outbox.record(EntryKind.EVENT, {"kind": "alert",
                                          "occurred_at": datetime.now(UTC).isoformat(),
-                                         "payload": {"code": "toner\x00low"}})
+                                         "payload": {"dump": "x" * 20_000}})
     good_event = book.outbox.record(EntryKind.EVENT, {
         "kind": "alert", "occurred_at": datetime.now(UTC).isoformat(),
         "payload": {"code": "paper_low"}})
@@ -73,3 +73,35 @@ def test_amounts_go_on_the_wire_without_an_exponent(backend_process: BackendProc
     assert held.amount == Decimal("10.00")
     done = backend.capture("capture-wire-01", held.hold_id, Decimal("5E+0"), 1, 0)
     assert done.captured == Decimal("5.00")
+
+
+def test_text_from_outside_is_made_single_line_before_the_backend_sees_it(
+        backend_process: BackendProcess, tmp_path: Path) -> None:
+    """The backend refuses control characters (422); a document title with a tab, an SNMP
+    string padded with NUL must still print and report, not be set aside."""
+    backend = HttpBackend(backend_process.url, TOKEN, connect_timeout_s=0.5,
+                          read_timeout_s=5.0, retries=1, backoff_s=0.05)
+    book = ChargeBook(Outbox(tmp_path / "outbox.sqlite3"), backend,
+                      OfflinePolicy(enabled=False, spending_limit=Decimal(0)))
+    held = book.authorise("carol", Decimal("0.20"), "Q3\treport\r\n.pdf, 1 page", "job\x1b-7")
+    assert held.hold_id is not None and not held.offline
+    book.void(held.key, "cancelled\nat the kiosk")
+    book.record_event("alert", {"description": "Toner low\x00\x00\x00", "code\x00": 3})
+    report = book.drain()
+    assert report.refused == 0 and not report.remaining
+    assert [hold.job_ref for hold in backend_process.holds()] == ["job -7"]
+    assert [kind for kind, _key in backend_process.events()] == ["alert"]
+
+
+def test_the_spool_agent_reports_a_title_with_control_characters_as_one_line() -> None:
+    from analysis import DocumentAnalysis, PageAnalysis, PageColour, paper_size
+    from terminal.fakes import FakeSpooledJob
+    from terminal.spool_agent import report_body
+
+    job = FakeSpooledJob(uuid="urn:uuid:1", name="thesis\tfinal\n.pdf")
+    page = PageAnalysis(1, PageColour.MONO, paper_size(595.0, 842.0))
+    analysis = DocumentAnalysis(Path("/spool/d1"), "pdf", [page], estimated=True,
+                                note="line one\nline two")
+    body = report_body(job, analysis, datetime.now(UTC))
+    assert body["document_name"] == "thesis final .pdf"
+    assert body["error"] == "line one line two"
