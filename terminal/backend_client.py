@@ -109,7 +109,7 @@ class HttpBackend:
 
     def identify_card(self, card_number: str) -> Identity:
         """Answered within ``read_timeout_s`` in all; resent only after a fast failure."""
-        body = {"card": card_number}
+        body = {"card": wire_card(card_number)}
         return _identity(self._call("POST", "/sessions", body, budget_s=self._screen_budget_s))
 
     def identify_pin(self, username: str, pin: str) -> Identity:
@@ -119,7 +119,7 @@ class HttpBackend:
 
     def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
         """Never retried, like a PIN login: a resend could count as a second failed PIN."""
-        body = {"card": card_number, "username": username, "pin": pin}
+        body = {"card": wire_card(card_number), "username": username, "pin": pin}
         return _identity(self._call("POST", "/cards/enrol", body, retry=False,
                                     budget_s=self._screen_budget_s))
 
@@ -272,6 +272,13 @@ def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:
         return parse(payload)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BackendUnavailable(f"unexpected answer: {exc!r}") from exc
+
+
+def wire_card(card_number: str) -> str:
+    """A card number without its whitespace (a keyboard-wedge reader ends it with a
+    newline): the backend ignores whitespace in card numbers but refuses control
+    characters in any text field."""
+    return "".join(card_number.split())
 
 
 def wire_amount(amount: Decimal) -> str:

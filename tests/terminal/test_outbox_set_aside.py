@@ -105,3 +105,10 @@ def test_the_spool_agent_reports_a_title_with_control_characters_as_one_line() -
     body = report_body(job, analysis, datetime.now(UTC))
     assert body["document_name"] == "thesis final .pdf"
     assert body["error"] == "line one line two"
+
+
+def test_a_card_number_read_with_its_newline_still_identifies(
+        backend_process: BackendProcess) -> None:
+    backend = HttpBackend(backend_process.url, TOKEN, connect_timeout_s=0.5,
+                          read_timeout_s=5.0, retries=1, backoff_s=0.05)
+    assert backend.identify_card("1003\r\n").username == "carol"
