@@ -48,7 +48,7 @@ PositiveAmount = Annotated[Decimal,
 
 # Free JSON a terminal sends and the backend stores as sent: bounded so that one event
 # cannot fill the database or make a report walk a 5 000-deep structure.
-JSON_MAX_BYTES = 16_384
+JSON_MAX_BYTES = 65_536  # a printer with every alert of its table active stays far below
 JSON_MAX_DEPTH = 8
 
 

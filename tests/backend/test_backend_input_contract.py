@@ -131,7 +131,7 @@ def test_event_payload_and_capture_details_are_bounded(backend: Backend) -> None
     deep: Any = "x"
     for _ in range(20):
         deep = {"d": deep}
-    for payload, reason in (({"blob": "x" * 20_000}, "bytes of JSON"), (deep, "deeper")):
+    for payload, reason in (({"blob": "x" * 70_000}, "bytes of JSON"), (deep, "deeper")):
         answer = backend.client.post("/api/v1/events", headers=backend.headers(),
                                      json={"events": [_event(payload=payload)]})
         assert answer.status_code == 422 and reason in answer.json()["detail"], answer.text

@@ -40,7 +40,7 @@ def test_a_refused_entry_is_set_aside_and_the_rest_drains(
                                          "payload": {"code": "jam"}})
     book.outbox.record(EntryKind.EVENT, {"kind": "alert",
                                          "occurred_at": datetime.now(UTC).isoformat(),
-                                         "payload": {"dump": "x" * 20_000}})
+                                         "payload": {"dump": "x" * 70_000}})
     good_event = book.outbox.record(EntryKind.EVENT, {
         "kind": "alert", "occurred_at": datetime.now(UTC).isoformat(),
         "payload": {"code": "paper_low"}})
