@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.exc import IntegrityError
 
 from backend.api import (
@@ -24,6 +24,8 @@ from backend.api import (
     sessions,
     terminals,
 )
+from backend.api.params import single_line_parameters
+from backend.body_limit import BodyLimit
 from backend.config import BackendConfig
 from backend.context import BackendContext
 from backend.db import Database
@@ -31,11 +33,13 @@ from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
 from backend.pricing import load_catalogue
-from backend.problems import install_handlers
+from backend.problems import PROBLEM_RESPONSES, install_handlers
 from backend.refill import refill_due
 from backend.scheduler import PeriodicTask
 
 API_PREFIX = "/api/v1"
+# Writes any client may send without a terminal token: only enrolment gets one.
+PUBLIC_WRITES = frozenset({f"{API_PREFIX}/terminals/enrol"})
 
 
 def prepare_database(db: Database, currency: str) -> None:
@@ -96,14 +100,17 @@ def create_app(config: BackendConfig, db: Database | None = None,
         title="printkiosk backend",
         version="1",
         description="Accounting server of printkiosk: the terminal API under /api/v1.",
+        dependencies=[Depends(single_line_parameters)],
     )
     app.state.context = context
     install_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes,
+                       api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES)
     for module in (terminals, sessions, holds, billing_codes, cards, events, pricing,
                    job_analyses):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
-    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES)
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

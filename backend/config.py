@@ -36,6 +36,9 @@ class _Section(BaseModel):
 class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535)
+    # The largest request body accepted, refused with 413 before it is parsed. 4 MiB
+    # holds the largest legitimate body: a job analysis of 100 000 pages (~3.3 MB).
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
 class DatabaseSettings(_Section):
@@ -133,6 +136,7 @@ class BackendConfig(_Section):
 EXPECTED: dict[str, str] = {
     "server.host": "a non-empty host name or address",
     "server.port": "an integer between 1 and 65535",
+    "server.max_body_bytes": "an integer between 1024 and 67108864 (bytes)",
     "database.url": "a sqlite:/// or postgresql:// URL (a string)",
     "database.pool_size": "an integer between 1 and 200",
     "security.secret_key_file": "a file path (a string)",

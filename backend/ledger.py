@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.orm import Session, aliased
 
 from backend.audit import record
@@ -31,7 +31,7 @@ from backend.models import (
     User,
     utcnow,
 )
-from backend.money import fmt
+from backend.money import MAX_BALANCE, Money, fmt
 
 ZERO = Decimal("0.00")
 ConsumptionOrder = Literal["virtual_first", "personal_first"]
@@ -143,12 +143,22 @@ def post(session: Session, transaction: LedgerTransaction,
         session.add(LedgerEntry(transaction_id=transaction.id, account_id=account.id,
                                 amount=amount))
         # An atomic increment, not read-modify-write: safe while other users' transactions
-        # update the same system account (revenue) concurrently.
-        session.execute(
-            update(Account).where(Account.id == account.id)
+        # update the same system account (revenue) concurrently. The bound is in the same
+        # statement, so it holds under that concurrency too: no balance (and so no SUM of
+        # an account's entries) can leave +-MAX_BALANCE, far inside a 64-bit integer (on
+        # SQLite an overflowing integer silently turned into a float).
+        changed = session.execute(
+            update(Account).where(Account.id == account.id,
+                                  Account.balance + amount <= literal(MAX_BALANCE, Money()),
+                                  Account.balance + amount >= literal(-MAX_BALANCE, Money()))
             .values(balance=Account.balance + amount)
             .execution_options(synchronize_session=False)
         )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise LedgerError(
+                "balance_limit",
+                f"account {account.key} would pass the limit of +-{fmt(MAX_BALANCE)} "
+                f"with {fmt(amount)} more; nothing was posted")
     session.flush()
     return transaction
 

@@ -8,7 +8,8 @@ with plain ``SUM`` in SQL on both.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger
@@ -19,6 +20,16 @@ SCALE = Decimal("10000")
 CENT = Decimal("0.01")
 # The largest single amount a terminal may send: far above any print job, far below overflow.
 MAX_AMOUNT = Decimal("1000000.00")
+# The one accepted spelling of an amount: ASCII digits, at most 7 before the point and 2
+# after. Why a pattern before Decimal(): Decimal() also takes "1e30", "1_0", "+3",
+# " 2.50 ", Arabic-Indic digits and "NaN", and an exponent can overflow its context
+# (InvalidOperation, a 500). The pattern is also what the OpenAPI spec declares.
+AMOUNT_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+# The largest balance any account may reach (in or out): a posting beyond it is refused,
+# so that a cached balance or a SUM of entries can never overflow a 64-bit integer
+# (9.2e18 units of 1/10 000, i.e. 9.2e14 of the currency) on SQLite or PostgreSQL.
+MAX_BALANCE = Decimal("1000000000.00")
 
 
 class Money(TypeDecorator[Decimal]):
@@ -46,25 +57,35 @@ def from_storage(value: int | None) -> Decimal:
 
 
 def parse_amount(raw: object, *, allow_zero: bool = True) -> Decimal:
-    """An API amount: a decimal string with at most 2 decimals, 0 <= amount <= MAX_AMOUNT.
+    """An amount from outside (API, CLI, CSV): ``AMOUNT_PATTERN``, 0 <= amount <= MAX_AMOUNT.
 
-    Raises ValueError with the reason; numbers (JSON floats) are refused on purpose.
+    Raises ValueError with the reason; numbers (JSON floats) are refused on purpose, and
+    so is anything but the plain form (no sign, exponent, blank, underscore, other digits).
     """
     if not isinstance(raw, str):
         raise ValueError("must be a decimal string such as \"1.50\", not a JSON number")
-    try:
-        amount = Decimal(raw.strip())
-    except InvalidOperation as exc:
-        raise ValueError(f"{raw!r} is not a decimal amount") from exc
-    if not amount.is_finite():
-        raise ValueError(f"{raw!r} is not a finite amount")
-    if amount != amount.quantize(CENT):
-        raise ValueError(f"{raw!r} has more than 2 decimals")
-    if amount < 0 or (amount == 0 and not allow_zero):
+    if raw.startswith("-") and _AMOUNT.fullmatch(raw[1:]) is not None:
         raise ValueError(f"{raw!r} must be {'>=' if allow_zero else '>'} 0")
+    if _AMOUNT.fullmatch(raw) is None:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise ValueError(f"{shown!r} is not an amount: write digits with at most 2 decimals, "
+                         "such as \"12.50\" (no sign, exponent, spaces or separators)")
+    amount = Decimal(raw)
+    if amount == 0 and not allow_zero:
+        raise ValueError(f"{raw!r} must be > 0")
     if amount > MAX_AMOUNT:
         raise ValueError(f"{raw!r} exceeds the maximum {MAX_AMOUNT}")
     return amount.quantize(CENT)
+
+
+def parse_signed_amount(raw: object) -> Decimal:
+    """A non-zero correction (the CLI's ``adjust``): an optional ``-``, then an amount as
+    :func:`parse_amount` reads it, with the same bounds."""
+    if not isinstance(raw, str):
+        raise ValueError("must be a decimal string such as \"-2.50\"")
+    negative = raw.startswith("-")
+    amount = parse_amount(raw[1:] if negative else raw, allow_zero=False)
+    return -amount if negative else amount
 
 
 def fmt(amount: Decimal) -> str:

@@ -7,6 +7,8 @@ with the terminal team (``card_unknown``, ``insufficient_funds`` ...); the prose
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,41 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger(__name__)
+
+# The body of every error, as the OpenAPI spec declares it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "description": "stable key the terminal translates"},
+        "detail": {"type": "string", "description": "for logs and operators"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+    },
+}
+_STATUS_MEANING = {
+    400: "malformed request (malformed_json, invalid_request)",
+    401: "no valid terminal token (terminal_unauthorized, terminal_revoked), or pin_invalid",
+    403: "refused for this terminal or user (user_disabled, hold_other_terminal, ...)",
+    404: "something named does not exist (user_unknown, hold_unknown, ...)",
+    405: "method not allowed on this path (the Allow header lists the allowed ones)",
+    409: "conflicts with the state (insufficient_funds, hold_settled, ...)",
+    413: "request body larger than server.max_body_bytes (body_too_large)",
+    422: "invalid field (amount_invalid, invalid_request; errors names each field)",
+    429: "too many attempts (pin_locked)",
+    500: "unexpected server error (internal_error)",
+}
+# Declared on every route (app.include_router): the error statuses and their media type.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": f"Problem: {meaning}",
+             "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for status, meaning in _STATUS_MEANING.items()
+}
 
 
 class ApiProblem(Exception):
@@ -35,8 +72,10 @@ class ApiProblem(Exception):
         }
 
 
-def problem_response(problem: ApiProblem) -> JSONResponse:
-    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON)
+def problem_response(problem: ApiProblem,
+                     headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -71,5 +110,17 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(ApiProblem(exc.status_code, code, str(exc.detail)))
+        # 400: FastAPI could not parse the body (not UTF-8, nested too deep for json).
+        code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed",
+                413: "body_too_large"}.get(exc.status_code, "http_error")
+        # The headers too: a 405 carries Allow (RFC 9110), set by Starlette's router.
+        return problem_response(ApiProblem(exc.status_code, code, str(exc.detail)),
+                                headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Never a plain-text 500: a terminal reads every answer as problem+json. The
+        # traceback goes to the log (Starlette re-raises after this answer is sent).
+        _log.error("unexpected error: %r", exc)
+        return problem_response(ApiProblem(500, "internal_error", "Internal server error",
+                                           "the server failed; the operator's log says why"))

@@ -213,10 +213,21 @@ def _revoke(db: Database, terminal_id: str | None) -> int:
 
 
 def _check_ledger(db: Database) -> int:
+    from sqlalchemy.exc import DBAPIError
+
     from backend.ledger import check_invariants
 
-    with db.read() as session:
-        report = check_invariants(session)
+    try:
+        with db.read() as session:
+            report = check_invariants(session)
+    except (DBAPIError, ArithmeticError, ValueError) as exc:
+        # A ledger written before the balance bound (money.MAX_BALANCE) may hold sums that
+        # overflow (SQLite: "integer overflow") or a balance turned float: say so, no trace.
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"ledger NOT OK: the ledger cannot be summed ({reason}); an account holds "
+              "more than any balance allowed (see printkiosk backend adjust)",
+              file=sys.stderr)
+        return 1
     for transaction_id in report.unbalanced_transactions:
         print(f"transaction {transaction_id}: entries do not sum to zero", file=sys.stderr)
     for mismatch in report.cache_mismatches:
@@ -233,12 +244,11 @@ def _check_ledger(db: Database) -> int:
 
 
 def _adjust(db: Database, currency: str, adjustment: Adjustment | None) -> int:
-    from decimal import Decimal, InvalidOperation
-
     from sqlalchemy import select
 
     from backend.ledger import LedgerError, adjust, balance
     from backend.models import AccountKind, User
+    from backend.money import parse_signed_amount
 
     kinds = {"virtual": AccountKind.USER_VIRTUAL, "personal": AccountKind.USER_PERSONAL}
     if (adjustment is None or not adjustment.username or adjustment.account not in kinds
@@ -247,12 +257,9 @@ def _adjust(db: Database, currency: str, adjustment: Adjustment | None) -> int:
               "--reason TEXT", file=sys.stderr)
         return 2
     try:
-        amount = Decimal(adjustment.amount)
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount == 0 or amount != amount.quantize(Decimal("0.01")):
-        print(f"--amount: {adjustment.amount!r} is not a non-zero amount with at most "
-              "2 decimals", file=sys.stderr)
+        amount = parse_signed_amount(adjustment.amount)
+    except ValueError as exc:
+        print(f"amount_invalid: --amount {exc}", file=sys.stderr)
         return 2
     try:
         with db.write() as session:

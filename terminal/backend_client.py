@@ -37,7 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Timeout
 
-from terminal.http_answers import answer_of
+from terminal.http_answers import answer_of, single_line, without_nul
 from terminal.ports import (
     BackendRejected,
     BackendUnavailable,
@@ -109,7 +109,7 @@ class HttpBackend:
 
     def identify_card(self, card_number: str) -> Identity:
         """Answered within ``read_timeout_s`` in all; resent only after a fast failure."""
-        body = {"card": card_number}
+        body = {"card": wire_card(card_number)}
         return _identity(self._call("POST", "/sessions", body, budget_s=self._screen_budget_s))
 
     def identify_pin(self, username: str, pin: str) -> Identity:
@@ -119,7 +119,7 @@ class HttpBackend:
 
     def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
         """Never retried, like a PIN login: a resend could count as a second failed PIN."""
-        body = {"card": card_number, "username": username, "pin": pin}
+        body = {"card": wire_card(card_number), "username": username, "pin": pin}
         return _identity(self._call("POST", "/cards/enrol", body, retry=False,
                                     budget_s=self._screen_budget_s))
 
@@ -163,8 +163,8 @@ class HttpBackend:
         self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
         billing_code: str | None = None,
     ) -> HoldAnswer:
-        body = {"idempotency_key": key, "username": username, "amount": str(amount),
-                "description": description, "job_ref": job_ref}
+        body = {"idempotency_key": key, "username": username, "amount": wire_amount(amount),
+                "description": single_line(description), "job_ref": single_line(job_ref)}
         if billing_code is not None:
             body["billing_code"] = billing_code
         return _parse(_hold, self._call("POST", "/holds", body))
@@ -172,23 +172,25 @@ class HttpBackend:
     def capture(
         self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
     ) -> HoldAnswer:
-        body = {"idempotency_key": key, "amount": str(amount), "pages": pages,
+        body = {"idempotency_key": key, "amount": wire_amount(amount), "pages": pages,
                 "colour_pages": colour_pages}
         return _parse(_hold, self._call("POST", f"/holds/{hold_id}/capture", body))
 
     def void(self, key: str, hold_id: str, reason: str) -> HoldAnswer:
-        body = {"idempotency_key": key, "reason": reason}
+        body = {"idempotency_key": key, "reason": single_line(reason)}
         return _parse(_hold, self._call("POST", f"/holds/{hold_id}/void", body))
 
     def refund(self, key: str, hold_id: str, amount: Decimal | None, reason: str) -> Balance:
-        body: dict[str, object] = {"idempotency_key": key, "hold_id": hold_id, "reason": reason}
+        body: dict[str, object] = {"idempotency_key": key, "hold_id": hold_id,
+                                   "reason": single_line(reason)}
         if amount is not None:
-            body["amount"] = str(amount)
+            body["amount"] = wire_amount(amount)
         answer = self._call("POST", "/refunds", body)
         return _parse(lambda raw: _balance(raw["balance"]), answer)
 
     def send_events(self, events: Sequence[Mapping[str, object]]) -> int:
-        answer = self._call("POST", "/events", {"events": [dict(event) for event in events]})
+        answer = self._call("POST", "/events",
+                            {"events": [without_nul(dict(event)) for event in events]})
         return _parse(lambda raw: int(raw["accepted"]), answer)
 
     def health(self) -> bool:
@@ -270,6 +272,20 @@ def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:
         return parse(payload)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BackendUnavailable(f"unexpected answer: {exc!r}") from exc
+
+
+def wire_card(card_number: str) -> str:
+    """A card number without its whitespace (a keyboard-wedge reader ends it with a
+    newline): the backend ignores whitespace in card numbers but refuses control
+    characters in any text field."""
+    return "".join(card_number.split())
+
+
+def wire_amount(amount: Decimal) -> str:
+    """The API's spelling of an amount: plain digits, never an exponent (``str`` of
+    ``Decimal("1E+1")`` is "1E+1", which the backend's pattern refuses). The value is
+    unchanged: an amount with more than 2 decimals is the backend's to refuse."""
+    return format(amount, "f")
 
 
 def _amount(raw: object) -> Decimal:

@@ -216,14 +216,13 @@ class ChargeBook:
                         outcome = self._send_events(events)
                         step = len(events)
                     else:
-                        outcome = self._send(entry)
+                        one = self._send(entry)
+                        outcome = None if one is None else (1, 0) if one else (0, 1)
                         step = 1
                     if outcome is None:
                         return DrainReport(sent, refused, True, False)
-                    if outcome:
-                        sent += step
-                    else:
-                        refused += step
+                    sent += outcome[0]
+                    refused += outcome[1]
                     if until is not None and any(e.key == until for e in batch[index:index + step]):
                         return DrainReport(sent, refused, True, True)
                     index += step
@@ -281,7 +280,8 @@ class ChargeBook:
             raise BackendUnavailable(f"hold {parent.key} not sent yet")
         return str(_result(parent)["hold_id"])
 
-    def _send_events(self, events: list[Entry]) -> bool | None:
+    def _send_events(self, events: list[Entry]) -> tuple[int, int] | None:
+        """Send a batch: (sent, refused for good), or None to try later."""
         keys = [event.key for event in events]
         try:
             self._ledger.send_events([{"idempotency_key": e.key, **e.body} for e in events])
@@ -292,15 +292,30 @@ class ChargeBook:
             if not exc.final:
                 self._outbox.mark_failed_attempt(keys, exc.code)
                 return None
-            # A batch refused as a whole (422): one malformed event must not block the
-            # money behind it forever, so each is kept as refused for the operator.
-            for key in keys:
-                self._outbox.mark_refused(key, exc.code, exc.detail)
-            _log.error("outbox: %d events refused: %s", len(keys), exc.code)
-            return False
+            if len(events) > 1:
+                # A batch is refused as a whole (422) when one event is bad: send them
+                # one by one, so only the bad ones are set aside and the good are stored.
+                return self._send_events_one_by_one(events)
+            # One malformed event must not block the money behind it forever: it is kept
+            # as refused for the operator, and reported like a refused charge.
+            self._outbox.mark_refused(keys[0], exc.code, exc.detail)
+            _log.error("outbox: event %s refused: %s %s", keys[0], exc.code, exc.detail)
+            if self._on_refused is not None:
+                self._on_refused(self._reload(events[0]))
+            return (0, 1)
         for key in keys:
             self._outbox.mark_sent(key, {"status": "stored"})
-        return True
+        return (len(keys), 0)
+
+    def _send_events_one_by_one(self, events: list[Entry]) -> tuple[int, int] | None:
+        sent = refused = 0
+        for event in events:
+            outcome = self._send_events([event])
+            if outcome is None:  # the backend went away: the rest waits, in order
+                return None
+            sent += outcome[0]
+            refused += outcome[1]
+        return (sent, refused)
 
     def _settle(
         self, kind: EntryKind, authorisation_key: str, body: dict[str, Any], amount: Decimal

@@ -13,6 +13,7 @@ reporter uses :func:`send`, which adds the transport errors.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,29 @@ def answer_of(response: requests.Response, where: str) -> dict[str, Any]:
         raise BackendRejected(str(payload.get("code", f"http_{status}")),
                               str(payload.get("detail", "")), status=status)
     return payload
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def single_line(text: str) -> str:
+    """Text the backend takes in a text field: each run of control characters (tab,
+    newline, NUL, C1) becomes one space. The backend refuses them (422), and a document
+    title or an analyser's message from outside may hold some: refusing the hold of a
+    job because its title has a tab would leave the user unable to print it."""
+    return _CONTROL.sub(" ", text)
+
+
+def without_nul(value: object) -> object:
+    """Free JSON (an event's payload) as the backend stores it: NUL removed from every
+    key and string (SNMP strings often end in NUL padding); the rest unchanged."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {str(without_nul(key)): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
 
 
 def load_token(env: str, token_file: str | None, where: str) -> str:

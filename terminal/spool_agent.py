@@ -53,7 +53,7 @@ from terminal.config import (
     seconds_between,
     validate_table,
 )
-from terminal.http_answers import load_token
+from terminal.http_answers import load_token, single_line
 from terminal.ports import (
     AnalysisReporter,
     BackendRejected,
@@ -251,12 +251,12 @@ def report_body(job: SpooledJob, analysis: DocumentAnalysis, at: datetime) -> di
         "job_uuid": job.uuid,
         "queue": job.queue,
         "username": job.username,
-        "document_name": job.name[:500],
+        "document_name": single_line(job.name)[:500],
         "counts": counts,
         "analysed_at": at.astimezone(UTC).isoformat(),
     }
     if analysis.estimated:
-        body["error"] = (analysis.note or "document could not be analysed")[:1000]
+        body["error"] = single_line(analysis.note or "document could not be analysed")[:1000]
     return body
 
 

@@ -65,6 +65,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "idempotency_key_reused": 409,
     "card_already_enrolled": 409,
     "job_analysis_exists": 409,
+    "balance_limit": 409,
     "amount_invalid": 422,
     "card_invalid": 422,
     "reason_required": 422,

@@ -1,27 +1,137 @@
-"""Request bodies of the terminal API. Amounts are decimal strings, validated here so
-that an out-of-range or malformed amount is a 422 naming the field, before any effect."""
+"""Request bodies of the terminal API, validated here so that bad input is a 422 naming
+the field, before any effect.
+
+Three rules hold for every body, each written once:
+
+* amounts are :data:`Amount` (``backend.money.parse_amount``; the spec declares the string
+  pattern, so the spec and the server refuse the same inputs);
+* no text field holds a control character (:class:`_Body` checks every ``str`` field,
+  nested bodies included; ``backend.api.params`` does the same for query and path);
+* free JSON (an event's ``payload``, a capture's ``details``) is bounded in size and depth
+  and holds no NUL (:data:`BoundedJson`).
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from backend.money import parse_amount
+from backend.money import AMOUNT_PATTERN, MAX_AMOUNT, parse_amount
+from backend.text import control_character_error
 
+# The largest id a database integer holds (a larger one failed in the driver: a 500).
+DATABASE_ID_MAX = 2**63 - 1
 IdempotencyKey = Field(min_length=8, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+
+_AMOUNT_SCHEMA = {"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["1.50"],
+                  "description": f"a decimal string, at most 2 decimals, <= {MAX_AMOUNT}"}
+# 0.00 is a real hold: a free job (included pages, free mono) is released and captured
+# like a paid one, so its pages count toward the period volume.
+Amount = Annotated[Decimal, BeforeValidator(parse_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
+PositiveAmount = Annotated[Decimal,
+                           BeforeValidator(lambda raw: parse_amount(raw, allow_zero=False)),
+                           WithJsonSchema({**_AMOUNT_SCHEMA, "description": "as amount, > 0"})]
+
+# Free JSON a terminal sends and the backend stores as sent: bounded so that one event
+# cannot fill the database or make a report walk a 5 000-deep structure.
+JSON_MAX_BYTES = 65_536  # a printer with every alert of its table active stays far below
+JSON_MAX_DEPTH = 8
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        size = len(json.dumps(value, ensure_ascii=False, allow_nan=False).encode())
+    except UnicodeEncodeError as exc:
+        raise ValueError("holds a lone surrogate, which is not text") from exc
+    except ValueError as exc:  # PostgreSQL's json refuses NaN: it is not JSON
+        raise ValueError("holds NaN or Infinity, which JSON cannot carry") from exc
+    if size > JSON_MAX_BYTES:
+        raise ValueError(f"is {size} bytes of JSON, more than {JSON_MAX_BYTES}")
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > JSON_MAX_DEPTH:
+            raise ValueError(f"is nested deeper than {JSON_MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if "\x00" in key:
+                    raise ValueError(f"key {key!r} holds a NUL character")
+                stack.append((item, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((item, depth + 1) for item in node)
+        elif isinstance(node, str) and "\x00" in node:
+            raise ValueError(f"string {node[:40]!r} holds a NUL character")
+    return value
+
+
+BoundedJson = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+
+# A moment a terminal reports: not before 2000 (an epoch 0 or a kiosk clock never set),
+# not more than a day ahead (a clock gone wrong); numbers are refused, the spec says
+# an ISO 8601 string.
+EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def _iso_string(value: object) -> object:
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date-time string with a time zone")
+    return value
+
+
+def _sane_moment(value: datetime) -> datetime:
+    if value < EARLIEST_MOMENT:
+        raise ValueError(f"{value.isoformat()} is before {EARLIEST_MOMENT.date()}")
+    latest = datetime.now(UTC) + FUTURE_SLACK
+    if value > latest:
+        raise ValueError(f"{value.isoformat()} is more than {FUTURE_SLACK} in the future")
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_sane_moment)]
+
+
+# The single-line rule as the spec states it, for generated clients and schemathesis.
+SINGLE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
+def _declare_single_line(schema: dict[str, Any]) -> None:
+    """Put the single-line pattern on every free text property of a body's schema (an
+    enum, a format or a pattern of its own already says more)."""
+    for prop in schema.get("properties", {}).values():
+        for option in [prop, *prop.get("anyOf", ())]:
+            if option.get("type") == "string" and not {"pattern", "enum", "const",
+                                                       "format"} & option.keys():
+                option["pattern"] = SINGLE_LINE_PATTERN
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_declare_single_line)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _single_line(cls, value: Any) -> Any:
+        """Every text field is one line of text: a NUL makes PostgreSQL fail the request
+        (and SQLite store it), other control characters corrupt logs, CSV and receipts."""
+        if isinstance(value, str):
+            problem = control_character_error(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
 
 class EnrolRequest(_Body):
@@ -41,31 +151,19 @@ class SessionRequest(_Body):
 class HoldRequest(_Body):
     idempotency_key: str = IdempotencyKey
     username: str = Field(min_length=1, max_length=100)
-    amount: Decimal
+    amount: Amount
     description: str = Field(default="", max_length=500)
     job_ref: str | None = Field(default=None, max_length=200)
     billing_code: str | None = Field(default=None, min_length=1, max_length=64)
 
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amount(cls, value: Any) -> Decimal:
-        # 0.00 is a real hold: a free job (included pages, free mono) is released and
-        # captured like a paid one, so its pages count toward the period volume.
-        return parse_amount(value)
-
 
 class CaptureRequest(_Body):
     idempotency_key: str = IdempotencyKey
-    amount: Decimal
+    amount: Amount
     pages: int | None = Field(default=None, ge=0, le=1_000_000)
     colour_pages: int | None = Field(default=None, ge=0, le=1_000_000)
     sheets: int | None = Field(default=None, ge=0, le=1_000_000)
-    details: dict[str, Any] | None = None
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amount(cls, value: Any) -> Decimal:
-        return parse_amount(value)
+    details: BoundedJson | None = None
 
     @model_validator(mode="after")
     def _colour_within_pages(self) -> CaptureRequest:
@@ -83,14 +181,9 @@ class VoidRequest(_Body):
 class RefundRequest(_Body):
     idempotency_key: str = IdempotencyKey
     hold_id: str | None = Field(default=None, max_length=64)
-    transaction_id: int | None = Field(default=None, ge=1)
-    amount: Decimal | None = None
+    transaction_id: int | None = Field(default=None, ge=1, le=DATABASE_ID_MAX)
+    amount: PositiveAmount | None = None
     reason: str = Field(min_length=1, max_length=500)
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amount(cls, value: Any) -> Decimal | None:
-        return None if value is None else parse_amount(value, allow_zero=False)
 
 
 class CardEnrolRequest(_Body):
@@ -105,8 +198,8 @@ EventKind = Literal["counters", "supplies", "alert", "job_report"]
 class Event(_Body):
     idempotency_key: str = IdempotencyKey
     kind: EventKind
-    occurred_at: AwareDatetime
-    payload: dict[str, Any]
+    occurred_at: Moment
+    payload: BoundedJson
 
 
 class EventBatch(_Body):
@@ -124,7 +217,7 @@ class PaperJobSpec(_Body):
     sides: list[SidesCount] = Field(min_length=1, max_length=20)
     duplex: bool = False
     copies: int = Field(default=1, ge=1, le=10_000)
-    minutes: Decimal = Decimal(0)
+    minutes: Decimal = Field(default=Decimal(0), ge=0, le=100_000)
 
 
 class Print3DJobSpec(_Body):
@@ -165,7 +258,7 @@ class JobAnalysisRequest(_Body):
     document_name: str = Field(default="", max_length=500)
     pages: list[AnalysedPage] | None = Field(default=None, max_length=PAGES_LIMIT)
     counts: list[AnalysedPageCount] | None = Field(default=None, min_length=1, max_length=200)
-    analysed_at: AwareDatetime
+    analysed_at: Moment
     error: str | None = Field(default=None, min_length=1, max_length=1000)
 
     @model_validator(mode="after")
