@@ -19,9 +19,11 @@ PROBLEM_JSON = "application/problem+json"
 
 class ApiProblem(Exception):
     def __init__(
-        self, status: int, code: str, title: str, detail: str = "", **extra: Any
+        self, status: int, code: str, title: str, detail: str = "",
+        headers: dict[str, str] | None = None, **extra: Any
     ) -> None:
         super().__init__(f"{code}: {detail or title}")
+        self.headers = headers
         self.status = status
         self.code = code
         self.title = title
@@ -36,7 +38,8 @@ class ApiProblem(Exception):
 
 
 def problem_response(problem: ApiProblem) -> JSONResponse:
-    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON)
+    return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=problem.headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -30,6 +30,14 @@ class EnrolRequest(_Body):
     # The printer beside the kiosk, for device and device-model price lists (optional).
     device: str | None = Field(default=None, min_length=1, max_length=200)
     device_model: str | None = Field(default=None, min_length=1, max_length=200)
+    # The kiosk's offline spending limit (its configuration): the backend caps the holds
+    # it takes without a session at this, never above the site's sessions.offline_limit.
+    offline_limit: Decimal | None = None
+
+    @field_validator("offline_limit", mode="before")
+    @classmethod
+    def _offline_limit(cls, value: Any) -> Decimal | None:
+        return None if value is None else parse_amount(value)
 
 
 class SessionRequest(_Body):

@@ -79,11 +79,13 @@ def test_disabled_user_is_refused(backend: Backend) -> None:
 
 
 def test_balance_endpoint(backend: Backend) -> None:
-    answer = backend.client.get("/api/v1/users/carol/balance", headers=backend.headers())
+    answer = backend.client.get("/api/v1/users/carol/balance",
+                                headers=backend.headers(user="carol"))
     assert answer.status_code == 200
     assert answer.json()["available"] == "70.00"
+    # without carol's session, nobody learns whether a user exists (issue 12 item 9)
     missing = backend.client.get("/api/v1/users/nobody/balance", headers=backend.headers())
-    assert missing.status_code == 404 and missing.json()["code"] == "user_unknown"
+    assert missing.status_code == 401 and missing.json()["code"] == "session_required"
 
 
 def test_terminal_token_is_required(backend: Backend) -> None:
