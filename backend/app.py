@@ -34,6 +34,7 @@ from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
 from backend.pricing import load_catalogue
 from backend.problems import PROBLEM_RESPONSES, install_handlers
+from backend.rate_limits import RateLimits
 from backend.refill import refill_due
 from backend.scheduler import PeriodicTask
 
@@ -82,6 +83,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
         prepare_database(db, config.ledger.currency)
     context = BackendContext(config=config, db=db,
                              secret=secret if secret is not None else config.secret_key(),
+                             limits=RateLimits.from_settings(config.sessions),
                              prices=load_catalogue(config.pricing))
 
     @asynccontextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -80,6 +81,38 @@ class HoldSettings(_Section):
     check_interval_s: int = Field(default=300, ge=1, le=86400)
 
 
+class SessionSettings(_Section):
+    """User sessions at terminals, what a terminal may do without one, and rate limits.
+
+    ``offline_limit`` is what a terminal may let one user spend with no valid session
+    (holds the kiosk decided offline, or whose session expired before they were sent),
+    summed over ``offline_window_h``; a kiosk may report a lower limit at enrolment.
+    The rate limits are per terminal and per backend process (see docs/api.md).
+    """
+
+    idle_timeout_s: int = Field(default=900, ge=30, le=86400)
+    offline_limit: str = "5.00"
+    offline_window_h: int = Field(default=24, ge=1, le=720)
+    logins_per_minute: int = Field(default=30, ge=1, le=10_000)
+    login_burst: int = Field(default=10, ge=1, le=10_000)
+    card_enrolments_per_hour: int = Field(default=20, ge=1, le=10_000)
+    card_enrolment_burst: int = Field(default=5, ge=1, le=10_000)
+
+    @field_validator("offline_limit")
+    @classmethod
+    def _amount(cls, value: str) -> str:
+        from backend.money import parse_amount
+
+        parse_amount(value)
+        return value
+
+    @property
+    def offline_limit_amount(self) -> Decimal:
+        from backend.money import parse_amount
+
+        return parse_amount(self.offline_limit)
+
+
 class PricingSettings(_Section):
     # A directory of price-list TOML files (billing's format); None: no pricing endpoints.
     price_lists_dir: str | None = None
@@ -96,6 +129,7 @@ class BackendConfig(_Section):
     refill: RefillSettings = RefillSettings()
     holds: HoldSettings = HoldSettings()
     pricing: PricingSettings = PricingSettings()
+    sessions: SessionSettings = SessionSettings()
 
     @property
     def database_url(self) -> str:
@@ -150,6 +184,13 @@ EXPECTED: dict[str, str] = {
     "holds.check_interval_s": "an integer between 1 and 86400 (seconds)",
     "pricing.price_lists_dir": "a directory path (a string)",
     "pricing.period_start_day": "an integer between 1 and 28 (day of the month)",
+    "sessions.idle_timeout_s": "an integer between 30 and 86400 (seconds)",
+    "sessions.offline_limit": "an amount as a decimal string such as \"5.00\"",
+    "sessions.offline_window_h": "an integer between 1 and 720 (hours)",
+    "sessions.logins_per_minute": "an integer between 1 and 10000",
+    "sessions.login_burst": "an integer between 1 and 10000",
+    "sessions.card_enrolments_per_hour": "an integer between 1 and 10000",
+    "sessions.card_enrolment_burst": "an integer between 1 and 10000",
 }
 SECTIONS: dict[str, type[_Section]] = {
     "server": ServerSettings,
@@ -159,6 +200,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "refill": RefillSettings,
     "holds": HoldSettings,
     "pricing": PricingSettings,
+    "sessions": SessionSettings,
 }
 
 

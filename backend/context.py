@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from backend.config import BackendConfig
 from backend.db import Database
 from backend.pricing import PriceCatalogue
+from backend.rate_limits import RateLimits
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class BackendContext:
     config: BackendConfig
     db: Database
     secret: bytes
+    limits: RateLimits  # per process (see backend.rate_limits)
     prices: PriceCatalogue | None = None
 
     @property

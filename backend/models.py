@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -145,8 +146,30 @@ class Terminal(Base):
     device_model: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16), default="new")  # new|connected|disconnected
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # What this kiosk may let a user spend with no backend session (offline), as it
+    # reported at enrolment; never more than the site's ``sessions.offline_limit``, which
+    # applies when it is NULL.
+    offline_limit: Mapped[Decimal | None] = mapped_column(Money())
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class TerminalSession(Base):
+    """A user identified at a terminal (card or PIN): the token user-scoped calls carry.
+
+    Only the keyed hash of the token is stored. Bound to the terminal that opened it and
+    to the user; it expires ``sessions.idle_timeout_s`` after ``last_used_at`` and ends
+    for good (``ended_at``) when the terminal is revoked.
+    """
+
+    __tablename__ = "terminal_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class EnrolmentKey(Base):
@@ -213,6 +236,9 @@ class Hold(Base):
     # balance is untouched). Fixed here so a later change of the code's setting never
     # moves a charge between payers halfway through a release.
     payer: Mapped[str] = mapped_column(String(8), default="user", server_default="user")
+    # Taken with no valid user session (the kiosk decided it offline, or the session
+    # expired before the outbox drained): bounded by the terminal's offline limit.
+    offline: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Sides really printed, from the capture: the period volume that tiers and included
     # pages of the price list depend on.
     mono_sides: Mapped[int | None] = mapped_column(Integer)

@@ -17,6 +17,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+# Body fields that hold money: a refusal of one of them is ``amount_invalid``, the code
+# the kiosk translates as "wrong amount" (the others are ``invalid_request``).
+AMOUNT_FIELDS = frozenset({"amount", "offline_limit"})
 _log = logging.getLogger(__name__)
 
 # The body of every error, as the OpenAPI spec declares it.
@@ -56,9 +59,11 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 class ApiProblem(Exception):
     def __init__(
-        self, status: int, code: str, title: str, detail: str = "", **extra: Any
+        self, status: int, code: str, title: str, detail: str = "",
+        headers: dict[str, str] | None = None, **extra: Any
     ) -> None:
         super().__init__(f"{code}: {detail or title}")
+        self.headers = headers
         self.status = status
         self.code = code
         self.title = title
@@ -74,8 +79,10 @@ class ApiProblem(Exception):
 
 def problem_response(problem: ApiProblem,
                      headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """``headers``: those of the exception being answered (a 405's Allow) on top of the
+    problem's own (a 429's Retry-After)."""
     return JSONResponse(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON,
-                        headers=headers)
+                        headers={**(problem.headers or {}), **(headers or {})} or None)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -93,7 +100,7 @@ def _validation_problem(exc: RequestValidationError) -> ApiProblem:
          "message": str(err.get("msg", "")).removeprefix("Value error, ")}
         for err in errors
     ]
-    amount_bad = any(f["field"].split(".")[-1] == "amount" for f in fields)
+    amount_bad = any(f["field"].split(".")[-1] in AMOUNT_FIELDS for f in fields)
     code = "amount_invalid" if amount_bad else "invalid_request"
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
     return ApiProblem(422, code, "Invalid request", detail, errors=fields)

@@ -69,7 +69,7 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
         if action == "terminals":
             return _list_terminals(db)
         if action == "revoke":
-            return _revoke(db, terminal_id)
+            return _revoke(db, terminal_id, config.ledger.currency)
         if action == "set-pin":
             return _set_pin(db, secret, adjustment.username if adjustment else None,
                             adjustment.actor if adjustment else "cli")
@@ -195,8 +195,9 @@ def _refill(db: Database, currency: str) -> int:
     return 0
 
 
-def _revoke(db: Database, terminal_id: str | None) -> int:
+def _revoke(db: Database, terminal_id: str | None, currency: str) -> int:
     from backend.ledger import LedgerError
+    from backend.money import fmt
     from backend.terminals import revoke
 
     if not terminal_id:
@@ -204,11 +205,16 @@ def _revoke(db: Database, terminal_id: str | None) -> int:
         return 2
     try:
         with db.write() as session:
-            revoke(session, terminal_id, actor="cli")
+            done = revoke(session, terminal_id, actor="cli")
+            name = done.terminal.name
     except LedgerError as exc:
         print(exc.detail, file=sys.stderr)
         return 2
-    print(f"terminal {terminal_id} revoked")
+    holds = "hold" if done.voided_holds == 1 else "holds"
+    sessions = "session" if done.ended_sessions == 1 else "sessions"
+    print(f"revoked {name}; voided {done.voided_holds} open {holds} "
+          f"({currency} {fmt(done.voided_amount)}); ended {done.ended_sessions} user "
+          f"{sessions}")
     return 0
 
 

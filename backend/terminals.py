@@ -3,18 +3,26 @@
 Only hashes of keys and tokens are stored. A token is shown once, at enrolment. State
 ``new`` until the terminal's first authenticated call, then ``connected``; a terminal not
 seen for ``DISCONNECTED_AFTER`` reads as ``disconnected``.
+
+Revoking a terminal voids its open holds at once (a kiosk that will never call again
+would otherwise block those users' credit until hold expiry) and ends its user
+sessions; both are audited.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from backend import terminal_sessions
 from backend.audit import record
-from backend.ledger import LedgerError
-from backend.models import EnrolmentKey, Terminal, utcnow
+from backend.ledger import ZERO, LedgerError, lock_user
+from backend.models import EnrolmentKey, Hold, Terminal, utcnow
+from backend.money import fmt
 from backend.security import new_token, token_hash
 
 DISCONNECTED_AFTER = timedelta(minutes=5)
@@ -32,8 +40,10 @@ def create_enrolment_key(session: Session, secret: bytes, actor: str,
 
 
 def enrol(session: Session, secret: bytes, enrolment_key: str, name: str,
-          device: str | None = None, device_model: str | None = None) -> tuple[str, str]:
-    """Spend the key; return (terminal id, token)."""
+          device: str | None = None, device_model: str | None = None,
+          offline_limit: Decimal | None = None) -> tuple[str, str]:
+    """Spend the key; return (terminal id, token). ``offline_limit`` is what the kiosk
+    may let a user spend offline (its configuration), kept to cap its offline holds."""
     key = session.scalar(
         select(EnrolmentKey).where(EnrolmentKey.key_hash == token_hash(secret, enrolment_key))
         .with_for_update()
@@ -44,7 +54,7 @@ def enrol(session: Session, secret: bytes, enrolment_key: str, name: str,
         raise LedgerError("enrolment_key_used", "this enrolment key was already used")
     token = new_token()
     terminal = Terminal(name=name, token_hash=token_hash(secret, token), state="new",
-                        device=device, device_model=device_model)
+                        device=device, device_model=device_model, offline_limit=offline_limit)
     session.add(terminal)
     session.flush()
     key.used_at = utcnow()
@@ -95,11 +105,56 @@ def effective_state(terminal: Terminal) -> str:
         "disconnected")
 
 
-def revoke(session: Session, terminal_id: str, actor: str) -> Terminal:
+@dataclass(frozen=True)
+class Revocation:
+    """What revoking did: the holds voided (and their total) and the sessions ended."""
+
+    terminal: Terminal
+    voided_holds: int
+    voided_amount: Decimal
+    ended_sessions: int
+
+
+def revoke(session: Session, terminal_id: str, actor: str) -> Revocation:
+    """Revoke the token, void the terminal's open holds and end its sessions. Run again on
+    a revoked terminal it voids what is still open (a hold sent just before)."""
     terminal = session.get(Terminal, terminal_id)
     if terminal is None:
         raise LedgerError("terminal_unknown", f"no terminal {terminal_id}")
-    if terminal.revoked_at is None:
-        terminal.revoked_at = utcnow()
-        record(session, actor, "terminal.revoke", terminal_id)
-    return terminal
+    now = utcnow()
+    first = terminal.revoked_at is None
+    if first:
+        terminal.revoked_at = now
+    voided = _void_open_holds(session, terminal_id, actor)
+    amount = sum((hold.amount for hold in voided), ZERO)
+    ended = terminal_sessions.end_all(session, terminal_id, now)
+    if first or voided or ended:
+        record(session, actor, "terminal.revoke", terminal_id, {
+            "voided_holds": len(voided), "voided_amount": fmt(amount),
+            "ended_sessions": ended})
+    session.flush()
+    return Revocation(terminal, len(voided), amount, ended)
+
+
+def _void_open_holds(session: Session, terminal_id: str, actor: str) -> list[Hold]:
+    """Void the terminal's open holds, each under its user's lock (users in one order,
+    like hold expiry), each audited ``hold.void_revoked``."""
+    open_ids = session.scalars(
+        select(Hold.id).where(Hold.terminal_id == terminal_id, Hold.status == "open")
+        .order_by(Hold.user_id, Hold.id)).all()
+    voided: list[Hold] = []
+    for hold_id in open_ids:
+        hold = session.get(Hold, hold_id)
+        assert hold is not None
+        lock_user(session, hold.user_id)
+        session.refresh(hold)
+        if hold.status != "open":
+            continue  # captured or expired meanwhile
+        hold.status = "voided"
+        hold.captured_amount = ZERO
+        hold.settled_at = utcnow()
+        record(session, actor, "hold.void_revoked", hold.id, {
+            "amount": fmt(hold.amount), "user_id": hold.user_id, "terminal_id": terminal_id,
+            "payer": hold.payer})
+        voided.append(hold)
+    return voided

@@ -21,6 +21,12 @@ keep-alive connection) while the budget lasts — never after a timeout: a backe
 did not answer in time will not answer a resend sooner, and the offline cache can
 answer now. The client keeps a plain ``reachable`` flag and tells listeners when it
 flips, so the UI can say "offline" before anyone badges.
+
+User sessions: an identification (card, PIN, card enrolment) opens a backend session for
+that user at this kiosk; the client keeps its token per user (the last few users only)
+and sends it (``X-Printkiosk-Session``) with every user-scoped call: balance, billing
+codes, the user's price list, and holds — for a hold the charge book journals the token
+(:meth:`session_of`) and hands it back when the hold is sent, maybe after a restart.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -51,6 +58,9 @@ _log = logging.getLogger(__name__)
 
 # Below this much budget left, an identification is not resent (a connect needs it).
 _MIN_ATTEMPT_S = 0.2
+SESSION_HEADER = "X-Printkiosk-Session"
+# Sessions kept: one user at a time at a kiosk, a few more while releases finish.
+_SESSIONS_KEPT = 8
 
 
 class _TimedOut(BackendUnavailable):
@@ -92,6 +102,7 @@ class HttpBackend:
         self._lock = threading.Lock()
         self._reachable: bool | None = None
         self._listeners: list[ReachabilityListener] = []
+        self._sessions: OrderedDict[str, str] = OrderedDict()  # username -> session token
 
     @property
     def reachable(self) -> bool | None:
@@ -110,18 +121,37 @@ class HttpBackend:
     def identify_card(self, card_number: str) -> Identity:
         """Answered within ``read_timeout_s`` in all; resent only after a fast failure."""
         body = {"card": wire_card(card_number)}
-        return _identity(self._call("POST", "/sessions", body, budget_s=self._screen_budget_s))
+        return self._opened(self._call("POST", "/sessions", body,
+                                       budget_s=self._screen_budget_s))
 
     def identify_pin(self, username: str, pin: str) -> Identity:
         body = {"username": username, "pin": pin}
-        return _identity(self._call("POST", "/sessions", body, retry=False,
-                                    budget_s=self._screen_budget_s))
+        return self._opened(self._call("POST", "/sessions", body, retry=False,
+                                       budget_s=self._screen_budget_s))
 
     def enrol_card(self, card_number: str, username: str, pin: str) -> Identity:
         """Never retried, like a PIN login: a resend could count as a second failed PIN."""
         body = {"card": wire_card(card_number), "username": username, "pin": pin}
-        return _identity(self._call("POST", "/cards/enrol", body, retry=False,
-                                    budget_s=self._screen_budget_s))
+        return self._opened(self._call("POST", "/cards/enrol", body, retry=False,
+                                       budget_s=self._screen_budget_s))
+
+    def session_of(self, username: str) -> str | None:
+        """The session token of the user's last identification here (None: none yet,
+        e.g. identified from the offline cache)."""
+        with self._lock:
+            return self._sessions.get(username)
+
+    def _opened(self, answer: dict[str, Any]) -> Identity:
+        """The identity, and its session kept for the user's next calls."""
+        identity = _identity(answer)
+        token = _parse(_session_token, answer)
+        with self._lock:
+            self._sessions.pop(identity.username, None)
+            if token is not None:
+                self._sessions[identity.username] = token
+                while len(self._sessions) > _SESSIONS_KEPT:
+                    self._sessions.popitem(last=False)
+        return identity
 
     # --- billing codes (terminal.ports.BillingCodeDirectory) ----------------------------
 
@@ -129,11 +159,12 @@ class HttpBackend:
         self, username: str, prefix: str, limit: int = 20
     ) -> list[BillingCode]:
         query = urlencode({"username": username, "q": prefix, "limit": limit})
-        return _parse(_codes, self._call("GET", f"/billing-codes?{query}", None))
+        return _parse(_codes, self._call("GET", f"/billing-codes?{query}", None,
+                                         session=self.session_of(username)))
 
     def recent_billing_codes(self, username: str, limit: int = 5) -> list[BillingCode]:
         path = f"/users/{quote(username, safe='')}/billing-codes/recent?limit={limit}"
-        return _parse(_codes, self._call("GET", path, None))
+        return _parse(_codes, self._call("GET", path, None, session=self.session_of(username)))
 
     # --- pricing (terminal.ports.UserPriceLists) and the print server's analyses ---------
 
@@ -141,7 +172,8 @@ class HttpBackend:
         """The list the backend applies to this user here, and their volume this period;
         within the screen's budget (the offline cache has the list as last seen)."""
         query = urlencode({"username": username})
-        answer = self._call("GET", f"/price-list?{query}", None, budget_s=self._screen_budget_s)
+        answer = self._call("GET", f"/price-list?{query}", None, budget_s=self._screen_budget_s,
+                            session=self.session_of(username))
         return _parse(_price_list, answer)
 
     def reported_analysis(self, job_uuid: str) -> list[dict[str, object]] | None:
@@ -157,17 +189,19 @@ class HttpBackend:
     # --- money (terminal.ports.Ledger) --------------------------------------------------
 
     def balance(self, username: str) -> Balance:
-        return _parse(_balance, self._call("GET", f"/users/{username}/balance", None))
+        path = f"/users/{quote(username, safe='')}/balance"
+        return _parse(_balance, self._call("GET", path, None, session=self.session_of(username)))
 
     def hold(
         self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
-        billing_code: str | None = None,
+        billing_code: str | None = None, session: str | None = None,
     ) -> HoldAnswer:
+        """``session`` is the one journalled with the hold (None: decided offline)."""
         body = {"idempotency_key": key, "username": username, "amount": wire_amount(amount),
                 "description": single_line(description), "job_ref": single_line(job_ref)}
         if billing_code is not None:
             body["billing_code"] = billing_code
-        return _parse(_hold, self._call("POST", "/holds", body))
+        return _parse(_hold, self._call("POST", "/holds", body, session=session))
 
     def capture(
         self, key: str, hold_id: str, amount: Decimal, pages: int, colour_pages: int
@@ -205,7 +239,7 @@ class HttpBackend:
 
     def _call(
         self, method: str, path: str, body: Mapping[str, object] | None, retry: bool = True,
-        budget_s: float | None = None,
+        budget_s: float | None = None, session: str | None = None,
     ) -> dict[str, Any]:
         """One call, resent per the retry rules; ``budget_s`` bounds all its attempts,
         connects, reads and backoffs together (someone is waiting at the screen)."""
@@ -216,7 +250,7 @@ class HttpBackend:
         deadline = None if budget_s is None else time.monotonic() + budget_s
         for attempt in range(attempts):
             try:
-                answer = self._once(method, path, body, self._timeout_until(deadline))
+                answer = self._once(method, path, body, self._timeout_until(deadline), session)
             except BackendUnavailable as exc:
                 backoff = self._backoff_s * 2**attempt
                 out_of_time = deadline is not None and (
@@ -244,12 +278,13 @@ class HttpBackend:
 
     def _once(
         self, method: str, path: str, body: Mapping[str, object] | None,
-        timeout: tuple[float, float] | Timeout,
+        timeout: tuple[float, float] | Timeout, session: str | None = None,
     ) -> dict[str, Any]:
+        headers = None if session is None else {SESSION_HEADER: session}
         try:
             # requests' adapter takes a urllib3 Timeout as documented; its stubs do not say so
             response = self._http.request(method, self._base + path, json=body,
-                                          timeout=cast(Any, timeout))
+                                          headers=headers, timeout=cast(Any, timeout))
         except requests.Timeout as exc:
             raise _TimedOut(f"{path}: no answer in time ({exc.__class__.__name__})") from exc
         except requests.RequestException as exc:
@@ -340,6 +375,17 @@ def _payer(value: object) -> str:
     if value not in PAYERS:
         raise ValueError(f"billing code payer {value!r} is not one of {', '.join(PAYERS)}")
     return str(value)
+
+
+def _session_token(raw: dict[str, Any]) -> str | None:
+    """The session an identification opened (a backend before sessions sends none)."""
+    session = raw.get("session")
+    if session is None:
+        return None
+    token = session["token"]
+    if not isinstance(token, str) or not token:
+        raise ValueError(f"session token {token!r} is not a non-empty string")
+    return token
 
 
 def _identity(payload: dict[str, Any]) -> Identity:

@@ -121,15 +121,22 @@ class ChargeBook:
     ) -> Authorisation:
         """Hold ``amount`` before printing; raise :class:`BackendRejected` when refused.
 
-        ``billing_code`` (the user's pick) is journalled with the hold, so a hold sent
-        later from the outbox still carries it. ``impressions`` (the job's estimate) is
-        journalled for the kiosk only: a restart prices a part printed by it.
+        ``billing_code`` (the user's pick) and the user's backend session are journalled
+        with the hold, so a hold sent later from the outbox still carries them.
+        ``impressions`` (the job's estimate) is journalled for the kiosk only: a restart
+        prices a part printed by it.
         """
         with self._decide_lock:
             body: dict[str, Any] = {"username": username, "amount": str(amount),
                     "description": description, "job_ref": job_ref}
             if billing_code is not None:
                 body["billing_code"] = billing_code
+            # The user's backend session, journalled with the hold: sent later (after an
+            # outage or a restart) it still shows the user was identified here; without
+            # one the backend takes the hold only within this terminal's offline limit.
+            session = self._ledger.session_of(username)
+            if session is not None:
+                body["session"] = session
             if impressions is not None:
                 body["impressions"] = impressions
             entry = self._record(EntryKind.HOLD, body, username, amount, None)
@@ -258,7 +265,8 @@ class ChargeBook:
             return _hold_result(self._ledger.hold(
                 entry.key, str(body["username"]), Decimal(body["amount"]),
                 str(body["description"]), str(body["job_ref"]),
-                None if body.get("billing_code") is None else str(body["billing_code"])))
+                None if body.get("billing_code") is None else str(body["billing_code"]),
+                None if body.get("session") is None else str(body["session"])))
         hold_id = self._parent_hold_id(entry)
         if entry.kind is EntryKind.CAPTURE:
             return _hold_result(self._ledger.capture(

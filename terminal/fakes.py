@@ -160,7 +160,8 @@ class FakeLedger:
 
     ``down`` makes every call fail as unreachable; ``lose_answers`` applies the effect
     and then fails, like an answer lost on the way back; ``refuse_all`` answers every
-    call with that refusal. ``calls`` records (method, idempotency key).
+    call with that refusal. ``calls`` records (method, idempotency key);
+    ``hold_sessions`` the user session each hold carried.
     """
 
     def __init__(self, available: Mapping[str, Decimal] | None = None) -> None:
@@ -172,6 +173,9 @@ class FakeLedger:
         self.lose_answers = False
         self.refuse_all: BackendRejected | None = None
         self._answers: dict[str, object] = {}
+        # username -> the session its identification opened; hold key -> session sent
+        self.sessions: dict[str, str] = {}
+        self.hold_sessions: dict[str, str | None] = {}
 
     def charged(self) -> dict[str, Decimal]:
         """Captured amount per job reference: what the ledger holds."""
@@ -181,10 +185,15 @@ class FakeLedger:
         self._gate("balance", "")
         return self._balance(username)
 
+    def session_of(self, username: str) -> str | None:
+        return self.sessions.get(username)
+
     def hold(
         self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
-        billing_code: str | None = None,
+        billing_code: str | None = None, session: str | None = None,
     ) -> HoldAnswer:
+        self.hold_sessions[key] = session
+
         def effect() -> HoldAnswer:
             if username not in self.available:
                 raise BackendRejected("user_unknown", status=404)

@@ -161,9 +161,15 @@ class Ledger(Protocol):
 
     def balance(self, username: str) -> Balance: ...
 
+    def session_of(self, username: str) -> str | None:
+        """The backend session the user's identification opened here, if any: journalled
+        with a hold, so a hold sent later still proves the user was at this kiosk (a
+        hold without one is accepted only within the terminal's offline limit)."""
+        ...
+
     def hold(
         self, key: str, username: str, amount: Decimal, description: str, job_ref: str,
-        billing_code: str | None = None,
+        billing_code: str | None = None, session: str | None = None,
     ) -> HoldAnswer: ...
 
     def capture(

@@ -1,5 +1,5 @@
 """Billing-code search (by code or name prefix) and a user's recent codes, for the kiosk's
-"charge to" picker."""
+"charge to" picker. Both are user-scoped: they need the user's session."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend import billing_codes
-from backend.api.deps import Context, CurrentTerminal
+from backend.api.deps import Context, CurrentTerminal, SessionToken, require_user_session
 from backend.models import User
 from backend.problems import ApiProblem
 
@@ -26,10 +26,12 @@ def _user(session: Session, username: str) -> User:
 
 @router.get("/billing-codes")
 def search_codes(
-    username: str, context: Context, _terminal: CurrentTerminal,
+    username: str, context: Context, terminal: CurrentTerminal,
     q: Annotated[str, Query(max_length=64)] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    session_token: SessionToken = None,
 ) -> dict[str, Any]:
+    require_user_session(context, terminal, session_token, username)
     with context.db.read() as session:
         user = _user(session, username)
         codes = billing_codes.usable_codes(session, user, q, limit)
@@ -37,8 +39,10 @@ def search_codes(
 
 
 @router.get("/users/{username}/billing-codes/recent")
-def recent_codes(username: str, context: Context, _terminal: CurrentTerminal,
-                 limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, Any]:
+def recent_codes(username: str, context: Context, terminal: CurrentTerminal,
+                 limit: Annotated[int, Query(ge=1, le=20)] = 5,
+                 session_token: SessionToken = None) -> dict[str, Any]:
+    require_user_session(context, terminal, session_token, username)
     with context.db.read() as session:
         user = _user(session, username)
         codes = billing_codes.recent_codes(session, user, limit)

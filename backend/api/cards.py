@@ -1,5 +1,6 @@
 """POST /cards/enrol: a user at the kiosk links an unknown card to their account after
-proving who they are with username + PIN (the same PIN rules and lockout as sessions)."""
+proving who they are with username + PIN (the same PIN rules and lockout as sessions).
+It opens a session like a login; enrolments are rate-limited per terminal."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from backend import identify
-from backend.api.deps import Context, CurrentTerminal, problem_from
+from backend.api.deps import Context, CurrentTerminal, problem_from, rate_limited
 from backend.api.schemas import CardEnrolRequest
-from backend.api.sessions import user_json
+from backend.api.sessions import session_json, user_json
 from backend.audit import record
 from backend.ledger import LedgerError, balance
 from backend.models import Card, User
@@ -27,6 +28,7 @@ def enrol_card(body: CardEnrolRequest, context: Context,
     security = context.config.security
     if not normalise_card(body.card):
         raise problem_from(LedgerError("card_invalid", "the card number is empty"))
+    rate_limited(context.limits.card_enrolments, terminal, "card enrolments")
     try:
         # The PIN is checked with no transaction open (identify.by_pin records the attempt).
         user_id = identify.by_pin(context.db, context.secret, body.username, body.pin,
@@ -45,4 +47,5 @@ def enrol_card(body: CardEnrolRequest, context: Context,
                 "balance": balance(session, user, context.currency).as_json()}
     except LedgerError as exc:
         raise problem_from(exc) from exc
+    answer["session"] = session_json(context, terminal, user_id)
     return JSONResponse(answer, status_code=201)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
+from backend import terminal_sessions
 from backend.context import BackendContext
 from backend.ledger import LedgerError
 from backend.models import Terminal
 from backend.problems import ApiProblem
+from backend.rate_limits import TokenBucket
 from backend.terminals import authenticate, needs_touch, touch
 
 
@@ -40,6 +43,42 @@ def current_terminal(request: Request, context: Context) -> Terminal:
 
 CurrentTerminal = Annotated[Terminal, Depends(current_terminal)]
 
+SESSION_HEADER = "X-Printkiosk-Session"
+# The user session a card or PIN opened at this terminal (POST /sessions "session").
+SessionToken = Annotated[str | None, Header(
+    alias=SESSION_HEADER, min_length=1, max_length=100,
+    description="the user's session token from POST /sessions; required by every "
+                "user-scoped call")]
+
+
+def idle_timeout(context: BackendContext) -> timedelta:
+    return timedelta(seconds=context.config.sessions.idle_timeout_s)
+
+
+def require_user_session(context: BackendContext, terminal: Terminal, token: str | None,
+                         username: str) -> None:
+    """Refuse the call unless ``token`` is a live session of ``username`` opened at this
+    terminal (401 missing, unknown, ended or expired; 403 another terminal's or user's).
+    An unknown user and a known one without session answer alike."""
+    try:
+        with context.db.read() as session:
+            found = terminal_sessions.require(session, context.secret, terminal.id, token,
+                                              username, idle_timeout(context))
+        if found.needs_touch:
+            with context.db.write() as session:
+                terminal_sessions.touch(session, found.id)
+    except LedgerError as exc:
+        raise problem_from(exc) from exc
+
+
+def rate_limited(bucket: TokenBucket, terminal: Terminal, what: str) -> None:
+    """429 with Retry-After when this terminal went over its rate for ``what``."""
+    wait_s = bucket.take(terminal.id)
+    if wait_s is not None:
+        raise ApiProblem(429, "rate_limited", "Too many requests",
+                         f"too many {what} from this terminal; retry in {wait_s} s",
+                         headers={"Retry-After": str(wait_s)})
+
 # HTTP status of each ledger / service refusal code.
 STATUS_OF_CODE: dict[str, int] = {
     "card_unknown": 404,
@@ -50,6 +89,13 @@ STATUS_OF_CODE: dict[str, int] = {
     "billing_code_unknown": 404,
     "job_analysis_unknown": 404,
     "pin_invalid": 401,
+    "session_required": 401,
+    "session_unknown": 401,
+    "session_expired": 401,
+    "session_ended": 401,
+    "session_other_terminal": 403,
+    "session_other_user": 403,
+    "offline_limit_exceeded": 403,
     "terminal_unauthorized": 401,
     "terminal_revoked": 401,
     "pin_locked": 429,

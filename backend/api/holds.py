@@ -4,6 +4,12 @@ POST /holds                  hold the estimate (refused if the user cannot affor
 POST /holds/{id}/capture     charge the real amount (<= the hold), release the rest
 POST /holds/{id}/void        release the whole hold (job cancelled before printing)
 POST /refunds                give back all or part of a charge made through this terminal
+
+A hold is user-scoped: it carries the user's session (``X-Printkiosk-Session``). A hold
+without a live session — decided by the kiosk while offline, or whose session expired
+before the kiosk's outbox drained — is an *offline hold*: accepted only within the
+terminal's offline limit (``backend.offline_holds``), marked ``offline`` and audited.
+Captures, voids and refunds name a hold this terminal took, so they need no session.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import billing_codes, ledger
-from backend.api.deps import Context, CurrentTerminal
+from backend import billing_codes, ledger, offline_holds
+from backend.api.deps import Context, CurrentTerminal, SessionToken, problem_from
 from backend.api.schemas import CaptureRequest, HoldRequest, RefundRequest, VoidRequest
 from backend.api.writes import idempotent_write
 from backend.ledger import LedgerError
@@ -71,12 +77,22 @@ def _hold_json(hold: Hold, session: Session, currency: str) -> dict[str, Any]:
         # Who pays: "user" (the balance below) or "code" (the code's client is invoiced;
         # the user's balance is untouched).
         "payer": hold.payer,
+        # Taken with no live session of the user: within the terminal's offline limit.
+        "offline": hold.offline,
         "balance": ledger.balance(session, user, currency).as_json(),
     }
 
 
 @router.post("/holds", status_code=201)
-def create_hold(body: HoldRequest, context: Context, terminal: CurrentTerminal) -> JSONResponse:
+def create_hold(body: HoldRequest, context: Context, terminal: CurrentTerminal,
+                session_token: SessionToken = None) -> JSONResponse:
+    try:
+        with context.db.read() as session:
+            presented = offline_holds.presented(session, context, terminal, session_token,
+                                                body.username)
+    except LedgerError as exc:
+        raise problem_from(exc) from exc
+
     def lock(session: Session) -> User:
         return ledger.lock_user(session, _user(session, body.username).id)
 
@@ -90,8 +106,11 @@ def create_hold(body: HoldRequest, context: Context, terminal: CurrentTerminal) 
                                   f"{body.billing_code!r} is not a code {user.username} may use")
             code_id = code.id
             payer = billing_codes.effective_payer(session, code)
+        if presented.offline_reason is not None:
+            offline_holds.check_limit(session, context, terminal, user, body.amount)
         hold = ledger.authorise(session, user, terminal.id, context.currency, body.amount,
                                 body.description, body.job_ref, code_id, payer)
+        offline_holds.note(session, terminal, hold, presented)
         return _hold_json(hold, session, context.currency)
 
     return idempotent_write(context, terminal.id, body.idempotency_key, "hold", _body(body),

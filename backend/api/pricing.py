@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.api.deps import Context, CurrentTerminal
+from backend.api.deps import Context, CurrentTerminal, SessionToken, require_user_session
 from backend.api.schemas import EstimateRequest, PaperJobSpec, Print3DJobSpec
 from backend.context import BackendContext
 from backend.models import Terminal, User
@@ -65,10 +65,14 @@ def _select(catalogue: PriceCatalogue, session: Session, user: User | None,
 
 @router.get("/price-list")
 def price_list(context: Context, terminal: CurrentTerminal,
-               username: str | None = None) -> dict[str, Any]:
+               username: str | None = None,
+               session_token: SessionToken = None) -> dict[str, Any]:
     """The list in force for this user (or anyone) here, with its source TOML and the
     user's volume so far this period, so the kiosk prices with billing exactly as the
-    backend does (included pages and tiers depend on that volume)."""
+    backend does (included pages and tiers depend on that volume). For a user, only
+    with their session."""
+    if username is not None:
+        require_user_session(context, terminal, session_token, username)
     catalogue = _catalogue(context)
     with context.db.read() as session:
         user = _user(session, username)
@@ -124,8 +128,10 @@ def _line(line: Line) -> dict[str, Any]:
 
 
 @router.post("/estimate")
-def estimate_job(body: EstimateRequest, context: Context,
-                 terminal: CurrentTerminal) -> dict[str, Any]:
+def estimate_job(body: EstimateRequest, context: Context, terminal: CurrentTerminal,
+                 session_token: SessionToken = None) -> dict[str, Any]:
+    if body.username is not None:
+        require_user_session(context, terminal, session_token, body.username)
     catalogue = _catalogue(context)
     job = _job(body)
     with context.db.read() as session:

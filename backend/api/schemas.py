@@ -140,6 +140,9 @@ class EnrolRequest(_Body):
     # The printer beside the kiosk, for device and device-model price lists (optional).
     device: str | None = Field(default=None, min_length=1, max_length=200)
     device_model: str | None = Field(default=None, min_length=1, max_length=200)
+    # The kiosk's offline spending limit (its configuration): the backend caps the holds
+    # it takes without a session at this, never above the site's sessions.offline_limit.
+    offline_limit: Amount | None = None
 
 
 class SessionRequest(_Body):

@@ -17,7 +17,7 @@ def enrol_terminal(body: EnrolRequest, context: Context) -> dict[str, str]:
     try:
         with context.db.write() as session:
             terminal_id, token = enrol(session, context.secret, body.enrolment_key, body.name,
-                                       body.device, body.device_model)
+                                       body.device, body.device_model, body.offline_limit)
     except LedgerError as exc:
         raise problem_from(exc) from exc
     return {"terminal_id": terminal_id, "token": token}

@@ -127,7 +127,12 @@ def start_demo_backend(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
         "[database]\n"
         f'url = "sqlite:///{database}"\n\n'
         "[pricing]\n"
-        f'price_lists_dir = "{price_lists.as_posix()}"\n',
+        f'price_lists_dir = "{price_lists.as_posix()}"\n\n'
+        # The demo's one terminal token is shared by every kiosk (and test) started
+        # against this loopback backend: its login rate limit is that of many kiosks.
+        "[sessions]\n"
+        "logins_per_minute = 600\n"
+        "login_burst = 100\n",
         encoding="utf-8",
     )
     process = subprocess.Popen(

@@ -8,15 +8,20 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from backend import terminal_sessions
+from backend.api.deps import SESSION_HEADER
 from backend.config import SECRET_ENV, BackendConfig
 from backend.db import Database
 from backend.demo import DEMO_TERMINAL_TOKEN
+from backend.models import User
+from backend.terminals import authenticate
 from printkiosk.commands.demo import stop_demo_backend
 
 SECRET = b"test-secret-key"
@@ -27,9 +32,27 @@ class Backend:
     config: BackendConfig
     db: Database
     client: TestClient
+    _sessions: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def headers(self, token: str = DEMO_TERMINAL_TOKEN) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
+    def headers(self, token: str = DEMO_TERMINAL_TOKEN,
+                user: str | None = None) -> dict[str, str]:
+        """The terminal's Authorization; with ``user``, also that user's session there."""
+        headers = {"Authorization": f"Bearer {token}"}
+        if user is not None:
+            headers[SESSION_HEADER] = self.session_for(user, token)
+        return headers
+
+    def session_for(self, username: str, token: str = DEMO_TERMINAL_TOKEN) -> str:
+        """A session of ``username`` at the terminal of ``token``, opened as a login would
+        (tests of POST /sessions itself log in through the API)."""
+        if (token, username) not in self._sessions:
+            with self.db.write() as session:
+                terminal = authenticate(session, SECRET, token)
+                user = session.scalar(select(User).where(User.username == username))
+                assert user is not None, username
+                self._sessions[token, username] = terminal_sessions.start(
+                    session, SECRET, terminal.id, user.id)
+        return self._sessions[token, username]
 
 
 def write_config(path: Path, database_url: str, port: int, extra: str = "") -> Path:

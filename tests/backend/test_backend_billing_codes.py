@@ -120,7 +120,7 @@ def test_every_problem_of_the_file_is_reported_in_one_pass(backend: Backend) -> 
 def test_search_by_prefix_within_assignments(backend: Backend, username: str, query: str,
                                              expected: list[str]) -> None:
     _import(backend.db, GOOD)
-    answer = backend.client.get("/api/v1/billing-codes", headers=backend.headers(),
+    answer = backend.client.get("/api/v1/billing-codes", headers=backend.headers(user=username),
                                 params={"username": username, "q": query})
     assert answer.status_code == 200, answer.text
     assert [code["code"] for code in answer.json()["codes"]] == expected
@@ -128,11 +128,11 @@ def test_search_by_prefix_within_assignments(backend: Backend, username: str, qu
 
 def test_charge_with_a_code_makes_it_recent(backend: Backend) -> None:
     _import(backend.db, GOOD)
-    refused = backend.client.post("/api/v1/holds", headers=backend.headers(), json={
+    refused = backend.client.post("/api/v1/holds", headers=backend.headers(user="alice"), json={
         "idempotency_key": "hold-code-0", "username": "alice", "amount": "1.00",
         "billing_code": "INITECH-WEB"})
     assert refused.status_code == 404 and refused.json()["code"] == "billing_code_unknown"
-    held = backend.client.post("/api/v1/holds", headers=backend.headers(), json={
+    held = backend.client.post("/api/v1/holds", headers=backend.headers(user="alice"), json={
         "idempotency_key": "hold-code-1", "username": "alice", "amount": "1.00",
         "billing_code": "LAB-X"})
     assert held.status_code == 201 and held.json()["billing_code"] == "LAB-X"
@@ -140,7 +140,7 @@ def test_charge_with_a_code_makes_it_recent(backend: Backend) -> None:
                         headers=backend.headers(),
                         json={"idempotency_key": "capture-code-1", "amount": "0.80"})
     recent = backend.client.get("/api/v1/users/alice/billing-codes/recent",
-                                headers=backend.headers())
+                                headers=backend.headers(user="alice"))
     assert recent.json()["codes"] == [
         {"code": "LAB-X", "name": "X-ray project", "client": "LAB", "client_name": "Physics lab",
          "payer": "user"}]
@@ -157,7 +157,7 @@ INITECH-OWN,"Initech, paid by the user",INITECH,user,
 
 def _hold(backend: Backend, key: str, amount: str, code: str | None,
           username: str = "bob") -> object:
-    return backend.client.post("/api/v1/holds", headers=backend.headers(), json={
+    return backend.client.post("/api/v1/holds", headers=backend.headers(user=username), json={
         "idempotency_key": key, "username": username, "amount": amount,
         "billing_code": code})
 
@@ -176,11 +176,12 @@ def test_a_code_that_pays_charges_its_clients_receivable_not_the_user(
         backend: Backend) -> None:
     report = _import(backend.db, PAYING)
     assert report.applied, report.errors  # type: ignore[attr-defined]
-    codes = backend.client.get("/api/v1/billing-codes", headers=backend.headers(),
+    codes = backend.client.get("/api/v1/billing-codes", headers=backend.headers(user="bob"),
                                params={"username": "bob", "q": "INITECH"}).json()["codes"]
     assert {code["code"]: code["payer"] for code in codes} == {
         "INITECH": "code", "INITECH-OWN": "user", "INITECH-WEB": "code"}  # inherited
-    before = backend.client.get("/api/v1/users/bob/balance", headers=backend.headers()).json()
+    before = backend.client.get("/api/v1/users/bob/balance",
+                                headers=backend.headers(user="bob")).json()
     # bob has 2.00: a 30.00 job for the client is not refused for his funds
     held = _hold(backend, "hold-pay-1", "30.00", "INITECH-WEB")
     assert held.status_code == 201, held.text  # type: ignore[attr-defined]
@@ -248,7 +249,7 @@ def test_a_file_without_the_payer_column_keeps_the_setting(backend: Backend) -> 
 
 
 def test_demo_acme_is_paid_by_the_client(backend: Backend) -> None:
-    codes = backend.client.get("/api/v1/billing-codes", headers=backend.headers(),
+    codes = backend.client.get("/api/v1/billing-codes", headers=backend.headers(user="alice"),
                                params={"username": "alice"}).json()["codes"]
     assert [(code["code"], code["payer"]) for code in codes] == [("ACME-WEB", "code")]
 

@@ -30,7 +30,8 @@ def test_eight_terminals_hammering_carol_never_overspend(backend: Backend,
     with backend.db.write() as session:
         for token in tokens:
             register_terminal(session, SECRET, token, token)
-    start = backend.client.get("/api/v1/users/carol/balance", headers=backend.headers()).json()
+    start = backend.client.get("/api/v1/users/carol/balance",
+                               headers=backend.headers(user="carol")).json()
     available = Decimal(start["available"])  # 70.00: 140 holds of 0.50, asked 160 times
     url = backend.db.engine.url.render_as_string(hide_password=False)
     ports = [free_port() for _ in range(PROCESSES)]
@@ -40,7 +41,7 @@ def test_eight_terminals_hammering_carol_never_overspend(backend: Backend,
     barrier = threading.Barrier(CLIENTS)
 
     def client(index: int) -> list[str]:
-        headers = backend.headers(tokens[index])
+        headers = backend.headers(tokens[index], user="carol")
         held = []
         with httpx.Client(base_url=f"http://127.0.0.1:{ports[index % PROCESSES]}/api/v1",
                           headers=headers, timeout=60) as http:
@@ -68,7 +69,8 @@ def test_eight_terminals_hammering_carol_never_overspend(backend: Backend,
             stop_backend(process)
 
     assert len(holds) == int(available / HOLD) == 140
-    end = backend.client.get("/api/v1/users/carol/balance", headers=backend.headers()).json()
+    end = backend.client.get("/api/v1/users/carol/balance",
+                             headers=backend.headers(user="carol")).json()
     assert end["virtual_credit"] == "0.00"
     assert end["personal_credit"] == "0.00"
     assert end["held"] == "0.00"
@@ -76,10 +78,11 @@ def test_eight_terminals_hammering_carol_never_overspend(backend: Backend,
 
 def test_eight_simultaneous_retries_of_one_request_charge_once(backend: Backend) -> None:
     barrier = threading.Barrier(CLIENTS)
+    backend.session_for("alice")  # opened once, before the threads race
 
     def send(_index: int) -> tuple[int, str]:
         barrier.wait()
-        answer = backend.client.post("/api/v1/holds", headers=backend.headers(), json={
+        answer = backend.client.post("/api/v1/holds", headers=backend.headers(user="alice"), json={
             "idempotency_key": "same-key-for-all", "username": "alice", "amount": "2.00"})
         return answer.status_code, answer.json()["hold_id"]
 
@@ -87,5 +90,6 @@ def test_eight_simultaneous_retries_of_one_request_charge_once(backend: Backend)
         answers = list(pool.map(send, range(CLIENTS)))
     assert {status for status, _ in answers} == {201}
     assert len({hold_id for _, hold_id in answers}) == 1
-    balance = backend.client.get("/api/v1/users/alice/balance", headers=backend.headers())
+    balance = backend.client.get("/api/v1/users/alice/balance",
+                                 headers=backend.headers(user="alice"))
     assert balance.json()["held"] == "2.00"

@@ -21,7 +21,7 @@ SCHEDULE = "[holds]\nexpire_after_h = 24\ncheck_interval_s = 1\n\n[refill]\nenab
 
 
 def _hold(backend: Backend, key: str, username: str) -> str:
-    answer = backend.client.post("/api/v1/holds", headers=backend.headers(), json={
+    answer = backend.client.post("/api/v1/holds", headers=backend.headers(user=username), json={
         "idempotency_key": key, "username": username, "amount": "0.50"})
     assert answer.status_code == 201, answer.text
     return str(answer.json()["hold_id"])
@@ -64,7 +64,8 @@ def test_two_backends_expire_each_stale_hold_once_and_audit_it(
     assert {actor for _subject, actor in audited} == {"scheduler"}
     assert {statuses[hold_id] for hold_id in stale} == {"voided"}
     assert statuses[fresh] == "open"
-    balance = backend.client.get("/api/v1/users/carol/balance", headers=backend.headers())
+    balance = backend.client.get("/api/v1/users/carol/balance",
+                                 headers=backend.headers(user="carol"))
     assert balance.json()["held"] == "0.00"
     late = backend.client.post(f"/api/v1/holds/{stale[0]}/capture", headers=backend.headers(),
                                json={"idempotency_key": "late-capture-1", "amount": "0.50"})

@@ -9,13 +9,14 @@ import pytest
 from backend_fixtures import SECRET, Backend
 from sqlalchemy import func, select
 
+from backend.demo import DEMO_TERMINAL_TOKEN
 from backend.models import Hold, LedgerTransaction
 from backend.terminals import register_terminal
 
 
 def hold(backend: Backend, key: str, amount: Any = "1.50", username: str = "alice",
          token: str | None = None) -> Any:
-    headers = backend.headers(token) if token else backend.headers()
+    headers = backend.headers(token or DEMO_TERMINAL_TOKEN, user=username)
     return backend.client.post("/api/v1/holds", headers=headers, json={
         "idempotency_key": key, "username": username, "amount": amount,
         "description": "report.pdf, 6 pages", "job_ref": "cups-42"})
@@ -27,7 +28,8 @@ def capture(backend: Backend, hold_id: str, key: str, amount: str, **extra: Any)
 
 
 def balance(backend: Backend, username: str = "alice") -> dict[str, str]:
-    answer = backend.client.get(f"/api/v1/users/{username}/balance", headers=backend.headers())
+    answer = backend.client.get(f"/api/v1/users/{username}/balance",
+                                headers=backend.headers(user=username))
     return dict(answer.json())
 
 

@@ -80,7 +80,7 @@ def test_price_list_follows_precedence_and_hands_over_its_file(priced: Backend) 
     anyone = priced.client.get("/api/v1/price-list", headers=priced.headers())
     assert anyone.status_code == 200, anyone.text
     assert anyone.json()["name"] == "Test default" and anyone.json()["toml"] == DEFAULT
-    carol = priced.client.get("/api/v1/price-list", headers=priced.headers(),
+    carol = priced.client.get("/api/v1/price-list", headers=priced.headers(user="carol"),
                               params={"username": "carol"})
     assert carol.json()["name"] == "Test staff"
     assert carol.json()["scope"] == {"kind": "group", "target": "staff"}
@@ -92,10 +92,10 @@ def test_terminal_beside_a_model_gets_that_models_list(priced: Backend) -> None:
     enrolled = priced.client.post("/api/v1/terminals/enrol", json={
         "enrolment_key": key, "name": "kiosk-big", "device_model": "BigMFP 9000"})
     token = enrolled.json()["token"]
-    bob = priced.client.get("/api/v1/price-list", headers=priced.headers(token),
+    bob = priced.client.get("/api/v1/price-list", headers=priced.headers(token, user="bob"),
                             params={"username": "bob"})
     assert bob.json()["name"] == "Test big MFP"
-    carol = priced.client.get("/api/v1/price-list", headers=priced.headers(token),
+    carol = priced.client.get("/api/v1/price-list", headers=priced.headers(token, user="carol"),
                               params={"username": "carol"})
     assert carol.json()["name"] == "Test staff"  # a person's list beats a device's
 
@@ -112,19 +112,19 @@ def test_estimate_with_alternatives(priced: Backend) -> None:
 
 def test_included_pages_are_used_up_by_what_the_user_printed(priced: Backend) -> None:
     def estimate_for_bob() -> str:
-        answer = priced.client.post("/api/v1/estimate", headers=priced.headers(),
+        answer = priced.client.post("/api/v1/estimate", headers=priced.headers(user="bob"),
                                     json={"username": "bob", "paper": _paper(10)})
         return str(answer.json()["total"])
 
     assert estimate_for_bob() == "0.00"
-    held = priced.client.post("/api/v1/holds", headers=priced.headers(), json={
+    held = priced.client.post("/api/v1/holds", headers=priced.headers(user="bob"), json={
         "idempotency_key": "hold-vol-1", "username": "bob", "amount": "0.50"})
     priced.client.post(f"/api/v1/holds/{held.json()['hold_id']}/capture",
                        headers=priced.headers(),
                        json={"idempotency_key": "capt-vol-1", "amount": "0.00", "pages": 6})
     assert estimate_for_bob() == "0.30"  # 4 of the 10 free sides left, 6 x 0.05
     # the kiosk gets the same volume with the list, to price exactly as the backend does
-    listed = priced.client.get("/api/v1/price-list", headers=priced.headers(),
+    listed = priced.client.get("/api/v1/price-list", headers=priced.headers(user="bob"),
                                params={"username": "bob"})
     assert listed.json()["period_volume"] == {"mono": 6, "colour": 0}
     anyone = priced.client.get("/api/v1/price-list", headers=priced.headers())
@@ -162,7 +162,7 @@ def test_print3d_without_3d_prices_and_inconsistent_capture_sides(priced: Backen
     answer = priced.client.post("/api/v1/estimate", headers=priced.headers(), json={
         "print3d": {"material": "PLA", "grams": "12.5", "minutes": "90"}})
     assert answer.status_code == 422 and answer.json()["code"] == "job_not_priced"
-    held = priced.client.post("/api/v1/holds", headers=priced.headers(), json={
+    held = priced.client.post("/api/v1/holds", headers=priced.headers(user="bob"), json={
         "idempotency_key": "hold-sides-1", "username": "bob", "amount": "0.50"})
     bad = priced.client.post(f"/api/v1/holds/{held.json()['hold_id']}/capture",
                              headers=priced.headers(), json={
@@ -174,8 +174,9 @@ def test_print3d_without_3d_prices_and_inconsistent_capture_sides(priced: Backen
 def test_a_free_job_is_held_captured_and_counted_like_a_paid_one(priced: Backend) -> None:
     """Issue 11 item 1: with free mono pages most jobs cost 0.00; the hold must be taken
     (not ``amount_invalid``) and the pages must count toward the period volume."""
-    before = priced.client.get("/api/v1/users/bob/balance", headers=priced.headers()).json()
-    held = priced.client.post("/api/v1/holds", headers=priced.headers(), json={
+    before = priced.client.get("/api/v1/users/bob/balance",
+                               headers=priced.headers(user="bob")).json()
+    held = priced.client.post("/api/v1/holds", headers=priced.headers(user="bob"), json={
         "idempotency_key": "hold-free-1", "username": "bob", "amount": "0.00",
         "description": "thesis.pdf, 8 pages"})
     assert held.status_code == 201, held.text
@@ -188,15 +189,15 @@ def test_a_free_job_is_held_captured_and_counted_like_a_paid_one(priced: Backend
     assert (done.json()["status"], done.json()["captured"]) == ("captured", "0.00")
     assert done.json()["transaction_id"] is None  # nothing to post: no money moved
     assert done.json()["balance"] == before
-    listed = priced.client.get("/api/v1/price-list", headers=priced.headers(),
+    listed = priced.client.get("/api/v1/price-list", headers=priced.headers(user="bob"),
                                params={"username": "bob"})
     assert listed.json()["period_volume"] == {"mono": 8, "colour": 0}
     # 8 of bob's 10 included sides are used: 10 more cost 8 x 0.05
-    estimate = priced.client.post("/api/v1/estimate", headers=priced.headers(),
+    estimate = priced.client.post("/api/v1/estimate", headers=priced.headers(user="bob"),
                                   json={"username": "bob", "paper": _paper(10)})
     assert estimate.json()["total"] == "0.40"
     # a free hold is voided like any other
-    other = priced.client.post("/api/v1/holds", headers=priced.headers(), json={
+    other = priced.client.post("/api/v1/holds", headers=priced.headers(user="bob"), json={
         "idempotency_key": "hold-free-2", "username": "bob", "amount": "0.00"})
     assert other.status_code == 201, other.text
     voided = priced.client.post(f"/api/v1/holds/{other.json()['hold_id']}/void",

@@ -49,10 +49,14 @@ def test_identify_and_refusals_carry_code_and_status(backend: HttpBackend) -> No
 
 
 def test_hold_capture_resent_with_the_same_key_charge_once(backend: HttpBackend) -> None:
+    backend.identify_card("1003")
+    session = backend.session_of("carol")
     before = backend.balance("carol").available
     hold_key, capture_key = key(), key()
-    first = backend.hold(hold_key, "carol", Decimal("0.90"), "client test", "ct-1")
-    again = backend.hold(hold_key, "carol", Decimal("0.90"), "client test", "ct-1")
+    first = backend.hold(hold_key, "carol", Decimal("0.90"), "client test", "ct-1", None,
+                         session)
+    again = backend.hold(hold_key, "carol", Decimal("0.90"), "client test", "ct-1", None,
+                         session)
     assert again.hold_id == first.hold_id and first.status == "open"
     captured = backend.capture(capture_key, first.hold_id, Decimal("0.70"), 7, 0)
     resent = backend.capture(capture_key, first.hold_id, Decimal("0.70"), 7, 0)
@@ -65,12 +69,34 @@ def test_hold_capture_resent_with_the_same_key_charge_once(backend: HttpBackend)
 
 
 def test_void_and_settled_hold_refusal(backend: HttpBackend) -> None:
-    hold = backend.hold(key(), "bob", Decimal("0.50"), "void test", "ct-2")
+    backend.identify_card("1002")
+    hold = backend.hold(key(), "bob", Decimal("0.50"), "void test", "ct-2", None,
+                        backend.session_of("bob"))
     voided = backend.void(key(), hold.hold_id, "nothing printed")
     assert (voided.status, voided.captured) == ("voided", Decimal("0.00"))
     with pytest.raises(BackendRejected) as settled:
         backend.capture(key(), hold.hold_id, Decimal("0.10"), 1, 0)
     assert settled.value.code == "hold_settled"
+
+
+def test_identification_opens_the_session_every_user_call_carries(
+        backend: HttpBackend) -> None:
+    """Issue 12 item 9: a terminal token alone reads and spends nobody's credit."""
+    with pytest.raises(BackendRejected) as refused:
+        backend.balance("carol")  # nobody identified carol here
+    assert (refused.value.code, refused.value.status) == ("session_required", 401)
+    backend.identify_card("1003")
+    session = backend.session_of("carol")
+    assert session is not None and backend.session_of("alice") is None
+    assert backend.balance("carol").currency == "EUR"
+    assert backend.recent_billing_codes("carol") is not None
+    assert backend.search_billing_codes("carol", "") is not None
+    backend.identify_pin("bob", "2345")
+    with pytest.raises(BackendRejected) as other:  # bob's session is not carol's
+        backend.hold(key(), "carol", Decimal("0.10"), "", "r", None, backend.session_of("bob"))
+    assert other.value.code == "session_other_user" and other.value.final
+    held = backend.hold(key(), "carol", Decimal("0.10"), "", "r", None, session)
+    backend.void(key(), held.hold_id, "test")
 
 
 def test_events_resent_are_stored_once(backend: HttpBackend) -> None:
@@ -143,6 +169,7 @@ def test_only_idempotent_calls_are_retried(counting_server: tuple[str, type[_Cou
 
 
 def test_user_price_list_comes_with_the_users_period_volume(backend: HttpBackend) -> None:
+    backend.identify_card("1003")
     toml_text, volume = backend.user_price_list("carol")
     assert 'name = "Staff 2026"' in toml_text  # carol is staff: the group's list, not default
     assert volume is not None and volume[0] >= 0 and volume[1] >= 0

@@ -169,6 +169,8 @@ def test_search_recent_and_a_hold_charged_to_a_code(
     coded_backend: HttpBackend, backend_process: BackendProcess
 ) -> None:
     client = coded_backend
+    client.identify_card("1003")  # carol and bob badge: their sessions carry the calls
+    client.identify_card("1002")
     # the demo's client ACME pays for its codes: the project inherits it
     web = BillingCode("ACME-WEB", "Website redesign", "ACME", "ACME Corp", payer="code")
     assert client.search_billing_codes("carol", "acme-w") == [web]
@@ -180,15 +182,18 @@ def test_search_recent_and_a_hold_charged_to_a_code(
     assert [c.code for c in client.search_billing_codes("carol", "ann")] == ["GLOBEX-AUDIT"]
     assert [c.code for c in client.search_billing_codes("bob", "")] == ["ACME-WEB"]
     assert client.recent_billing_codes("carol") == []
-    hold = client.hold(uuid.uuid4().hex, "carol", Decimal("0.20"), "t", "bc-1", "ACME-WEB")
+    hold = client.hold(uuid.uuid4().hex, "carol", Decimal("0.20"), "t", "bc-1", "ACME-WEB",
+                       client.session_of("carol"))
     client.capture(uuid.uuid4().hex, hold.hold_id, Decimal("0.20"), 2, 0)
     assert client.recent_billing_codes("carol") == [web]
     with pytest.raises(BackendRejected) as refused:
-        client.hold(uuid.uuid4().hex, "bob", Decimal("0.20"), "t", "bc-2", "GLOBEX-AUDIT")
+        client.hold(uuid.uuid4().hex, "bob", Decimal("0.20"), "t", "bc-2", "GLOBEX-AUDIT",
+                    client.session_of("bob"))
     assert refused.value.code == "billing_code_unknown"
     with pytest.raises(BackendRejected) as unknown:
         client.recent_billing_codes("nobody")
-    assert unknown.value.code == "user_unknown"
+    # nobody's session was never opened here: refused without saying whether they exist
+    assert unknown.value.code == "session_required"
 
 
 def test_enrol_card_wrong_pin_then_right_pin_then_the_card_identifies(

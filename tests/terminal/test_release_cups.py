@@ -94,6 +94,7 @@ def test_a_held_job_is_released_printed_and_charged_exactly_what_was_captured(
     assert (quote.amount, quote.colour_impressions) == (Decimal("0.20"), 0)
     assert jobs.list_jobs("carol").find(job_id).options == JobOptions(False, False)
 
+    backend.identify_card("1003")  # carol badged: her session carries the hold
     before = backend.balance("carol")
     updates: list[ReleaseUpdate] = []
     [final] = workflow.release("carol", [quote], updates.append)
@@ -119,6 +120,7 @@ def test_a_stopped_printer_is_refused_before_any_hold_and_the_job_stays_held(
     jobs, workflow, backend, book = build(cups, demo_backend_url, tmp_path)
     job_id = submit_held(cups, "carol", DOCUMENT)
     quote = jobs.list_jobs("carol").find(job_id)
+    backend.identify_card("1003")
     before = backend.balance("carol")
     cups.run("cupsdisable", QUEUE)
     try:
@@ -141,6 +143,7 @@ def test_holds_left_by_a_killed_kiosk_are_settled_at_the_next_start(
     first, second = submit_held(cups, "carol", DOCUMENT), submit_held(cups, "carol", DOCUMENT)
     listed = jobs.list_jobs("carol")
     never_released, printed = listed.find(first), listed.find(second)
+    backend.identify_card("1003")
     before = backend.balance("carol")
     # the kiosk held both, released one, and was killed before any capture
     for quote in (never_released, printed):
@@ -156,6 +159,7 @@ def test_holds_left_by_a_killed_kiosk_are_settled_at_the_next_start(
     _jobs, workflow, backend, book = build(cups, demo_backend_url, tmp_path)
     settled = workflow.recover(book.unsettled())
     assert len(settled) == 2 and book.unsettled() == []
+    backend.identify_card("1003")
     after = backend.balance("carol")
     assert after.held == Decimal("0.00")
     assert before.available - after.available == printed.amount
@@ -188,6 +192,7 @@ def test_the_kiosk_start_settles_a_job_still_waiting_to_print_once_it_has_printe
     assert dead.jobs is not None and dead.charges is not None
     listed = dead.jobs.list_jobs("carol")
     never_released, waiting = listed.find(first), listed.find(second)
+    dead.backend.identify_card("1003")
     before = dead.backend.balance("carol")
     for quote in (never_released, waiting):
         dead.charges.authorise("carol", quote.amount, quote.name, quote.job_ref,
@@ -209,6 +214,7 @@ def test_the_kiosk_start_settles_a_job_still_waiting_to_print_once_it_has_printe
     try:
         settled = kiosk.recovery.result(timeout=60)
         assert len(settled) == 2
+        kiosk.backend.identify_card("1003")
         after = kiosk.backend.balance("carol")
         assert after.held == Decimal("0.00")
         assert before.available - after.available == waiting.amount
@@ -276,6 +282,7 @@ def test_print_all_prints_a_free_mono_job_and_a_paid_colour_one_through_the_real
                            DEMO_TERMINAL_TOKEN)
     try:
         assert kiosk.jobs is not None and kiosk.release is not None
+        kiosk.backend.identify_card("1001")  # alice badges: her list and prices follow
         thesis = submit_held(cups, "alice", DOCUMENT)
         slides = submit_held(cups, "alice", DOCUMENT)
         kiosk.jobs.change_options("alice", thesis, JobOptions(colour=False, duplex=False))

@@ -29,6 +29,7 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
     config = kiosk_config(backend_url, state_dir=state_dir, cups_port=cups_port,
                           spool_dir=spool_dir, terminal={"billing_code": "required"})
     ledger = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
+    ledger.identify_card("1003")  # the test's own reader: a session of carol's
     before = ledger.balance("carol")
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN))
     picker = app.billing

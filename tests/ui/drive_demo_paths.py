@@ -48,6 +48,7 @@ def main(data_dir: str) -> int:
         config = demo_kiosk_config(port, base, printer)
         terminal = build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards())
         ledger = HttpBackend(f"http://127.0.0.1:{port}", DEMO_TERMINAL_TOKEN)
+        ledger.identify_card("1001")  # the test's own reader: a session of alice's
         start = ledger.balance("alice")
         app = KioskApp(terminal)
 

@@ -40,6 +40,7 @@ def main(backend_url: str, cups_port: str, spool_dir: str, state_dir: str) -> in
     # Prices are the backend's for each user: carol is staff (Staff 2026 list), bob is on
     # the campus list with his included mono pages.
     ledger = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
+    ledger.identify_card("1003")  # the test's own reader: a session of carol's
     start = ledger.balance("carol")
     cards = demo_cards()
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))

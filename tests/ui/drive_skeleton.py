@@ -27,7 +27,9 @@ def main(backend_url: str) -> int:
 
     config = kiosk_config(backend_url)
     # other tests share the backend and may have charged alice: the ledger says what she has
-    start = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN).balance("alice")
+    reader = HttpBackend(backend_url, DEMO_TERMINAL_TOKEN)
+    reader.identify_card("1001")  # the test's own reader: a session of alice's
+    start = reader.balance("alice")
     cards = demo_cards()
     app = KioskApp(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=cards))
 

@@ -137,3 +137,15 @@ def test_times_are_shown_in_the_kiosk_time_zone_and_language() -> None:
     moment = dt.datetime(2026, 11, 23, 8, 5, tzinfo=dt.UTC)
     assert Translator("fr", "Europe/Paris").datetime(moment) == "23/11/2026 09:05"
     assert Translator("en", "Europe/London").datetime(moment) == "23/11/2026, 08:05"
+
+
+def test_the_backends_session_refusals_are_translated() -> None:
+    """Issue 12 item 9: the refusals a person at the kiosk can meet since user sessions
+    and rate limits (a badge refused for the rate, a session expired mid-visit)."""
+    from backend.api.deps import STATUS_OF_CODE
+
+    codes = {code for code in STATUS_OF_CODE if code.startswith("session_")}
+    codes |= {"rate_limited", "offline_limit_exceeded"}
+    for language in ("en", "fr"):
+        messages = catalogue(language)
+        assert sorted(code for code in codes if f"error.{code}" not in messages) == [], language
