@@ -237,6 +237,11 @@ class EstimateRequest(_Body):
 
 PageColourName = Literal["mono", "colour", "blank"]
 PAGES_LIMIT = 100_000
+# Counted pages cost a few bytes whatever their number, so a report by counts may name as
+# many pages as a capture may charge. Why not the per-page limit: a 200 000-page job cut
+# short by the analyser's time limit is reported as its fallback counts, and refusing it
+# would price the job at the kiosk's one-page guess, cheaper than the truth.
+COUNTED_PAGES_LIMIT = 1_000_000
 
 
 class AnalysedPage(_Body):
@@ -247,7 +252,7 @@ class AnalysedPage(_Body):
 class AnalysedPageCount(_Body):
     colour: PageColourName
     size: str = Field(min_length=1, max_length=16)
-    count: int = Field(ge=1, le=PAGES_LIMIT)
+    count: int = Field(ge=1, le=COUNTED_PAGES_LIMIT)
 
 
 class JobAnalysisRequest(_Body):
@@ -270,6 +275,7 @@ class JobAnalysisRequest(_Body):
             raise ValueError("give exactly one of pages or counts")
         if self.pages is not None and not self.pages:
             raise ValueError("pages: a job has at least one page")
-        if self.counts is not None and sum(c.count for c in self.counts) > PAGES_LIMIT:
-            raise ValueError(f"counts: more than {PAGES_LIMIT} pages in all")
+        if (self.counts is not None
+                and sum(c.count for c in self.counts) > COUNTED_PAGES_LIMIT):
+            raise ValueError(f"counts: more than {COUNTED_PAGES_LIMIT} pages in all")
         return self

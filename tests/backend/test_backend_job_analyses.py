@@ -82,6 +82,24 @@ def test_counts_are_accepted_instead_of_pages(backend: Backend) -> None:
     assert got["error"] == "encrypted PDF: fallback rule used"
 
 
+def test_a_job_cut_short_at_200_000_pages_is_reported_by_its_counts(backend: Backend) -> None:
+    """The analyser's time limit stops a 200 000-page job; the agent reports the fallback's
+    counts. Refusing them would price the job at the kiosk's one-page guess."""
+    counts = [{"colour": "colour", "size": "A4", "count": 4_021},
+              {"colour": "colour", "size": "A4", "count": 195_979}]
+    posted = backend.client.post(
+        "/api/v1/job-analyses", headers=backend.headers(),
+        json=report(pages=None, counts=counts, error="analysis stopped: over 20 s"))
+    assert posted.status_code == 201, posted.text
+    assert posted.json()["page_count"] == 200_000
+    too_many = backend.client.post(
+        "/api/v1/job-analyses", headers=backend.headers(),
+        json=report(idempotency_key="another-key-2", job_uuid="job-too-big", pages=None,
+                    counts=[{"colour": "mono", "size": "A4", "count": 1_000_000},
+                            {"colour": "mono", "size": "A4", "count": 1}]))
+    assert too_many.status_code == 422, too_many.text
+
+
 def test_a_resent_report_stores_nothing_twice(backend: Backend, agent: tuple[str, str]) -> None:
     first = backend.client.post("/api/v1/job-analyses", json=report(),
                                 headers=backend.headers(agent[1]))
