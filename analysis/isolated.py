@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,6 +44,8 @@ MAX_MEMORY_LIMIT = 1024 * MIB
 # Ways the worker dies when an allocation fails under RLIMIT_AS (PDFium aborts; glibc and
 # the kernel may also give a segmentation fault or a kill).
 _OUT_OF_MEMORY_SIGNALS = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL})
+# How often the parent samples the worker's peak memory while it runs.
+_SAMPLE_S = 0.02
 _ERRORS: dict[str, type[errors.DocumentAnalysisError]] = {
     cls.__name__: cls
     for cls in (
@@ -112,6 +115,24 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+def _peak_rss(pid: int) -> int:
+    """The worker's peak resident memory so far, in bytes (0 once it has ended).
+
+    Why not ``ru_maxrss`` from ``wait4``: Linux carries the parent's peak across fork and
+    exec into the child's, so after a kiosk (or a test run) once held 300 MiB, every
+    worker crash looked like 300 MiB of its own. ``VmHWM`` is the peak of the worker's
+    own address space, fresh from its exec.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _run(command: list[str], env: dict[str, str], out: IO[bytes], err: IO[bytes],
          timeout_seconds: float) -> tuple[int, int, bool]:
     """Run the worker; (exit status as Popen gives it, peak RSS in bytes, timed out)."""
@@ -119,18 +140,25 @@ def _run(command: list[str], env: dict[str, str], out: IO[bytes], err: IO[bytes]
         command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
         start_new_session=True,
     )  # fmt: skip  (OSError: the caller says the analyser could not start)
+    deadline = time.monotonic() + timeout_seconds
+    peak, ended = 0, False
     pidfd = os.pidfd_open(child.pid)
     try:
-        ended, _, _ = select.select([pidfd], [], [], timeout_seconds)
+        while not ended:
+            peak = max(peak, _peak_rss(child.pid))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            ready, _, _ = select.select([pidfd], [], [], min(remaining, _SAMPLE_S))
+            ended = bool(ready)
     finally:
         os.close(pidfd)
     if not ended:
         with contextlib.suppress(ProcessLookupError):  # it ended at that very moment
             os.killpg(child.pid, signal.SIGKILL)
-    # reaped here, not by Popen, to read the child's peak memory (ru_maxrss, KiB)
-    _, status, usage = os.wait4(child.pid, 0)
+    _, status, _ = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss * 1024, not ended
+    return child.returncode, peak, not ended
 
 
 def analyse_isolated(

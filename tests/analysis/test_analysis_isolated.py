@@ -76,3 +76,23 @@ def test_worker_that_cannot_start_is_an_analysis_error(
     monkeypatch.setattr("sys.executable", str(tmp_path / "no-such-python"))
     with pytest.raises(DocumentAnalysisError, match=r"analyser could not start \(No such file"):
         analyse_isolated(job)
+
+
+def test_a_crash_is_not_the_memory_limit_because_the_parent_was_big(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux carries the parent's peak memory into its children's ru_maxrss: a kiosk that
+    once held more than half the limit saw every crash reported as the memory limit."""
+    ballast = bytearray(300 * 1024 * 1024)
+    for offset in range(0, len(ballast), 4096):
+        ballast[offset] = 1  # resident, not just reserved
+    job = tmp_path / "job.pdf"
+    job.write_bytes(b"%PDF-1.4\n")
+    crashing = tmp_path / "crashing-python"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(0o755)
+    monkeypatch.setattr("sys.executable", str(crashing))
+    with pytest.raises(MalformedDocument) as caught:
+        analyse_isolated(job, memory_limit_bytes=512 * 1024 * 1024)
+    assert caught.value.reason == "the analyser crashed (SIGSEGV) (0 pages analysed)"
+    del ballast

@@ -59,8 +59,7 @@ def test_overdraft_limit_in_imports_is_bounded_and_strict(backend: Backend) -> N
            "zoe,Zoe,en,active,,1e30\n"
            "yan,Yan,en,active,,1000000.01\n"
            "xia,Xia,en,active,,+3\n")
-    with backend.db.write() as session:
-        report = import_users_csv(session, csv, SECRET, actor="admin:test")
+    report = import_users_csv(backend.db, csv, SECRET, actor="admin:test")
     assert [error.split(":")[0] for error in report.errors] == ["line 2", "line 3", "line 4"]
     assert all("overdraft_limit" in error for error in report.errors)
 
