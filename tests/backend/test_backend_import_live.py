@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from backend.app import prepare_database
 from backend.billing_codes import import_csv
+from backend.api.deps import SESSION_HEADER
 from backend.config import SECRET_ENV
 from backend.db import Database
 from backend.demo import DEMO_TERMINAL_TOKEN, seed_demo
@@ -99,7 +100,8 @@ class LiveKiosk:
                 n += 1
                 started = time.perf_counter()
                 login = http.post("/api/v1/sessions", json={"card": "1001"})
-                hold = http.post("/api/v1/holds", json={
+                session = login.json().get("session", {}).get("token", "")
+                hold = http.post("/api/v1/holds", headers={SESSION_HEADER: session}, json={
                     "idempotency_key": f"live-hold-{n:06d}", "username": "alice",
                     "amount": "0.10"})
                 self.rounds.append((login.status_code, hold.status_code,
@@ -121,7 +123,9 @@ def test_a_live_hold_succeeds_during_a_big_import(
     kiosk places holds over HTTP: every hold succeeds (one transaction for the whole file
     made them fail with a 500 "database is locked" after 30 s, and stalled card logins)."""
     _db, path = sqlite_db
-    config = write_config(tmp_path / "backend.toml", f"sqlite:///{path}", free_port())
+    # A badge every 50 ms from one terminal: far over its login rate (429) otherwise.
+    config = write_config(tmp_path / "backend.toml", f"sqlite:///{path}", free_port(),
+                          "[sessions]\nlogins_per_minute = 10000\nlogin_burst = 10000\n")
     csv_file = tmp_path / "big.csv"
     csv_file.write_text(make_file(20_000), encoding="utf-8")
     server = start_backend(config)

@@ -20,7 +20,7 @@ REFUSED_AMOUNTS = ["1e30", "1e3", "1E+2", "1_0", "\u0661\u0662", "+3", " 2.50 ",
 
 
 def _hold(backend: Backend, key: str, amount: Any = "1.50", **extra: Any) -> Any:
-    return backend.client.post("/api/v1/holds", headers=backend.headers(), json={
+    return backend.client.post("/api/v1/holds", headers=backend.headers(user="alice"), json={
         "idempotency_key": key, "username": "alice", "amount": amount, **extra})
 
 

@@ -69,7 +69,9 @@ def test_amounts_go_on_the_wire_without_an_exponent(backend_process: BackendProc
     """A Decimal computed as 1E+1 is "10" on the wire: the backend accepts it."""
     backend = HttpBackend(backend_process.url, TOKEN, connect_timeout_s=0.5,
                           read_timeout_s=5.0, retries=1, backoff_s=0.05)
-    held = backend.hold("hold-wire-0001", "carol", Decimal("1E+1"), "poster", "wire-1")
+    backend.identify_card("1003")  # carol's card: a hold carries her session
+    held = backend.hold("hold-wire-0001", "carol", Decimal("1E+1"), "poster", "wire-1",
+                        session=backend.session_of("carol"))
     assert held.amount == Decimal("10.00")
     done = backend.capture("capture-wire-01", held.hold_id, Decimal("5E+0"), 1, 0)
     assert done.captured == Decimal("5.00")
