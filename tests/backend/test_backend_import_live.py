@@ -25,9 +25,9 @@ from import_files import billing_codes_csv, users_csv
 from pg_cluster import free_port
 from sqlalchemy import func, select
 
+from backend.api.deps import SESSION_HEADER
 from backend.app import prepare_database
 from backend.billing_codes import import_csv
-from backend.api.deps import SESSION_HEADER
 from backend.config import SECRET_ENV
 from backend.db import Database
 from backend.demo import DEMO_TERMINAL_TOKEN, seed_demo
