@@ -26,6 +26,9 @@ MAX_AMOUNT = Decimal("1000000.00")
 # (InvalidOperation, a 500). The pattern is also what the OpenAPI spec declares.
 AMOUNT_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,2})?$"
 _AMOUNT = re.compile(AMOUNT_PATTERN)
+# Well written but too long: the person meant a (too) large amount, so say that. Capped at
+# 40 digits so that a 10 000-digit string is not matched at length.
+_TOO_MANY_DIGITS = re.compile(r"[0-9]{8,40}(\.[0-9]{1,2})?")
 # The largest balance any account may reach (in or out): a posting beyond it is refused,
 # so that a cached balance or a SUM of entries can never overflow a 64-bit integer
 # (9.2e18 units of 1/10 000, i.e. 9.2e14 of the currency) on SQLite or PostgreSQL.
@@ -66,6 +69,8 @@ def parse_amount(raw: object, *, allow_zero: bool = True) -> Decimal:
         raise ValueError("must be a decimal string such as \"1.50\", not a JSON number")
     if raw.startswith("-") and _AMOUNT.fullmatch(raw[1:]) is not None:
         raise ValueError(f"{raw!r} must be {'>=' if allow_zero else '>'} 0")
+    if _TOO_MANY_DIGITS.fullmatch(raw) is not None:
+        raise ValueError(f"{raw!r} exceeds the maximum {MAX_AMOUNT}")
     if _AMOUNT.fullmatch(raw) is None:
         shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise ValueError(f"{shown!r} is not an amount: write digits with at most 2 decimals, "

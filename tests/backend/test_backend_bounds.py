@@ -117,3 +117,11 @@ def test_check_on_an_overflowing_ledger_says_so_in_one_line(cli_config: Path,
     assert checked.returncode == 1, checked.stdout
     assert "Traceback" not in checked.stderr, checked.stderr
     assert checked.stderr.startswith("ledger NOT OK"), checked.stderr
+
+
+@pytest.mark.parametrize("raw", ["12345678", "999999999.00"])
+def test_an_amount_with_too_many_digits_is_refused_as_too_large(raw: str) -> None:
+    """Digits a person typed, one too many: the reason is the maximum, not the spelling."""
+    from backend.money import parse_amount
+    with pytest.raises(ValueError, match=r"exceeds the maximum 1000000\.00"):
+        parse_amount(raw)
