@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from backend.ledger import LedgerError, adjust, balance
 from backend.models import AccountKind, User
-from backend.money import MAX_BALANCE
+from backend.money import MAX_BALANCE, parse_amount
 from backend.users_import import import_users_csv
 
 
@@ -122,6 +122,5 @@ def test_check_on_an_overflowing_ledger_says_so_in_one_line(cli_config: Path,
 @pytest.mark.parametrize("raw", ["12345678", "999999999.00"])
 def test_an_amount_with_too_many_digits_is_refused_as_too_large(raw: str) -> None:
     """Digits a person typed, one too many: the reason is the maximum, not the spelling."""
-    from backend.money import parse_amount
     with pytest.raises(ValueError, match=r"exceeds the maximum 1000000\.00"):
         parse_amount(raw)
