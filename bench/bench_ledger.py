@@ -9,6 +9,11 @@ The backend runs as a real ``printkiosk backend`` process (uvicorn, one worker);
 client is a terminal with its own token charging its own user, like kiosks beside
 different printers; a last row has every client charging the same user (the row lock's
 worst case). PostgreSQL runs with its default durability settings (fsync on).
+
+Each client first opens a session the way a kiosk does, with a card login of its user
+at its own terminal (outside the timed charges), and sends the session's token with
+every hold: without one a hold is an offline hold, capped at the offline limit (5.00 per
+user and 24 h), which 50 charges reach. A refused or failed charge fails the run.
 """
 
 from __future__ import annotations
@@ -34,15 +39,22 @@ sys.path.insert(0, str(REPO / "tests" / "backend"))
 
 import pg_cluster  # noqa: E402  (the tests' PostgreSQL launcher, reused)
 
+from backend.api.deps import SESSION_HEADER  # noqa: E402
 from backend.app import prepare_database  # noqa: E402
 from backend.config import SECRET_ENV  # noqa: E402
 from backend.db import Database  # noqa: E402
 from backend.ledger import credit  # noqa: E402
-from backend.models import AccountKind, User  # noqa: E402
+from backend.models import AccountKind, Card, User  # noqa: E402
+from backend.security import card_hash  # noqa: E402
 from backend.terminals import register_terminal  # noqa: E402
 
 SECRET = "bench-secret-key"
 CHARGE = "0.10"
+
+
+def card_of(n: int) -> str:
+    """The card of user bench{n}, with which its client logs in."""
+    return f"77{n:06d}"
 
 
 def prepare(url: str, clients: int) -> None:
@@ -59,6 +71,8 @@ def prepare(url: str, clients: int) -> None:
             )
             session.add(user)
             session.flush()
+            session.add(Card(user_id=user.id, card_hash=card_hash(SECRET.encode(), card_of(n)),
+                             label="bench"))
             credit(
                 session,
                 user,
@@ -96,15 +110,36 @@ def start_backend(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError("backend did not start")
 
 
+def log_in(base: str, terminal: int, user: int) -> str:
+    """A card login of bench{user} at terminal bench-{terminal}: the session's token."""
+    badge = httpx.post(f"{base}/api/v1/sessions", json={"card": card_of(user)}, timeout=30,
+                       headers={"Authorization": f"Bearer bench-token-{terminal}"})
+    if badge.status_code != 200:
+        raise RuntimeError(f"card login {badge.status_code}: {badge.text}")
+    token: str = badge.json()["session"]["token"]
+    return token
+
+
 def run_clients(
     base: str, clients: int, seconds: float, one_user: bool = False
 ) -> tuple[int, list[float]]:
     latencies: list[list[float]] = [[] for _ in range(clients)]
-    stop_at = time.monotonic() + seconds
     errors: list[str] = []
+    # each user badges at its client's terminal, as at a kiosk, before the clock starts:
+    # the holds are then online (with no session they are offline holds, capped)
+    sessions = [log_in(base, index, 0 if one_user else index) for index in range(clients)]
+    stop_at = time.monotonic() + seconds
 
     def client(index: int) -> None:
-        headers = {"Authorization": f"Bearer bench-token-{index}"}
+        try:
+            charges(index)
+        except Exception as exc:  # a client that dies must fail the run, not shrink it
+            errors.append(f"client {index}: {type(exc).__name__}: {exc}")
+
+    def charges(index: int) -> None:
+        headers = {"Authorization": f"Bearer bench-token-{index}",
+                   SESSION_HEADER: sessions[index]}
+        user = 0 if one_user else index
         with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
             n = 0
             while time.monotonic() < stop_at:
@@ -114,19 +149,19 @@ def run_clients(
                     "/api/v1/holds",
                     json={
                         "idempotency_key": f"h-{key}",
-                        "username": "bench0" if one_user else f"bench{index}",
+                        "username": f"bench{user}",
                         "amount": CHARGE,
                     },
                 )
-                if hold.status_code != 201:
-                    errors.append(hold.text)
+                if hold.status_code != 201 or hold.json()["offline"]:
+                    errors.append(f"hold {hold.status_code}: {hold.text}")
                     return
                 done = http.post(
                     f"/api/v1/holds/{hold.json()['hold_id']}/capture",
                     json={"idempotency_key": f"c-{key}", "amount": CHARGE},
                 )
                 if done.status_code != 200:
-                    errors.append(done.text)
+                    errors.append(f"capture {done.status_code}: {done.text}")
                     return
                 latencies[index].append(time.perf_counter() - started)
                 n += 1
