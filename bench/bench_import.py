@@ -7,7 +7,11 @@ and the latency of a kiosk's hold over HTTP while they run, against idle.
 The backend runs as a real ``printkiosk backend`` process (uvicorn, one worker) over a
 demo-seeded database; the imports run as the CLI does, in their own process, on the same
 database. A kiosk thread places a hold of 0.10 for alice and voids it, every 50 ms, the
-whole time; each row of the table is the holds that ran during that step. Each import is
+whole time; each row of the table is the holds that ran during that step. As at a kiosk,
+alice badges first (card 1001) and every hold carries her session: without one a hold is
+an offline hold, another path, capped per user. Any hold or void that is refused, fails
+or comes back offline is counted in the row's failure column and listed under the
+table (status and code), never counted as a fast answer. Each import is
 run twice: the first run creates every line, the second updates every line (the names
 change). The peer figure is the floor: the same file's rows written by the database's
 own bulk path in one statement stream (sqlite3 ``executemany`` in one transaction; on
@@ -40,12 +44,15 @@ sys.path.insert(0, str(REPO / "tests" / "backend"))
 import pg_cluster  # noqa: E402  (the tests' PostgreSQL launcher, reused)
 from import_files import billing_codes_csv, users_csv  # noqa: E402
 
+from backend.api.deps import SESSION_HEADER  # noqa: E402
 from backend.app import prepare_database  # noqa: E402
 from backend.config import SECRET_ENV  # noqa: E402
 from backend.db import Database  # noqa: E402
 from backend.demo import DEMO_TERMINAL_TOKEN, seed_demo  # noqa: E402
 
 SECRET = "bench-secret-key"
+CARD = "1001"  # alice's card in the demo data
+OK = "ok"
 
 
 @dataclass
@@ -53,29 +60,67 @@ class Kiosk:
     """Holds for alice in a loop; ``mark()`` starts a new measured step."""
 
     base: str
-    steps: list[list[tuple[float, int]]] = field(default_factory=lambda: [[]])
+    # (hold latency, outcome): OK, or what went wrong with the hold or its void
+    steps: list[list[tuple[float, str]]] = field(default_factory=lambda: [[]])
     stop: threading.Event = field(default_factory=threading.Event)
+    session: str = ""
+    crashed: str | None = None
 
-    def mark(self) -> list[tuple[float, int]]:
+    def mark(self) -> list[tuple[float, str]]:
         done = self.steps[-1]
         self.steps.append([])
         return done
 
+    def log_in(self) -> None:
+        """alice badges at the kiosk: her session goes with every hold."""
+        badge = httpx.post(f"{self.base}/api/v1/sessions", json={"card": CARD}, timeout=30,
+                           headers={"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"})
+        if badge.status_code != 200:
+            raise RuntimeError(f"card login {badge.status_code}: {badge.text}")
+        self.session = badge.json()["session"]["token"]
+
     def run(self) -> None:
-        headers = {"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}"}
+        try:
+            self._holds()
+        except Exception as exc:  # reported by bench_database, which fails
+            self.crashed = f"{type(exc).__name__}: {exc}"
+
+    def _holds(self) -> None:
+        headers = {"Authorization": f"Bearer {DEMO_TERMINAL_TOKEN}",
+                   SESSION_HEADER: self.session}
         with httpx.Client(base_url=self.base, headers=headers, timeout=120) as http:
             n = 0
             while not self.stop.is_set():
                 n += 1
                 key = f"bench-{n:07d}-{time.time_ns()}"
                 started = time.perf_counter()
-                hold = http.post("/api/v1/holds", json={
-                    "idempotency_key": f"h-{key}", "username": "alice", "amount": "0.10"})
-                self.steps[-1].append((time.perf_counter() - started, hold.status_code))
+                try:
+                    hold = http.post("/api/v1/holds", json={
+                        "idempotency_key": f"h-{key}", "username": "alice", "amount": "0.10"})
+                except httpx.TransportError as exc:
+                    self.steps[-1].append((time.perf_counter() - started,
+                                           f"hold {type(exc).__name__}"))
+                    continue
+                latency = time.perf_counter() - started
+                outcome = OK
+                if hold.status_code != 201:
+                    outcome = f"hold {hold.status_code} {problem_code(hold)}"
+                elif hold.json()["offline"]:
+                    outcome = "hold 201 but offline"
                 if hold.status_code == 201:
-                    http.post(f"/api/v1/holds/{hold.json()['hold_id']}/void",
-                              json={"idempotency_key": f"v-{key}"})
+                    void = http.post(f"/api/v1/holds/{hold.json()['hold_id']}/void",
+                                     json={"idempotency_key": f"v-{key}"})
+                    if void.status_code != 200 and outcome == OK:
+                        outcome = f"void {void.status_code} {problem_code(void)}"
+                self.steps[-1].append((latency, outcome))
                 time.sleep(0.05)
+
+
+def problem_code(answer: httpx.Response) -> str:
+    try:
+        return str(answer.json().get("code", ""))
+    except ValueError:
+        return answer.text[:80]
 
 
 def start_backend(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], Path, str]:
@@ -112,8 +157,15 @@ def cli_import(config: Path, action: str, csv_file: Path, *extra: str) -> float:
     return elapsed
 
 
-def latency_row(label: str, seconds: float | None, samples: list[tuple[float, int]]) -> str:
-    failed = sum(1 for _, status in samples if status != 201)
+def latency_row(label: str, seconds: float | None, samples: list[tuple[float, str]],
+                failures: list[str]) -> str:
+    failed = sum(1 for _, outcome in samples if outcome != OK)
+    if failed:
+        counts: dict[str, int] = {}
+        for _, outcome in samples:
+            if outcome != OK:
+                counts[outcome] = counts.get(outcome, 0) + 1
+        failures.append(f"{label}: " + ", ".join(f"{n} x {what}" for what, n in counts.items()))
     ms = sorted(latency * 1000 for latency, _ in samples) or [0.0]
     p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
     took = f"{seconds:6.1f} s" if seconds is not None else "      -"
@@ -158,14 +210,16 @@ def bench_database(label: str, url: str, rows: int, idle_s: float, workdir: Path
     process, config, base = start_backend(url, workdir)
     kiosk = Kiosk(base)
     thread = threading.Thread(target=kiosk.run)
-    table = [f"| {label}: step ({rows} lines) | import | holds | 5xx/4xx | p50 ms | "
+    table = [f"| {label}: step ({rows} lines) | import | holds | failed | p50 ms | "
              "p95 ms | max ms |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    failures: list[str] = []
     try:
+        kiosk.log_in()
         thread.start()
         time.sleep(1.0)
         kiosk.mark()  # warm-up
         time.sleep(idle_s)
-        table.append(latency_row("idle (no import)", None, kiosk.mark()))
+        table.append(latency_row("idle (no import)", None, kiosk.mark(), failures))
         steps = [("import-users --dry-run", "import-users", ("users", "create"), ("--dry-run",)),
                  ("import-users, all new", "import-users", ("users", "create"), ()),
                  ("import-users, all updated", "import-users", ("users", "update"), ()),
@@ -177,10 +231,10 @@ def bench_database(label: str, url: str, rows: int, idle_s: float, workdir: Path
                   ("codes", "update"), ())]
         for name, action, key, extra in steps:
             seconds = cli_import(config, action, files[key], *extra)
-            table.append(latency_row(name, seconds, kiosk.mark()))
+            table.append(latency_row(name, seconds, kiosk.mark(), failures))
             print(table[-1], flush=True)
         time.sleep(idle_s)
-        table.append(latency_row("idle again", None, kiosk.mark()))
+        table.append(latency_row("idle again", None, kiosk.mark(), failures))
     finally:
         kiosk.stop.set()
         thread.join(timeout=150)
@@ -191,6 +245,11 @@ def bench_database(label: str, url: str, rows: int, idle_s: float, workdir: Path
         table.append(f"| **peer**: {kind} rows, bare bulk insert | "
                      f"{peer_floor(label, url, text):6.1f} s | | | | | |")
     print("\n".join(table), flush=True)
+    if kiosk.crashed:
+        raise RuntimeError(f"{label}: the kiosk thread stopped: {kiosk.crashed}")
+    if failures:
+        print(f"{label}: holds that failed (not counted as answers):\n  "
+              + "\n  ".join(failures), flush=True)
 
 
 def main() -> int:
