@@ -12,6 +12,7 @@ hold is refused with ``hold_settled``: the user is not charged, the safe side.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -28,31 +29,40 @@ from backend.money import fmt
 BATCH = 200
 
 
+def void_open_holds(session: Session, hold_ids: Sequence[str], actor: str,
+                    action: str) -> list[Hold]:
+    """Void those of ``hold_ids`` still open, each under its user's lock and audited as
+    ``action``; return the ones voided. The ids must come ordered by user (users locked in
+    one order: no deadlock). Shared by hold expiry and terminal revocation."""
+    voided: list[Hold] = []
+    for hold_id in hold_ids:
+        hold = session.get(Hold, hold_id)
+        assert hold is not None
+        lock_user(session, hold.user_id)
+        session.refresh(hold)
+        if hold.status != "open":
+            continue  # settled meanwhile: captured by its kiosk, or voided by another process
+        hold.status = "voided"
+        hold.captured_amount = ZERO
+        hold.settled_at = utcnow()
+        record(session, actor, action, hold.id, {
+            "amount": fmt(hold.amount), "user_id": hold.user_id,
+            "terminal_id": hold.terminal_id, "created_at": hold.created_at.isoformat(),
+            "payer": hold.payer})
+        voided.append(hold)
+    return voided
+
+
 def expire_holds(session: Session, older_than: datetime, actor: str,
                  limit: int | None = None) -> list[str]:
     """Void the open holds created before ``older_than`` (at most ``limit`` of them);
     return those this call voided."""
     stale = session.scalars(
         select(Hold.id).where(Hold.status == "open", Hold.created_at < older_than)
-        .order_by(Hold.user_id, Hold.id)  # users locked in one order: no deadlock
+        .order_by(Hold.user_id, Hold.id)
         .limit(limit)
     ).all()
-    voided: list[str] = []
-    for hold_id in stale:
-        hold = session.get(Hold, hold_id)
-        assert hold is not None
-        lock_user(session, hold.user_id)
-        session.refresh(hold)
-        if hold.status != "open":
-            continue  # settled meanwhile: captured by its kiosk, or expired by another process
-        hold.status = "voided"
-        hold.captured_amount = ZERO
-        hold.settled_at = utcnow()
-        record(session, actor, "hold.expire", hold.id, {
-            "amount": fmt(hold.amount), "user_id": hold.user_id,
-            "terminal_id": hold.terminal_id, "created_at": hold.created_at.isoformat(),
-            "payer": hold.payer})
-        voided.append(hold.id)
+    voided = [hold.id for hold in void_open_holds(session, stale, actor, "hold.expire")]
     session.flush()
     return voided
 

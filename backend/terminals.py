@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from backend import terminal_sessions
 from backend.audit import record
-from backend.ledger import ZERO, LedgerError, lock_user
+from backend.holds_expiry import void_open_holds
+from backend.ledger import ZERO, LedgerError
 from backend.models import EnrolmentKey, Hold, Terminal, utcnow
 from backend.money import fmt
 from backend.security import new_token, token_hash
@@ -137,24 +138,8 @@ def revoke(session: Session, terminal_id: str, actor: str) -> Revocation:
 
 
 def _void_open_holds(session: Session, terminal_id: str, actor: str) -> list[Hold]:
-    """Void the terminal's open holds, each under its user's lock (users in one order,
-    like hold expiry), each audited ``hold.void_revoked``."""
+    """Void the terminal's open holds, each audited ``hold.void_revoked``."""
     open_ids = session.scalars(
         select(Hold.id).where(Hold.terminal_id == terminal_id, Hold.status == "open")
         .order_by(Hold.user_id, Hold.id)).all()
-    voided: list[Hold] = []
-    for hold_id in open_ids:
-        hold = session.get(Hold, hold_id)
-        assert hold is not None
-        lock_user(session, hold.user_id)
-        session.refresh(hold)
-        if hold.status != "open":
-            continue  # captured or expired meanwhile
-        hold.status = "voided"
-        hold.captured_amount = ZERO
-        hold.settled_at = utcnow()
-        record(session, actor, "hold.void_revoked", hold.id, {
-            "amount": fmt(hold.amount), "user_id": hold.user_id, "terminal_id": terminal_id,
-            "payer": hold.payer})
-        voided.append(hold)
-    return voided
+    return void_open_holds(session, open_ids, actor, "hold.void_revoked")

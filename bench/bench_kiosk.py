@@ -74,7 +74,7 @@ CHILD_TIMEOUT_S = 90.0
 # the one demo terminal far faster than people badge at a kiosk; at the demo backend's
 # rate (600/min, burst 100) they would be refused 429 rate_limited part-way, and a
 # refusal is not a login latency. So the bench's backend allows the loops' rate.
-BADGE_LOOP_LOGINS = "[sessions]\nlogins_per_minute = 10000\nlogin_burst = 10000\n"
+BADGE_LOOP_LOGINS = (10_000, 10_000)  # logins per minute, burst
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -340,32 +340,6 @@ def output_to(log: Path) -> Iterator[None]:
             os.close(fd)
 
 
-def start_bench_backend(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """``start_demo_backend``'s backend (demo data, its price lists) with the login rate
-    of the bench's badge loops (BADGE_LOOP_LOGINS)."""
-    from printkiosk import REPO_CONFIG
-    from printkiosk.commands.demo import DEMO_PRICE_LISTS, stop_demo_backend, wait_for_port
-
-    config = data_dir / "backend.toml"
-    price_lists = data_dir / "pricelists"
-    price_lists.mkdir(exist_ok=True)
-    for name in DEMO_PRICE_LISTS:
-        shutil.copyfile(REPO_CONFIG / "pricelists" / name, price_lists / name)
-    config.write_text(
-        f'[server]\nhost = "127.0.0.1"\nport = {port}\n\n'
-        f'[database]\nurl = "sqlite:///{(data_dir / "backend.sqlite3").as_posix()}"\n\n'
-        f'[pricing]\nprice_lists_dir = "{price_lists.as_posix()}"\n\n{BADGE_LOOP_LOGINS}',
-        encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), "--demo-data"])
-    try:
-        wait_for_port(port, process)
-    except Exception:
-        stop_demo_backend(process)
-        raise
-    return process
-
-
 def backend_refusals(log: Path) -> tuple[int, list[str]]:
     """How many answers the backend's access log has, and those that were not a success,
     counted by request and status (uvicorn: ``"POST /api/v1/sessions HTTP/1.1" 429``)."""
@@ -385,13 +359,13 @@ def backend_refusals(log: Path) -> tuple[int, list[str]]:
 
 @contextmanager
 def demo_backend(workdir: Path) -> Iterator[str]:
-    from printkiosk.commands.demo import free_port, stop_demo_backend
+    from printkiosk.commands.demo import free_port, start_demo_backend, stop_demo_backend
 
     port = free_port()
     log = workdir / "backend.log"
     try:
         with output_to(log):
-            process = start_bench_backend(port, workdir)
+            process = start_demo_backend(port, workdir, login_rate=BADGE_LOOP_LOGINS)
     except Exception:
         print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
         raise

@@ -112,8 +112,16 @@ def prepare_demo_data(reset: bool) -> Path:
 DEMO_PRICE_LISTS = ("campus-default.toml", "staff.toml")
 
 
-def start_demo_backend(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    """Start ``printkiosk backend`` with demo data on 127.0.0.1:port; return once it listens."""
+# The demo's one terminal token is shared by every kiosk (and test) started against this
+# loopback backend: its login rate limit is that of many kiosks.
+DEMO_LOGIN_RATE = (600, 100)
+
+
+def start_demo_backend(port: int, data_dir: Path,
+                       login_rate: tuple[int, int] = DEMO_LOGIN_RATE) -> subprocess.Popen[bytes]:
+    """Start ``printkiosk backend`` with demo data on 127.0.0.1:port; return once it listens.
+    ``login_rate``: logins per minute and burst of its terminal (a benchmark's badge loop
+    goes faster than any kiosk)."""
     config = data_dir / "backend.toml"
     database = (data_dir / "backend.sqlite3").as_posix()
     price_lists = data_dir / "pricelists"
@@ -128,11 +136,9 @@ def start_demo_backend(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
         f'url = "sqlite:///{database}"\n\n'
         "[pricing]\n"
         f'price_lists_dir = "{price_lists.as_posix()}"\n\n'
-        # The demo's one terminal token is shared by every kiosk (and test) started
-        # against this loopback backend: its login rate limit is that of many kiosks.
         "[sessions]\n"
-        "logins_per_minute = 600\n"
-        "login_burst = 100\n",
+        f"logins_per_minute = {login_rate[0]}\n"
+        f"login_burst = {login_rate[1]}\n",
         encoding="utf-8",
     )
     process = subprocess.Popen(
