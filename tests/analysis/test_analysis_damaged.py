@@ -44,14 +44,18 @@ def _generated_pdf(tmp_path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _sample_bytes(sample: str, tmp_path: Path) -> bytes:
+    """The generated PDF, or a print job of the shared corpus."""
+    if sample == "generated.pdf":
+        return _generated_pdf(tmp_path)
+    if not JOBS.is_dir():
+        pytest.skip("shared corpus not present")
+    return (JOBS / sample).read_bytes()
+
+
 @pytest.mark.parametrize("sample", ["generated.pdf", *SAMPLES])
 def test_damaged_file_gives_result_or_our_error(sample: str, tmp_path: Path) -> None:
-    if sample == "generated.pdf":
-        data = _generated_pdf(tmp_path)
-    elif JOBS.is_dir():
-        data = (JOBS / sample).read_bytes()
-    else:
-        pytest.skip("shared corpus not present")
+    data = _sample_bytes(sample, tmp_path)
     outcomes = {"analysed": 0, "refused": 0}
     for number, variant in enumerate(_variants(data, seed=len(sample))):
         path = tmp_path / f"v{number}-{sample}"
@@ -81,12 +85,7 @@ def assert_meaningful(error: DocumentAnalysisError, path: Path) -> None:
 def test_every_refusal_of_a_damaged_file_gives_a_meaningful_reason(
     sample: str, tmp_path: Path
 ) -> None:
-    if sample == "generated.pdf":
-        data = _generated_pdf(tmp_path)
-    elif JOBS.is_dir():
-        data = (JOBS / sample).read_bytes()
-    else:
-        pytest.skip("shared corpus not present")
+    data = _sample_bytes(sample, tmp_path)
     for number, variant in enumerate(_variants(data, seed=len(sample))):
         path = tmp_path / f"v{number}-{sample}"
         path.write_bytes(variant)
