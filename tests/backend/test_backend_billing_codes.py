@@ -269,11 +269,17 @@ def test_hostile_cells_are_refused_and_nothing_is_written(backend: Backend) -> N
     assert _codes(backend.db) == before
 
 
-def test_cli_reports_a_non_utf8_file_without_a_traceback(tmp_path: Path) -> None:
+def _cli_config(tmp_path: Path) -> Path:
+    """A backend config of its own for a CLI run: a fresh SQLite file and secret key."""
     config = tmp_path / "backend.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/i.sqlite3"\n\n'
                       f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n',
                       encoding="utf-8")
+    return config
+
+
+def test_cli_reports_a_non_utf8_file_without_a_traceback(tmp_path: Path) -> None:
+    config = _cli_config(tmp_path)
     codes = tmp_path / "codes.csv"
     codes.write_bytes("code,name\nACME,ACME\nCAFE,Café\n".encode("latin-1"))
     answer = subprocess.run([sys.executable, "-m", "printkiosk", "backend", "--config",
@@ -286,10 +292,7 @@ def test_cli_reports_a_non_utf8_file_without_a_traceback(tmp_path: Path) -> None
 
 
 def test_cli_refuses_a_device_or_a_huge_file_without_reading_it(tmp_path: Path) -> None:
-    config = tmp_path / "backend.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/i.sqlite3"\n\n'
-                      f'[security]\nsecret_key_file = "{tmp_path}/secret.key"\n',
-                      encoding="utf-8")
+    config = _cli_config(tmp_path)
     huge = tmp_path / "huge.csv"
     with huge.open("wb") as out:
         out.truncate(64 * 1024 * 1024 + 1)  # sparse: no disk written
