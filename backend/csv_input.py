@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import stat
 from dataclasses import dataclass, field
+
+from backend.text import CONTROL_CHARACTER
 
 # A CSV import of 100 000 users is about 10 MB; 64 MiB leaves room and still stops
 # /dev/zero or a disk image given by mistake before it fills the memory.
@@ -62,13 +63,9 @@ def _decode(data: bytes) -> tuple[str | None, list[tuple[int, str]]]:
                              "save the file as UTF-8 CSV")]
 
 
-# Unicode's control characters (category Cc) are exactly these two ranges.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def _control_characters(text: str) -> str | None:
     """The first control character of a cell, as U+XXXX, or None."""
-    found = _CONTROL.search(text)
+    found = CONTROL_CHARACTER.search(text)
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
@@ -113,7 +110,7 @@ def read_csv(data: bytes | str) -> CsvTable:
                                              f"{len(table.columns)} columns"))
                 continue
             row = {name: value.strip() for name, value in zip(table.columns, values, strict=False)}
-            if _CONTROL.search("".join(values)) is None:  # one search a line, not a cell
+            if CONTROL_CHARACTER.search("".join(values)) is None:  # one search a line, not a cell
                 table.rows.append((line, row))
                 continue
             table.problems.extend((line, problem) for name, value in row.items()
