@@ -134,6 +134,19 @@ def test_cut_marks_at_every_card_corner_outside_the_cards(tmp_path: Path) -> Non
             # the marks stop short of the card: its corner and the corner's inside are white
             assert not _dark(image, cx, cy, radius=0), ("mark on the corner", index)
             assert not _dark(image, cx - sx * 1.5 * MM, cy - sy * 1.5 * MM, radius=2)
+    # each QR code's quiet zone (4 modules) lies inside its own card, and inside no other
+    scale = DPI / 72
+    symbols = decode(image, symbols=[ZBarSymbol.QRCODE])
+    assert len(symbols) == CARDS_PER_PAGE
+    for symbol in symbols:
+        left, top, width, height = symbol.rect
+        quiet = 4 * width / 25  # a version 2 code is 25 modules wide
+        x0, x1 = (left - quiet) / scale, (left + width + quiet) / scale
+        y0 = (image.height - top - height - quiet) / scale
+        y1 = (image.height - top + quiet) / scale
+        holders = [index for index, (x, y) in enumerate(origins)
+                   if x <= x0 and x1 <= x + CARD_WIDTH and y <= y0 and y1 <= y + CARD_HEIGHT]
+        assert len(holders) == 1, (symbol.data, x0, x1, y0, y1)
 
 
 def test_french_cards_format_value_and_date_for_french_readers(tmp_path: Path) -> None:
