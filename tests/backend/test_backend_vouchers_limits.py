@@ -136,8 +136,9 @@ def test_the_limit_is_configured_in_backend_toml(backend: Backend) -> None:
     ('[vouchers]\ntimezone = "Mars/Olympus"\n',
      "backend.toml: vouchers.timezone: 'Mars/Olympus' is not an IANA time zone name"),
     ("[vouchers]\nmax_guesses = 3\n",
-     "backend.toml: vouchers.max_guesses: unknown key (allowed: expire_check_interval_s, "
-     "failure_window_min, max_failed_attempts, timezone)"),
+     "backend.toml: vouchers.max_guesses: unknown key (allowed: "
+     "card_language, expire_check_interval_s, failure_window_min, max_failed_attempts, "
+     "site_name, timezone)"),
 ])
 def test_bad_voucher_settings_are_named(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "backend.toml"
