@@ -83,7 +83,7 @@ def test_create_writes_a_private_export_once_and_the_token_exports_once_more(
     status, _out, err = _run(capsys, "export", batch, "--config", str(config), "--token",
                              "wrong-token", "--format", "csv", "--output", str(again))
     assert status == 2 and "not its export token" in err and not again.exists()
-    status, out, err = _run(capsys, "export", batch, "--config", str(config), "--token",
+    status, _out, err = _run(capsys, "export", batch, "--config", str(config), "--token",
                             token, "--format", "csv", "--output", str(again))
     assert status == 0, err
     assert _codes(again) == codes
