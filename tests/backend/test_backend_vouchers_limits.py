@@ -146,3 +146,15 @@ def test_bad_voucher_settings_are_named(tmp_path: Path, text: str, problem: str)
     with pytest.raises(BackendConfigError) as refused:
         load_backend_config(path)
     assert refused.value.problems[0].startswith(problem), refused.value.problems
+
+
+def test_doctor_names_a_bad_voucher_setting(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from printkiosk.cli import main
+
+    path = tmp_path / "backend.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/d.sqlite3"\n\n'
+                    "[vouchers]\nfailure_window_min = 0\n", encoding="utf-8")
+    assert main(["doctor", "--config", str(path)]) == 2
+    assert "vouchers.failure_window_min: 0 is not an integer between 1 and 10080" in \
+        capsys.readouterr().err
