@@ -126,6 +126,9 @@ def create(backend: Backend, *, value: str, count: str, expires: str, prefix: st
     if output is not None:
         print(f"Codes written to {output} (mode 0600). Print the cards from it, then "
               "delete it or keep it encrypted; never mail it.")
+    else:
+        print("No --output: the codes exist only encrypted in the database; write them "
+              "once with the export command below.")
     print(f"One-time export token (shown only now): {created.export_token}")
     print("  With it, the codes can be exported once more: "
           f"printkiosk vouchers export {batch.public_id} --token TOKEN --output FILE.csv")
