@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from voucher_helpers import make_batch, personal, redeem
 
 from backend import ledger, vouchers
+from backend.db import Database
 from backend.demo import DEMO_BATCH, demo_voucher_codes
 from backend.ledger import LedgerError, check_invariants
 from backend.models import (
@@ -328,3 +329,19 @@ def test_the_server_posts_breakage_on_its_schedule_once_with_two_processes(
             AuditEntry.action == "voucher.expire")).all()
     assert len(postings) == 1 and "5 voucher(s)" in postings[0]
     assert actors == ["scheduler"]
+
+
+def test_migration_0007_goes_down_and_up_again(db: Database) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from backend.migrate import alembic_config, upgrade
+
+    upgrade(db.engine)
+    command.downgrade(alembic_config(db.engine), "0006")
+    tables = set(inspect(db.engine).get_table_names())
+    assert not {"voucher_batches", "vouchers", "voucher_failures",
+                "voucher_lockouts"} & tables
+    upgrade(db.engine)
+    assert {"voucher_batches", "vouchers", "voucher_failures", "voucher_lockouts"} <= set(
+        inspect(db.engine).get_table_names())
