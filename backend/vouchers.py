@@ -120,7 +120,7 @@ def create_batch(session: Session, secret: bytes, *, value: Decimal, currency: s
         if code.body not in seen:  # 65 bits: a repeat is all but impossible; still exact
             seen.add(code.body)
             codes.append(code)
-    session.execute(insert(Voucher.__table__), [
+    session.execute(insert(Voucher), [
         {"batch_id": batch.id, "serial": serial, "code_hash": code_hash(secret, code.body)}
         for serial, code in enumerate(codes, start=1)])
     token = None
