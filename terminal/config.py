@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+import typing
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -199,6 +200,18 @@ class DisplaySection(Table):
     fullscreen: bool = False
 
 
+class VoucherScannerSection(Table):
+    """A 2D barcode scanner that types like a keyboard (USB HID), grabbed for the kiosk
+    through evdev like a keyboard-wedge card reader: ``device`` is a path
+    (``/dev/input/by-id/...``), ``vendor:product`` in hex, or the device's exact name.
+    Without this table a scanner still works ungrabbed, typing into the voucher screen."""
+
+    device: Text
+    terminator: Literal["enter", "tab", "none"] = "enter"
+    # a QR read arrives in one burst; a pause this long ends (or discards) a read
+    pause_s: Annotated[float, BeforeValidator(seconds_between(0.05, 5))] = 0.5
+
+
 class KioskConfig(Table):
     terminal: TerminalSection
     backend: BackendSection
@@ -209,6 +222,7 @@ class KioskConfig(Table):
     offline: OfflineSection = Field(default_factory=OfflineSection)
     pricing: PricingSection = Field(default_factory=PricingSection)
     display: DisplaySection = Field(default_factory=DisplaySection)
+    voucher_scanner: VoucherScannerSection | None = None
 
 
 def _allowed_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[
@@ -216,9 +230,10 @@ def _allowed_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[
 ]:
     keys: dict[tuple[str, ...], list[str]] = {prefix: sorted(model.model_fields)}
     for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            keys.update(_allowed_keys(annotation, (*prefix, name)))
+        # a table may be optional (``VoucherScannerSection | None``): its keys still count
+        for annotation in typing.get_args(field.annotation) or (field.annotation,):
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                keys.update(_allowed_keys(annotation, (*prefix, name)))
     return keys
 
 

@@ -144,6 +144,15 @@ class CardReader(Protocol):
     def stop(self) -> None: ...
 
 
+class CodeScanner(Protocol):
+    """A 2D barcode scanner (a voucher card's QR); calls ``on_code`` from its own thread
+    with the text of every scan."""
+
+    def start(self, on_code: Callable[[str], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class HoldAnswer:
     """A hold the backend granted or settled; ``balance`` already shows its effect."""
