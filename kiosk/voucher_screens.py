@@ -48,6 +48,7 @@ VOUCHER_ROWS = tuple(ALPHABET[start:start + 10] for start in range(0, len(ALPHAB
 VOUCHER_KEYPAD_HEIGHT = dp(KEY_HEIGHT) * len(VOUCHER_ROWS) \
     + dp(KEY_SPACING) * (len(VOUCHER_ROWS) - 1)
 CODE_FONT = "RobotoMono-Regular"  # shipped with Kivy: 0 and O, 1 and I never alike
+FIELD_HINT = (0.45, 0.49, 0.56, 1)  # the placeholder, grey on the white field
 MAX_TYPED = 64  # a scan or a typist's text is judged on its last 14 characters anyway
 
 
@@ -76,7 +77,8 @@ class VoucherKeypad(BoxLayout):
     def _key(self, key: str, caption: str, on_key: Callable[[str], None],
              colour: Any = MUTED, **kwargs: Any) -> Any:
         button = touch_button(caption, colour=colour, size_hint_y=1, **kwargs)
-        button.font_name = SYMBOL_FONT if key == BACKSPACE else CODE_FONT
+        button.font_name = {BACKSPACE: SYMBOL_FONT, CLEAR: "Roboto"}.get(key, CODE_FONT)
+        button.font_size = sp(26)
         if colour is MUTED:
             button.color = DARK_TEXT
         button.bind(on_release=lambda *_: on_key(key))
@@ -229,7 +231,8 @@ class VoucherScreen(Screen):
         judged = self.assessment
         self.field.text = judged.shown or tr("Code on the card")
         self.field.font_name = CODE_FONT if judged.shown else "Roboto"
-        self.field.color = DARK_TEXT if judged.shown else MUTED
+        # the field is disabled (a display, not a target): its colour is the disabled one
+        self.field.disabled_color = DARK_TEXT if judged.shown else FIELD_HINT
         colour, message = self._state(judged)
         self.status.color = colour
         self.status.text = message
