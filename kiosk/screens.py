@@ -192,9 +192,17 @@ class HomeScreen(Screen):
         # the language spoken now, marked; a tap on the other switches this session only
         self.languages = LanguageSwitch({code: code.upper() for code in LANGUAGES},
                                         session.set_language, size_hint_x=0.22)
-        # Add credit: the ways to add credit (a voucher today), beside the greeting
+        # Add credit: the ways to add credit (a voucher today), beside the greeting. With
+        # it the row is full at 800 px: both captions wrap to two lines rather than spill
+        # ("Ajouter du crédit", "Se déconnecter"), and the greeting gives up some width.
         self.add_credit_button = touch_button(colour=OK, size_hint_x=0.36)
-        self.add_credit_button.font_size = sp(20)
+        if on_add_credit is not None:
+            self.greeting.size_hint_x = 0.8
+            for button in (self.add_credit_button, self.logout_button):
+                button.font_size = sp(18)
+                button.halign = "center"
+                button.bind(size=lambda b, size: setattr(b, "text_size", (size[0] - dp(8),
+                                                                           None)))
         if on_add_credit is not None:
             self.add_credit_button.bind(on_release=lambda *_: on_add_credit())
         top.add_widget(self.greeting)
