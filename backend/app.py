@@ -23,6 +23,7 @@ from backend.api import (
     pricing,
     sessions,
     terminals,
+    vouchers,
 )
 from backend.api.params import single_line_parameters
 from backend.body_limit import BodyLimit
@@ -37,6 +38,7 @@ from backend.problems import PROBLEM_RESPONSES, install_handlers
 from backend.rate_limits import RateLimits
 from backend.refill import refill_due
 from backend.scheduler import PeriodicTask
+from backend.voucher_admin import expire_vouchers
 
 API_PREFIX = "/api/v1"
 # Writes any client may send without a terminal token: only enrolment gets one.
@@ -56,7 +58,8 @@ def prepare_database(db: Database, currency: str) -> None:
 
 
 def scheduled_tasks(config: BackendConfig, db: Database) -> list[PeriodicTask]:
-    """The server's periodic work: quota refills (when enabled) and stale-hold expiry."""
+    """The server's periodic work: quota refills (when enabled), stale-hold expiry and
+    voucher expiry (breakage)."""
     currency = config.ledger.currency
 
     def refill() -> int:
@@ -66,7 +69,11 @@ def scheduled_tasks(config: BackendConfig, db: Database) -> list[PeriodicTask]:
     max_age = timedelta(hours=config.holds.expire_after_h)
     tasks = [PeriodicTask("hold expiry", config.holds.check_interval_s,
                           lambda: len(expire_stale_holds(db, max_age, actor="scheduler")),
-                          "stale holds voided")]
+                          "stale holds voided"),
+             PeriodicTask("voucher expiry", config.vouchers.expire_check_interval_s,
+                          lambda: len(expire_vouchers(db, actor="scheduler",
+                                                      timezone=config.vouchers.timezone)),
+                          "voucher batches expired (breakage posted)")]
     if config.refill.enabled:
         tasks.append(PeriodicTask("quota refill", config.refill.check_interval_s, refill,
                                   "users refilled"))
@@ -109,7 +116,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes,
                        api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES)
     for module in (terminals, sessions, holds, billing_codes, cards, events, pricing,
-                   job_analyses):
+                   job_analyses, vouchers):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES)

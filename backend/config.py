@@ -121,6 +121,34 @@ class PricingSettings(_Section):
     period_start_day: int = Field(default=1, ge=1, le=28)
 
 
+class VoucherSettings(_Section):
+    """Guessing limits on voucher redemption, and the day vouchers expire.
+
+    A well-formed code that matches no voucher is a guess; ``max_failed_attempts`` of them
+    within ``failure_window_min`` lock that terminal and that user out of redemption
+    until the oldest of them leaves the window (a typo, caught by the check character,
+    never counts). ``timezone``: whose calendar day ``expires_on`` is (None: UTC).
+    ``expire_check_interval_s``: how often the server posts the breakage of expired ones.
+    """
+
+    max_failed_attempts: int = Field(default=5, ge=1, le=1000)
+    failure_window_min: int = Field(default=10, ge=1, le=10_080)
+    timezone: str | None = None
+    expire_check_interval_s: int = Field(default=3600, ge=1, le=86400)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError("not a known IANA time zone") from exc
+        return value
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -130,6 +158,7 @@ class BackendConfig(_Section):
     holds: HoldSettings = HoldSettings()
     pricing: PricingSettings = PricingSettings()
     sessions: SessionSettings = SessionSettings()
+    vouchers: VoucherSettings = VoucherSettings()
 
     @property
     def database_url(self) -> str:
@@ -191,6 +220,10 @@ EXPECTED: dict[str, str] = {
     "sessions.login_burst": "an integer between 1 and 10000",
     "sessions.card_enrolments_per_hour": "an integer between 1 and 10000",
     "sessions.card_enrolment_burst": "an integer between 1 and 10000",
+    "vouchers.max_failed_attempts": "an integer between 1 and 1000",
+    "vouchers.failure_window_min": "an integer between 1 and 10080 (minutes)",
+    "vouchers.timezone": "an IANA time zone name such as \"Europe/Paris\" (a string)",
+    "vouchers.expire_check_interval_s": "an integer between 1 and 86400 (seconds)",
 }
 SECTIONS: dict[str, type[_Section]] = {
     "server": ServerSettings,
@@ -201,6 +234,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "holds": HoldSettings,
     "pricing": PricingSettings,
     "sessions": SessionSettings,
+    "vouchers": VoucherSettings,
 }
 
 

@@ -4,25 +4,44 @@ codes: client ACME pays for its projects (``payer = code``), GLOBEX's are paid b
 ``seed_demo`` is idempotent (run on every ``printkiosk backend --demo-data`` start): a user
 that exists is left as it is, so balances spent during a demo survive a restart.
 DEMO_TERMINAL_TOKEN is public on purpose; a real deployment enrols terminals instead.
+So are the demo vouchers: batch ``DEMO`` (20 sold vouchers of 2.00, expiring a year
+after seeding) is generated from a fixed public seed, so that :func:`demo_voucher_codes`
+can show the codes still redeemable on the kiosk's idle screen.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import ledger
+from backend import ledger, vouchers
 from backend.audit import record
 from backend.db import Database
-from backend.models import AccountKind, BillingCode, BillingCodeAssignment, Card, Group, User
+from backend.models import (
+    AccountKind,
+    BillingCode,
+    BillingCodeAssignment,
+    Card,
+    Group,
+    User,
+    Voucher,
+    VoucherBatch,
+)
 from backend.security import card_hash, hash_pin
 from backend.terminals import register_terminal
+from billing.voucher_codes import VoucherCode, new_code
 
 DEMO_TERMINAL_TOKEN = "demo-terminal-token"  # noqa: S105 (demo only, documented)
 DEMO_TERMINAL_NAME = "demo kiosk"
+DEMO_BATCH = "DEMO"
+DEMO_VOUCHERS = 20
+DEMO_VOUCHER_VALUE = Decimal("2.00")
+_DEMO_VOUCHER_SEED = "printkiosk demo vouchers"  # public on purpose, like the token
 
 
 @dataclass(frozen=True)
@@ -126,3 +145,36 @@ def seed_demo(db: Database, secret: bytes, currency: str = "EUR") -> None:
         for code in DEMO_CODES:
             if session.scalar(select(BillingCode).where(BillingCode.code == code.code)) is None:
                 _create_code(session, code)
+        _seed_demo_vouchers(session, secret, currency)
+
+
+def _demo_codes() -> list[VoucherCode]:
+    """The demo batch's codes, the same on every machine (from the public seed)."""
+    randbits = random.Random(_DEMO_VOUCHER_SEED).getrandbits
+    return [new_code(DEMO_BATCH, randbits) for _ in range(DEMO_VOUCHERS)]
+
+
+def _seed_demo_vouchers(session: Session, secret: bytes, currency: str) -> None:
+    if session.scalar(select(VoucherBatch.id).where(VoucherBatch.public_id == DEMO_BATCH)):
+        return
+    randbits = random.Random(_DEMO_VOUCHER_SEED).getrandbits
+    vouchers.create_batch(session, secret, value=DEMO_VOUCHER_VALUE, currency=currency,
+                          count=DEMO_VOUCHERS,
+                          expires_on=vouchers.today(None) + timedelta(days=365),
+                          prefix=DEMO_BATCH, note="demo vouchers (public codes)",
+                          actor="demo", public_id=DEMO_BATCH, randbits=randbits,
+                          sealed=False)
+    vouchers.sell(session, DEMO_BATCH, DEMO_VOUCHERS, "cash", "demo", actor="demo")
+
+
+def demo_voucher_codes(database: Database, limit: int = 3) -> list[str]:
+    """Display codes of demo vouchers still redeemable, lowest serials first."""
+    codes = _demo_codes()
+    with database.read() as session:
+        open_serials = set(session.scalars(
+            select(Voucher.serial).join(VoucherBatch, VoucherBatch.id == Voucher.batch_id)
+            .where(VoucherBatch.public_id == DEMO_BATCH, Voucher.sold_at.is_not(None),
+                   Voucher.redeemed_at.is_(None), Voucher.revoked_at.is_(None),
+                   Voucher.broken_at.is_(None))))
+    return [code.display for serial, code in enumerate(codes, start=1)
+            if serial in open_serials][:limit]

@@ -29,6 +29,8 @@ from backend.models import (
     LedgerEntry,
     LedgerTransaction,
     User,
+    Voucher,
+    VoucherBatch,
     utcnow,
 )
 from backend.money import MAX_BALANCE, Money, fmt
@@ -425,11 +427,14 @@ class InvariantReport:
     # Charges that took money from the wrong payer: a user-paid hold's charge must debit
     # only that user's credit, a code-paid one only the receivable of the code's client.
     misdirected_charges: list[str] = field(default_factory=list)
+    # Per currency: the voucher liability must be the value of the vouchers still
+    # redeemable (sold, not redeemed, revoked or expired), no more and no less.
+    voucher_liability_mismatches: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (self.unbalanced_transactions or self.cache_mismatches
-                    or self.misdirected_charges)
+                    or self.misdirected_charges or self.voucher_liability_mismatches)
 
 
 def _misdirected_charges(session: Session) -> list[str]:
@@ -458,9 +463,26 @@ def _misdirected_charges(session: Session) -> list[str]:
     return wrong
 
 
+def _voucher_liability_mismatches(session: Session) -> list[str]:
+    outstanding = dict(session.execute(
+        select(VoucherBatch.currency, func.sum(VoucherBatch.value))
+        .join(Voucher, Voucher.batch_id == VoucherBatch.id)
+        .where(Voucher.sold_at.is_not(None), Voucher.redeemed_at.is_(None),
+               Voucher.revoked_at.is_(None), Voucher.broken_at.is_(None))
+        .group_by(VoucherBatch.currency)).tuples().all())
+    balances = dict(session.execute(
+        select(Account.currency, Account.balance)
+        .where(Account.kind == AccountKind.VOUCHER_LIABILITY)).tuples().all())
+    return [f"voucher_liability:{currency}: balance {fmt(balances.get(currency, ZERO))}, "
+            f"redeemable vouchers {fmt(_total(outstanding.get(currency)))}"
+            for currency in sorted(set(outstanding) | set(balances))
+            if balances.get(currency, ZERO) != _total(outstanding.get(currency))]
+
+
 def check_invariants(session: Session) -> InvariantReport:
     """Entries of each transaction sum to zero; each cached balance equals its entries
-    (user credit, receivables and shared accounts alike); each charge debits its payer."""
+    (user credit, receivables and shared accounts alike); each charge debits its payer;
+    the voucher liability is what the vouchers still redeemable are worth."""
     unbalanced = list(session.scalars(
         select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount) != 0)
@@ -474,4 +496,5 @@ def check_invariants(session: Session) -> InvariantReport:
         for account in session.scalars(select(Account))
         if account.balance != _total(sums.get(account.id))
     ]
-    return InvariantReport(unbalanced, mismatches, _misdirected_charges(session))
+    return InvariantReport(unbalanced, mismatches, _misdirected_charges(session),
+                           _voucher_liability_mismatches(session))

@@ -11,16 +11,18 @@ captured (which posts a transaction) or voided.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -75,9 +77,12 @@ class AccountKind:
     BILLING_CODE_RECEIVABLE = "billing_code_receivable"
     QUOTA_FUNDING = "quota_funding"  # where virtual credit comes from (refills, grants)
     ADJUSTMENTS = "adjustments"  # counterpart of manual corrections
+    # What buyers invoiced for voucher cards owe (sold with payment "invoice").
+    VOUCHER_RECEIVABLE = "voucher_receivable"
 
     SYSTEM = (
         VOUCHER_LIABILITY, CASH_DRAWER, PAYMENT_CLEARING, REVENUE, QUOTA_FUNDING, ADJUSTMENTS,
+        VOUCHER_RECEIVABLE,
     )
 
 
@@ -364,3 +369,83 @@ class JobAnalysis(Base):
     error: Mapped[str | None] = mapped_column(Text)
     analysed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class VoucherBatch(Base):
+    """Vouchers created together: one value, currency, expiry and prefix.
+
+    The plain codes are never stored in the clear. ``export_blob`` holds them encrypted
+    (AES-GCM) under a key derived from the one-time export token shown at creation, whose
+    keyed hash is ``export_token_hash``; the first export with the token deletes both.
+    """
+
+    __tablename__ = "voucher_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    prefix: Mapped[str] = mapped_column(String(6), default="")
+    value: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    count: Mapped[int] = mapped_column(Integer)
+    expires_on: Mapped[date] = mapped_column(Date)  # the last day a voucher is redeemable
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    export_blob: Mapped[bytes | None] = mapped_column(LargeBinary)
+    export_token_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class Voucher(Base):
+    """One card of a batch, by its serial (1..count); only the keyed hash of its code.
+
+    States: issued (stock) -> sold -> redeemed | revoked | expired (``broken_at``: the
+    breakage was posted). An unsold voucher may be revoked; it never expires into revenue
+    since it was never paid for.
+    """
+
+    __tablename__ = "vouchers"
+    __table_args__ = (UniqueConstraint("batch_id", "serial"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("voucher_batches.id"))
+    serial: Mapped[int] = mapped_column(Integer)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sold_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # "cash" | "invoice": where the money came from (a refund on revocation goes back there)
+    sold_via: Mapped[str | None] = mapped_column(String(8))
+    sale_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_transactions.id"))
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    redeemed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    redeemed_terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))
+    redeem_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_transactions.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    broken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class VoucherFailure(Base):
+    """A redemption of a well-formed code that matched no voucher: one guess. Kept in the
+    database so that the limit holds across restarts and backend processes."""
+
+    __tablename__ = "voucher_failures"
+    __table_args__ = (Index("ix_voucher_failures_terminal_at", "terminal_id", "at"),
+                      Index("ix_voucher_failures_user_at", "user_id", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class VoucherLockout(Base):
+    """A terminal or user locked out of redemption after too many guesses, from its first
+    refusal until ``until``: what the operator's ``printkiosk vouchers lockouts`` lists."""
+
+    __tablename__ = "voucher_lockouts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # "terminal" | "user"
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    failures: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    until: Mapped[datetime] = mapped_column(UtcDateTime())

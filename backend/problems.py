@@ -41,12 +41,14 @@ _STATUS_MEANING = {
     400: "malformed request (malformed_json, invalid_request)",
     401: "no valid terminal token (terminal_unauthorized, terminal_revoked), or pin_invalid",
     403: "refused for this terminal or user (user_disabled, hold_other_terminal, ...)",
-    404: "something named does not exist (user_unknown, hold_unknown, ...)",
+    404: "something named does not exist (user_unknown, hold_unknown, voucher_unknown, ...)",
     405: "method not allowed on this path (the Allow header lists the allowed ones)",
-    409: "conflicts with the state (insufficient_funds, hold_settled, ...)",
+    409: "conflicts with the state (insufficient_funds, hold_settled, voucher_redeemed, ...)",
+    410: "gone for good (voucher_expired with expires_on, voucher_revoked)",
     413: "request body larger than server.max_body_bytes (body_too_large)",
-    422: "invalid field (amount_invalid, invalid_request; errors names each field)",
-    429: "too many attempts (pin_locked)",
+    422: "invalid field (amount_invalid, invalid_request, voucher_typo; errors names each "
+         "field)",
+    429: "too many attempts (pin_locked, voucher_rate_limited with Retry-After)",
     500: "unexpected server error (internal_error)",
 }
 # Declared on every route (app.include_router): the error statuses and their media type.

@@ -71,6 +71,25 @@ def require_user_session(context: BackendContext, terminal: Terminal, token: str
         raise problem_from(exc) from exc
 
 
+def session_user(context: BackendContext, terminal: Terminal, token: str | None) -> int:
+    """The id of the user whose live session at this terminal ``token`` is (401 when
+    missing, unknown, ended or expired; 403 another terminal's): for calls that act for
+    the session's user and name nobody in their body."""
+    try:
+        if token is None:
+            raise LedgerError("session_required", "this call needs the user's session "
+                              "(X-Printkiosk-Session from POST /sessions)")
+        with context.db.read() as session:
+            found = terminal_sessions.find(session, context.secret, terminal.id, token,
+                                           idle_timeout(context))
+        if found.needs_touch:
+            with context.db.write() as session:
+                terminal_sessions.touch(session, found.id)
+    except LedgerError as exc:
+        raise problem_from(exc) from exc
+    return found.user_id
+
+
 def rate_limited(bucket: TokenBucket, terminal: Terminal, what: str) -> None:
     """429 with Retry-After when this terminal went over its rate for ``what``."""
     wait_s = bucket.take(terminal.id)

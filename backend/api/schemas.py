@@ -189,6 +189,13 @@ class RefundRequest(_Body):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class VoucherRedeemRequest(_Body):
+    idempotency_key: str = IdempotencyKey
+    # As typed or scanned: "LIB-7K3M-Q9XA-2BFD-HW", "7k3m q9xa 2bfd hw" (see
+    # billing.voucher_codes.assess); a typo is refused before any lookup.
+    code: str = Field(min_length=1, max_length=64)
+
+
 class CardEnrolRequest(_Body):
     card: str = Field(min_length=1, max_length=128)
     username: str = Field(min_length=1, max_length=100)
