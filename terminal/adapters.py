@@ -20,6 +20,7 @@ import requests
 
 from drivers.cards import CardRead, WedgeCardReader
 from drivers.cups import CupsError, CupsHoldQueue, HeldJob, JobProgress, PrinterNotReady
+from drivers.receipt import ReceiptError, open_receipt_printer, print_receipt
 from drivers.snmp import PollResult, PrinterError, SnmpTarget, poll_printer
 from terminal.http_answers import send
 from terminal.outcomes import printer_refusal
@@ -29,6 +30,7 @@ from terminal.ports import (
     PrintServerError,
     SpoolQueueUnavailable,
 )
+from terminal.receipts import Receipt, ReceiptPrinterError
 from terminal.spool_agent import REPORT_PATH
 
 
@@ -226,6 +228,33 @@ class SnmpPrinter:
                 _AlertReport(error.value, "warning", error.value) for error in device.errors
             )
         return alerts
+
+
+class EscposReceiptPrinter:
+    """The ESC/POS driver as the terminal's :class:`~terminal.ports.ReceiptPrinter`.
+
+    The printer is opened for each receipt and closed after it: a receipt is printed a
+    few times a day, and a printer switched off, unplugged or restarted in between is
+    then simply found again at the next one instead of holding a dead connection. Every
+    driver error (unreachable, not permitted, a profile that cannot print a QR code)
+    becomes a :class:`ReceiptPrinterError` carrying the driver's operator-readable reason.
+    """
+
+    def __init__(self, target: str, *, profile: str | None = None, native_qr: bool = True,
+                 timeout_s: float = 10.0) -> None:
+        self.target = target
+        self.profile = profile
+        self.native_qr = native_qr
+        self.timeout_s = timeout_s
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        try:
+            with open_receipt_printer(self.target, profile=self.profile,
+                                      timeout_s=self.timeout_s) as printer:
+                print_receipt(printer, receipt.title, receipt.lines, receipt.footer,
+                              qr=receipt.qr, native_qr=self.native_qr)
+        except ReceiptError as exc:
+            raise ReceiptPrinterError(str(exc)) from exc
 
 
 class HttpAnalysisReporter:

@@ -212,6 +212,19 @@ class VoucherScannerSection(Table):
     pause_s: Annotated[float, BeforeValidator(seconds_between(0.05, 5))] = 0.5
 
 
+class ReceiptSection(Table):
+    """The kiosk's receipt printer (ESC/POS, optional): where it is, its python-escpos
+    profile (paper width, whether it draws QR codes itself) and whether to use the
+    printer's own QR command when it has one. ``target``'s syntax and the profile name
+    are judged by the printer library (:func:`terminal.wiring.receipt_problems`), which
+    alone knows its targets and its printer database (terminal.config may not import it)."""
+
+    target: Text  # usb:VID:PID | network:HOST[:PORT] | file:/path
+    profile: Text | None = None  # e.g. "TM-T88III"; None: python-escpos's generic one
+    native_qr: bool = True
+    timeout_s: Annotated[float, BeforeValidator(seconds_between(0.5, 60))] = 10.0
+
+
 class KioskConfig(Table):
     terminal: TerminalSection
     backend: BackendSection
@@ -223,6 +236,17 @@ class KioskConfig(Table):
     pricing: PricingSection = Field(default_factory=PricingSection)
     display: DisplaySection = Field(default_factory=DisplaySection)
     voucher_scanner: VoucherScannerSection | None = None
+    # None: no receipt printer (the kiosk offers no "Print receipt").
+    receipt: ReceiptSection | None = None
+
+
+def _model_of(annotation: object) -> type[BaseModel] | None:
+    """The table model of a field, also when it is optional (``Section | None``)."""
+    candidates = typing.get_args(annotation) or (annotation,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _allowed_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[
@@ -230,10 +254,9 @@ def _allowed_keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> dict[
 ]:
     keys: dict[tuple[str, ...], list[str]] = {prefix: sorted(model.model_fields)}
     for name, field in model.model_fields.items():
-        # a table may be optional (``VoucherScannerSection | None``): its keys still count
-        for annotation in typing.get_args(field.annotation) or (field.annotation,):
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                keys.update(_allowed_keys(annotation, (*prefix, name)))
+        table = _model_of(field.annotation)
+        if table is not None:
+            keys.update(_allowed_keys(table, (*prefix, name)))
     return keys
 
 

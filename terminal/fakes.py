@@ -39,6 +39,7 @@ from terminal.ports import (
     VoucherCredit,
     VoucherRefusal,
 )
+from terminal.receipts import Receipt, ReceiptPrinterError
 
 
 class FakeBackend:
@@ -348,6 +349,20 @@ class FakePrinterMonitor:
         self.reads += 1
         if self.failing:
             raise PrinterUnreadable("printer does not answer")
+
+
+@dataclass
+class FakeReceiptPrinter:
+    """A receipt printer that keeps every receipt it was given; with ``failure`` set it
+    raises that instead (an unplugged printer, as the adapter would report it)."""
+
+    printed: list[Receipt] = field(default_factory=list)
+    failure: str | None = None
+
+    def print_receipt(self, receipt: Receipt) -> None:
+        if self.failure is not None:
+            raise ReceiptPrinterError(self.failure)
+        self.printed.append(receipt)
 
 
 # -- the job and release ports ----------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from analysis import ImpressionColour
+from terminal.receipts import Receipt
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,16 @@ class SpoolPurge(Protocol):
         """Cancel and purge the waiting jobs older than ``max_age``; return their ids.
         Raises :class:`PrintServerError`."""
         ...
+
+
+class ReceiptPrinter(Protocol):
+    """The kiosk's receipt printer ([receipt] in the kiosk file), when it has one.
+
+    ``print_receipt`` blocks until the printer took the whole receipt (call it off the UI
+    thread) and raises :class:`~terminal.receipts.ReceiptPrinterError` when it cannot.
+    """
+
+    def print_receipt(self, receipt: Receipt) -> None: ...
 
 
 class PrinterUnreadable(Exception):

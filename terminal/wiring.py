@@ -32,9 +32,18 @@ from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, WedgeCardReader, reader_from_config
 from drivers.cups import CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
+from drivers.receipt import (
+    ReceiptError,
+    ReceiptTargetError,
+    check_profile,
+    draws_qr_codes,
+    parse_target,
+    probe_receipt_printer,
+)
 from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion, UsmAuth
 from terminal.adapters import (
     CupsSpoolQueue,
+    EscposReceiptPrinter,
     HttpAnalysisReporter,
     KioskHoldQueue,
     SnmpPrinter,
@@ -46,6 +55,7 @@ from terminal.config import (
     ConfigError,
     KioskConfig,
     PricingSection,
+    ReceiptSection,
     SnmpSection,
     Table,
     parse_kiosk_config,
@@ -57,7 +67,7 @@ from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
-from terminal.ports import CardReader, CodeScanner, DemoCard
+from terminal.ports import CardReader, CodeScanner, DemoCard, ReceiptPrinter
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
@@ -97,6 +107,8 @@ class Terminal:
     reporting: ReportingLoop | None = None
     # Purges held jobs nobody released (their documents) after [printer] spool_max_age_h.
     purger: SpoolPurger | None = None
+    # The [receipt] printer; None when the kiosk file has none (no "Print receipt").
+    receipt_printer: ReceiptPrinter | None = None
     # The settling of what a previous run left (set by start): its keys when done.
     recovery: Future[list[str]] | None = field(default=None, init=False, repr=False)
     _started: bool = field(default=False, init=False, repr=False)
@@ -202,6 +214,10 @@ def check_kiosk_file(path: Path) -> tuple[KioskConfig | None, list[str]]:
             problems.append(f"{path.name}: {exc}")
         except ConfigError as exc:
             problems.extend(exc.problems)
+    receipt = data.get("receipt")
+    if isinstance(receipt, Mapping):  # judged even when another of its keys is bad
+        problems.extend(receipt_problems(receipt.get("target"), receipt.get("profile"),
+                                         path.name))
     return (config if not problems else None), problems
 
 
@@ -245,6 +261,53 @@ def snmp_target(config: KioskConfig, file_label: str = "kiosk.toml") -> SnmpTarg
         auth = CommunityAuth(snmp.community, version)
     return SnmpTarget(snmp.host, snmp.port, auth, timeout_s=snmp.timeout_s,
                       retries=snmp.retries)
+
+
+def receipt_problems(target: object, profile: object, file_label: str) -> list[str]:
+    """What the printer library says of a [receipt] target and profile (text values
+    only: other types are the configuration model's to report). Judged here, by the one
+    library that knows its target forms and its printer database, so that a misspelt one
+    stops the kiosk (and fails ``printkiosk doctor``) instead of the first receipt."""
+    problems = []
+    if isinstance(target, str):
+        try:
+            parse_target(target)
+        except ReceiptTargetError as exc:
+            problems.append(f"{file_label}: receipt.target: {exc}")
+    if profile is None or isinstance(profile, str):
+        try:
+            check_profile(profile)
+        except ReceiptTargetError as exc:
+            problems.append(f"{file_label}: receipt.profile: {exc}")
+    return problems
+
+
+def build_receipt_printer(config: KioskConfig,
+                          file_label: str = "kiosk.toml") -> EscposReceiptPrinter | None:
+    """The [receipt] printer (not opened: it is opened for each receipt), or None when
+    the kiosk file has none."""
+    section = config.receipt
+    if section is None:
+        return None
+    problems = receipt_problems(section.target, section.profile, file_label)
+    if problems:
+        raise ConfigError(problems)
+    return EscposReceiptPrinter(section.target, profile=section.profile,
+                                native_qr=section.native_qr, timeout_s=section.timeout_s)
+
+
+def receipt_printer_status(section: ReceiptSection) -> tuple[bool, str]:
+    """(reachable, what to tell the operator) about a valid [receipt] printer, printing
+    nothing: a network or USB printer is opened and closed, a file checked writable."""
+    qr = ("QR codes drawn by the printer" if section.native_qr and
+          draws_qr_codes(section.profile) else "QR codes sent as images")
+    about = f"receipt printer {section.target} (profile {section.profile or 'default'}, {qr})"
+    try:
+        probe_receipt_printer(section.target, profile=section.profile,
+                              timeout_s=section.timeout_s)
+    except ReceiptError as exc:
+        return False, f"{exc}; receipts cannot be printed until it is fixed"
+    return True, f"{about}: reachable"
 
 
 def state_dir(config: KioskConfig) -> Path:
@@ -304,6 +367,7 @@ def build_terminal(
 ) -> Terminal:
     card_reader = build_card_reader(config, file_label)
     pricer = load_pricer(config, file_label)
+    receipt_printer = build_receipt_printer(config, file_label)  # before opening anything
     backend = HttpBackend(
         config.backend.url,
         token,
@@ -340,6 +404,7 @@ def build_terminal(
         charges=charges, drainer=OutboxDrainer(charges), offline_cache=offline_cache,
         demo_vouchers=list(demo_vouchers or []), vouchers=VoucherDesk(backend),
         voucher_scanner=build_voucher_scanner(config),
+        receipt_printer=receipt_printer,
     )
     # The offline banner follows every call's outcome and the heartbeat's probe.
     backend.on_reachability(lambda up: session.set_offline(not up))

@@ -19,9 +19,11 @@ from drivers.receipt.layout import (
 from drivers.receipt.printer import (
     ReceiptPrinterHandle,
     check_profile,
+    draws_qr_codes,
     is_usable,
     known_profiles,
     open_receipt_printer,
+    probe_receipt_printer,
 )
 from drivers.receipt.targets import (
     FileTarget,
@@ -41,12 +43,14 @@ __all__ = [
     "ReceiptTargetError",
     "UsbTarget",
     "check_profile",
+    "draws_qr_codes",
     "is_usable",
     "known_profiles",
     "open_receipt_printer",
     "parse_target",
     "print_receipt",
     "print_voucher_card",
+    "probe_receipt_printer",
     "receipt_job",
     "voucher_card_job",
 ]

@@ -87,9 +87,11 @@ def _row(label: str, value: str, columns: int) -> list[str]:
             *(line.rjust(columns) for line in textwrap.wrap(value, columns))]
 
 
-def receipt_job(job: Any, title: str, rows: Sequence[tuple[str, str]], footer: str) -> Any:
+def receipt_job(job: Any, title: str, rows: Sequence[tuple[str, str]], footer: str, *,
+                qr: str = "", native_qr: bool = True) -> Any:
     """Compose a receipt on ``job``: the title centred in bold, the rows in two columns
-    over the paper's width (the profile's font A), a rule, the footer, a cut."""
+    over the paper's width (the profile's font A), a rule, an optional QR code, the
+    footer, a cut."""
     columns = job.profile.get_columns("a")
     job.hw("INIT")
     job.set(align="center", bold=True, double_height=True)
@@ -100,10 +102,13 @@ def receipt_job(job: Any, title: str, rows: Sequence[tuple[str, str]], footer: s
         for line in _row(label, value, columns):
             job.textln(line)
     job.textln("-" * columns)
+    job.set(align="center")
+    if qr:
+        _qr(job, qr, native_qr)
+        job.ln()
     if footer:
-        job.set(align="center")
         job.textln(footer)
-        job.set(align="left")
+    job.set(align="left")
     job.ln(CARD_FEED_LINES)
     job.cut()
     return job
@@ -119,7 +124,9 @@ def print_voucher_card(printer: ReceiptPrinterHandle, *, code: str, lines: Seque
 
 
 def print_receipt(printer: ReceiptPrinterHandle, title: str, rows: Sequence[tuple[str, str]],
-                  footer: str = "") -> None:
+                  footer: str = "", *, qr: str = "", native_qr: bool = True) -> None:
     """Print a receipt: ``title``, (label, value) ``rows`` and a ``footer``, already
-    translated and formatted by the caller."""
-    printer.send(receipt_job(printer.new_job(), title, rows, footer))
+    translated and formatted by the caller, and a QR code of ``qr`` when there is one
+    (e.g. a reference the cash desk can scan), drawn as for a voucher card."""
+    printer.send(receipt_job(printer.new_job(), title, rows, footer, qr=qr,
+                             native_qr=native_qr))

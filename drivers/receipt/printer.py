@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib.util
+import os
 import socket
 from typing import Any
 
@@ -49,6 +50,14 @@ def check_profile(profile: str | None) -> str:
             f"{profile!r} is not a python-escpos printer profile; known: "
             f"{', '.join(known_profiles())}")
     return name
+
+
+def draws_qr_codes(profile: str | None) -> bool:
+    """Whether the printer model draws QR codes itself (``GS ( k``); the others get a
+    raster image of the code."""
+    from escpos.capabilities import get_profile
+
+    return bool(get_profile(check_profile(profile)).supports("qrCode"))
 
 
 class ReceiptPrinterHandle:
@@ -115,29 +124,27 @@ def _cause(exc: BaseException) -> BaseException:
 
 def _open_reason(target: UsbTarget | NetworkTarget | FileTarget, exc: BaseException,
                  timeout_s: float) -> str:
+    """What went wrong, in words an operator acts on; the target is named beside it."""
     cause = _cause(exc)
     if isinstance(target, NetworkTarget):
-        where = f"{target.host}:{target.port}"
         if isinstance(cause, socket.timeout | TimeoutError):
-            return f"{where} did not answer within {timeout_s:g} s (is the printer on?)"
+            return f"did not answer within {timeout_s:g} s (is the printer on?)"
         if isinstance(cause, OSError):
-            return f"{where}: {_os_reason(cause)}"
+            return _os_reason(cause)
     if isinstance(target, FileTarget) and isinstance(cause, OSError):
         reason = _os_reason(cause)
         if cause.errno in (errno.EACCES, errno.EPERM):
             reason += " (the kiosk's user must be allowed to write it: group lp)"
-        return f"{target.path}: {reason}"
+        return reason
     if isinstance(target, UsbTarget):
-        ids = f"{target.vendor:04x}:{target.product:04x}"
         if type(cause).__name__ == "NoBackendError":
             return "libusb-1.0 is not installed (apt install libusb-1.0-0)"
         if isinstance(cause, OSError) and cause.errno in (errno.EACCES, errno.EPERM):
-            return (f"USB device {ids}: permission denied (install {UDEV_RULE} and "
-                    "re-plug the printer)")
+            return f"permission denied (install {UDEV_RULE} and re-plug the printer)"
         if isinstance(cause, AssertionError) or "not found" in str(cause):
-            return f"no USB device {ids} (is it plugged in and switched on?)"
+            return "not found (is it plugged in and switched on?)"
         if isinstance(cause, OSError):
-            return f"USB device {ids}: {_os_reason(cause)}"
+            return _os_reason(cause)
     return str(cause) or type(cause).__name__
 
 
@@ -180,3 +187,23 @@ def open_receipt_printer(target: str, *, profile: str | None = None,
         raise ReceiptPrinterUnavailable(target, _open_reason(parsed, exc, timeout_s)) \
             from exc
     return ReceiptPrinterHandle(target, name, device)
+
+
+def probe_receipt_printer(target: str, *, profile: str | None = None,
+                          timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    """Check that the printer can be reached, printing nothing: a network or USB printer
+    is opened and closed; a file is only checked for being writable, because opening it
+    to write would empty a regular file. Raises as :func:`open_receipt_printer` does."""
+    parsed = parse_target(target)
+    if isinstance(parsed, FileTarget):
+        check_profile(profile)
+        path = parsed.path
+        where = path if path.exists() else path.parent
+        if not where.exists():
+            raise ReceiptPrinterUnavailable(target, "no such file or folder")
+        if not os.access(where, os.W_OK):
+            raise ReceiptPrinterUnavailable(
+                target, f"{where}: permission denied (the kiosk's user must be allowed to "
+                        "write it: group lp)")
+        return
+    open_receipt_printer(target, profile=profile, timeout_s=timeout_s).close()

@@ -11,7 +11,10 @@ Whatever the file is (Latin-1, binary, /dev/zero, a FIFO, arrays nested 5 000 de
 answer is a problem line naming it, never a traceback or a hang: doctor reads regular
 files only, at most MAX_CONFIG_BYTES of them, and decodes and parses them itself before
 any checker sees them. For a backend file it also checks the secret key file that
-``[security] secret_key_file`` names (see ``_secret_key_findings``).
+``[security] secret_key_file`` names (see ``_secret_key_findings``). For a valid kiosk
+file with a ``[receipt]`` printer it tries to reach the printer, printing nothing, and
+says what answered (a printer that does not answer is a warning, see
+``_receipt_printer_finding``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # Configuration files are a few KiB; a megabyte means the wrong file was given.
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -50,9 +53,18 @@ def _kind(data: dict[str, object]) -> str:
     return "unknown"
 
 
+class Diagnosis(NamedTuple):
+    """What doctor found: problems make the file unusable, warnings do not, notes say
+    what a valid file's devices answered (the receipt printer)."""
+
+    problems: list[str]
+    warnings: list[str]
+    notes: list[str]
+
+
 def check_file(path: Path) -> list[str]:
     """Every problem of the file, or an empty list when it is valid."""
-    return diagnose(path)[0]
+    return diagnose(path).problems
 
 
 def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> tuple[str | None, str | None]:
@@ -87,19 +99,23 @@ def _parse_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, str | Non
                       "deeply to parse (a configuration needs a few levels)")
 
 
-def diagnose(path: Path) -> tuple[list[str], list[str]]:
-    """(problems, warnings) of the file: problems make it unusable, warnings do not."""
+def diagnose(path: Path) -> Diagnosis:
+    """The file's problems, warnings and notes."""
     text, problem = read_text(path)
     data, problem = _parse_toml(path, text) if text is not None else (None, problem)
     if data is None:
-        return [problem or f"{path}: cannot be read"], []
+        return Diagnosis([problem or f"{path}: cannot be read"], [], [])
     problems = _problems(path, data)
     warnings = _kiosk_warnings(path, data)
+    notes: list[str] = []
     if _kind(data) == "backend" and not problems:
         key_problems, key_warnings = _secret_key_findings(path, data)
         problems += key_problems
         warnings += key_warnings
-    return problems, warnings
+    if _kind(data) == "kiosk" and not problems and "receipt" in data:
+        reachable, finding = _receipt_printer_finding(path, data["receipt"])
+        (notes if reachable else warnings).append(finding)
+    return Diagnosis(problems, warnings, notes)
 
 
 def _problems(path: Path, data: dict[str, Any]) -> list[str]:
@@ -147,6 +163,17 @@ def _kiosk_warnings(path: Path, data: dict[str, Any]) -> list[str]:
         "seen, and shows no job list to anyone else (add [pricing] price_list = "
         "\"/etc/printkiosk/pricelists/<list>.toml\" as the offline fallback)"
     ]
+
+
+def _receipt_printer_finding(path: Path, table: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the [receipt] printer answers, tried the way the kiosk will (a network or
+    USB printer is opened and closed, printing nothing). One that does not is a warning:
+    the kiosk still works, only its "Print receipt" fails until the printer is back."""
+    from terminal.config import ReceiptSection
+    from terminal.wiring import receipt_printer_status
+
+    reachable, finding = receipt_printer_status(ReceiptSection.model_validate(table))
+    return reachable, finding if reachable else f"WARNING: {path.name}: receipt.target: {finding}"
 
 
 def _check_spool_agent(path: Path) -> list[str]:
@@ -228,9 +255,9 @@ def _check_quota_policy(path: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    problems, warnings = diagnose(args.config)
-    for warning in warnings:
-        print(warning)
+    problems, warnings, notes = diagnose(args.config)
+    for line in (*notes, *warnings):
+        print(line)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)

@@ -3,6 +3,7 @@ several kinds of problem at once (every one is reported in the same run)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import tomllib
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.drivers.receipt.escpos_bytes import StandInPrinter
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_MFP = REPO / "config" / "kiosk-mfp.toml"
@@ -262,3 +265,59 @@ def test_a_good_secret_key_file_is_ok(tmp_path: Path) -> None:
     done = doctor(_backend_file(tmp_path, key))
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{tmp_path / 'backend.toml'}: OK\n"
+
+
+def _kiosk_with_receipt(tmp_path: Path, **receipt: Any) -> Path:
+    data = shipped()
+    data["pricing"] = {"price_list": str(CAMPUS)}  # no price-list warning in the way
+    data["receipt"] = receipt
+    return write(tmp_path, data)
+
+
+def test_a_reachable_network_receipt_printer_is_reported(tmp_path: Path) -> None:
+    """Doctor connects to the printer (a listener on 127.0.0.1 standing in for its raw
+    port) and prints nothing on it."""
+    stand_in = StandInPrinter()
+    try:
+        path = _kiosk_with_receipt(tmp_path, target=f"network:127.0.0.1:{stand_in.port}",
+                                   profile="POS-5890")
+        done = doctor(path)
+        jobs = stand_in.wait_for_jobs()
+    finally:
+        stand_in.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"receipt printer network:127.0.0.1:{stand_in.port} (profile POS-5890, QR codes "
+        "sent as images): reachable",
+        f"{path}: OK",
+    ]
+    assert jobs == [b""]  # connected, printed nothing
+
+
+def test_an_unreachable_receipt_printer_is_a_warning_not_a_problem(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once closed
+    path = _kiosk_with_receipt(tmp_path, target=f"network:127.0.0.1:{port}",
+                               profile="TM-T88III", timeout_s=2)
+    done = doctor(path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"WARNING: kiosk.toml: receipt.target: receipt printer network:127.0.0.1:{port}: "
+        "connection refused (is the printer on, and is this its raw printing port, usually "
+        "9100?); receipts cannot be printed until it is fixed",
+        f"{path}: OK with 1 warning",
+    ]
+
+
+def test_a_misspelt_receipt_target_or_profile_is_a_problem(tmp_path: Path) -> None:
+    done = doctor(_kiosk_with_receipt(tmp_path, target="usb:4b8:202", profile="TM-T88",
+                                      native_qr="yes"))
+    assert done.returncode == 2
+    problems = done.stderr.splitlines()
+    assert problems[0] == "kiosk.toml: receipt.native_qr: 'yes' is not true or false"
+    assert problems[1].startswith("kiosk.toml: receipt.target: 'usb:4b8:202' is not a USB "
+                                  "vendor:product pair of 4 hex digits each; expected ")
+    assert problems[2].startswith("kiosk.toml: receipt.profile: 'TM-T88' is not a "
+                                  "python-escpos printer profile; known: ")
+    assert len(problems) == 3

@@ -5,7 +5,6 @@ printer's raw port 9100), parsed back: the native QR payload from ``GS ( k``, th
 
 from __future__ import annotations
 
-import re
 import socket
 import struct
 import subprocess
@@ -15,8 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from pyzbar.pyzbar import ZBarSymbol, decode
 
 from drivers.receipt import (
     FileTarget,
@@ -24,56 +21,23 @@ from drivers.receipt import (
     ReceiptPrinterUnavailable,
     ReceiptTargetError,
     UsbTarget,
+    draws_qr_codes,
     open_receipt_printer,
     parse_target,
     print_receipt,
     print_voucher_card,
+    probe_receipt_printer,
+)
+from tests.drivers.receipt.escpos_bytes import (
+    StandInPrinter,
+    native_qr_payloads,
+    printed_text,
+    raster_images,
+    scanned,
 )
 
 CODE = "LIB-7K3M-Q9XA-2BFD-HW"
 LINES = ["Library, Main Campus", "€5.00", "Valid until 30 June 2027", "No. LIB 17/500"]
-
-
-def native_qr_payloads(raw: bytes) -> list[bytes]:
-    """The data of every ``GS ( k`` "store QR data" (cn=1, fn=P, m=0) command."""
-    payloads = []
-    for match in re.finditer(rb"\x1d\(k(..)1P0", raw, re.S):
-        length = int.from_bytes(match[1], "little") - 3  # cn, fn and m are counted
-        payloads.append(raw[match.end():match.end() + length])
-    return payloads
-
-
-def raster_images(raw: bytes) -> list[Image.Image]:
-    """Every ``GS v 0`` raster image as a Pillow image (1 bits are black dots)."""
-    images = []
-    for match in re.finditer(rb"\x1dv0(.)(..)(..)", raw, re.S):
-        width_bytes, height = (int.from_bytes(match[i], "little") for i in (2, 3))
-        data = raw[match.end():match.end() + width_bytes * height]
-        images.append(Image.frombytes("1", (width_bytes * 8, height),
-                                      bytes(255 - byte for byte in data)))
-    return images
-
-
-def scanned(image: Image.Image) -> list[str]:
-    return [r.data.decode() for r in decode(image.convert("L"), symbols=[ZBarSymbol.QRCODE])]
-
-
-def printed_text(raw: bytes, profile: str = "TM-T88III") -> list[str]:
-    """The text lines of a job as the printer shows them: its ESC/GS commands removed,
-    each run of bytes decoded in the code page the last ``ESC t n`` selected."""
-    from escpos.capabilities import get_profile
-
-    pages = get_profile(profile).codePages
-    codec = "cp437"  # what ESC @ selects
-    text = []
-    for _command, page, plain in re.findall(
-            rb"(\x1bt(.)|\x1b[@]|\x1b[!aEd].|\x1dV..|\x1d\(k..(?:1P0[^\x1d]*|[^\x1d]*))"
-            rb"|([^\x1b\x1d]+)", raw, re.S):
-        if page:
-            codec = pages[str(page[0])].lower()
-        elif plain:
-            text.append(plain.decode(codec))
-    return "".join(text).splitlines()
 
 
 def test_native_qr_payload_is_the_code(tmp_path: Path) -> None:
@@ -146,32 +110,6 @@ def test_receipt_rows_are_aligned_to_the_paper_width(tmp_path: Path) -> None:
     assert out.read_bytes().endswith(b"\x1dV\x00")  # full cut
 
 
-class StandInPrinter:
-    """A TCP listener on 127.0.0.1 that keeps what each connection sent."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.jobs: list[bytes] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except OSError:
-                return
-            with connection:
-                chunks = []
-                while chunk := connection.recv(65536):
-                    chunks.append(chunk)
-                self.jobs.append(b"".join(chunks))
-
-    def close(self) -> None:
-        self.server.close()
-
-
 @pytest.fixture
 def stand_in() -> Iterator[StandInPrinter]:
     printer = StandInPrinter()
@@ -185,11 +123,7 @@ def test_network_printer_receives_the_card_over_tcp(stand_in: StandInPrinter) ->
         print_voucher_card(printer, code=CODE, lines=LINES)
         print_voucher_card(printer, code="LIB-0000-0000-0000-00", lines=LINES,
                            native_qr=False)
-    for _ in range(100):  # the listener has the job once it has read to the end
-        if stand_in.jobs:
-            break
-        threading.Event().wait(0.05)
-    [raw] = stand_in.jobs  # both cards on one connection
+    [raw] = stand_in.wait_for_jobs()  # both cards on one connection
     assert native_qr_payloads(raw) == [CODE.encode()]
     assert [scanned(image) for image in raster_images(raw)] == [["LIB-0000-0000-0000-00"]]
 
@@ -205,9 +139,9 @@ def test_an_unreachable_network_printer_is_a_clear_error() -> None:
     with pytest.raises(ReceiptPrinterUnavailable) as caught:
         open_receipt_printer(f"network:127.0.0.1:{port}", profile="TM-T88III")
     message = str(caught.value)
-    assert message == (f"receipt printer network:127.0.0.1:{port}: 127.0.0.1:{port}: "
-                       "connection refused (is the printer on, and is this its raw "
-                       "printing port, usually 9100?)")
+    assert message == (f"receipt printer network:127.0.0.1:{port}: connection refused "
+                       "(is the printer on, and is this its raw printing port, usually "
+                       "9100?)")
     assert caught.value.__cause__ is not None  # the escpos error is chained, not lost
 
 
@@ -238,16 +172,15 @@ def test_a_file_target_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> N
     target = f"file:{tmp_path}/no-such-folder/lp0"
     with pytest.raises(ReceiptPrinterUnavailable) as caught:
         open_receipt_printer(target, profile="TM-T88III")
-    assert str(caught.value) == (f"receipt printer {target}: {tmp_path}/no-such-folder/lp0: "
-                                 "no such file or folder")
+    assert str(caught.value) == f"receipt printer {target}: no such file or folder"
 
 
 def test_a_usb_printer_that_is_not_plugged_in_is_a_clear_error() -> None:
     """pyusb over the real libusb: this machine has no such device."""
     with pytest.raises(ReceiptPrinterUnavailable) as caught:
         open_receipt_printer("usb:04b8:0202", profile="TM-T88III")
-    assert str(caught.value) == ("receipt printer usb:04b8:0202: no USB device 04b8:0202 "
-                                 "(is it plugged in and switched on?)")
+    assert str(caught.value) == ("receipt printer usb:04b8:0202: not found (is it plugged "
+                                 "in and switched on?)")
 
 
 @pytest.mark.parametrize(("text", "target"), [
@@ -293,3 +226,44 @@ def test_importing_the_driver_loads_no_escpos() -> None:
          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('escpos', 'usb')))"],
         capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_receipt_can_carry_a_qr_code_native_or_raster(tmp_path: Path) -> None:
+    out = tmp_path / "printer.bin"
+    with open_receipt_printer(f"file:{out}", profile="TM-T88III") as printer:
+        print_receipt(printer, "Voucher redeemed", [("Credited", "€5.00")], "Thank you",
+                      qr="TX-123")
+        print_receipt(printer, "Voucher redeemed", [("Credited", "€5.00")], "Thank you",
+                      qr="TX-124", native_qr=False)
+        print_receipt(printer, "Voucher redeemed", [("Credited", "€5.00")])
+    raw = out.read_bytes()
+    assert native_qr_payloads(raw) == [b"TX-123"]
+    assert [scanned(image) for image in raster_images(raw)] == [["TX-124"]]
+
+
+def test_probing_reaches_a_network_printer_and_prints_nothing(
+        stand_in: StandInPrinter) -> None:
+    probe_receipt_printer(f"network:127.0.0.1:{stand_in.port}", profile="TM-T88III")
+    assert stand_in.wait_for_jobs() == [b""]  # connected, sent nothing
+    port = _free_port()
+    with pytest.raises(ReceiptPrinterUnavailable, match="connection refused"):
+        probe_receipt_printer(f"network:127.0.0.1:{port}")
+
+
+def test_probing_a_file_target_never_empties_it(tmp_path: Path) -> None:
+    out = tmp_path / "printer.bin"
+    out.write_bytes(b"yesterday's receipts")
+    probe_receipt_printer(f"file:{out}", profile="TM-T88III")
+    probe_receipt_printer(f"file:{tmp_path / 'new.bin'}")  # may be created at first print
+    assert out.read_bytes() == b"yesterday's receipts"
+    assert not (tmp_path / "new.bin").exists()
+    with pytest.raises(ReceiptPrinterUnavailable, match="no such file or folder"):
+        probe_receipt_printer(f"file:{tmp_path}/missing/lp0")
+    with pytest.raises(ReceiptTargetError, match="not a python-escpos printer profile"):
+        probe_receipt_printer(f"file:{out}", profile="TM-T88")
+
+
+def test_which_printers_draw_qr_codes_themselves() -> None:
+    assert draws_qr_codes("TM-T88III")
+    assert not draws_qr_codes("POS-5890")
+    assert draws_qr_codes(None)  # escpos's default profile: a generic Epson
