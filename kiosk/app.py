@@ -20,6 +20,7 @@ Kivy clock like every other result.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from kivy.app import App
@@ -35,7 +36,12 @@ from kiosk.job_flow import JobFlow
 from kiosk.job_screens import JobDetailScreen, ReleaseScreen
 from kiosk.screens import EnrolScreen, HomeScreen, IdleScreen, PinScreen
 from kiosk.voucher_flow import VoucherFlow
-from kiosk.voucher_screens import AddCreditScreen, VoucherResultScreen, VoucherScreen
+from kiosk.voucher_screens import (
+    AddCreditScreen,
+    VoucherResultScreen,
+    VoucherScreen,
+    voucher_receipt,
+)
 from kiosk.widgets import Banner
 from terminal.jobs import JobList, JobOptions, JobQuote
 from terminal.ports import BillingCode, Redemption, VoucherCredit
@@ -100,7 +106,9 @@ class KioskApp(App):
         self.credit = AddCreditScreen(self.tr, on_voucher=self.show_voucher,
                                       on_back=self.show_home)
         self.voucher = VoucherScreen(self.tr, on_redeem=self._redeem, on_back=self.show_home)
-        self.voucher_result = VoucherResultScreen(self.tr, on_done=self.show_home)
+        self.voucher_result = VoucherResultScreen(
+            self.tr, on_done=self.show_home,
+            on_receipt=self._print_receipt if terminal.receipt_printer is not None else None)
         desk = terminal.vouchers or VoucherDesk(terminal.backend)
         self.voucher_flow = VoucherFlow(desk, terminal.executor,
                                         on_answer=self._voucher_answered)
@@ -178,6 +186,13 @@ class KioskApp(App):
             self.voucher_result.show(answer)
             if self.manager.current == "voucher":
                 self.manager.current = "voucher_result"
+
+    def _print_receipt(self, credit: VoucherCredit) -> None:
+        printer = self.terminal.receipt_printer
+        if printer is not None:
+            receipt = voucher_receipt(self.tr, credit, self.terminal.config.terminal.name,
+                                      datetime.now(UTC))
+            self.voucher_flow.print_receipt(printer, receipt, self.voucher_result.receipt_done)
 
     def _text_typed(self, _window: object, chars: str) -> None:
         """A physical keyboard (or an ungrabbed wedge scanner) typing into the window."""

@@ -14,7 +14,8 @@ from concurrent.futures import Executor
 
 from kivy.clock import Clock
 
-from terminal.ports import Redemption, VoucherRefusal
+from terminal.ports import ReceiptPrinter, Redemption, VoucherRefusal
+from terminal.receipts import Receipt, ReceiptPrinterError
 from terminal.vouchers import VoucherDesk
 
 _log = logging.getLogger(__name__)
@@ -45,9 +46,32 @@ class VoucherFlow:
 
         self._executor.submit(work)
 
+    def print_receipt(self, printer: ReceiptPrinter, receipt: Receipt,
+                      on_done: Callable[[str | None], None]) -> None:
+        """Print off the Kivy thread; ``on_done(None)``, or the reason it failed."""
+        asked = self._asked
+
+        def work() -> None:
+            problem: str | None = None
+            try:
+                printer.print_receipt(receipt)
+            except ReceiptPrinterError as exc:
+                problem = str(exc)
+            except Exception:  # a bug: say it failed rather than wait for ever
+                _log.exception("receipt printing failed unexpectedly")
+                problem = "internal error"
+            Clock.schedule_once(lambda _dt: self._receipt_done(asked, problem, on_done))
+
+        self._executor.submit(work)
+
     def end(self) -> None:
         """The user left: whatever is still on its way is not shown."""
         self._asked += 1
+
+    def _receipt_done(self, asked: int, problem: str | None,
+                      on_done: Callable[[str | None], None]) -> None:
+        if asked == self._asked:
+            on_done(problem)
 
     def _deliver(self, asked: int, answer: Redemption) -> None:
         if asked == self._asked:

@@ -14,6 +14,7 @@ which the assessment drops.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,7 @@ from kiosk.widgets import (
     touch_button,
 )
 from terminal.ports import Redemption, VoucherCredit, VoucherRefusal
+from terminal.receipts import Receipt
 from terminal.vouchers import ALPHABET, Assessment, assess
 
 BODY_LENGTH = 14  # what the on-screen keyboard lets one type: the code without prefix
@@ -99,6 +101,22 @@ def refusal_text(tr: Translator, refusal: VoucherRefusal) -> str:
                          "Too many attempts: try again in {minutes} minutes.",
                          minutes, minutes=minutes)
     return tr.error(refusal.code)
+
+
+def voucher_receipt(tr: Translator, credit: VoucherCredit, kiosk: str, at: dt.datetime
+                    ) -> Receipt:
+    """The receipt of a redemption, in the session's language. The code itself is not on
+    it: the batch and serial name the voucher without repeating a bearer secret."""
+    balance = credit.balance
+    return Receipt(
+        title=tr("Voucher redeemed"),
+        lines=((tr("Credit added"), tr.money(credit.credited, credit.currency)),
+               (tr("New balance"), tr.money(balance.available, balance.currency)),
+               (tr("Voucher"), f"{credit.batch} {credit.serial}"),
+               (tr("Date"), tr.datetime(at)),
+               (tr("Kiosk"), kiosk)),
+        footer=tr("Thank you"),
+    )
 
 
 class AddCreditScreen(Screen):

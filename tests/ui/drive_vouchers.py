@@ -12,7 +12,8 @@ vouchers on its idle screen. Then, as people would:
 * He types the same code again on a physical keyboard (Enter redeems): already redeemed.
   A grabbed 2D scanner's QR scan (keyboard-wedge events) fills the field with the second
   code.
-* Alice, in French, types the second code with a typo, corrects it, redeems it.
+* Alice, in French, types the second code with a typo, corrects it, redeems it, and
+  prints the receipt (a file-target ESC/POS printer, its bytes read back).
 * The backend goes away: a valid third code is refused as offline, and stays unredeemed.
 
 Exit status 0 when every check held; screenshots ``voucher-*`` in the artifacts folder.
@@ -61,10 +62,12 @@ def main(data_dir: str) -> int:
     )
     from terminal.adapters import WedgeCodeScanner
     from terminal.backend_client import HttpBackend
+    from terminal.config import ReceiptSection
     from terminal.release import Stage
     from terminal.vouchers import assess
     from terminal.wiring import build_terminal
     from tests.drivers.cards.wedge_pipe import PipeDevice
+    from tests.drivers.receipt.escpos_bytes import printed_text
 
     base = Path(data_dir)
     base.mkdir(parents=True, exist_ok=True)
@@ -75,7 +78,9 @@ def main(data_dir: str) -> int:
         codes = demo_vouchers(base)
         assert len(codes) == 3, codes
         bodies = [assess(code).body for code in codes]
-        config = demo_kiosk_config(port, base, printer)
+        receipts = base / "receipt-printer.bin"
+        config = demo_kiosk_config(port, base, printer).model_copy(update={
+            "receipt": ReceiptSection(target=f"file:{receipts}", profile="TM-T88III")})
         terminal = build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
                                   demo_vouchers=codes)
         # the grabbed 2D scanner, over a pipe carrying its key events (no /dev/uinput here)
@@ -195,7 +200,13 @@ def main(data_dir: str) -> int:
             after = ledger.identify_card("1001").balance.available
             assert after == before + Decimal("2.00"), (before, after)
             assert result.balance.text == "Nouveau solde : " + app.tr.money(after, "EUR")
+            tap(result.receipt_button)
+            yield lambda: result.receipt_status.text == "Reçu imprimé."
             screenshot("voucher-credited-fr")
+            lines = printed_text(receipts.read_bytes())
+            assert lines[0] == "Bon utilisé", lines
+            balance_row = [line for line in lines if line.startswith("Nouveau solde")]
+            assert balance_row and balance_row[0].endswith(app.tr.money(after, "EUR")), lines
             tap(result.done_button)
             yield lambda: app.manager.current == "home"
             tap(app.home.add_credit_button)
