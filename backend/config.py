@@ -135,6 +135,9 @@ class VoucherSettings(_Section):
     failure_window_min: int = Field(default=10, ge=1, le=10_080)
     timezone: str | None = None
     expire_check_interval_s: int = Field(default=3600, ge=1, le=86400)
+    # Printed on every card (printkiosk vouchers cards), with the card's language.
+    site_name: str = Field(default="printkiosk", min_length=1, max_length=60)
+    card_language: Literal["en", "fr"] = "en"
 
     @field_validator("timezone")
     @classmethod
@@ -224,6 +227,8 @@ EXPECTED: dict[str, str] = {
     "vouchers.failure_window_min": "an integer between 1 and 10080 (minutes)",
     "vouchers.timezone": "an IANA time zone name such as \"Europe/Paris\" (a string)",
     "vouchers.expire_check_interval_s": "an integer between 1 and 86400 (seconds)",
+    "vouchers.site_name": "a name of 1 to 60 characters (a string)",
+    "vouchers.card_language": "one of \"en\", \"fr\"",
 }
 SECTIONS: dict[str, type[_Section]] = {
     "server": ServerSettings,

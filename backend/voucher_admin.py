@@ -23,7 +23,15 @@ from backend.db import Database
 from backend.ledger import ZERO, LedgerError
 from backend.models import Account, AccountKind, LedgerTransaction, Voucher, VoucherBatch, utcnow
 from backend.money import fmt
-from backend.vouchers import CHUNK, SOURCE_ACCOUNT, SoldVouchers, find_batch, today
+from backend.vouchers import (
+    CHUNK,
+    SOURCE_ACCOUNT,
+    SoldVouchers,
+    code_hash,
+    find_batch,
+    today,
+)
+from billing.voucher_codes import assess
 
 _OPEN = (Voucher.redeemed_at.is_(None), Voucher.revoked_at.is_(None),
          Voucher.broken_at.is_(None))
@@ -191,6 +199,7 @@ class BatchStats:
     revoked: int
     expired: int  # sold and broken (breakage posted), or in stock past the expiry day
     liability: Decimal  # value of the sold vouchers still redeemable
+    in_stock: int  # neither sold nor revoked
 
 
 def stats(session: Session, timezone: str | None = None,
@@ -216,5 +225,28 @@ def stats(session: Session, timezone: str | None = None,
         result.append(BatchStats(
             batch, issued, sold, redeemed, revoked,
             broken + (int(stock or 0) if past else 0),
-            batch.value * int(open_sold or 0)))
+            batch.value * int(open_sold or 0), int(stock or 0)))
     return result
+
+
+def redeemable_serials(session: Session, secret: bytes, batch: VoucherBatch,
+                       codes: Sequence[str], timezone: str | None = None) -> dict[str, int]:
+    """Of ``codes`` (as printed), those that are vouchers of ``batch`` still redeemable
+    (sold or in stock; not redeemed, revoked or expired), each with its serial. Checked by
+    hash: a file can claim anything."""
+    if batch.expires_on < today(timezone):
+        return {}
+    hashes: dict[str, str] = {}
+    for code in codes:
+        assessed = assess(code)
+        if assessed.status == "valid":
+            hashes[code_hash(secret, assessed.body)] = code
+    found: dict[str, int] = {}
+    keys = list(hashes)
+    for start in range(0, len(keys), CHUNK):
+        for digest, serial in session.execute(
+                select(Voucher.code_hash, Voucher.serial).where(
+                    Voucher.batch_id == batch.id, Voucher.code_hash.in_(keys[start:start + CHUNK]),
+                    *_OPEN)).tuples():
+            found[hashes[digest]] = serial
+    return found

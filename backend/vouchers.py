@@ -120,7 +120,7 @@ def create_batch(session: Session, secret: bytes, *, value: Decimal, currency: s
         if code.body not in seen:  # 65 bits: a repeat is all but impossible; still exact
             seen.add(code.body)
             codes.append(code)
-    session.execute(insert(Voucher), [
+    session.execute(insert(Voucher.__table__), [
         {"batch_id": batch.id, "serial": serial, "code_hash": code_hash(secret, code.body)}
         for serial, code in enumerate(codes, start=1)])
     token = None
@@ -161,8 +161,9 @@ def export_codes(session: Session, secret: bytes, public_id: str, token: str,
 
 def export_rows(batch: VoucherBatch,
                 codes: Sequence[VoucherCode]) -> list[voucher_export.ExportRow]:
-    return [voucher_export.ExportRow(batch.public_id, serial, code.display, fmt(batch.value),
-                                     batch.currency, batch.expires_on.isoformat())
+    value, expires = fmt(batch.value), batch.expires_on.isoformat()  # once, not per row
+    return [voucher_export.ExportRow(batch.public_id, serial, code.display, value,
+                                     batch.currency, expires)
             for serial, code in enumerate(codes, start=1)]
 
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "snmp": "poll a printer over SNMP: counters, supplies and status",
     "cards": "card readers: derive a normalisation rule from examples, watch a reader",
     "spool-agent": "on the print server: analyse held jobs and report them to the backend",
+    "vouchers": "voucher batches: create, sell, revoke, export, print cards, stats, lockouts",
 }
 
 

@@ -6,6 +6,7 @@ conftest checks it after every test)."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
@@ -295,3 +296,35 @@ def test_the_demo_batch_is_sold_and_its_codes_shown_until_redeemed(backend: Back
     assert body["credited"] == "2.00"
     assert demo_voucher_codes(backend.db) == [*shown[1:], demo_voucher_codes(backend.db)[2]]
     assert shown[0] not in demo_voucher_codes(backend.db, limit=20)
+
+
+def test_the_server_posts_breakage_on_its_schedule_once_with_two_processes(
+        backend: Backend, tmp_path: Path) -> None:
+    batch, _codes = make_batch(backend.db, count=5, sold=5)
+    with backend.db.write() as session:
+        session.execute(update(VoucherBatch).where(VoucherBatch.public_id == batch)
+                        .values(expires_on=vouchers.today(None) - timedelta(days=1)))
+    url = backend.db.engine.url.render_as_string(hide_password=False)
+    schedule = "[refill]\nenabled = false\n\n[vouchers]\nexpire_check_interval_s = 1\n"
+    processes = [start_backend(write_config(tmp_path / f"b{n}.toml", url, free_port(),
+                                            schedule)) for n in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with backend.db.read() as session:
+                broken = session.scalar(select(func.count()).select_from(Voucher).where(
+                    Voucher.broken_at.is_not(None)))
+            if broken == 5:
+                break
+            time.sleep(0.2)
+        time.sleep(2.5)  # more ticks of both schedules: nothing left to post
+    finally:
+        for process in processes:
+            stop_backend(process)
+    with backend.db.read() as session:
+        postings = session.scalars(select(LedgerTransaction.description).where(
+            LedgerTransaction.kind == "voucher_breakage")).all()
+        actors = session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.action == "voucher.expire")).all()
+    assert len(postings) == 1 and "5 voucher(s)" in postings[0]
+    assert actors == ["scheduler"]

@@ -136,8 +136,9 @@ def test_the_limit_is_configured_in_backend_toml(backend: Backend) -> None:
     ('[vouchers]\ntimezone = "Mars/Olympus"\n',
      "backend.toml: vouchers.timezone: 'Mars/Olympus' is not an IANA time zone name"),
     ("[vouchers]\nmax_guesses = 3\n",
-     "backend.toml: vouchers.max_guesses: unknown key (allowed: expire_check_interval_s, "
-     "failure_window_min, max_failed_attempts, timezone)"),
+     "backend.toml: vouchers.max_guesses: unknown key (allowed: "
+     "card_language, expire_check_interval_s, failure_window_min, max_failed_attempts, "
+     "site_name, timezone)"),
 ])
 def test_bad_voucher_settings_are_named(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "backend.toml"
@@ -145,3 +146,15 @@ def test_bad_voucher_settings_are_named(tmp_path: Path, text: str, problem: str)
     with pytest.raises(BackendConfigError) as refused:
         load_backend_config(path)
     assert refused.value.problems[0].startswith(problem), refused.value.problems
+
+
+def test_doctor_names_a_bad_voucher_setting(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from printkiosk.cli import main
+
+    path = tmp_path / "backend.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/d.sqlite3"\n\n'
+                    "[vouchers]\nfailure_window_min = 0\n", encoding="utf-8")
+    assert main(["doctor", "--config", str(path)]) == 2
+    assert "vouchers.failure_window_min: 0 is not an integer between 1 and 10080" in \
+        capsys.readouterr().err
