@@ -40,6 +40,7 @@ from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -105,6 +106,23 @@ class CardFace:
         if self.language not in LABELS:
             raise CardSheetError(f"card {self.serial!r}: language {self.language!r}: "
                                  f"expected one of {', '.join(LABELS)}")
+
+    @property
+    def valid_until(self) -> str:
+        return LABELS[self.language]["valid_until"].format(date=self.expires)
+
+    @property
+    def numbered(self) -> str:
+        return LABELS[self.language]["serial"].format(serial=self.serial)
+
+    @property
+    def redeem_hint(self) -> str:
+        return LABELS[self.language]["redeem"]
+
+    def text_lines(self) -> list[str]:
+        """The card's text above its code, one line each, for a receipt printer's card
+        (``drivers.receipt.print_voucher_card(lines=...)``): the same words as the PDF."""
+        return [self.site, self.value, self.valid_until, self.numbered, self.redeem_hint]
 
 
 def format_value(amount: Decimal, currency: str, language: str) -> str:
@@ -206,18 +224,34 @@ def _draw_text(canvas: Canvas, text: str, font: str, size: float, x: float, y: f
     canvas.drawString(x, y, text)
 
 
+def _draw_site(canvas: Canvas, site: str, x: float, top: float, width: float) -> None:
+    """The site name on one or two lines beside the QR code, from 9 pt down to 6 pt."""
+    size = 9.0
+    while True:
+        lines = simpleSplit(site, "CardSans-Bold", size, width)
+        if len(lines) <= 2 and all(
+                pdfmetrics.stringWidth(line, "CardSans-Bold", size) <= width for line in lines):
+            break
+        size -= 0.5
+        if size < 6:
+            raise CardSheetError(f"site name {site!r} does not fit on a card in two lines "
+                                 "even at 6 pt: shorten it")
+    canvas.setFont("CardSans-Bold", size)
+    for number, line in enumerate(lines, start=1):
+        canvas.drawString(x, top - number * size * 1.15, line)
+
+
 def _draw_card(canvas: Canvas, face: CardFace, x: float, y: float) -> None:
-    labels = LABELS[face.language]
     left = x + PADDING
     text_width = CARD_WIDTH - 3 * PADDING - QR_SIZE
     top = y + CARD_HEIGHT - PADDING
-    _draw_text(canvas, face.site, "CardSans-Bold", 9, left, top - 9, text_width)
+    _draw_site(canvas, face.site, left, top, text_width)
     _draw_text(canvas, face.value, "CardSans-Bold", 24, left, top - 22 * mm + 9, text_width)
-    _draw_text(canvas, labels["valid_until"].format(date=face.expires), "CardSans", 8,
+    _draw_text(canvas, face.valid_until, "CardSans", 8,
                left, top - 26 * mm, text_width)
-    _draw_text(canvas, labels["serial"].format(serial=face.serial), "CardSans", 7,
+    _draw_text(canvas, face.numbered, "CardSans", 7,
                left, top - 30 * mm, text_width)
-    _draw_text(canvas, labels["redeem"], "CardSans", 6, left, y + PADDING + 7 * mm,
+    _draw_text(canvas, face.redeem_hint, "CardSans", 6, left, y + PADDING + 7 * mm,
                CARD_WIDTH - 2 * PADDING)
     _draw_text(canvas, face.code, "CardMono-Bold", CODE_POINTS, left, y + PADDING + 1 * mm,
                CARD_WIDTH - 2 * PADDING, smallest=CODE_SMALLEST)

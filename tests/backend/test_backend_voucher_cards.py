@@ -204,3 +204,31 @@ def test_bad_requests_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(CardSheetError, match="does not fit on a card"):
         write_card_sheet([too_long], tmp_path / "cards.pdf")
     assert not (tmp_path / "cards.pdf").exists()
+
+
+def test_a_long_site_name_takes_two_lines_and_a_longer_one_is_refused(
+        tmp_path: Path) -> None:
+    long_name = "University of Somewhere Very Long Name Library Services"
+    card = CardFace(code=faces(1)[0].code, value="€5.00", expires="30 June 2027",
+                    site=long_name, serial="1/1")
+    output = tmp_path / "cards.pdf"
+    write_card_sheet([card], output)
+    text = page_text(output, 1)
+    assert "University of Somewhere Very\nLong Name Library Services" in text
+    assert [r.data.decode() for r in decode(render(output, 1, tmp_path))] == [card.code]
+    with pytest.raises(CardSheetError, match=r"site name .* does not fit on a card in two "
+                                             r"lines even at 6 pt: shorten it"):
+        write_card_sheet([CardFace(code=card.code, value="€5.00", expires="30 June 2027",
+                                   site=long_name * 3, serial="1/1")], output)
+
+
+def test_the_text_lines_for_a_receipt_printer_card_say_what_the_pdf_says(
+        tmp_path: Path) -> None:
+    [card] = faces(1, language="fr")
+    assert card.text_lines() == ["Library, Main Campus", "5,00\u00a0€",
+                                 "Valable jusqu’au 30 juin 2027", "N° LIB 1/500",
+                                 "À utiliser sur une borne : Ajouter du crédit"]
+    output = tmp_path / "cards.pdf"
+    write_card_sheet([card], output)
+    text = page_text(output, 1)  # pdftotext writes the no-break space as a space
+    assert all(line.replace("\u00a0", " ") in text for line in card.text_lines())

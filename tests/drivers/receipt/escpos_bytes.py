@@ -46,7 +46,7 @@ def printed_text(raw: bytes, profile: str = "TM-T88III") -> list[str]:
     codec = "cp437"  # what ESC @ selects
     text = []
     for _command, page, plain in re.findall(
-            rb"(\x1bt(.)|\x1b[@]|\x1b[!aEd].|\x1dV..|\x1d\(k..(?:1P0[^\x1d]*|[^\x1d]*))"
+            rb"(\x1bt(.)|\x1b[@]|\x1b[!aEd].|\x1dV[AB].|\x1dV.|\x1d\(k..(?:1P0[^\x1d]*|[^\x1d]*))"
             rb"|([^\x1b\x1d]+)", raw, re.S):
         if page:
             codec = pages[str(page[0])].lower()
