@@ -3,6 +3,8 @@ the HTTP adapter's answers, refusals with their facts, the idempotency key, offl
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -101,3 +103,18 @@ def test_offline_is_refused_never_queued_and_the_retry_reuses_the_attempts_key(
     credit = desk.redeem("alice", code)
     assert isinstance(credit, VoucherCredit), credit
     assert len(keys) == 1, "the unanswered attempt's key was reused"
+
+
+def test_a_voucher_the_operator_revoked_is_refused_as_revoked(
+    backend_process: BackendProcess,
+) -> None:
+    code = demo_vouchers(backend_process.data_dir, limit=20)[3]  # serial 4
+    revoke = subprocess.run(
+        [sys.executable, "-m", "printkiosk", "vouchers", "revoke", "DEMO", "--serials", "4",
+         "--sold-vouchers", "refund", "--reason", "card reported stolen",
+         "--config", str(backend_process.data_dir / "backend.toml")],
+        capture_output=True, text=True, timeout=60)
+    assert revoke.returncode == 0, revoke.stderr
+    client = _client(backend_process, "1002")
+    desk = VoucherDesk(client)
+    assert desk.redeem("bob", code) == VoucherRefusal("voucher_revoked")

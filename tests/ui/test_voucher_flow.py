@@ -54,3 +54,22 @@ def test_a_receipt_prints_in_the_users_language_and_a_failure_says_why() -> None
     assert dict(receipt.lines) == {
         "Crédit ajouté": "5,00\u00a0€", "Nouveau solde": "12,50\u00a0€", "Bon": "LIB 17",
         "Date": "01/12/2026 16:00", "Borne": "Borne BU"}
+
+
+def test_refusals_say_when_and_how_long_in_each_language() -> None:
+    from kiosk.voucher_screens import refusal_text
+    from terminal.ports import VoucherRefusal
+
+    english, french = Translator("en", "Europe/Paris"), Translator("fr", "Europe/Paris")
+    expired = VoucherRefusal("voucher_expired", expires_on=date(2027, 6, 30))
+    assert refusal_text(english, expired) == "This voucher expired on 30 June 2027."
+    assert refusal_text(french, expired) == "Ce bon a expiré le 30 juin 2027."
+    redeemed = VoucherRefusal("voucher_redeemed",
+                              redeemed_at=datetime(2026, 11, 3, 9, 5, tzinfo=UTC))
+    assert refusal_text(french, redeemed) == "Ce bon a déjà été utilisé le 03/11/2026 10:05."
+    locked = VoucherRefusal("voucher_rate_limited", retry_after_s=61)
+    assert refusal_text(english, locked) == "Too many attempts: try again in 2 minutes."
+    assert refusal_text(french, VoucherRefusal("voucher_rate_limited", retry_after_s=30)) \
+        == "Trop de tentatives : réessayez dans 1 minute."
+    assert refusal_text(english, VoucherRefusal("voucher_revoked")).startswith(
+        "This voucher has been cancelled")
