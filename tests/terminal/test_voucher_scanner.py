@@ -5,7 +5,9 @@ the card's display code, every time it is scanned."""
 from __future__ import annotations
 
 import queue
+import re
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from billing.voucher_codes import new_code
 from drivers.cards.wedge import DeviceSpec, WedgeCardReader
 from terminal.adapters import WedgeCodeScanner
+from terminal.config import parse_kiosk_config
 from terminal.vouchers import assess
 from terminal.wiring import build_voucher_scanner, load_checked_config
 from tests.terminal.test_config import GOOD
@@ -63,3 +66,16 @@ def test_the_scanner_table_is_wired(tmp_path: Path) -> None:
                     "pause_s = 0.2\n", encoding="utf-8")
     scanner = build_voucher_scanner(load_checked_config(path))
     assert isinstance(scanner, WedgeCodeScanner)
+
+
+def test_the_shipped_example_is_valid_once_uncommented() -> None:
+    shipped = Path(__file__).resolve().parents[2] / "config" / "kiosk-mfp.toml"
+    text = shipped.read_text(encoding="utf-8")
+    block = re.search(r"^# \[voucher_scanner\]\n((?:# [a-z_]+ = .*\n)+)", text, re.M)
+    assert block is not None, "config/kiosk-mfp.toml has no commented [voucher_scanner]"
+    data = tomllib.loads(text.replace(block[0], block[0].replace("# ", "", 1)
+                                      .replace("\n# ", "\n")))
+    data["card_reader"] = {"type": "simulated"}
+    config = parse_kiosk_config(data, shipped.name)
+    assert config.voucher_scanner is not None
+    assert config.voucher_scanner.device == "/dev/input/printkiosk-voucher-scanner"
