@@ -10,10 +10,17 @@ Before a release, when the terminal asks for a billing code (``[terminal] billin
 "optional" or "required"), the picker comes first and its choice goes with the hold.
 After an unknown card, the idle screen offers to associate it with an account: the
 enrolment screen asks username + PIN and the session controller does the rest.
+
+*Add credit* (home screen, and the release screen after "not enough credit") leads to
+the voucher screen. Characters typed on a physical keyboard, or by a keyboard-wedge
+scanner nobody grabbed, go into its field while it is shown (Enter redeems); a grabbed
+2D scanner (``[voucher_scanner]``) fills the field from its own thread, through the
+Kivy clock like every other result.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from kivy.app import App
@@ -28,12 +35,25 @@ from kiosk.i18n import Translator
 from kiosk.job_flow import JobFlow
 from kiosk.job_screens import JobDetailScreen, ReleaseScreen
 from kiosk.screens import EnrolScreen, HomeScreen, IdleScreen, PinScreen
+from kiosk.voucher_flow import VoucherFlow
+from kiosk.voucher_screens import (
+    AddCreditScreen,
+    VoucherResultScreen,
+    VoucherScreen,
+    voucher_receipt,
+)
 from kiosk.widgets import Banner
 from terminal.jobs import JobList, JobOptions, JobQuote
-from terminal.ports import BillingCode
+from terminal.ports import BillingCode, Redemption, VoucherCredit
 from terminal.release import ReleaseUpdate
 from terminal.session import SessionState, SessionView
+from terminal.vouchers import VoucherDesk
 from terminal.wiring import Terminal
+
+ENTER_KEYS = (13, 271)  # Return and the keypad's Enter, as Kivy's key codes
+BACKSPACE_KEY = 8
+# the screens of one visit to "add credit": the session's notifications keep them shown
+CREDIT_SCREENS = ("credit", "voucher", "voucher_result")
 
 
 class KioskApp(App):
@@ -55,6 +75,7 @@ class KioskApp(App):
             printer_name=config.printer.name,
             terminal_name=config.terminal.name,
             demo_cards=terminal.demo_cards,
+            demo_vouchers=terminal.demo_vouchers,
             typed_card=terminal.typed_card,
             on_language=terminal.session.set_language,
             on_pin_login=self.show_pin_login,
@@ -72,14 +93,25 @@ class KioskApp(App):
                 on_activity=terminal.session.touch,
             )
             self.home = HomeScreen(terminal.session, self.tr, on_open_job=self.open_job,
-                                   on_print_all=self.print_all)
+                                   on_print_all=self.print_all,
+                                   on_add_credit=self.show_add_credit)
         else:
-            self.home = HomeScreen(terminal.session, self.tr)
+            self.home = HomeScreen(terminal.session, self.tr, on_add_credit=self.show_add_credit)
         self.pin = PinScreen(terminal.session, self.tr, on_cancel=self.show_idle)
         self.enrol = EnrolScreen(terminal.session, self.tr, on_cancel=self.show_idle)
         self.job = JobDetailScreen(self.tr, on_back=self.show_home, on_change=self.change_job,
                                    on_delete=self.delete_job, on_print=self.print_one)
-        self.release = ReleaseScreen(self.tr, on_done=self.show_home)
+        self.release = ReleaseScreen(self.tr, on_done=self.show_home,
+                                     on_voucher=self.show_voucher)
+        self.credit = AddCreditScreen(self.tr, on_voucher=self.show_voucher,
+                                      on_back=self.show_home)
+        self.voucher = VoucherScreen(self.tr, on_redeem=self._redeem, on_back=self.show_home)
+        self.voucher_result = VoucherResultScreen(
+            self.tr, on_done=self.show_home,
+            on_receipt=self._print_receipt if terminal.receipt_printer is not None else None)
+        desk = terminal.vouchers or VoucherDesk(terminal.backend)
+        self.voucher_flow = VoucherFlow(desk, terminal.executor,
+                                        on_answer=self._voucher_answered)
         self.billing_code_mode = config.terminal.billing_code
         self.billing = BillingCodeScreen(self.tr, on_look=self._look_codes,
                                          on_choose=self._start_release, on_back=self.show_home)
@@ -88,13 +120,16 @@ class KioskApp(App):
                                       on_error=self.billing.show_problem)
         self._user: str | None = None
         for screen in (self.idle, self.home, self.pin, self.enrol, self.job, self.release,
-                       self.billing):
+                       self.billing, self.credit, self.voucher, self.voucher_result):
             self.manager.add_widget(screen)
 
     def build(self) -> BoxLayout:
         self.terminal.session.subscribe(self._from_worker)
         self.terminal.start()
         Window.bind(on_touch_down=lambda *_: self.terminal.session.touch())
+        Window.bind(on_textinput=self._text_typed, on_key_down=self._key_down)
+        if self.terminal.voucher_scanner is not None:
+            self.terminal.voucher_scanner.start(self._from_scanner)
         Clock.schedule_interval(lambda _dt: self.terminal.session.tick(), 1.0)
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.offline_banner)
@@ -129,13 +164,70 @@ class KioskApp(App):
     def show_home(self) -> None:
         self.manager.current = "home"
 
+    # adding credit ------------------------------------------------------------------
+
+    def show_add_credit(self) -> None:
+        self.manager.current = "credit"
+
+    def show_voucher(self) -> None:
+        if self._user is not None:
+            self.voucher.clear()
+            self.manager.current = "voucher"
+
+    def _redeem(self, body: str) -> None:
+        if self._user is not None:
+            self.terminal.session.touch()
+            self.voucher_flow.redeem(self._user, body)
+
+    def _voucher_answered(self, answer: Redemption) -> None:
+        self.voucher.answered(answer)
+        if isinstance(answer, VoucherCredit):
+            self.home.set_balance(answer.balance)
+            self.voucher_result.show(answer)
+            if self.manager.current == "voucher":
+                self.manager.current = "voucher_result"
+
+    def _print_receipt(self, credit: VoucherCredit) -> None:
+        printer = self.terminal.receipt_printer
+        if printer is not None:
+            receipt = voucher_receipt(self.tr, credit, self.terminal.config.terminal.name,
+                                      datetime.now(UTC))
+            self.voucher_flow.print_receipt(printer, receipt, self.voucher_result.receipt_done)
+
+    def _text_typed(self, _window: object, chars: str) -> None:
+        """A physical keyboard (or an ungrabbed wedge scanner) typing into the window."""
+        if self.manager.current == "voucher":
+            self.terminal.session.touch()
+            self.voucher.type_text(chars)
+
+    def _key_down(self, _window: object, key: int, *_args: object) -> bool:
+        if self.manager.current != "voucher":
+            return False
+        self.terminal.session.touch()
+        if key in ENTER_KEYS:
+            self.voucher.submit()
+            return True
+        if key == BACKSPACE_KEY:
+            self.voucher.backspace()
+            return True
+        return False
+
+    def _from_scanner(self, scanned: str) -> None:
+        """A grabbed 2D scanner's read, from its thread: into the field if it is shown."""
+        Clock.schedule_once(lambda _dt: self._scanned(scanned))
+
+    def _scanned(self, scanned: str) -> None:
+        if self.manager.current == "voucher":
+            self.terminal.session.touch()
+            self.voucher.take_scan(scanned)
+
     def _speak(self, language: str) -> None:
         """Every screen in the session's language (the session controller decides it)."""
         if language == self.tr.language:
             return
         self.tr.set_language(language)
         for screen in (self.idle, self.home, self.pin, self.enrol, self.billing, self.job,
-                       self.release):
+                       self.release, self.credit, self.voucher, self.voucher_result):
             screen.retranslate()
         self._show_offline(self._offline)
 
@@ -224,9 +316,10 @@ class KioskApp(App):
                 self._user = view.identity.username
                 self._begin_jobs(view.identity.username)
                 self.manager.current = "home"
-            elif view.seconds_left is not None and self.manager.current in ("job", "billing"):
+            elif view.seconds_left is not None and self.manager.current in (
+                    "job", "billing", *CREDIT_SCREENS):
                 self.manager.current = "home"  # where the countdown is shown
-            elif self.manager.current not in ("job", "release", "billing"):
+            elif self.manager.current not in ("job", "release", "billing", *CREDIT_SCREENS):
                 self.manager.current = "home"
             return
         if self._user is not None:
@@ -237,6 +330,9 @@ class KioskApp(App):
             self.release.clear()
             self.code_search.end()
             self.billing.clear()
+            self.voucher_flow.end()
+            self.voucher.clear()
+            self.voucher_result.clear()
             self.home.set_balance(None)
         if self.manager.current == "pin":
             self.pin.render(view)

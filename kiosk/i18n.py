@@ -15,7 +15,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from babel.dates import format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -68,3 +68,8 @@ class Translator:
     def datetime(self, moment: dt.datetime) -> str:
         return format_datetime(moment, format="short", tzinfo=self.timezone,
                                locale=_BABEL_LOCALE[self.language])
+
+    def date(self, day: dt.date) -> str:
+        """A calendar date in words ("30 June 2027", "30 juin 2027"): an expiry date has
+        no time of day, so no time zone applies."""
+        return format_date(day, format="long", locale=_BABEL_LOCALE[self.language])

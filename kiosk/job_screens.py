@@ -312,7 +312,8 @@ class ReleaseScreen(Screen):
     balance, so none is shown going down: the screen says the balance was not used.
     """
 
-    def __init__(self, tr: Translator, on_done: Callable[[], None], **kwargs: Any) -> None:
+    def __init__(self, tr: Translator, on_done: Callable[[], None],
+                 on_voucher: Callable[[], None] | None = None, **kwargs: Any) -> None:
         super().__init__(name="release", **kwargs)
         self._tr = tr
         root = Backdrop(spacing=dp(8))
@@ -326,8 +327,15 @@ class ReleaseScreen(Screen):
         self.help = text(18, color=DANGER_TEXT, size_hint_y=None, height=0)
         self.done_button = touch_button()
         self.done_button.bind(on_release=lambda *_: on_done())
+        # after "not enough credit": redeem a voucher straight away, beside Done
+        self.voucher_button = touch_button(colour=OK)
+        if on_voucher is not None:
+            self.voucher_button.bind(on_release=lambda *_: on_voucher())
+        self._voucher_offered = on_voucher is not None
+        self.actions = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+        self.actions.add_widget(self.done_button)
         for widget in (self.heading, scroller, self.balance_line, self.summary, self.help,
-                       self.done_button):
+                       self.actions):
             root.add_widget(widget)
         self.add_widget(root)
         self.quotes: list[JobQuote] = []
@@ -366,6 +374,9 @@ class ReleaseScreen(Screen):
         self.balance_line.height, self.summary.height, self.help.height = dp(32), 0, 0
         self.done_button.text = tr("Please wait…")
         self.done_button.disabled = True
+        self.voucher_button.text = tr("Redeem a voucher")
+        if self.voucher_button.parent is not None:
+            self.actions.remove_widget(self.voucher_button)
         for quote in self.quotes:
             name = _left(text(19, bold=True, size_hint=(0.4, None), height=dp(64),
                               shorten=True))
@@ -511,3 +522,6 @@ class ReleaseScreen(Screen):
         self.summary.height = dp(26) * len(lines) + dp(6)
         self.done_button.text = tr("Done")
         self.done_button.disabled = False
+        short = any(u.stage is Stage.INSUFFICIENT for u in finals)
+        if short and self._voucher_offered and self.voucher_button.parent is None:
+            self.actions.add_widget(self.voucher_button, index=1)  # left of Done

@@ -52,6 +52,7 @@ class IdleScreen(Screen):
         on_language: Any,
         on_pin_login: Any,
         on_enrol: Any = None,
+        demo_vouchers: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name="idle", **kwargs)
@@ -59,6 +60,7 @@ class IdleScreen(Screen):
         self._tr = tr
         self._printer_name = printer_name
         self._demo_cards = demo_cards
+        self._demo_vouchers = list(demo_vouchers or [])
         self._typed_card = typed_card
         root = Backdrop(padding=dp(16), spacing=dp(8))  # fits 800x480 with the demo entry
         self.heading = text(34, bold=True)
@@ -82,10 +84,12 @@ class IdleScreen(Screen):
         root.add_widget(self.status)
         root.add_widget(self.login_row)
         if typed_card is not None:
-            # three lines (reader, cards, PIN logins): a Label clipped to its height drops
-            # the last line, so only the width is fixed and the lines are centred in it
+            # up to four lines (reader, cards, PIN logins, vouchers): a Label clipped to
+            # its height drops the last line, so only the width is fixed and the lines
+            # are centred in it
+            lines = 4 if self._demo_vouchers else 3
             self.demo_hint = Label(font_size=sp(16), color=MUTED, halign="center",
-                                   size_hint_y=None, height=dp(64))
+                                   size_hint_y=None, height=dp(21) * lines + dp(1))
             self.demo_hint.bind(size=lambda label, size: setattr(
                 label, "text_size", (size[0], None)))
             entry = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
@@ -126,6 +130,8 @@ class IdleScreen(Screen):
                               if card.username and card.pin)
             if pins:  # the demo's PIN logins, where the demo user looks first
                 lines.append(tr("Username and PIN:") + "  " + pins)
+            if self._demo_vouchers:  # to redeem under Add credit once logged in
+                lines.append(tr("Demo vouchers:") + "  " + " · ".join(self._demo_vouchers))
             self.demo_hint.text = "\n".join(lines)
             self.card_input.hint_text = tr("Card number")
             self.present_button.text = tr("Present")
@@ -170,6 +176,7 @@ class HomeScreen(Screen):
         tr: Translator,
         on_open_job: Callable[[int], None] | None = None,
         on_print_all: Callable[[], None] | None = None,
+        on_add_credit: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name="home", **kwargs)
@@ -185,7 +192,22 @@ class HomeScreen(Screen):
         # the language spoken now, marked; a tap on the other switches this session only
         self.languages = LanguageSwitch({code: code.upper() for code in LANGUAGES},
                                         session.set_language, size_hint_x=0.22)
+        # Add credit: the ways to add credit (a voucher today), beside the greeting. With
+        # it the row is full at 800 px: both captions wrap to two lines rather than spill
+        # ("Ajouter du crédit", "Se déconnecter"), and the greeting gives up some width.
+        self.add_credit_button = touch_button(colour=OK, size_hint_x=0.36)
+        if on_add_credit is not None:
+            self.greeting.size_hint_x = 0.8
+            for button in (self.add_credit_button, self.logout_button):
+                button.font_size = sp(18)
+                button.halign = "center"
+                button.bind(size=lambda b, size: setattr(b, "text_size", (size[0] - dp(8),
+                                                                           None)))
+        if on_add_credit is not None:
+            self.add_credit_button.bind(on_release=lambda *_: on_add_credit())
         top.add_widget(self.greeting)
+        if on_add_credit is not None:
+            top.add_widget(self.add_credit_button)
         top.add_widget(self.languages)
         top.add_widget(self.logout_button)
         self.balances = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(8))
@@ -229,6 +251,7 @@ class HomeScreen(Screen):
         tr = self._tr
         self.languages.mark(tr.language)
         self.logout_button.text = tr("Log out")
+        self.add_credit_button.text = tr("Add credit")
         identity = view.identity
         if identity is None:
             self._balance = None

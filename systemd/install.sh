@@ -15,6 +15,7 @@ if [ "$role" = kiosk ]; then
     [ -f /etc/printkiosk/kiosk.toml ] || install -m 0644 "$src/config/kiosk-mfp.toml" /etc/printkiosk/kiosk.toml
     install -m 0644 "$src/systemd/99-printkiosk-card-reader.rules" /etc/udev/rules.d/ 2>/dev/null || true
     install -m 0644 "$src/systemd/99-printkiosk-receipt-printer.rules" /etc/udev/rules.d/ 2>/dev/null || true
+    install -m 0644 "$src/systemd/99-printkiosk-voucher-scanner.rules" /etc/udev/rules.d/ 2>/dev/null || true
     udevadm control --reload-rules 2>/dev/null || true
 elif [ "$role" = spool-agent ]; then
     # runs on the print server: it reads CUPS's spool, which group lp may read

@@ -11,13 +11,14 @@ own exceptions only, never a driver's.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import requests
 
+from drivers.cards import CardRead, WedgeCardReader
 from drivers.cups import CupsError, CupsHoldQueue, HeldJob, JobProgress, PrinterNotReady
 from drivers.receipt import ReceiptError, open_receipt_printer, print_receipt
 from drivers.snmp import PollResult, PrinterError, SnmpTarget, poll_printer
@@ -31,6 +32,28 @@ from terminal.ports import (
 )
 from terminal.receipts import Receipt, ReceiptPrinterError
 from terminal.spool_agent import REPORT_PATH
+
+
+class WedgeCodeScanner:
+    """A keyboard-wedge 2D scanner, grabbed through evdev, as a :class:`CodeScanner`.
+
+    The card wedge's reader does the work (device choice, exclusive grab, reopening after
+    an unplug, the key decoder); a scan is its read's raw text. No debounce: scanning the
+    same card again (after a refusal was fixed) is a deliberate act.
+    """
+
+    def __init__(self, reader: WedgeCardReader) -> None:
+        self.reader = reader
+
+    def start(self, on_code: Callable[[str], None]) -> None:
+        self.reader.start(lambda read: on_code(_raw(read)))
+
+    def stop(self) -> None:
+        self.reader.stop()
+
+
+def _raw(read: CardRead) -> str:
+    return read.raw
 
 
 class KioskHoldQueue:

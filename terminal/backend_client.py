@@ -27,6 +27,11 @@ that user at this kiosk; the client keeps its token per user (the last few users
 and sends it (``X-Printkiosk-Session``) with every user-scoped call: balance, billing
 codes, the user's price list, and holds — for a hold the charge book journals the token
 (:meth:`session_of`) and hands it back when the hold is sent, maybe after a restart.
+
+Vouchers: a redemption is a money write like a hold (its key is the caller's, made once
+per attempt, so a resend credits once), answered within the screen's budget because the
+user waits for it. The backend's refusals of a voucher are answers here, not errors:
+:meth:`redeem_voucher` returns a :class:`VoucherRefusal` with the problem's facts.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
@@ -52,6 +58,9 @@ from terminal.ports import (
     BillingCode,
     HoldAnswer,
     Identity,
+    Redemption,
+    VoucherCredit,
+    VoucherRefusal,
 )
 
 _log = logging.getLogger(__name__)
@@ -227,6 +236,21 @@ class HttpBackend:
                             {"events": [without_nul(dict(event)) for event in events]})
         return _parse(lambda raw: int(raw["accepted"]), answer)
 
+    def redeem_voucher(self, username: str, code: str, key: str) -> Redemption:
+        """``POST /vouchers/redeem`` with the user's session; resent (same key) only after
+        a fast failure within the screen's budget. A ``voucher_*`` refusal is returned as
+        a :class:`VoucherRefusal`; any other refusal (an expired session...) is raised."""
+        body = {"code": single_line(code), "idempotency_key": key}
+        try:
+            answer = self._call("POST", "/vouchers/redeem", body, budget_s=self._screen_budget_s,
+                                session=self.session_of(username))
+        except BackendRejected as exc:
+            if not exc.code.startswith("voucher_"):
+                raise
+            refused = exc.code
+            return _parse(lambda raw: _voucher_refusal(refused, raw), dict(exc.problem))
+        return _parse(_voucher_credit, answer)
+
     def health(self) -> bool:
         """One quick unretried probe (the heartbeat); True when the backend answers."""
         try:
@@ -346,6 +370,35 @@ def _hold(raw: dict[str, Any]) -> HoldAnswer:
         released=None if raw.get("released") is None else _amount(raw["released"]),
         balance=_balance(raw["balance"]),
     )
+
+
+def _voucher_credit(raw: dict[str, Any]) -> VoucherCredit:
+    voucher = raw["voucher"]
+    return VoucherCredit(
+        batch=str(voucher["batch"]), serial=int(voucher["serial"]),
+        value=_amount(voucher["value"]), currency=str(voucher["currency"]),
+        expires_on=date.fromisoformat(str(voucher["expires_on"])),
+        credited=_amount(raw["credited"]), balance=_balance(raw["balance"]),
+        transaction_id=int(raw["transaction_id"]),
+    )
+
+
+def _voucher_refusal(code: str, raw: dict[str, Any]) -> VoucherRefusal:
+    """The refusal's facts from the problem's extra members (absent ones stay None)."""
+    redeemed_at, expires_on, retry = (raw.get(name) for name in
+                                      ("redeemed_at", "expires_on", "retry_after_s"))
+    return VoucherRefusal(
+        code=code,
+        redeemed_at=None if redeemed_at is None else _utc(str(redeemed_at)),
+        expires_on=None if expires_on is None else date.fromisoformat(str(expires_on)),
+        retry_after_s=None if retry is None else int(retry),
+    )
+
+
+def _utc(text: str) -> datetime:
+    """An ISO timestamp; one without an offset is UTC (the backend stores UTC)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _price_list(raw: dict[str, Any]) -> tuple[str, tuple[int, int] | None]:

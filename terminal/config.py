@@ -200,6 +200,18 @@ class DisplaySection(Table):
     fullscreen: bool = False
 
 
+class VoucherScannerSection(Table):
+    """A 2D barcode scanner that types like a keyboard (USB HID), grabbed for the kiosk
+    through evdev like a keyboard-wedge card reader: ``device`` is a path
+    (``/dev/input/by-id/...``), ``vendor:product`` in hex, or the device's exact name.
+    Without this table a scanner still works ungrabbed, typing into the voucher screen."""
+
+    device: Text
+    terminator: Literal["enter", "tab", "none"] = "enter"
+    # a QR read arrives in one burst; a pause this long ends (or discards) a read
+    pause_s: Annotated[float, BeforeValidator(seconds_between(0.05, 5))] = 0.5
+
+
 class ReceiptSection(Table):
     """The kiosk's receipt printer (ESC/POS, optional): where it is, its python-escpos
     profile (paper width, whether it draws QR codes itself) and whether to use the
@@ -223,6 +235,7 @@ class KioskConfig(Table):
     offline: OfflineSection = Field(default_factory=OfflineSection)
     pricing: PricingSection = Field(default_factory=PricingSection)
     display: DisplaySection = Field(default_factory=DisplaySection)
+    voucher_scanner: VoucherScannerSection | None = None
     # None: no receipt printer (the kiosk offers no "Print receipt").
     receipt: ReceiptSection | None = None
 

@@ -33,8 +33,11 @@ from terminal.ports import (
     Identity,
     PrinterUnreadable,
     PrintServerError,
+    Redemption,
     SpoolQueueUnavailable,
     Volume,
+    VoucherCredit,
+    VoucherRefusal,
 )
 from terminal.receipts import Receipt, ReceiptPrinterError
 
@@ -177,6 +180,9 @@ class FakeLedger:
         # username -> the session its identification opened; hold key -> session sent
         self.sessions: dict[str, str] = {}
         self.hold_sessions: dict[str, str | None] = {}
+        # voucher body -> its value (EUR); body -> (who, when) once redeemed
+        self.vouchers: dict[str, Decimal] = {}
+        self.redeemed: dict[str, tuple[str, datetime]] = {}
 
     def charged(self) -> dict[str, Decimal]:
         """Captured amount per job reference: what the ledger holds."""
@@ -250,6 +256,24 @@ class FakeLedger:
         if self.lose_answers:
             raise BackendUnavailable("answer lost")
         return len(new)
+
+    def redeem_voucher(self, username: str, code: str, key: str) -> Redemption:
+        """Like the backend: an unknown code is refused, a redeemed one says when, and a
+        resend with the same key gets the first answer (one credit)."""
+        def effect() -> Redemption:
+            body = code.replace("-", "").upper()[-14:]
+            if body not in self.vouchers:
+                return VoucherRefusal("voucher_unknown")
+            if body in self.redeemed:
+                return VoucherRefusal("voucher_redeemed", redeemed_at=self.redeemed[body][1])
+            value = self.vouchers[body]
+            self.redeemed[body] = (username, datetime.now(UTC))
+            self.available[username] = self.available.get(username, Decimal("0")) + value
+            return VoucherCredit("DEMO", len(self.redeemed), value, "EUR",
+                                 (datetime.now(UTC) + timedelta(days=365)).date(), value,
+                                 self._balance(username), len(self.redeemed))
+
+        return self._idempotent("redeem_voucher", key, effect)
 
     def _gate(self, method: str, key: str) -> None:
         self.calls.append((method, key))

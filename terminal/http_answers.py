@@ -53,7 +53,7 @@ def answer_of(response: requests.Response, where: str) -> dict[str, Any]:
         raise BackendUnavailable(f"{where}: answer is not a JSON object")
     if status >= 400:
         raise BackendRejected(str(payload.get("code", f"http_{status}")),
-                              str(payload.get("detail", "")), status=status)
+                              str(payload.get("detail", "")), status=status, problem=payload)
     return payload
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -59,11 +59,15 @@ class BackendRejected(BackendError):
     talk now" (401, 429), after which the request must be kept and sent again.
     """
 
-    def __init__(self, code: str, detail: str = "", status: int | None = None) -> None:
+    def __init__(self, code: str, detail: str = "", status: int | None = None,
+                 problem: Mapping[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
         self.status = status
+        # the whole problem document: some refusals carry facts of their own as extra
+        # members (a voucher's ``redeemed_at``, a rate limit's ``retry_after_s``)
+        self.problem: Mapping[str, Any] = problem or {}
 
     @property
     def final(self) -> bool:
@@ -141,6 +145,15 @@ class CardReader(Protocol):
     def stop(self) -> None: ...
 
 
+class CodeScanner(Protocol):
+    """A 2D barcode scanner (a voucher card's QR); calls ``on_code`` from its own thread
+    with the text of every scan."""
+
+    def start(self, on_code: Callable[[str], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class HoldAnswer:
     """A hold the backend granted or settled; ``balance`` already shows its effect."""
@@ -151,6 +164,37 @@ class HoldAnswer:
     captured: Decimal | None
     released: Decimal | None
     balance: Balance
+
+
+@dataclass(frozen=True)
+class VoucherCredit:
+    """A voucher redeemed: what it was worth, what was credited, the balance after."""
+
+    batch: str
+    serial: int
+    value: Decimal
+    currency: str
+    expires_on: date
+    credited: Decimal
+    balance: Balance
+    transaction_id: int
+
+
+@dataclass(frozen=True)
+class VoucherRefusal:
+    """A redemption refused, as a stable key (``voucher_redeemed``...) and its facts.
+
+    ``redeemed_at``, ``expires_on`` and ``retry_after_s`` are set for the refusals that
+    have them (already redeemed, expired, too many attempts), so the kiosk can say when.
+    """
+
+    code: str
+    redeemed_at: datetime | None = None
+    expires_on: date | None = None
+    retry_after_s: int | None = None
+
+
+Redemption = VoucherCredit | VoucherRefusal
 
 
 class Ledger(Protocol):
@@ -183,6 +227,12 @@ class Ledger(Protocol):
 
     def send_events(self, events: Sequence[Mapping[str, object]]) -> int:
         """Store a batch; return how many were new (the rest were resends)."""
+        ...
+
+    def redeem_voucher(self, username: str, code: str, key: str) -> Redemption:
+        """Redeem ``code`` (as typed or scanned) for the user's session here. A refusal
+        of the voucher is an answer, not an error; :class:`BackendUnavailable` when the
+        backend cannot say (never queued: a voucher needs the backend's answer)."""
         ...
 
 

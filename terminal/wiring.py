@@ -29,7 +29,7 @@ from analysis import (
 from analysis.errors import DocumentAnalysisError
 from billing import ConfigError as PriceListError
 from billing import load_price_list
-from drivers.cards import CardConfigError, SimulatedCardReader, reader_from_config
+from drivers.cards import CardConfigError, SimulatedCardReader, WedgeCardReader, reader_from_config
 from drivers.cups import CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
 from drivers.receipt import (
@@ -47,6 +47,7 @@ from terminal.adapters import (
     HttpAnalysisReporter,
     KioskHoldQueue,
     SnmpPrinter,
+    WedgeCodeScanner,
 )
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
@@ -66,12 +67,13 @@ from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
-from terminal.ports import CardReader, DemoCard, ReceiptPrinter
+from terminal.ports import CardReader, CodeScanner, DemoCard, ReceiptPrinter
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
 from terminal.spool_agent import ReportJournal, SpoolAgent, SpoolAgentConfig
 from terminal.spool_purge import SpoolPurger
+from terminal.vouchers import VoucherDesk
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
 
@@ -89,6 +91,12 @@ class Terminal:
     # (and so through the same normalisation and debounce as a real read).
     typed_card: Callable[[str], None] | None = None
     demo_cards: list[DemoCard] = field(default_factory=list)
+    # the demo's redeemable voucher codes, shown on its idle screen
+    demo_vouchers: list[str] = field(default_factory=list)
+    # Redeeming vouchers (always online); the grabbed 2D scanner, when configured: the
+    # UI starts it with the voucher screen's callback, close() stops it.
+    vouchers: VoucherDesk | None = None
+    voucher_scanner: CodeScanner | None = None
     # Held jobs and their release; None on a kiosk with no print queue.
     jobs: JobService | None = None
     release: ReleaseWorkflow | None = None
@@ -129,6 +137,8 @@ class Terminal:
         if self.release is not None:
             self.release.closing.set()  # a followed job is left to the next start
         self.card_reader.stop()
+        if self.voucher_scanner is not None:
+            self.voucher_scanner.stop()
         if self.reporting is not None and self._started:
             self.reporting.stop()
         if self.purger is not None and self._started:
@@ -152,6 +162,15 @@ def build_card_reader(config: KioskConfig, file_label: str = "kiosk.toml") -> Ca
         return reader_from_config(config.card_reader)
     except CardConfigError as exc:
         raise ConfigError([f"{file_label}: {exc}"]) from exc
+
+
+def build_voucher_scanner(config: KioskConfig) -> CodeScanner | None:
+    """The grabbed 2D scanner of ``[voucher_scanner]``, not started; None without one."""
+    section = config.voucher_scanner
+    if section is None:
+        return None
+    return WedgeCodeScanner(WedgeCardReader(section.device, terminator=section.terminator,
+                                            pause_s=section.pause_s, debounce_s=0.0))
 
 
 def terminal_token(config: KioskConfig) -> str:
@@ -344,6 +363,7 @@ def build_terminal(
     token: str,
     demo_cards: list[DemoCard] | None = None,
     file_label: str = "kiosk.toml",
+    demo_vouchers: list[str] | None = None,
 ) -> Terminal:
     card_reader = build_card_reader(config, file_label)
     pricer = load_pricer(config, file_label)
@@ -382,6 +402,8 @@ def build_terminal(
     terminal = Terminal(
         config, session, backend, executor, card_reader, typed, list(demo_cards or []),
         charges=charges, drainer=OutboxDrainer(charges), offline_cache=offline_cache,
+        demo_vouchers=list(demo_vouchers or []), vouchers=VoucherDesk(backend),
+        voucher_scanner=build_voucher_scanner(config),
         receipt_printer=receipt_printer,
     )
     # The offline banner follows every call's outcome and the heartbeat's probe.

@@ -351,6 +351,19 @@ def demo_cards() -> list[DemoCard]:
             for user in DEMO_USERS]
 
 
+def demo_vouchers(data_dir: Path, limit: int = 3) -> list[str]:
+    """The demo batch's codes still redeemable, for the demo idle screen: read from the
+    demo backend's database (already seeded: the backend seeds before it listens)."""
+    from backend.db import Database
+    from backend.demo import demo_voucher_codes
+
+    database = Database.from_url(f"sqlite:///{(data_dir / 'backend.sqlite3').as_posix()}")
+    try:
+        return demo_voucher_codes(database, limit=limit)
+    finally:
+        database.engine.dispose()
+
+
 def demo_kiosk_config(
     port: int, data_dir: Path, printer: DemoPrinter | None, language: str = "en"
 ) -> KioskConfig:
@@ -397,7 +410,8 @@ def run(args: argparse.Namespace) -> int:
         printer = start_demo_printer_or_none(data_dir)
         config = demo_kiosk_config(port, data_dir, printer, args.language)
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
-        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards()))
+        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
+                                 demo_vouchers=demo_vouchers(data_dir)))
     except KeyboardInterrupt:
         return 130  # Ctrl-C is the usual way to stop the demo: no traceback
     finally:

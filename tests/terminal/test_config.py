@@ -77,6 +77,16 @@ BAD_FILES = {
         ["kiosk.toml: terminal.idle_timeout_s: 2 is not a number of seconds between 10 and 3600"],
     ),
     "not TOML": ("[terminal\nname=", ["kiosk.toml: is not valid TOML: "]),
+    "voucher scanner without a device, with an unknown key": (
+        GOOD + '[voucher_scanner]\ndevice = ""\nbeep = true\n',
+        ["kiosk.toml: voucher_scanner.device: '' is not a non-empty text string",
+         "kiosk.toml: voucher_scanner.beep: True is not a known key (allowed here: device, "
+         "pause_s, terminator)"],
+    ),
+    "voucher scanner terminator": (
+        GOOD + '[voucher_scanner]\ndevice = "05e0:1200"\nterminator = "space"\n',
+        ["kiosk.toml: voucher_scanner.terminator: 'space' is not one of"],
+    ),
 }
 
 

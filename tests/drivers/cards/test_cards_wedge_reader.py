@@ -1,16 +1,14 @@
 """WedgeCardReader: device selection, exclusive grab, and reopening after an unplug.
 
 Without /dev/uinput no real input device can be created here, so the adapter's loop runs
-over a pipe carrying real ``struct input_event`` records; closing the pipe's write end makes
-``read()`` fail with ENODEV, which is what the kernel does when the reader is unplugged.
+over a pipe carrying real ``struct input_event`` records (:mod:`wedge_pipe`); closing the
+pipe's write end makes ``read()`` fail with ENODEV, which is what the kernel does when the
+reader is unplugged.
 """
 
 from __future__ import annotations
 
-import errno
-import os
 import queue
-import struct
 import time
 from pathlib import Path
 
@@ -19,8 +17,9 @@ import pytest
 from drivers.cards.events import CardRead, ReaderChange, ReaderEvent
 from drivers.cards.wedge import DeviceInfo, DeviceSpec, WedgeCardReader, find_device
 
-ecodes = pytest.importorskip("evdev.ecodes")
-EVENT = struct.Struct("llHHi")  # struct input_event on 64-bit Linux, as evdev reads it
+pytest.importorskip("evdev.ecodes")
+from tests.drivers.cards.wedge_pipe import PipeDevice  # after the skip: needs evdev
+
 WAIT_S = 10
 
 DEVICES = [
@@ -57,45 +56,6 @@ def test_path_spec_follows_symlinks(tmp_path: Path) -> None:
 def test_empty_device_spec_is_refused() -> None:
     with pytest.raises(ValueError, match="device is empty"):
         DeviceSpec.parse(" ")
-
-
-class PipeDevice:
-    """An InputDevice-shaped reader of input_event records from a pipe."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._read_fd, self.write_fd = os.pipe()
-        self.grabbed = False
-        self.closed = False
-
-    def fileno(self) -> int:
-        return self._read_fd
-
-    def grab(self) -> None:
-        self.grabbed = True
-
-    def read(self) -> list[tuple[int, int, int, int, int]]:
-        data = os.read(self._read_fd, EVENT.size * 64)
-        if not data:
-            raise OSError(errno.ENODEV, "No such device")
-        return [EVENT.unpack_from(data, offset) for offset in range(0, len(data), EVENT.size)]
-
-    def close(self) -> None:
-        self.closed = True
-        os.close(self._read_fd)
-
-    def type(self, text: str, sec: int) -> None:
-        records = b""
-        for usec, char in enumerate(text):
-            name = "ENTER" if char == "\n" else char.upper()
-            code = ecodes.ecodes[f"KEY_{name}"]
-            for value in (1, 0):
-                records += EVENT.pack(sec, usec * 1000, ecodes.EV_KEY, code, value)
-                records += EVENT.pack(sec, usec * 1000, ecodes.EV_SYN, 0, 0)
-        os.write(self.write_fd, records)
-
-    def unplug(self) -> None:
-        os.close(self.write_fd)
 
 
 def test_reader_reopens_after_unplug_and_drops_the_partial_read() -> None:
