@@ -58,24 +58,29 @@ def _times_power(value: int, power: int) -> int:
     return _EXP[(_LOG[value] + power) % 31]
 
 
-def _syndrome(values: list[int]) -> int:
-    """``sum(values[i] * a**i)``; addition in GF(2^5) is XOR."""
+# _WEIGHTED[i][char] = value(char) * a**i: a batch of 100 000 codes is 1.4 million of these
+# products, so they are looked up, not computed.
+_WEIGHTED = [{char: _times_power(value, position) for char, value in _VALUE.items()}
+             for position in range(31)]
+
+
+def _syndrome(chars: str) -> int:
+    """``sum(value(chars[i]) * a**i)``; addition in GF(2^5) is XOR."""
     total = 0
-    for position, value in enumerate(values):
-        total ^= _times_power(value, position)
+    for weights, char in zip(_WEIGHTED, chars, strict=False):
+        total ^= weights[char]
     return total
 
 
 def check_character(data: str) -> str:
     """The character that makes ``data + check`` a valid body (``data`` is canonical)."""
-    values = [_VALUE[char] for char in data]
     # c * a**n == syndrome, so c == syndrome * a**-n.
-    return ALPHABET[_times_power(_syndrome(values), -len(values) % 31)]
+    return ALPHABET[_times_power(_syndrome(data), -len(data) % 31)]
 
 
 def is_valid_body(body: str) -> bool:
     """True when ``body`` (canonical characters) carries a correct check character."""
-    return _syndrome([_VALUE[char] for char in body]) == 0
+    return _syndrome(body) == 0
 
 
 def canonical(text: str) -> str:
