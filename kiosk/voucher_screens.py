@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from kivy.core.window import Keyboard, Window
 from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -166,6 +167,7 @@ class VoucherScreen(Screen):
         self.typed = ""
         self.waiting = False
         self.refusal: VoucherRefusal | None = None
+        self._keyboard: Keyboard | None = None
         root = Backdrop(padding=dp(10), spacing=dp(6))
         self.heading = text(22, bold=True, size_hint_y=None, height=dp(30))
         top = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(8))
@@ -190,6 +192,19 @@ class VoucherScreen(Screen):
             root.add_widget(widget)
         self.add_widget(root)
         self.retranslate()
+
+    def on_enter(self, *_args: Any) -> None:
+        # SDL sends typed text (``on_textinput``) only while text input is on, which Kivy
+        # turns on for a focused TextInput. This screen has none, so without this request
+        # a physical keyboard or an ungrabbed scanner would type nothing here.
+        self._keyboard = Window.request_keyboard(self._keyboard_released, self, "text")
+
+    def on_leave(self, *_args: Any) -> None:
+        if self._keyboard is not None:
+            self._keyboard.release()
+
+    def _keyboard_released(self) -> None:
+        self._keyboard = None
 
     @property
     def assessment(self) -> Assessment:

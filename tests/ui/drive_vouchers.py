@@ -21,6 +21,8 @@ Exit status 0 when every check held; screenshots ``voucher-*`` in the artifacts 
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -30,6 +32,13 @@ from harness import run_scenario, screenshot, tap
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the shared wedge pipe
 POSTER = "Poster set"
+
+
+def keyboard_types(text: str) -> None:
+    """Type ``text`` then Enter on the X server's keyboard, into this process's window."""
+    focus = ["xdotool", "search", "--sync", "--pid", str(os.getpid()), "windowfocus"]
+    subprocess.run([*focus, "type", "--delay", "40", text], check=True, timeout=30)
+    subprocess.run([*focus, "key", "Return"], check=True, timeout=30)
 
 
 def typo_of(body: str, position: int = 12) -> str:
@@ -45,7 +54,6 @@ def main(data_dir: str) -> int:
 
     Config.set("graphics", "width", "800")
     Config.set("graphics", "height", "480")
-    from kivy.core.window import Window
 
     from backend.demo import DEMO_TERMINAL_TOKEN
     from drivers.cards.wedge import DeviceSpec, WedgeCardReader
@@ -101,7 +109,11 @@ def main(data_dir: str) -> int:
         voucher = app.voucher
 
         def present(card: str) -> None:
+            # as a person does: tap into the card field (Kivy turns SDL text input on), type,
+            # tap Present (the field loses focus and text input is turned off again)
+            app.idle.card_input.focus = True
             app.idle.card_input.text = card
+            app.idle.card_input.focus = False
             tap(app.idle.present_button)
 
         def type_on_keypad(chars: str) -> None:
@@ -159,9 +171,10 @@ def main(data_dir: str) -> int:
             screenshot("voucher-add-credit-en")
             tap(app.credit.voucher_button)
             yield lambda: app.manager.current == "voucher"
-            # the same card again, typed on a physical keyboard: Enter redeems
-            Window.dispatch("on_textinput", codes[0].lower())
-            Window.dispatch("on_key_down", 13, 40, None, [])
+            # the same card again, typed on a physical keyboard: Enter redeems. Real X key
+            # events (xdotool, XTEST) through SDL, not Kivy events dispatched by hand: SDL
+            # sends typed text only while text input is on, which the screen must request.
+            keyboard_types(codes[0].lower())
             yield lambda: voucher.refusal is not None
             refusal = voucher.refusal
             assert refusal is not None and refusal.code == "voucher_redeemed", refusal
