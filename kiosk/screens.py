@@ -52,7 +52,7 @@ class IdleScreen(Screen):
         on_language: Any,
         on_pin_login: Any,
         on_enrol: Any = None,
-        demo_vouchers: list[str] | None = None,
+        demo_vouchers: Callable[[], list[str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name="idle", **kwargs)
@@ -60,7 +60,7 @@ class IdleScreen(Screen):
         self._tr = tr
         self._printer_name = printer_name
         self._demo_cards = demo_cards
-        self._demo_vouchers = list(demo_vouchers or [])
+        self._demo_vouchers = demo_vouchers
         self._typed_card = typed_card
         root = Backdrop(padding=dp(16), spacing=dp(8))  # fits 800x480 with the demo entry
         self.heading = text(34, bold=True)
@@ -87,7 +87,7 @@ class IdleScreen(Screen):
             # up to four lines (reader, cards, PIN logins, vouchers): a Label clipped to
             # its height drops the last line, so only the width is fixed and the lines
             # are centred in it
-            lines = 4 if self._demo_vouchers else 3
+            lines = 4 if self._demo_vouchers is not None else 3
             self.demo_hint = Label(font_size=sp(16), color=MUTED, halign="center",
                                    size_hint_y=None, height=dp(21) * lines + dp(1))
             self.demo_hint.bind(size=lambda label, size: setattr(
@@ -111,6 +111,10 @@ class IdleScreen(Screen):
         self.card_input.text = ""
         self._typed_card(number)
 
+    def on_pre_enter(self, *_args: Any) -> None:
+        if self._demo_vouchers is not None:
+            self.retranslate()  # the demo's vouchers still redeemable, asked again
+
     def retranslate(self) -> None:
         tr = self._tr
         self.languages.mark(tr.language)
@@ -130,8 +134,9 @@ class IdleScreen(Screen):
                               if card.username and card.pin)
             if pins:  # the demo's PIN logins, where the demo user looks first
                 lines.append(tr("Username and PIN:") + "  " + pins)
-            if self._demo_vouchers:  # to redeem under Add credit once logged in
-                lines.append(tr("Demo vouchers:") + "  " + " · ".join(self._demo_vouchers))
+            codes = self._demo_vouchers() if self._demo_vouchers is not None else []
+            if codes:  # to redeem under Add credit once logged in
+                lines.append(tr("Demo vouchers:") + "  " + " · ".join(codes))
             self.demo_hint.text = "\n".join(lines)
             self.card_input.hint_text = tr("Card number")
             self.present_button.text = tr("Present")

@@ -91,8 +91,9 @@ class Terminal:
     # (and so through the same normalisation and debounce as a real read).
     typed_card: Callable[[str], None] | None = None
     demo_cards: list[DemoCard] = field(default_factory=list)
-    # the demo's redeemable voucher codes, shown on its idle screen
-    demo_vouchers: list[str] = field(default_factory=list)
+    # the demo's redeemable voucher codes, shown on its idle screen: asked again each time
+    # the idle screen is shown, so that a code just redeemed is not offered again
+    demo_vouchers: Callable[[], list[str]] | None = None
     # Redeeming vouchers (always online); the grabbed 2D scanner, when configured: the
     # UI starts it with the voucher screen's callback, close() stops it.
     vouchers: VoucherDesk | None = None
@@ -363,7 +364,7 @@ def build_terminal(
     token: str,
     demo_cards: list[DemoCard] | None = None,
     file_label: str = "kiosk.toml",
-    demo_vouchers: list[str] | None = None,
+    demo_vouchers: Callable[[], list[str]] | None = None,
 ) -> Terminal:
     card_reader = build_card_reader(config, file_label)
     pricer = load_pricer(config, file_label)
@@ -402,7 +403,7 @@ def build_terminal(
     terminal = Terminal(
         config, session, backend, executor, card_reader, typed, list(demo_cards or []),
         charges=charges, drainer=OutboxDrainer(charges), offline_cache=offline_cache,
-        demo_vouchers=list(demo_vouchers or []), vouchers=VoucherDesk(backend),
+        demo_vouchers=demo_vouchers, vouchers=VoucherDesk(backend),
         voucher_scanner=build_voucher_scanner(config),
         receipt_printer=receipt_printer,
     )

@@ -411,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
         config = demo_kiosk_config(port, data_dir, printer, args.language)
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
         run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
-                                 demo_vouchers=demo_vouchers(data_dir)))
+                                 demo_vouchers=lambda: demo_vouchers(data_dir)))
     except KeyboardInterrupt:
         return 130  # Ctrl-C is the usual way to stop the demo: no traceback
     finally:

@@ -3,9 +3,10 @@
 The first driver (``charge_driver.py``) releases jobs for one user through the durable
 charge flow against a real backend process. It is killed a random few milliseconds after
 it says it is ready — while it journals, sends, waits for an answer or marks an entry
-sent — and started again, 120 times in CI (``KILL_LOOP_KILLS`` sets more for a soak). A last start finishes what was cut short.
-Then the backend's ledger must hold exactly one capture of the right price for every job
-the terminal started, nothing open, and no other charge.
+sent — and started again, 120 times (``KILL_LOOP_KILLS`` sets more for a soak). A last
+start finishes what was cut short. Then the backend's ledger must hold exactly one
+capture of the right price for every job the terminal started, nothing open, and no
+other charge.
 
 The second driver (``kiosk_restart_driver.py``) is the kiosk itself: every start goes
 through ``build_terminal`` and ``Terminal.start``, whose recovery is what settles the

@@ -90,7 +90,7 @@ def main(data_dir: str) -> int:
         config = demo_kiosk_config(port, base, printer).model_copy(update={
             "receipt": ReceiptSection(target=f"file:{receipts}", profile="TM-T88III")})
         terminal = build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
-                                  demo_vouchers=codes)
+                                  demo_vouchers=lambda: demo_vouchers(base))
         # the grabbed 2D scanner, over a pipe carrying its key events (no /dev/uinput here)
         scanner_device = PipeDevice("/dev/input/by-id/usb-2d-scanner")
         handed: list[PipeDevice] = []
@@ -190,6 +190,10 @@ def main(data_dir: str) -> int:
             tap(voucher.back_button)
             yield lambda: app.manager.current == "home"
             tap(app.home.logout_button)
+            yield lambda: app.manager.current == "idle"
+            # the idle screen no longer offers the code Bob redeemed
+            assert codes[0] not in app.idle.demo_hint.text, app.idle.demo_hint.text
+            assert codes[1] in app.idle.demo_hint.text, app.idle.demo_hint.text
             yield lambda: app.manager.current == "idle"
             # Alice, in French
             present("1001")
