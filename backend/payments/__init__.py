@@ -1,0 +1,1 @@
+"""Payment gateways for top-ups: the port (``gateway``) and its adapters."""
