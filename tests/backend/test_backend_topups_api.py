@@ -191,3 +191,22 @@ def test_the_demo_page_is_absent_unless_the_demo_gateway_is_configured(
         backend: Backend) -> None:
     assert backend.client.get("/pay/anything").status_code == 404
     assert BANNER not in backend.client.get("/pay/anything").text
+
+
+def test_a_payment_after_the_kiosk_session_ended_still_credits(paying: Backend) -> None:
+    from sqlalchemy import select
+
+    from backend import terminal_sessions
+    from backend.models import TopUp, utcnow
+
+    before = personal(paying.db, "bob")
+    top_up = create(paying, "10.00")[1]["topup"]
+    with paying.db.write() as session:
+        terminal_id = session.scalar(select(TopUp.terminal_id))
+        assert terminal_id is not None
+        assert terminal_sessions.end_all(session, terminal_id, utcnow()) >= 1
+    ended = paying.client.get(f"/api/v1/topups/{top_up['id']}",
+                              headers=paying.headers(user="bob"))
+    assert ended.status_code == 401  # the kiosk's session is over
+    assert "is paid" in pay(paying, top_up)
+    assert personal(paying.db, "bob") == before + Decimal("10.00")
