@@ -1,0 +1,1 @@
+"""Payments: the PaymentGateway port, its adapters and what the bank_transfer one needs."""
