@@ -14,7 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_PORT = 8470
 SECRET_ENV = "PRINTKIOSK_BACKEND_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
@@ -152,6 +159,99 @@ class VoucherSettings(_Section):
         return value
 
 
+def _check_amount(value: str) -> str:
+    from backend.money import parse_amount
+
+    if parse_amount(value) <= 0:
+        raise ValueError("must be > 0")
+    return value
+
+
+class StripeSettings(_Section):
+    """The Stripe account: its secret API key and the webhook endpoint's signing secret,
+    each in a file readable by the backend's user only (never in backend.toml)."""
+
+    secret_key_file: str | None = None
+    webhook_secret_file: str | None = None
+    # Stripe's API; a test points it at a local emulator (localstripe).
+    api_base: str = Field(default="https://api.stripe.com", pattern=r"^https?://")
+    webhook_tolerance_s: int = Field(default=300, ge=1, le=3600)
+
+
+class BankTransferSettings(_Section):
+    """The account a GiroCode pays into (the bank_transfer adapter checks the values)."""
+
+    iban: str | None = None
+    bic: str | None = None
+    beneficiary: str | None = None
+    remittance_prefix: str = "PK"
+
+
+class DemoGatewaySettings(_Section):
+    # The simulated payment page moves no money: it must be switched on by name.
+    enabled: bool = False
+
+
+class PaymentSettings(_Section):
+    """Top-ups paid by QR code (docs/payments.md). ``gateway`` None: no top-ups.
+
+    Amounts are decimal strings like every amount in the configuration files; the
+    currency is the ledger's. ``public_base_url`` is what a phone can reach: the demo's
+    pay page and the gateways' return pages are under it.
+    """
+
+    gateway: Literal["demo", "stripe", "bank_transfer"] | None = None
+    min_amount: str = "1.00"
+    max_amount: str = "100.00"
+    presets: list[str] = ["2.00", "5.00", "10.00", "20.00"]
+    expire_after_min: int = Field(default=10, ge=1, le=1440)
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+")
+    reconcile_after_min: int = Field(default=5, ge=1, le=10_080)
+    check_interval_s: int = Field(default=60, ge=1, le=86400)
+    stripe: StripeSettings = StripeSettings()
+    bank_transfer: BankTransferSettings = BankTransferSettings()
+    demo: DemoGatewaySettings = DemoGatewaySettings()
+
+    _amount = field_validator("min_amount", "max_amount")(_check_amount)
+
+    @field_validator("presets")
+    @classmethod
+    def _presets(cls, value: list[str]) -> list[str]:
+        for preset in value:
+            _check_amount(preset)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PaymentSettings:
+        low, high = self.min_decimal, self.max_decimal
+        if low > high:
+            raise ValueError(f"min_amount {self.min_amount} is above max_amount "
+                             f"{self.max_amount}")
+        outside = [preset for preset in self.presets if not low <= Decimal(preset) <= high]
+        if outside:
+            raise ValueError(f"presets {', '.join(outside)} are outside min_amount.."
+                             f"max_amount ({self.min_amount}..{self.max_amount})")
+        if self.gateway == "demo" and not self.demo.enabled:
+            raise ValueError('gateway "demo" is a simulation that moves no money: it also '
+                             "needs [payments.demo] enabled = true")
+        if self.gateway == "stripe" and not (self.stripe.secret_key_file
+                                             and self.stripe.webhook_secret_file):
+            raise ValueError('gateway "stripe" needs [payments.stripe] secret_key_file and '
+                             "webhook_secret_file")
+        if self.gateway in ("demo", "stripe") and self.public_base_url is None:
+            raise ValueError(f'gateway "{self.gateway}" needs public_base_url (the backend\'s '
+                             "address as a phone reaches it, such as \"http://192.0.2.10:8470\")")
+        return self
+
+    @property
+    def min_decimal(self) -> Decimal:
+        return Decimal(self.min_amount)
+
+    @property
+    def max_decimal(self) -> Decimal:
+        return Decimal(self.max_amount)
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -162,6 +262,7 @@ class BackendConfig(_Section):
     pricing: PricingSettings = PricingSettings()
     sessions: SessionSettings = SessionSettings()
     vouchers: VoucherSettings = VoucherSettings()
+    payments: PaymentSettings = PaymentSettings()
 
     @property
     def database_url(self) -> str:
@@ -229,6 +330,19 @@ EXPECTED: dict[str, str] = {
     "vouchers.expire_check_interval_s": "an integer between 1 and 86400 (seconds)",
     "vouchers.site_name": "a name of 1 to 60 characters (a string)",
     "vouchers.card_language": "one of \"en\", \"fr\"",
+    "payments.gateway": "one of \"demo\", \"stripe\", \"bank_transfer\"",
+    "payments.min_amount": "an amount > 0 as a decimal string such as \"1.00\"",
+    "payments.max_amount": "an amount > 0 as a decimal string such as \"100.00\"",
+    "payments.presets": "a list of amounts > 0 as decimal strings such as [\"5.00\"]",
+    "payments.expire_after_min": "an integer between 1 and 1440 (minutes)",
+    "payments.public_base_url": "an http:// or https:// URL (a string)",
+    "payments.reconcile_after_min": "an integer between 1 and 10080 (minutes)",
+    "payments.check_interval_s": "an integer between 1 and 86400 (seconds)",
+    "payments.stripe.secret_key_file": "a file path (a string)",
+    "payments.stripe.webhook_secret_file": "a file path (a string)",
+    "payments.stripe.api_base": "an http:// or https:// URL (a string)",
+    "payments.stripe.webhook_tolerance_s": "an integer between 1 and 3600 (seconds)",
+    "payments.demo.enabled": "true or false",
 }
 SECTIONS: dict[str, type[_Section]] = {
     "server": ServerSettings,
@@ -240,6 +354,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "pricing": PricingSettings,
     "sessions": SessionSettings,
     "vouchers": VoucherSettings,
+    "payments": PaymentSettings,
 }
 
 
@@ -251,14 +366,25 @@ class BackendConfigError(Exception):
         self.problems = problems
 
 
+def _table_at(path: tuple[Any, ...]) -> type[BaseModel]:
+    """The model of the table at ``path`` (("payments", "stripe") -> StripeSettings)."""
+    model: type[BaseModel] = BackendConfig
+    for part in path:
+        field = model.model_fields.get(str(part))
+        if field is None or not (isinstance(field.annotation, type)
+                                 and issubclass(field.annotation, BaseModel)):
+            break
+        model = field.annotation
+    return model
+
+
 def _describe(file_name: str, error: Any) -> str:
     loc = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
-        section = str(error["loc"][0]) if len(error["loc"]) > 1 else ""
-        allowed = (
-            sorted(SECTIONS[section].model_fields) if section in SECTIONS else sorted(SECTIONS)
-        )
+        allowed = sorted(_table_at(error["loc"][:-1]).model_fields)
         return f"{file_name}: {loc}: unknown key (allowed: {', '.join(allowed)})"
+    if error["type"] == "value_error" and loc in SECTIONS:  # a check across its keys
+        return f"{file_name}: [{loc}]: {str(error['msg']).removeprefix('Value error, ')}"
     expected = EXPECTED.get(loc)
     if expected is None:
         expected = "a table" if loc in SECTIONS else str(error["msg"])

@@ -28,6 +28,7 @@ from backend.models import (
     Hold,
     LedgerEntry,
     LedgerTransaction,
+    TopUp,
     User,
     Voucher,
     VoucherBatch,
@@ -430,11 +431,15 @@ class InvariantReport:
     # Per currency: the voucher liability must be the value of the vouchers still
     # redeemable (sold, not redeemed, revoked or expired), no more and no less.
     voucher_liability_mismatches: list[str] = field(default_factory=list)
+    # Per currency: payment_clearing is what the credited top-ups brought in net of fees
+    # and refunds, payment_fees the fees they reported.
+    top_up_mismatches: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (self.unbalanced_transactions or self.cache_mismatches
-                    or self.misdirected_charges or self.voucher_liability_mismatches)
+                    or self.misdirected_charges or self.voucher_liability_mismatches
+                    or self.top_up_mismatches)
 
 
 def _misdirected_charges(session: Session) -> list[str]:
@@ -479,10 +484,31 @@ def _voucher_liability_mismatches(session: Session) -> list[str]:
             if balances.get(currency, ZERO) != _total(outstanding.get(currency))]
 
 
+def _top_up_mismatches(session: Session) -> list[str]:
+    expected: dict[tuple[str, str], Decimal] = {}
+    for currency, paid, fee, refunded in session.execute(
+            select(TopUp.currency, TopUp.paid_amount, TopUp.fee, TopUp.refunded_amount)
+            .where(TopUp.credit_transaction_id.is_not(None))).tuples():
+        assert paid is not None  # credited => paid
+        clearing = (AccountKind.PAYMENT_CLEARING, currency)
+        fees = (AccountKind.PAYMENT_FEES, currency)
+        expected[clearing] = expected.get(clearing, ZERO) - (paid - (fee or ZERO) - refunded)
+        expected[fees] = expected.get(fees, ZERO) - (fee or ZERO)
+    balances = {(kind, currency): amount for kind, currency, amount in session.execute(
+        select(Account.kind, Account.currency, Account.balance)
+        .where(Account.kind.in_([AccountKind.PAYMENT_CLEARING, AccountKind.PAYMENT_FEES]))
+    ).tuples()}
+    return [f"{kind}:{currency}: balance {fmt(balances.get((kind, currency), ZERO))}, "
+            f"top-ups {fmt(expected.get((kind, currency), ZERO))}"
+            for kind, currency in sorted(set(expected) | set(balances))
+            if balances.get((kind, currency), ZERO) != expected.get((kind, currency), ZERO)]
+
+
 def check_invariants(session: Session) -> InvariantReport:
     """Entries of each transaction sum to zero; each cached balance equals its entries
     (user credit, receivables and shared accounts alike); each charge debits its payer;
-    the voucher liability is what the vouchers still redeemable are worth."""
+    the voucher liability is what the vouchers still redeemable are worth; the payment
+    clearing and fee accounts are what the credited top-ups say."""
     unbalanced = list(session.scalars(
         select(LedgerEntry.transaction_id).group_by(LedgerEntry.transaction_id)
         .having(func.sum(LedgerEntry.amount) != 0)
@@ -497,4 +523,4 @@ def check_invariants(session: Session) -> InvariantReport:
         if account.balance != _total(sums.get(account.id))
     ]
     return InvariantReport(unbalanced, mismatches, _misdirected_charges(session),
-                           _voucher_liability_mismatches(session))
+                           _voucher_liability_mismatches(session), _top_up_mismatches(session))

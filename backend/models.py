@@ -79,10 +79,13 @@ class AccountKind:
     ADJUSTMENTS = "adjustments"  # counterpart of manual corrections
     # What buyers invoiced for voucher cards owe (sold with payment "invoice").
     VOUCHER_RECEIVABLE = "voucher_receivable"
+    # What payment gateways kept of top-ups (their fees, when they report them): an
+    # expense, so negative like money the organisation paid out.
+    PAYMENT_FEES = "payment_fees"
 
     SYSTEM = (
         VOUCHER_LIABILITY, CASH_DRAWER, PAYMENT_CLEARING, REVENUE, QUOTA_FUNDING, ADJUSTMENTS,
-        VOUCHER_RECEIVABLE,
+        VOUCHER_RECEIVABLE, PAYMENT_FEES,
     )
 
 
@@ -449,3 +452,66 @@ class VoucherLockout(Base):
     failures: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     until: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TopUp(Base):
+    """A top-up the user asked for at a kiosk, paid on a gateway's page (see
+    docs/payments.md): pending -> paid | expired | failed | cancelled | mismatch, and
+    paid -> refunded. An expired, failed or cancelled top-up that is paid all the same is
+    credited and flagged ``late``; a payment of another amount is not credited: the
+    top-up becomes ``mismatch`` for the cash desk.
+
+    The URL token is never stored: it is an HMAC of ``public_id`` under the server's
+    secret (``backend.topups.url_token``), and ``token_hash`` finds the top-up from it.
+    ``changed_at`` moves on every change of status: what the long-poll waiters watch.
+    """
+
+    __tablename__ = "top_ups"
+    __table_args__ = (UniqueConstraint("terminal_id", "idempotency_key"),
+                      Index("ix_top_ups_status_created", "status", "created_at"),
+                      UniqueConstraint("gateway", "gateway_payment_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    gateway: Mapped[str] = mapped_column(String(32))
+    gateway_payment_id: Mapped[str | None] = mapped_column(String(255))
+    pay_url: Mapped[str | None] = mapped_column(Text)  # None when it holds the token (demo)
+    qr_payload: Mapped[str | None] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    short_code: Mapped[str] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    late: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Why the cash desk should look at it: "late", "amount_mismatch", "duplicate_payment".
+    flag: Mapped[str | None] = mapped_column(String(32))
+    paid_amount: Mapped[Decimal | None] = mapped_column(Money())
+    fee: Mapped[Decimal | None] = mapped_column(Money())
+    refunded_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    credit_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # The reconciliation job's claim: one process asks the gateway about it per round.
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class TopUpEvent(Base):
+    """Every gateway event applied to a top-up, once: (gateway, event_id) is unique, so a
+    replayed webhook finds its first arrival and changes nothing."""
+
+    __tablename__ = "top_up_events"
+    __table_args__ = (UniqueConstraint("gateway", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(255))
+    top_up_id: Mapped[int] = mapped_column(ForeignKey("top_ups.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # succeeded | failed | refunded
+    amount: Mapped[Decimal | None] = mapped_column(Money())
+    outcome: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))  # webhook | demo_page | reconcile | cli
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -240,14 +240,15 @@ def _check_ledger(db: Database) -> int:
         print(f"account {mismatch}", file=sys.stderr)
     for misdirected in report.misdirected_charges:
         print(misdirected, file=sys.stderr)
-    for mismatch in report.voucher_liability_mismatches:
+    for mismatch in [*report.voucher_liability_mismatches, *report.top_up_mismatches]:
         print(mismatch, file=sys.stderr)
     if not report.ok:
         return 1
     if is_sqlite(db.engine):
         print("database file OK: PRAGMA quick_check found no damage")
     print("ledger OK: every transaction balanced, every cached balance equals its entries, "
-          "every charge debits its payer, the voucher liability is what is still redeemable")
+          "every charge debits its payer, the voucher liability is what is still redeemable, "
+          "payment clearing and fees match the top-ups")
     return 0
 
 

@@ -1,1 +1,1 @@
-"""Payments: the PaymentGateway port, its adapters and what the bank_transfer one needs."""
+"""Payment gateways for top-ups: the port (``gateway``) and its adapters."""
