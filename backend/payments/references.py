@@ -36,15 +36,16 @@ def creditor_reference(body: str) -> str:
     return f"RF{check:02d}{body}"
 
 
-def reference_for_top_up(top_up_id: str) -> str:
+def reference_for_top_up(top_up_id: str, prefix: str = "PK") -> str:
     """The one reference of a top-up, a function of its id alone (so the gateway needs no
-    state). An id that is short and alphanumeric is used as it is (readable on the
-    statement); any other id becomes 20 Crockford characters of its SHA-256 (100 bits:
-    two top-ups never share one, and the top-up table's unique gateway payment id would
-    refuse it if they did)."""
-    body = re.sub(r"[^A-Za-z0-9]", "", top_up_id).upper()
-    if body == top_up_id.upper() and 0 < len(body) <= MAX_BODY - 2:
-        return creditor_reference("PK" + body)
+    state). ``prefix`` (backend.toml's ``remittance_prefix``) then the id's letters and
+    digits (``T-3F9A0C11BE`` -> ``PKT3F9A0C11BE``) when they fit, readable on the
+    statement; an id too long for that becomes 20 Crockford characters of its SHA-256
+    (100 bits: two top-ups never share one, and the top-up table's unique gateway payment
+    id would refuse it if they did)."""
+    body = prefix.upper() + re.sub(r"[-_]", "", top_up_id).upper()
+    if _BODY.fullmatch(body) is not None:
+        return creditor_reference(body)
     digest = int.from_bytes(hashlib.sha256(top_up_id.encode()).digest()[:13], "big") >> 4
     encoded = "".join(_CROCKFORD[(digest >> shift) & 31] for shift in range(95, -1, -5))
     return creditor_reference(encoded)

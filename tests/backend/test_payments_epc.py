@@ -92,9 +92,10 @@ def test_reference_bodies_that_cannot_make_one(body: str) -> None:
 
 
 def test_top_up_references_are_unique_and_fit() -> None:
-    short = reference_for_top_up("7Q3WZ9")
-    assert short == creditor_reference("PK7Q3WZ9")
-    ids = [f"tu_{n:08d}-{'x' * 20}" for n in range(20000)]
+    # backend.topups' public ids are "T-" + 10 hex digits: readable in the reference.
+    assert reference_for_top_up("T-3F9A0C11BE") == creditor_reference("PKT3F9A0C11BE")
+    assert reference_for_top_up("T-3F9A0C11BE", "") == creditor_reference("T3F9A0C11BE")
+    ids = [f"tu_{n:08d}-{'x' * 20}" for n in range(20000)]  # too long: digested
     references = {reference_for_top_up(top_up_id) for top_up_id in ids}
     assert len(references) == len(ids)
     assert all(is_valid_reference(ref) and len(ref) == 24 for ref in references)
