@@ -23,6 +23,7 @@ from backend.api import (
     pricing,
     sessions,
     terminals,
+    topups,
     vouchers,
 )
 from backend.api.params import single_line_parameters
@@ -33,11 +34,16 @@ from backend.db import Database
 from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
+from backend.payments.gateway import PaymentGateway
+from backend.payments.registry import make_gateway
 from backend.pricing import load_catalogue
 from backend.problems import PROBLEM_RESPONSES, install_handlers
 from backend.rate_limits import RateLimits
 from backend.refill import refill_due
 from backend.scheduler import PeriodicTask
+from backend.topup_reconcile import reconcile
+from backend.topup_waiter import TopUpWaiter
+from backend.topups import expire_top_ups
 from backend.voucher_admin import expire_vouchers
 
 API_PREFIX = "/api/v1"
@@ -57,9 +63,11 @@ def prepare_database(db: Database, currency: str) -> None:
             ensure_system_accounts(session, currency)
 
 
-def scheduled_tasks(config: BackendConfig, db: Database) -> list[PeriodicTask]:
-    """The server's periodic work: quota refills (when enabled), stale-hold expiry and
-    voucher expiry (breakage)."""
+def scheduled_tasks(config: BackendConfig, db: Database,
+                    gateway: PaymentGateway | None = None) -> list[PeriodicTask]:
+    """The server's periodic work: quota refills (when enabled), stale-hold expiry,
+    voucher expiry (breakage), and with a payment gateway top-up expiry and
+    reconciliation."""
     currency = config.ledger.currency
 
     def refill() -> int:
@@ -74,6 +82,14 @@ def scheduled_tasks(config: BackendConfig, db: Database) -> list[PeriodicTask]:
                           lambda: len(expire_vouchers(db, actor="scheduler",
                                                       timezone=config.vouchers.timezone)),
                           "voucher batches expired (breakage posted)")]
+    if gateway is not None:
+        payments = config.payments
+        tasks += [PeriodicTask("top-up expiry", payments.check_interval_s,
+                               lambda: len(expire_top_ups(db)), "top-ups expired"),
+                  PeriodicTask("top-up reconciliation", payments.check_interval_s,
+                               lambda: len(reconcile(db, gateway, timedelta(
+                                   minutes=payments.reconcile_after_min))),
+                               "pending top-ups asked of the gateway")]
     if config.refill.enabled:
         tasks.append(PeriodicTask("quota refill", config.refill.check_interval_s, refill,
                                   "users refilled"))
@@ -93,9 +109,12 @@ def create_app(config: BackendConfig, db: Database | None = None,
                              limits=RateLimits.from_settings(config.sessions),
                              prices=load_catalogue(config.pricing))
 
+    gateway = make_gateway(config, context.secret)
+    waiter = TopUpWaiter(db)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        tasks = scheduled_tasks(config, context.db) if schedule else []
+        tasks = scheduled_tasks(config, context.db, gateway) if schedule else []
         for task in tasks:
             task.start()
         try:
@@ -103,6 +122,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
         finally:
             for task in tasks:
                 task.stop()
+            waiter.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -112,12 +132,22 @@ def create_app(config: BackendConfig, db: Database | None = None,
         dependencies=[Depends(single_line_parameters)],
     )
     app.state.context = context
+    app.state.gateway = gateway
+    app.state.topup_waiter = waiter
     install_handlers(app)
+    # A gateway's webhook carries the gateway's signature, not a terminal token.
+    webhook_paths = ({f"{API_PREFIX}/payments/webhooks/{gateway.name}"}
+                     if gateway is not None else set())
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes,
-                       api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES)
+                       api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES | webhook_paths)
     for module in (terminals, sessions, holds, billing_codes, cards, events, pricing,
-                   job_analyses, vouchers):
+                   job_analyses, vouchers, topups):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    app.include_router(topups.webhooks, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    if gateway is not None and gateway.name == "demo":
+        from backend.payments import demo_gateway
+
+        app.include_router(demo_gateway.router(context))
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES)
     def health() -> dict[str, str]:

@@ -38,7 +38,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 _STATUS_MEANING = {
-    400: "malformed request (malformed_json, invalid_request)",
+    400: "malformed request (malformed_json, invalid_request, webhook_rejected)",
     401: "no valid terminal token (terminal_unauthorized, terminal_revoked), or pin_invalid",
     403: "refused for this terminal or user (user_disabled, hold_other_terminal, ...)",
     404: "something named does not exist (user_unknown, hold_unknown, voucher_unknown, ...)",
@@ -50,6 +50,8 @@ _STATUS_MEANING = {
          "field)",
     429: "too many attempts (pin_locked, voucher_rate_limited with Retry-After)",
     500: "unexpected server error (internal_error)",
+    503: "a service the call needs is unavailable (topup_unavailable: no payment gateway, "
+         "or it did not answer)",
 }
 # Declared on every route (app.include_router): the error statuses and their media type.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -134,6 +134,9 @@ STATUS_OF_CODE: dict[str, int] = {
     "amount_invalid": 422,
     "card_invalid": 422,
     "reason_required": 422,
+    "topup_unknown": 404,
+    "topup_settled": 409,
+    "refund_exceeds_credit": 409,
 }
 
 

@@ -286,3 +286,8 @@ class JobAnalysisRequest(_Body):
                 and sum(c.count for c in self.counts) > COUNTED_PAGES_LIMIT):
             raise ValueError(f"counts: more than {COUNTED_PAGES_LIMIT} pages in all")
         return self
+
+
+class TopUpRequest(_Body):
+    idempotency_key: str = IdempotencyKey
+    amount: PositiveAmount

@@ -138,7 +138,14 @@ def start_demo_backend(port: int, data_dir: Path,
         f'price_lists_dir = "{price_lists.as_posix()}"\n\n'
         "[sessions]\n"
         f"logins_per_minute = {login_rate[0]}\n"
-        f"login_burst = {login_rate[1]}\n",
+        f"login_burst = {login_rate[1]}\n\n"
+        # Top-ups on the simulated payment page (it announces itself as not for
+        # production on every page): the QR's URL is this backend's.
+        "[payments]\n"
+        'gateway = "demo"\n'
+        f'public_base_url = "http://127.0.0.1:{port}"\n\n'
+        "[payments.demo]\n"
+        "enabled = true\n",
         encoding="utf-8",
     )
     process = subprocess.Popen(

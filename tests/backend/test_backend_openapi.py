@@ -39,8 +39,10 @@ PRICE_LISTS = Path(__file__).resolve().parents[2] / "config" / "pricelists"
 def _app_on_a_fresh_ledger() -> tuple[Any, Database]:
     """Built at import: schemathesis needs the schema to generate the test cases."""
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='openapi-')) / 'backend.sqlite3'}"
-    config = BackendConfig.model_validate({"database": {"url": url},
-                                           "pricing": {"price_lists_dir": str(PRICE_LISTS)}})
+    config = BackendConfig.model_validate({
+        "database": {"url": url}, "pricing": {"price_lists_dir": str(PRICE_LISTS)},
+        "payments": {"gateway": "demo", "public_base_url": "http://127.0.0.1:8470",
+                     "demo": {"enabled": True}}})
     db = Database.from_url(url)
     app = create_app(config, db, SECRET)
     seed_demo(db, SECRET, config.ledger.currency)
