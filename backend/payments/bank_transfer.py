@@ -63,8 +63,8 @@ class BankTransferGateway:
 
     def create_payment(self, top_up_id: str, amount: Decimal, currency: str,
                        description: str, return_url: str) -> CreatedPayment:
-        """The GiroCode of the top-up; ``pay_url`` is the informational page the backend
-        gives (``return_url``): there is no page to pay on, the banking app pays."""
+        """The GiroCode of the top-up. ``pay_url`` is empty (the API answers null): there
+        is no page to pay on, the banking app pays, and ``return_url`` has no use."""
         if currency != "EUR":
             raise GatewayError(f"bank_transfer: a GiroCode is a SEPA transfer in euros, "
                                f"not {currency} (set ledger.currency = \"EUR\" or use "
@@ -77,8 +77,7 @@ class BankTransferGateway:
                 amount=amount, reference=reference, information=information))
         except EpcError as exc:
             raise GatewayError(f"bank_transfer: cannot make the GiroCode: {exc}") from exc
-        return CreatedPayment(pay_url=return_url, gateway_payment_id=reference,
-                              qr_payload=payload)
+        return CreatedPayment(pay_url="", gateway_payment_id=reference, qr_payload=payload)
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> PaymentEvent | None:
         """Banks send no webhooks: nothing to apply (statements are imported instead)."""

@@ -7,24 +7,30 @@ invariants checked after each test by the ``db`` fixture."""
 from __future__ import annotations
 
 import ast
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from backend_fixtures import SECRET
+from backend_fixtures import SECRET, Backend
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from statement_files import Credit, camt053
 from topup_helpers import personal, status, user_id
 
 from backend import ledger, topups
-from backend.config import BankTransferSettings
+from backend.app import create_app
+from backend.config import BackendConfig, BankTransferSettings
 from backend.db import Database
+from backend.demo import seed_demo
 from backend.ledger import LedgerError
 from backend.models import AuditEntry, TopUp, TopUpEvent, UnmatchedStatementLine
 from backend.payments.bank_transfer import BankTransferGateway
 from backend.payments.epc_qr import parse_payload
 from backend.payments.gateway import GatewayError
+from backend.payments.registry import make_gateway
 from backend.payments.statement_import import ImportReport, import_statement, unmatched_lines
 from backend.payments.statements import StatementRefused, parse_statement
 
@@ -80,7 +86,7 @@ def test_create_payment_gives_the_girocode_with_the_top_ups_reference() -> None:
     assert girocode.amount == Decimal("12.50") and girocode.remittance == ""
     assert girocode.reference == created.gateway_payment_id == GATEWAY.reference("T-3F9A0C11BE")
     assert girocode.information == "Printkiosk top-up 7Q3WZ9"
-    assert created.pay_url == "http://192.0.2.10/t"
+    assert created.pay_url == ""  # no page to pay on: the API answers pay_url null
     assert GATEWAY.parse_webhook(b"{}", {}) is None
     assert GATEWAY.fetch_status(created.gateway_payment_id).state == "pending"
 
@@ -103,6 +109,50 @@ def test_a_wrong_account_in_the_configuration_is_refused(settings: dict[str, str
                                                          says: str) -> None:
     with pytest.raises(GatewayError, match=says):
         BankTransferGateway(BankTransferSettings(**settings))
+
+
+ACCOUNT = {"iban": "DE89 3704 0044 0532 0130 00", "beneficiary": "Bibliotheque universitaire"}
+
+
+@pytest.fixture
+def banking(db: Database) -> Iterator[Backend]:
+    """A backend whose gateway is bank_transfer, built by the registry from the config."""
+    config = BackendConfig.model_validate({
+        "database": {"url": str(db.engine.url)},
+        "payments": {"gateway": "bank_transfer", "bank_transfer": ACCOUNT}})
+    app = create_app(config, db, SECRET)
+    seed_demo(db, SECRET, config.ledger.currency)
+    with TestClient(app) as client:
+        yield Backend(config, db, client)
+
+
+def test_the_kiosk_gets_the_girocode_and_the_balance_after_the_statement(
+        banking: Backend) -> None:
+    before = personal(banking.db, "bob")
+    answer = banking.client.post("/api/v1/topups", headers=banking.headers(user="bob"),
+                                 json={"amount": "5.00", "idempotency_key": str(uuid.uuid4())})
+    assert answer.status_code == 201, answer.text
+    top_up = answer.json()["topup"]
+    assert top_up["pay_url"] is None  # nothing to open: the banking app pays
+    girocode = parse_payload(top_up["qr_payload"].encode())
+    assert (girocode.iban, girocode.amount) == (IBAN, Decimal("5.00"))
+    assert girocode.reference == GATEWAY.reference(top_up["id"])
+    waited = banking.client.get(f"/api/v1/topups/{top_up['id']}?wait_s=0",
+                                headers=banking.headers(user="bob"))
+    assert waited.json()["topup"]["status"] == "pending"
+    run_import(banking.db, camt053([Credit("5.00", "B-9", structured=girocode.reference)]))
+    waited = banking.client.get(f"/api/v1/topups/{top_up['id']}?wait_s=0",
+                                headers=banking.headers(user="bob"))
+    assert waited.json()["topup"]["status"] == "paid"
+    assert Decimal(waited.json()["balance"]["personal_credit"]) == before + Decimal("5.00")
+
+
+def test_the_server_refuses_a_bank_transfer_config_with_a_wrong_iban() -> None:
+    wrong = {**ACCOUNT, "iban": "DE89370400440532013001"}
+    config = BackendConfig.model_validate({"payments": {"gateway": "bank_transfer",
+                                                        "bank_transfer": wrong}})
+    with pytest.raises(GatewayError, match=r"payments\.bank_transfer\.iban: .*check digits"):
+        make_gateway(config, SECRET)
 
 
 def test_a_refund_is_refused_with_the_reason_and_changes_nothing(backend: object,
