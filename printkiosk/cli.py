@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "cards": "card readers: derive a normalisation rule from examples, watch a reader",
     "spool-agent": "on the print server: analyse held jobs and report them to the backend",
     "vouchers": "voucher batches: create, sell, revoke, export, print cards, stats, lockouts",
+    "payments": "top-ups paid by QR code: list, show, refund, reconcile",
 }
 
 

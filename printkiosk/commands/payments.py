@@ -1,0 +1,103 @@
+"""Top-ups paid by QR code: list, show, refund, reconcile (docs/payments.md).
+
+Every action needs the backend's configuration (--config) and works on its database;
+every change is audited with you as actor (cli:<user>).
+
+  printkiosk payments list --config FILE [--status pending|paid|mismatch|...]
+  printkiosk payments show ID --config FILE
+  printkiosk payments refund ID [--amount 2.00] --reason TEXT --config FILE
+  printkiosk payments reconcile --config FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Action:
+    summary: str
+    run: Callable[[Any, argparse.Namespace], None]
+    needs_id: bool = False
+
+
+def _list(backend: Any, args: argparse.Namespace) -> None:
+    from backend.payments_cli import list_top_ups
+
+    list_top_ups(backend, args.status)
+
+
+def _show(backend: Any, args: argparse.Namespace) -> None:
+    from backend.payments_cli import show
+
+    show(backend, args.id)
+
+
+def _refund(backend: Any, args: argparse.Namespace) -> None:
+    from backend.payments_cli import refund
+
+    refund(backend, args.id, args.amount, args.reason)
+
+
+def _reconcile(backend: Any, args: argparse.Namespace) -> None:
+    from backend.payments_cli import reconcile_now
+
+    reconcile_now(backend)
+
+
+# One entry per action: add yours here (and its options in add_arguments).
+ACTIONS: dict[str, Action] = {
+    "list": Action("the latest top-ups (--status to filter)", _list),
+    "show": Action("one top-up: its state, events and audit", _show, needs_id=True),
+    "refund": Action("refund a paid top-up (or --amount of it) through its gateway, "
+                     "with --reason", _refund, needs_id=True),
+    "reconcile": Action("ask the gateway now about pending top-ups (the server does it "
+                        "on schedule)", _reconcile),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=tuple(ACTIONS), metavar="ACTION",
+                        help="; ".join(f"{name}: {action.summary}"
+                                       for name, action in ACTIONS.items()))
+    parser.add_argument("id", nargs="?", help="the top-up id (from list), e.g. T-3F9A0C1B2D")
+    parser.add_argument("--config", type=Path, help="backend TOML file (required)")
+    parser.add_argument("--status", help="list: only top-ups in this status")
+    parser.add_argument("--amount", help="refund: part of the top-up, e.g. 2.00 (default "
+                        "all that is left)")
+    parser.add_argument("--reason", help="refund: why (audited)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import getpass
+
+    from backend.config import BackendConfigError, load_backend_config
+    from backend.voucher_cli import CliRefused, open_backend
+
+    if args.config is None:
+        print("printkiosk payments: give the backend's --config FILE (the top-ups live in "
+              "its database), e.g. --config /etc/printkiosk/backend.toml", file=sys.stderr)
+        return 2
+    action = ACTIONS[args.action]
+    if action.needs_id and not args.id:
+        print(f"printkiosk payments {args.action}: name the top-up ID (printkiosk payments "
+              "list)", file=sys.stderr)
+        return 2
+    try:
+        config = load_backend_config(args.config)
+    except BackendConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    try:
+        with open_backend(config, f"cli:{getpass.getuser()}") as backend:
+            action.run(backend, args)
+    except CliRefused as exc:
+        print(f"printkiosk payments {args.action}: {exc}; nothing changed", file=sys.stderr)
+        return 2
+    return 0
