@@ -96,7 +96,10 @@ def _amount(element: ET.Element | None, where: str) -> tuple[Decimal, str]:
     if _XML_AMOUNT.fullmatch(text) is None or not re.fullmatch(r"[A-Z]{3}", currency):
         raise StatementRefused(f"{where}: <Amt Ccy={currency!r}>{text}</Amt> is not an "
                                "amount with a three-letter currency")
-    return Decimal(text), currency
+    amount = Decimal(text)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise StatementRefused(f"{where}: <Amt>{text}</Amt> has more decimals than cents")
+    return amount.quantize(Decimal("0.01")), currency
 
 
 def _day(element: ET.Element | None) -> date | None:

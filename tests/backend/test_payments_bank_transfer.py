@@ -263,6 +263,7 @@ def test_csv_statement_matches_like_camt(backend: object, db: Database) -> None:
     (b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:pain.001.001.03'/>", "pain.001"),
     (camt053([Credit("5,00", "B-1")]), r"entry 1: <Amt Ccy='EUR'>5,00</Amt>"),
     (camt053([Credit("5.00", "B-1", indicator="CREDIT")]), "entry 1: <CdtDbtInd> 'CREDIT'"),
+    (camt053([Credit("5.00001", "B-1")]), "entry 1: <Amt>5.00001</Amt> has more decimals"),
     (b"date,amount,currency,reference,payer_name\n", "missing bank_transaction_id"),
     (b"date,amount,currency,reference,payer_name,bank_transaction_id\n"
      b"2026-12-01,5.00,EUR,x,y,T1\n2026-12-01,5.0.0,EUR,x,y,T2\n", "line 3: amount '5.0.0'"),
