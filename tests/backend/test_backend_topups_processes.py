@@ -93,3 +93,74 @@ def test_a_payment_in_one_process_wakes_the_long_poll_in_the_other_within_2_s(
     assert answer["topup"]["status"] == "paid"
     assert Decimal(answer["balance"]["personal_credit"]) == \
         Decimal(before["personal_credit"]) + Decimal("5.00")
+
+
+@pytest.fixture
+def one_backend(db: Database, tmp_path: Path) -> Iterator[str]:
+    prepare_database(db, "EUR")
+    seed_demo(db, SECRET, "EUR")
+    port = free_port()
+    config = write_config(tmp_path / "backend.toml", db.engine.url.render_as_string(False),
+                          port, '[payments]\ngateway = "demo"\n'
+                          f'public_base_url = "http://127.0.0.1:{port}"\n'
+                          "check_interval_s = 1\n\n[payments.demo]\nenabled = true\n")
+    process = start_backend(config)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_backend(process)
+
+
+def test_sixty_waiting_long_polls_do_not_starve_other_requests(
+        db: Database, one_backend: str) -> None:
+    """More waiters than the thread pool has threads (40): a waiting long-poll holds
+    none, so a balance read still answers at once."""
+    headers = _headers(db, "bob")
+    ids = []
+    with httpx.Client(base_url=f"{one_backend}/api/v1", headers=headers, timeout=30) as http:
+        for _ in range(60):
+            created = http.post("/topups", json={"amount": "2.00",
+                                                 "idempotency_key": str(uuid.uuid4())})
+            ids.append(created.json()["topup"]["id"])
+    answers: list[int] = []
+
+    def long_poll(public_id: str) -> None:
+        with httpx.Client(timeout=30) as own:
+            answers.append(own.get(f"{one_backend}/api/v1/topups/{public_id}?wait_s=6",
+                                   headers=headers).status_code)
+
+    threads = [threading.Thread(target=long_poll, args=(public_id,)) for public_id in ids]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.0)  # all of them waiting now
+    started = time.monotonic()
+    balance = httpx.get(f"{one_backend}/api/v1/users/bob/balance", headers=headers,
+                        timeout=30)
+    took = time.monotonic() - started
+    assert balance.status_code == 200
+    assert not answers, "the long-polls should still be waiting"
+    assert took < 1.5, took
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == [200] * 60
+
+
+def test_the_servers_schedule_expires_top_ups(db: Database, one_backend: str) -> None:
+    from datetime import timedelta
+
+    from topup_helpers import status, user_id
+
+    from backend import ledger, topups
+    from backend.models import utcnow
+
+    with db.write() as session:
+        user = ledger.lock_user(session, user_id(db, "bob"))
+        old = topups.create_top_up(session, SECRET, user=user, terminal_id=None,
+                                   amount=Decimal("5.00"), currency="EUR",
+                                   gateway_name="demo", expire_after=timedelta(minutes=10),
+                                   now=utcnow() - timedelta(minutes=11))
+        session.expunge(old)
+    deadline = time.monotonic() + 10
+    while status(db, old).status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert status(db, old).status == "expired"
