@@ -112,6 +112,7 @@ def diagnose(path: Path) -> Diagnosis:
         key_problems, key_warnings = _secret_key_findings(path, data)
         problems += key_problems
         warnings += key_warnings
+        problems += _gateway_problems(path)
     if _kind(data) == "kiosk" and not problems and "receipt" in data:
         reachable, finding = _receipt_printer_finding(path, data["receipt"])
         (notes if reachable else warnings).append(finding)
@@ -238,6 +239,20 @@ def _secret_key_findings(path: Path, data: dict[str, Any]) -> tuple[list[str], l
         problems.append(f"{label}: holds {len(text.strip())} characters; a key needs at least "
                         f"{MIN_SECRET_CHARS} (e.g. `openssl rand -hex 32 > {key_file}`)")
     return problems, []
+
+
+def _gateway_problems(path: Path) -> list[str]:
+    """The configured payment gateway must be buildable (its key files readable):
+    the backend refuses to start otherwise."""
+    from backend.config import load_backend_config
+    from backend.payments.gateway import GatewayError
+    from backend.payments.registry import make_gateway
+
+    try:
+        make_gateway(load_backend_config(path), b"doctor")
+    except GatewayError as exc:
+        return [f"{path.name}: {exc}"]
+    return []
 
 
 def _check_price_list(path: Path) -> list[str]:

@@ -88,3 +88,40 @@ def test_secret_key_file_is_created_private_and_refused_when_readable(
     assert caught.value.problems == [
         f"{key_file}: the secret key file must be readable by its owner only "
         f"(chmod 600 {key_file})"]
+
+
+def test_payments_config_problems_name_the_key_and_the_rule(tmp_path: Path) -> None:
+    """The demo gateway only when enabled by name; stripe needs its key files, and
+    doctor reports a key file the backend could not read (issue 14)."""
+    from backend.config import BackendConfigError, parse_backend_config
+    from printkiosk.commands.doctor import diagnose
+
+    cases = {
+        '[payments]\ngateway = "demo"\npublic_base_url = "http://h:1"\n':
+            "needs [payments.demo] enabled = true",
+        '[payments]\ngateway = "stripe"\npublic_base_url = "http://h:1"\n':
+            "needs [payments.stripe] secret_key_file",
+        '[payments]\nmin_amount = "5.00"\npresets = ["2.00"]\n': "presets 2.00 are outside",
+        '[payments.demo]\nenabld = true\n': "payments.demo.enabld: unknown key (allowed: "
+                                            "enabled)",
+        '[payments]\ngateway = "demo"\n[payments.demo]\nenabled = true\n':
+            "needs public_base_url",
+    }
+    import tomllib
+
+    for text, expected in cases.items():
+        with pytest.raises(BackendConfigError) as refused:
+            parse_backend_config(tomllib.loads(text), "backend.toml")
+        assert any(expected in problem for problem in refused.value.problems), (
+            text, refused.value.problems)
+    enabled = parse_backend_config(tomllib.loads(
+        '[payments]\ngateway = "demo"\npublic_base_url = "http://h:1"\n'
+        '[payments.demo]\nenabled = true\n'), "backend.toml")
+    assert enabled.payments.gateway == "demo"
+    config = tmp_path / "backend.toml"
+    config.write_text('[server]\nport = 8470\n[payments]\ngateway = "stripe"\n'
+                      'public_base_url = "http://h:1"\n[payments.stripe]\n'
+                      f'secret_key_file = "{tmp_path / "missing"}"\n'
+                      f'webhook_secret_file = "{tmp_path / "missing2"}"\n', encoding="utf-8")
+    assert any("payments.stripe.secret_key_file" in problem and "cannot be read" in problem
+               for problem in diagnose(config).problems)

@@ -16,31 +16,8 @@ from backend import topups
 from backend.db import Database
 from backend.ledger import LedgerError, check_invariants
 from backend.models import AccountKind, AuditEntry, TopUp, TopUpEvent, utcnow
-from backend.payments.gateway import CreatedPayment, PaymentEvent, PaymentStatus
-
-
-class RecordingGateway:
-    """A gateway for the refund path of the service (the real adapters have their own
-    tests against localstripe and the demo page): it records what it was asked."""
-
-    name = "test"
-
-    def __init__(self) -> None:
-        self.refunds: list[tuple[str, Decimal]] = []
-
-    def create_payment(self, top_up_id: str, amount: Decimal, currency: str,
-                       description: str, return_url: str) -> CreatedPayment:
-        raise NotImplementedError
-
-    def parse_webhook(self, body: bytes, headers: object) -> PaymentEvent | None:
-        raise NotImplementedError
-
-    def fetch_status(self, gateway_payment_id: str) -> PaymentStatus:
-        raise NotImplementedError
-
-    def refund(self, gateway_payment_id: str, amount: Decimal) -> str:
-        self.refunds.append((gateway_payment_id, amount))
-        return f"re_{len(self.refunds)}"
+from backend.payments.fakes import FakeGateway
+from backend.payments.gateway import PaymentStatus
 
 
 def test_a_payment_credits_the_user_once_and_a_replayed_event_changes_nothing(
@@ -112,7 +89,7 @@ def test_a_wrong_amount_is_not_credited_but_flagged_mismatch(backend: object,
                                                             Decimal("0.50"))
     assert personal(db, "bob") == before and clearing(db) == clearing_before
     # refunded at the gateway in full; nothing to reverse in the ledger
-    gateway = RecordingGateway()
+    gateway = FakeGateway()
     with db.write() as session:
         assert topups.refund_top_up(session, top_up, gateway, None, "wrong amount",
                                     "admin") is None
@@ -134,7 +111,7 @@ def test_a_refund_reverses_the_credit_partly_then_fully(backend: object,
     before, clearing_before = personal(db, "bob"), clearing(db)
     top_up = make_top_up(db, amount="10.00")
     settle(db, top_up)
-    gateway = RecordingGateway()
+    gateway = FakeGateway()
     with db.write() as session:
         topups.refund_top_up(session, top_up, gateway, Decimal("4.00"), "asked", "admin")
     assert personal(db, "bob") == before + Decimal("6.00")
@@ -160,7 +137,7 @@ def test_a_refund_of_spent_credit_is_refused_and_the_gateway_not_asked(
         spend = ledger.user_accounts(session, user.id, "EUR")[1].balance
         ledger.adjust(session, user, "EUR", account_kind=AccountKind.USER_PERSONAL,
                       amount=-spend, reason="spent", actor="test")
-    gateway = RecordingGateway()
+    gateway = FakeGateway()
     with db.write() as session, pytest.raises(LedgerError, match="refund_exceeds_credit"):
         topups.refund_top_up(session, top_up, gateway, None, "asked", "admin")
     assert gateway.refunds == []
@@ -176,3 +153,38 @@ def test_the_invariant_catches_a_credit_that_no_top_up_explains(backend: object,
         session.execute(update(TopUp).values(paid_amount=Decimal("5.00")))
     with db.read() as session:
         assert check_invariants(session).ok
+
+
+def test_reconciliation_credits_a_missed_payment_once_across_racing_processes(
+        backend: object, db: Database) -> None:
+    """Four reconcilers at once (as four backend processes' schedules): the gateway is
+    asked once about each due top-up, and the missed payment is credited once."""
+    import threading
+
+    from backend.topup_reconcile import reconcile
+
+    before = personal(db, "bob")
+    paid = make_top_up(db, amount="5.00")
+    waiting = make_top_up(db, amount="2.00")
+    gateway = FakeGateway()
+    assert paid.gateway_payment_id is not None
+    gateway.statuses[paid.gateway_payment_id] = PaymentStatus("succeeded", Decimal("5.00"),
+                                                              "EUR")
+    later = utcnow() + timedelta(minutes=6)
+    results: list[list[object]] = []
+    start = threading.Barrier(4)
+
+    def run() -> None:
+        start.wait()
+        results.append(list(reconcile(db, gateway, timedelta(minutes=5), now=later)))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(gateway.asked) == sorted([paid.gateway_payment_id,
+                                            waiting.gateway_payment_id])
+    assert sum(len(result) for result in results) == 2
+    assert personal(db, "bob") == before + Decimal("5.00")
+    assert status(db, paid).status == "paid" and status(db, waiting).status == "pending"
