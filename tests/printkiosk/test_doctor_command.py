@@ -332,8 +332,6 @@ def test_a_bank_transfer_account_with_a_wrong_iban_or_bic_is_reported(tmp_path: 
     path = tmp_path / "backend.toml"
     path.write_text(text.replace("0130 00", "0130 01").replace('"COBADEFFXXX"', '"COBADE"'),
                     encoding="utf-8")
-    problems = check_file(path)
-    assert [problem.split(":")[:2] for problem in problems] == [
-        ["backend.toml", " payments.bank_transfer.iban"],
-        ["backend.toml", " payments.bank_transfer.bic"]], problems
-    assert "check digits" in problems[0]
+    [problem] = check_file(path)  # the registry builds the gateway as the server would
+    assert problem.startswith("backend.toml: payments.bank_transfer.iban: ")
+    assert "check digits" in problem and "payments.bank_transfer.bic: 'COBADE'" in problem
