@@ -515,3 +515,25 @@ class TopUpEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16))  # webhook | demo_page | reconcile | cli
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class UnmatchedStatementLine(Base):
+    """A credit on a bank statement that settled no top-up, for the cash desk
+    (docs/payments-bank-transfer.md): no or an unknown reference, another amount than
+    the top-up asked, or a top-up already paid. ``bank_reference`` (the bank's id of the
+    line) is unique, so importing the same statement again lists nothing twice."""
+
+    __tablename__ = "unmatched_statement_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_reference: Mapped[str] = mapped_column(String(255), unique=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    top_up_id: Mapped[int | None] = mapped_column(ForeignKey("top_ups.id"))
+    booked_on: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(64), default="")
+    remittance: Mapped[str] = mapped_column(Text, default="")
+    payer: Mapped[str] = mapped_column(String(255), default="")
+    file_name: Mapped[str] = mapped_column(String(255))
+    imported_by: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

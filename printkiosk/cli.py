@@ -27,7 +27,8 @@ COMMANDS: dict[str, str] = {
     "cards": "card readers: derive a normalisation rule from examples, watch a reader",
     "spool-agent": "on the print server: analyse held jobs and report them to the backend",
     "vouchers": "voucher batches: create, sell, revoke, export, print cards, stats, lockouts",
-    "payments": "top-ups paid by QR code: list, show, refund, reconcile",
+    "payments": "top-ups paid by QR code: list, show, refund, reconcile, import a bank "
+                "statement, list its unmatched lines",
 }
 
 

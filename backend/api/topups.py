@@ -49,7 +49,8 @@ def top_up_json(context: BackendContext, top_up: TopUp) -> dict[str, Any]:
         pay_url = f"{base}/pay/{topups.url_token(context.secret, top_up.public_id)}"
     return {"id": top_up.public_id, "status": top_up.status, "amount": fmt(top_up.amount),
             "currency": top_up.currency, "short_code": top_up.short_code,
-            "qr_payload": top_up.qr_payload or pay_url, "pay_url": pay_url,
+            # bank_transfer: no page to pay on ("" from the gateway), the QR is a GiroCode
+            "qr_payload": top_up.qr_payload or pay_url, "pay_url": pay_url or None,
             "expires_at": top_up.expires_at.isoformat(), "late": top_up.late}
 
 

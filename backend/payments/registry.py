@@ -23,10 +23,17 @@ def _stripe(config: BackendConfig, secret: bytes) -> PaymentGateway:
     return StripeGateway.from_settings(config.payments.stripe)
 
 
-# Name -> factory: one line per adapter (bank_transfer adds its own).
+def _bank_transfer(config: BackendConfig, secret: bytes) -> PaymentGateway:
+    from backend.payments.bank_transfer import BankTransferGateway
+
+    return BankTransferGateway.from_config(config, secret)
+
+
+# Name -> factory: one line per adapter.
 FACTORIES: dict[str, Callable[[BackendConfig, bytes], PaymentGateway]] = {
     "demo": _demo,
     "stripe": _stripe,
+    "bank_transfer": _bank_transfer,
 }
 
 

@@ -321,3 +321,17 @@ def test_a_misspelt_receipt_target_or_profile_is_a_problem(tmp_path: Path) -> No
     assert problems[2].startswith("kiosk.toml: receipt.profile: 'TM-T88' is not a "
                                   "python-escpos printer profile; known: ")
     assert len(problems) == 3
+
+
+def test_a_bank_transfer_account_with_a_wrong_iban_or_bic_is_reported(tmp_path: Path) -> None:
+    """The shipped example passes; one wrong digit of the IBAN and a short BIC are named."""
+    from printkiosk.commands.doctor import check_file
+
+    shipped_file = REPO / "config" / "backend-bank-transfer.toml"
+    text = shipped_file.read_text(encoding="utf-8")
+    path = tmp_path / "backend.toml"
+    path.write_text(text.replace("0130 00", "0130 01").replace('"COBADEFFXXX"', '"COBADE"'),
+                    encoding="utf-8")
+    [problem] = check_file(path)  # the registry builds the gateway as the server would
+    assert problem.startswith("backend.toml: payments.bank_transfer.iban: ")
+    assert "check digits" in problem and "payments.bank_transfer.bic: 'COBADE'" in problem
