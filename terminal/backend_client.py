@@ -32,6 +32,15 @@ Vouchers: a redemption is a money write like a hold (its key is the caller's, ma
 per attempt, so a resend credits once), answered within the screen's budget because the
 user waits for it. The backend's refusals of a voucher are answers here, not errors:
 :meth:`redeem_voucher` returns a :class:`VoucherRefusal` with the problem's facts.
+
+Top-ups (issue 14): creating one is a money write with the caller's key (a resend gets
+the same top-up, never a second one) within the screen's budget; a refused amount
+(``topup_amount``, 422) and a gateway the backend cannot use (``topup_unavailable``, 503)
+are answers (:class:`TopUpRefusal`): the backend did answer, so that 503 does not mark
+it unreachable. Waiting for the payment is a long-poll (``wait_s`` seconds held by the
+backend): its read timeout is ``wait_s`` plus the usual read timeout, it is never
+resent here (the caller asks again), and it blocks its thread, so the kiosk runs it on
+the terminal's executor, never on the Kivy thread.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -59,6 +69,9 @@ from terminal.ports import (
     HoldAnswer,
     Identity,
     Redemption,
+    TopUp,
+    TopUpOptions,
+    TopUpRefusal,
     VoucherCredit,
     VoucherRefusal,
 )
@@ -251,6 +264,38 @@ class HttpBackend:
             return _parse(lambda raw: _voucher_refusal(refused, raw), dict(exc.problem))
         return _parse(_voucher_credit, answer)
 
+    def topup_options(self, username: str) -> TopUpOptions:
+        answer = self._call("GET", "/topups/options", None, budget_s=self._screen_budget_s,
+                            session=self.session_of(username))
+        return _parse(_topup_options, answer)
+
+    def create_topup(self, username: str, amount: Decimal, key: str) -> TopUp | TopUpRefusal:
+        """``POST /topups``; ``topup_*`` refusals are returned, anything else raised."""
+        body = {"amount": wire_amount(amount), "idempotency_key": key}
+        try:
+            answer = self._call("POST", "/topups", body, budget_s=self._screen_budget_s,
+                                session=self.session_of(username))
+        except BackendRejected as exc:
+            if not exc.code.startswith("topup_"):
+                raise
+            refused = exc.code
+            return _parse(lambda raw: _topup_refusal(refused, raw), dict(exc.problem))
+        return _parse(lambda raw: _topup(raw["topup"]), answer)
+
+    def wait_topup(self, username: str, topup_id: str, wait_s: float) -> TopUp:
+        """``GET /topups/{id}?wait_s=``: held by the backend up to ``wait_s`` (max 30)."""
+        held = min(max(wait_s, 0.0), 30.0)
+        path = f"/topups/{quote(topup_id, safe='')}?{urlencode({'wait_s': f'{held:g}'})}"
+        answer = self._call("GET", path, None, retry=False, session=self.session_of(username),
+                            read_timeout_s=held + self._timeout[1])
+        return _parse(_topup_answer, answer)
+
+    def cancel_topup(self, username: str, topup_id: str) -> TopUp:
+        path = f"/topups/{quote(topup_id, safe='')}/cancel"
+        answer = self._call("POST", path, {}, budget_s=self._screen_budget_s,
+                            session=self.session_of(username))
+        return _parse(_topup_answer, answer)
+
     def health(self) -> bool:
         """One quick unretried probe (the heartbeat); True when the backend answers."""
         try:
@@ -264,9 +309,11 @@ class HttpBackend:
     def _call(
         self, method: str, path: str, body: Mapping[str, object] | None, retry: bool = True,
         budget_s: float | None = None, session: str | None = None,
+        read_timeout_s: float | None = None,
     ) -> dict[str, Any]:
         """One call, resent per the retry rules; ``budget_s`` bounds all its attempts,
-        connects, reads and backoffs together (someone is waiting at the screen)."""
+        connects, reads and backoffs together (someone is waiting at the screen);
+        ``read_timeout_s`` replaces the read timeout of a call without a budget."""
         # A backend already known to be away gets one try per call, not a backed-off
         # series: the outbox drainer keeps probing, and the user at the screen is not
         # kept waiting for retries that will fail like the last ones did.
@@ -274,7 +321,9 @@ class HttpBackend:
         deadline = None if budget_s is None else time.monotonic() + budget_s
         for attempt in range(attempts):
             try:
-                answer = self._once(method, path, body, self._timeout_until(deadline), session)
+                timeout = self._timeout_until(deadline) if read_timeout_s is None \
+                    else (self._timeout[0], read_timeout_s)
+                answer = self._once(method, path, body, timeout, session)
             except BackendUnavailable as exc:
                 backoff = self._backoff_s * 2**attempt
                 out_of_time = deadline is not None and (
@@ -313,6 +362,8 @@ class HttpBackend:
             raise _TimedOut(f"{path}: no answer in time ({exc.__class__.__name__})") from exc
         except requests.RequestException as exc:
             raise BackendUnavailable(f"{path}: {exc.__class__.__name__}") from exc
+        if response.status_code == 503:
+            _answered_unavailable(response)
         return answer_of(response, path)
 
     def _set_reachable(self, reachable: bool) -> None:
@@ -331,6 +382,21 @@ def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:
         return parse(payload)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BackendUnavailable(f"unexpected answer: {exc!r}") from exc
+
+
+# 503 problems that are the backend's answer (it is up), not its absence
+_ANSWERED_503 = ("topup_unavailable",)
+
+
+def _answered_unavailable(response: requests.Response) -> None:
+    """Raise a 503 whose problem code says the backend answered as a refusal."""
+    try:
+        problem = response.json()
+    except ValueError:
+        return
+    if isinstance(problem, dict) and problem.get("code") in _ANSWERED_503:
+        raise BackendRejected(str(problem["code"]), str(problem.get("detail", "")),
+                              status=503, problem=problem)
 
 
 def wire_card(card_number: str) -> str:
@@ -393,6 +459,37 @@ def _voucher_refusal(code: str, raw: dict[str, Any]) -> VoucherRefusal:
         expires_on=None if expires_on is None else date.fromisoformat(str(expires_on)),
         retry_after_s=None if retry is None else int(retry),
     )
+
+
+def _topup_options(raw: dict[str, Any]) -> TopUpOptions:
+    return TopUpOptions(
+        gateway=str(raw["gateway"]), currency=str(raw["currency"]),
+        minimum=_amount(raw["min"]), maximum=_amount(raw["max"]),
+        presets=tuple(_amount(item) for item in raw["presets"]),
+        expires_after_s=int(raw["expires_after_s"]),
+    )
+
+
+def _topup(raw: dict[str, Any]) -> TopUp:
+    return TopUp(
+        topup_id=str(raw["id"]), status=str(raw["status"]), amount=_amount(raw["amount"]),
+        currency=str(raw["currency"]), short_code=str(raw["short_code"]),
+        qr_payload=str(raw["qr_payload"]), pay_url=str(raw["pay_url"]),
+        expires_at=_utc(str(raw["expires_at"])),
+    )
+
+
+def _topup_answer(raw: dict[str, Any]) -> TopUp:
+    """A long-poll's or a cancel's answer: the top-up, and the balance once paid."""
+    balance = raw.get("balance")
+    return replace(_topup(raw["topup"]),
+                   balance=None if balance is None else _balance(balance))
+
+
+def _topup_refusal(code: str, raw: dict[str, Any]) -> TopUpRefusal:
+    low, high = raw.get("min"), raw.get("max")
+    return TopUpRefusal(code, None if low is None else _amount(low),
+                        None if high is None else _amount(high))
 
 
 def _utc(text: str) -> datetime:

@@ -35,6 +35,9 @@ from terminal.ports import (
     PrintServerError,
     Redemption,
     SpoolQueueUnavailable,
+    TopUp,
+    TopUpOptions,
+    TopUpRefusal,
     Volume,
     VoucherCredit,
     VoucherRefusal,
@@ -183,6 +186,16 @@ class FakeLedger:
         # voucher body -> its value (EUR); body -> (who, when) once redeemed
         self.vouchers: dict[str, Decimal] = {}
         self.redeemed: dict[str, tuple[str, datetime]] = {}
+        # top-ups: the options answered, id -> the top-up; waits records each long-poll
+        # as (monotonic start, wait_s); ``topup_refusal`` refuses every creation
+        self.topup_options_answer = TopUpOptions(
+            "demo", "EUR", Decimal("1.00"), Decimal("100.00"),
+            (Decimal("2.00"), Decimal("5.00"), Decimal("10.00"), Decimal("20.00")), 600)
+        self.topups: dict[str, TopUp] = {}
+        self.topup_owner: dict[str, str] = {}
+        self.topup_refusal: TopUpRefusal | None = None
+        self.waits: list[tuple[float, float]] = []
+        self._topup_changed = threading.Condition()
 
     def charged(self) -> dict[str, Decimal]:
         """Captured amount per job reference: what the ledger holds."""
@@ -274,6 +287,58 @@ class FakeLedger:
                                  self._balance(username), len(self.redeemed))
 
         return self._idempotent("redeem_voucher", key, effect)
+
+    def topup_options(self, username: str) -> TopUpOptions:
+        self._gate("topup_options", "")
+        return self.topup_options_answer
+
+    def create_topup(self, username: str, amount: Decimal, key: str) -> TopUp | TopUpRefusal:
+        """Like the backend: limits checked, one top-up per key."""
+        def effect() -> TopUp | TopUpRefusal:
+            limits = self.topup_options_answer
+            if self.topup_refusal is not None:
+                return self.topup_refusal
+            if not limits.minimum <= amount <= limits.maximum:
+                return TopUpRefusal("topup_amount", limits.minimum, limits.maximum)
+            number = len(self.topups) + 1
+            token = f"tok{number:04d}"
+            topup = TopUp(f"t{number}", "pending", amount, limits.currency, f"DEMO{number:02d}",
+                          f"http://pay.invalid/pay/{token}", f"http://pay.invalid/pay/{token}",
+                          datetime.now(UTC) + timedelta(seconds=limits.expires_after_s))
+            with self._topup_changed:
+                self.topups[topup.topup_id] = topup
+                self.topup_owner[topup.topup_id] = username
+            return topup
+
+        return self._idempotent("create_topup", key, effect)
+
+    def wait_topup(self, username: str, topup_id: str, wait_s: float) -> TopUp:
+        self._gate("wait_topup", topup_id)
+        self.waits.append((time.monotonic(), wait_s))
+        with self._topup_changed:
+            self._topup_changed.wait_for(lambda: not self.topups[topup_id].pending, wait_s)
+            return self.topups[topup_id]
+
+    def cancel_topup(self, username: str, topup_id: str) -> TopUp:
+        self._gate("cancel_topup", topup_id)
+        return self.settle_topup(topup_id, "cancelled")
+
+    def settle_topup(self, topup_id: str, status: str) -> TopUp:
+        """What the gateway's page does: "paid" credits the owner once; any other end
+        (expired, failed, cancelled) only if still pending. Wakes every long-poll."""
+        with self._topup_changed:
+            topup = self.topups[topup_id]
+            if topup.pending:
+                balance = None
+                if status == "paid":
+                    owner = self.topup_owner[topup_id]
+                    self.available[owner] = self.available.get(owner, Decimal("0")) \
+                        + topup.amount
+                    balance = self._balance(owner)
+                topup = replace(topup, status=status, balance=balance)
+                self.topups[topup_id] = topup
+                self._topup_changed.notify_all()
+            return topup
 
     def _gate(self, method: str, key: str) -> None:
         self.calls.append((method, key))

@@ -197,6 +197,49 @@ class VoucherRefusal:
 Redemption = VoucherCredit | VoucherRefusal
 
 
+@dataclass(frozen=True)
+class TopUpOptions:
+    """What a top-up may be here: the backend's configured limits and presets."""
+
+    gateway: str
+    currency: str
+    minimum: Decimal
+    maximum: Decimal
+    presets: tuple[Decimal, ...]
+    expires_after_s: int
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """One top-up as the backend last told it: ``qr_payload`` is what the kiosk shows as
+    the QR code (the pay URL, or a bank transfer's EPC payload); ``balance`` is set once
+    it is paid."""
+
+    topup_id: str
+    status: str  # pending | paid | expired | failed | cancelled | refunded | mismatch
+    amount: Decimal
+    currency: str
+    short_code: str
+    qr_payload: str
+    pay_url: str
+    expires_at: datetime
+    balance: Balance | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+
+@dataclass(frozen=True)
+class TopUpRefusal:
+    """A top-up refused or impossible, as a stable key (``topup_amount``,
+    ``topup_unavailable``, ``topup_offline``...); the limits when the amount was wrong."""
+
+    code: str
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+
 class Ledger(Protocol):
     """The backend's money-moving calls; every one carries the caller's idempotency key.
 
@@ -233,6 +276,24 @@ class Ledger(Protocol):
         """Redeem ``code`` (as typed or scanned) for the user's session here. A refusal
         of the voucher is an answer, not an error; :class:`BackendUnavailable` when the
         backend cannot say (never queued: a voucher needs the backend's answer)."""
+        ...
+
+    def topup_options(self, username: str) -> TopUpOptions:
+        """The amounts a top-up may have for the user's session here."""
+        ...
+
+    def create_topup(self, username: str, amount: Decimal, key: str) -> TopUp | TopUpRefusal:
+        """Start a top-up (pending); a resend with the same key gets the same top-up.
+        A refused amount or an unavailable gateway is an answer, not an error."""
+        ...
+
+    def wait_topup(self, username: str, topup_id: str, wait_s: float) -> TopUp:
+        """The top-up's state, at once when it is no longer pending, else when it
+        changes, else after ``wait_s`` (a long-poll: the caller's thread is held)."""
+        ...
+
+    def cancel_topup(self, username: str, topup_id: str) -> TopUp:
+        """Cancel a pending top-up; one already paid stays paid (the answer says so)."""
         ...
 
 

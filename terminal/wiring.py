@@ -73,6 +73,7 @@ from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
 from terminal.spool_agent import ReportJournal, SpoolAgent, SpoolAgentConfig
 from terminal.spool_purge import SpoolPurger
+from terminal.topups import TopUpDesk
 from terminal.vouchers import VoucherDesk
 
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
@@ -98,6 +99,8 @@ class Terminal:
     # UI starts it with the voucher screen's callback, close() stops it.
     vouchers: VoucherDesk | None = None
     voucher_scanner: CodeScanner | None = None
+    # Topping up with a payment QR code (always online, like vouchers)
+    topups: TopUpDesk | None = None
     # Held jobs and their release; None on a kiosk with no print queue.
     jobs: JobService | None = None
     release: ReleaseWorkflow | None = None
@@ -403,7 +406,7 @@ def build_terminal(
     terminal = Terminal(
         config, session, backend, executor, card_reader, typed, list(demo_cards or []),
         charges=charges, drainer=OutboxDrainer(charges), offline_cache=offline_cache,
-        demo_vouchers=demo_vouchers, vouchers=VoucherDesk(backend),
+        demo_vouchers=demo_vouchers, vouchers=VoucherDesk(backend), topups=TopUpDesk(backend),
         voucher_scanner=build_voucher_scanner(config),
         receipt_printer=receipt_printer,
     )
