@@ -20,7 +20,10 @@ Kivy clock like every other result.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from kivy.app import App
@@ -35,6 +38,8 @@ from kiosk.i18n import Translator
 from kiosk.job_flow import JobFlow
 from kiosk.job_screens import JobDetailScreen, ReleaseScreen
 from kiosk.screens import EnrolScreen, HomeScreen, IdleScreen, PinScreen
+from kiosk.topup_flow import TopUpFlow
+from kiosk.topup_screens import TopUpAmountScreen, TopUpQrScreen, TopUpResultScreen
 from kiosk.voucher_flow import VoucherFlow
 from kiosk.voucher_screens import (
     AddCreditScreen,
@@ -44,16 +49,26 @@ from kiosk.voucher_screens import (
 )
 from kiosk.widgets import Banner
 from terminal.jobs import JobList, JobOptions, JobQuote
-from terminal.ports import BillingCode, Redemption, VoucherCredit
+from terminal.ports import (
+    BillingCode,
+    Redemption,
+    TopUp,
+    TopUpOptions,
+    TopUpRefusal,
+    VoucherCredit,
+)
 from terminal.release import ReleaseUpdate
 from terminal.session import SessionState, SessionView
+from terminal.topups import TopUpDesk
 from terminal.vouchers import VoucherDesk
 from terminal.wiring import Terminal
 
 ENTER_KEYS = (13, 271)  # Return and the keypad's Enter, as Kivy's key codes
 BACKSPACE_KEY = 8
 # the screens of one visit to "add credit": the session's notifications keep them shown
-CREDIT_SCREENS = ("credit", "voucher", "voucher_result")
+CREDIT_SCREENS = ("credit", "voucher", "voucher_result", "topup", "topup_qr", "topup_result")
+
+_log = logging.getLogger(__name__)
 
 
 class KioskApp(App):
@@ -102,9 +117,9 @@ class KioskApp(App):
         self.job = JobDetailScreen(self.tr, on_back=self.show_home, on_change=self.change_job,
                                    on_delete=self.delete_job, on_print=self.print_one)
         self.release = ReleaseScreen(self.tr, on_done=self.show_home,
-                                     on_voucher=self.show_voucher)
+                                     on_voucher=self.show_voucher, on_topup=self.show_topup)
         self.credit = AddCreditScreen(self.tr, on_voucher=self.show_voucher,
-                                      on_back=self.show_home)
+                                      on_back=self.show_home, on_topup=self.show_topup)
         self.voucher = VoucherScreen(self.tr, on_redeem=self._redeem, on_back=self.show_home)
         self.voucher_result = VoucherResultScreen(
             self.tr, on_done=self.show_home,
@@ -112,6 +127,15 @@ class KioskApp(App):
         desk = terminal.vouchers or VoucherDesk(terminal.backend)
         self.voucher_flow = VoucherFlow(desk, terminal.executor,
                                         on_answer=self._voucher_answered)
+        self.topup_amount = TopUpAmountScreen(self.tr, on_continue=self._start_topup,
+                                              on_back=self.show_add_credit)
+        self.topup_qr = TopUpQrScreen(self.tr, on_cancel=self._cancel_topup)
+        self.topup_result = TopUpResultScreen(self.tr, on_done=self.show_home,
+                                              on_again=self.show_topup)
+        self.topup_flow = TopUpFlow(terminal.topups or TopUpDesk(terminal.backend),
+                                    terminal.executor, on_options=self._topup_options,
+                                    on_started=self._topup_started,
+                                    on_update=self._topup_update)
         self.billing_code_mode = config.terminal.billing_code
         self.billing = BillingCodeScreen(self.tr, on_look=self._look_codes,
                                          on_choose=self._start_release, on_back=self.show_home)
@@ -120,7 +144,8 @@ class KioskApp(App):
                                       on_error=self.billing.show_problem)
         self._user: str | None = None
         for screen in (self.idle, self.home, self.pin, self.enrol, self.job, self.release,
-                       self.billing, self.credit, self.voucher, self.voucher_result):
+                       self.billing, self.credit, self.voucher, self.voucher_result,
+                       self.topup_amount, self.topup_qr, self.topup_result):
             self.manager.add_widget(screen)
 
     def build(self) -> BoxLayout:
@@ -131,6 +156,7 @@ class KioskApp(App):
         if self.terminal.voucher_scanner is not None:
             self.terminal.voucher_scanner.start(self._from_scanner)
         Clock.schedule_interval(lambda _dt: self.terminal.session.tick(), 1.0)
+        Clock.schedule_interval(lambda _dt: self._topup_tick(), 1.0)
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.offline_banner)
         root.add_widget(self.manager)
@@ -194,6 +220,65 @@ class KioskApp(App):
                                       datetime.now(UTC))
             self.voucher_flow.print_receipt(printer, receipt, self.voucher_result.receipt_done)
 
+    def show_topup(self, short_by: Decimal | None = None) -> None:
+        """The amount screen; after "not enough credit", with the missing amount."""
+        if self._user is not None:
+            self.topup_flow.end()  # nothing of an earlier top-up is shown now
+            self.topup_amount.open(short_by)
+            self.manager.current = "topup"
+            self.topup_flow.options(self._user)
+
+    def _topup_options(self, answer: TopUpOptions | TopUpRefusal) -> None:
+        self.topup_amount.show_options(answer)
+
+    def _start_topup(self, amount: Decimal) -> None:
+        if self._user is not None:
+            self.terminal.session.touch()
+            self.topup_flow.start(self._user, amount)
+
+    def _topup_started(self, answer: TopUp | TopUpRefusal) -> None:
+        if isinstance(answer, TopUpRefusal):
+            self.topup_amount.refused(answer)
+            return
+        try:
+            modules = self.terminal.qr_modules(answer.qr_payload)
+        except ValueError:
+            _log.exception("top-up %s: no QR code of its payload", answer.topup_id)
+            self.topup_amount.refused(TopUpRefusal("topup_unavailable"))
+            return
+        # the console gets the pay URL too: the demo's way to pay from this machine
+        _log.warning("top-up %s of %s %s: pay at %s", answer.short_code, answer.amount,
+                     answer.currency, answer.pay_url)
+        self.topup_qr.show(answer, modules)
+        if self.manager.current == "topup":
+            self.manager.current = "topup_qr"
+
+    def _topup_update(self, topup: TopUp) -> None:
+        if topup.pending:
+            return
+        if topup.balance is not None:
+            self.home.set_balance(topup.balance)
+        self.topup_result.show(topup)
+        if self.manager.current == "topup_qr" or (
+                self.manager.current == "topup_result" and topup.status == "paid"):
+            self.manager.current = "topup_result"
+
+    def _topup_tick(self) -> None:
+        """The QR's countdown; while it runs the session stays (the user is paying on
+        the phone, not touching the kiosk). At zero the code is shown expired."""
+        shown = self.topup_qr.topup
+        if self.manager.current != "topup_qr" or shown is None:
+            return
+        self.topup_qr.tick()
+        if self.topup_qr.seconds_left > 0:
+            self.terminal.session.touch()
+        else:
+            self._topup_update(replace(shown, status="expired"))
+
+    def _cancel_topup(self, topup: TopUp) -> None:
+        if self._user is not None:
+            self.topup_flow.cancel(self._user, topup)
+
     def _text_typed(self, _window: object, chars: str) -> None:
         """A physical keyboard (or an ungrabbed wedge scanner) typing into the window."""
         if self.manager.current == "voucher":
@@ -227,7 +312,8 @@ class KioskApp(App):
             return
         self.tr.set_language(language)
         for screen in (self.idle, self.home, self.pin, self.enrol, self.billing, self.job,
-                       self.release, self.credit, self.voucher, self.voucher_result):
+                       self.release, self.credit, self.voucher, self.voucher_result,
+                       self.topup_amount, self.topup_qr, self.topup_result):
             screen.retranslate()
         self._show_offline(self._offline)
 
@@ -333,6 +419,10 @@ class KioskApp(App):
             self.voucher_flow.end()
             self.voucher.clear()
             self.voucher_result.clear()
+            self.topup_flow.end()
+            self.topup_amount.clear()
+            self.topup_qr.clear()
+            self.topup_result.clear()
             self.home.set_balance(None)
         if self.manager.current == "pin":
             self.pin.render(view)

@@ -313,7 +313,8 @@ class ReleaseScreen(Screen):
     """
 
     def __init__(self, tr: Translator, on_done: Callable[[], None],
-                 on_voucher: Callable[[], None] | None = None, **kwargs: Any) -> None:
+                 on_voucher: Callable[[], None] | None = None,
+                 on_topup: Callable[[Decimal], None] | None = None, **kwargs: Any) -> None:
         super().__init__(name="release", **kwargs)
         self._tr = tr
         root = Backdrop(spacing=dp(8))
@@ -332,6 +333,11 @@ class ReleaseScreen(Screen):
         if on_voucher is not None:
             self.voucher_button.bind(on_release=lambda *_: on_voucher())
         self._voucher_offered = on_voucher is not None
+        # ... or top up the missing amount by phone (the amount screen opens with it)
+        self.topup_button = touch_button(colour=ACCENT)
+        if on_topup is not None:
+            self.topup_button.bind(on_release=lambda *_: on_topup(self.short_by))
+        self._topup_offered = on_topup is not None
         self.actions = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
         self.actions.add_widget(self.done_button)
         for widget in (self.heading, scroller, self.balance_line, self.summary, self.help,
@@ -375,8 +381,10 @@ class ReleaseScreen(Screen):
         self.done_button.text = tr("Please wait…")
         self.done_button.disabled = True
         self.voucher_button.text = tr("Redeem a voucher")
-        if self.voucher_button.parent is not None:
-            self.actions.remove_widget(self.voucher_button)
+        self.topup_button.text = tr("Top up by phone")
+        for offer in (self.voucher_button, self.topup_button):
+            if offer.parent is not None:
+                self.actions.remove_widget(offer)
         for quote in self.quotes:
             name = _left(text(19, bold=True, size_hint=(0.4, None), height=dp(64),
                               shorten=True))
@@ -525,3 +533,18 @@ class ReleaseScreen(Screen):
         short = any(u.stage is Stage.INSUFFICIENT for u in finals)
         if short and self._voucher_offered and self.voucher_button.parent is None:
             self.actions.add_widget(self.voucher_button, index=1)  # left of Done
+        if short and self._topup_offered and self.topup_button.parent is None:
+            self.actions.add_widget(self.topup_button, index=1)
+
+    @property
+    def short_by(self) -> Decimal:
+        """What the jobs refused for lack of credit need beyond the balance: their price
+        less what is available (at least the largest single shortfall the backend
+        named, when the balance is not known)."""
+        short = [u for u in self.updates.values() if u.stage is Stage.INSUFFICIENT]
+        named = max((u.missing or Decimal("0") for u in short), default=Decimal("0"))
+        if self.balance is None:
+            return named
+        prices = {quote.job_id: quote.amount for quote in self.quotes}
+        total = sum((prices.get(u.job_id, Decimal("0")) for u in short), Decimal("0"))
+        return max(total - self.balance.available, named)

@@ -51,3 +51,28 @@ class Keypad(BoxLayout):
         button.bind(on_release=lambda *_: on_key(char))
         self.keys[char] = button
         return button
+
+
+AMOUNT_ROWS = ("123", "456", "789", ",0" + BACKSPACE)
+
+
+class AmountKeypad(BoxLayout):
+    """Digits, the decimal separator and backspace, phone-style: for typing an amount."""
+
+    def __init__(self, on_key: Callable[[str], None], **kwargs: Any) -> None:
+        kwargs.setdefault("orientation", "vertical")
+        kwargs.setdefault("spacing", dp(KEY_SPACING))
+        super().__init__(**kwargs)
+        self.keys: dict[str, Any] = {}
+        for row in AMOUNT_ROWS:
+            line = BoxLayout(spacing=dp(KEY_SPACING))
+            for char in row:
+                button = touch_button(char, colour=DANGER if char == BACKSPACE else MUTED,
+                                      size_hint_y=1)
+                button.font_name = SYMBOL_FONT if char == BACKSPACE else button.font_name
+                if char != BACKSPACE:
+                    button.color = (0.05, 0.06, 0.08, 1)
+                button.bind(on_release=lambda *_, key=char: on_key(key))
+                self.keys[char] = button
+                line.add_widget(button)
+            self.add_widget(line)

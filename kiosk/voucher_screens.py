@@ -1,7 +1,7 @@
 """Add credit, and its first way: redeeming a voucher card.
 
-*Add credit* lists the ways to add credit as one button each (a voucher today; the QR
-top-up of issue 14 adds its own button to :attr:`AddCreditScreen.ways`). The voucher
+*Add credit* lists the ways to add credit as one button each (a voucher; the QR top-up
+of issue 14, :mod:`kiosk.topup_screens`, when the app offers it). The voucher
 screen is a keyboard of the voucher alphabet only (32 keys, no I, L, O or U), so no key
 can produce a character a code cannot hold. The field shows the code grouped by four as
 it is typed, and the line under it judges it live with the code's own check character:
@@ -124,7 +124,8 @@ class AddCreditScreen(Screen):
     """The ways to add credit, one button each; ``ways`` maps a way to its button."""
 
     def __init__(self, tr: Translator, on_voucher: Callable[[], None],
-                 on_back: Callable[[], None], **kwargs: Any) -> None:
+                 on_back: Callable[[], None], on_topup: Callable[[], None] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(name="credit", **kwargs)
         self._tr = tr
         root = Backdrop(spacing=dp(12))
@@ -134,10 +135,14 @@ class AddCreditScreen(Screen):
         self.voucher_button = touch_button(colour=OK, height=dp(80))
         self.voucher_button.bind(on_release=lambda *_: on_voucher())
         self.ways["voucher"] = self.voucher_button
+        self.topup_button = touch_button(colour=ACCENT, height=dp(80))
+        if on_topup is not None:
+            self.topup_button.bind(on_release=lambda *_: on_topup())
+            self.ways["topup"] = self.topup_button
         self.back_button = touch_button(colour=MUTED)
         self.back_button.color = DARK_TEXT
         self.back_button.bind(on_release=lambda *_: on_back())
-        for widget in (self.heading, self.caption, self.voucher_button, Widget(),
+        for widget in (self.heading, self.caption, *self.ways.values(), Widget(),
                        self.back_button):
             root.add_widget(widget)
         self.add_widget(root)
@@ -148,6 +153,7 @@ class AddCreditScreen(Screen):
         self.heading.text = tr("Add credit")
         self.caption.text = tr("Choose how to add credit to your account:")
         self.voucher_button.text = tr("Redeem a voucher")
+        self.topup_button.text = tr("Top up by phone (QR code)")
         self.back_button.text = tr("Back")
 
 

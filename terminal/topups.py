@@ -86,8 +86,9 @@ class TopUpDesk:
 
     def __init__(self, ledger: Ledger, new_key: Callable[[], str] = lambda: str(uuid.uuid4()),
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, wait_s: float = WAIT_S) -> None:
         self._ledger = ledger
+        self._wait_s = wait_s
         self._new_key = new_key
         self._clock = clock
         self._sleep = sleep
@@ -119,13 +120,14 @@ class TopUpDesk:
         except BackendError as exc:
             return TopUpRefusal(exc.code)
 
-    def wait(self, username: str, topup: TopUp, wait_s: float = WAIT_S) -> TopUp:
+    def wait(self, username: str, topup: TopUp, wait_s: float | None = None) -> TopUp:
         """The top-up's next state: the backend's answer to one long-poll, or the same
         top-up (still pending) when it could not answer. Never returns in less than
         :data:`MIN_POLL_S` with the top-up still pending."""
         began = self._clock()
         try:
-            latest = self._ledger.wait_topup(username, topup.topup_id, wait_s)
+            latest = self._ledger.wait_topup(
+                username, topup.topup_id, self._wait_s if wait_s is None else wait_s)
         except BackendError as exc:
             _log.info("waiting for top-up %s: %s", topup.topup_id, exc)
             latest = topup

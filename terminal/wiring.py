@@ -32,6 +32,7 @@ from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, WedgeCardReader, reader_from_config
 from drivers.cups import CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
+from drivers.qr import Modules, qr_modules
 from drivers.receipt import (
     ReceiptError,
     ReceiptTargetError,
@@ -99,8 +100,10 @@ class Terminal:
     # UI starts it with the voucher screen's callback, close() stops it.
     vouchers: VoucherDesk | None = None
     voucher_scanner: CodeScanner | None = None
-    # Topping up with a payment QR code (always online, like vouchers)
+    # Topping up with a payment QR code (always online, like vouchers); the QR's modules
+    # for the kiosk to draw (the kiosk may not import drivers)
     topups: TopUpDesk | None = None
+    qr_modules: Callable[[str], Modules] = field(default=qr_modules)
     # Held jobs and their release; None on a kiosk with no print queue.
     jobs: JobService | None = None
     release: ReleaseWorkflow | None = None
