@@ -256,6 +256,7 @@ class KioskApp(App):
     def _topup_update(self, topup: TopUp) -> None:
         if topup.pending:
             return
+        self.topup_qr.ended()
         if topup.balance is not None:
             self.home.set_balance(topup.balance)
         self.topup_result.show(topup)

@@ -100,7 +100,7 @@ class TopUpAmountScreen(Screen):
         self.continue_button.bind(on_release=lambda *_: self.submit())
         for widget in (self.back_button, self.field, self.continue_button):
             top.add_widget(widget)
-        self.status = text(18, size_hint_y=None, height=dp(36))
+        self.status = text(17, size_hint_y=None, height=dp(44))  # two lines
         below = BoxLayout(spacing=dp(12))
         self.presets = GridLayout(cols=2, spacing=dp(8), size_hint_x=0.9)
         self.preset_buttons: dict[Decimal, Any] = {}
@@ -190,6 +190,7 @@ class TopUpAmountScreen(Screen):
             else tr("Amount")
         self.field.disabled_color = DARK_TEXT if self.typed else (0.45, 0.49, 0.56, 1)
         self.status.color, self.status.text = self._state(judged)
+        self.keypad.disabled = self.options is None or self.waiting
         self.continue_button.disabled = self.waiting or judged.status != "ok"
         self.continue_button.background_color = OK if not self.continue_button.disabled \
             else (0.3, 0.36, 0.33, 1)
@@ -252,12 +253,13 @@ class TopUpQrScreen(Screen):
         self._on_cancel = on_cancel
         self.topup: TopUp | None = None
         self.cancelling = False
+        self._ended = False
         root = Backdrop(orientation="horizontal", padding=dp(10), spacing=dp(14))
         self.qr_box = BoxLayout(size_hint_x=None, width=dp(QR_MAX_SIDE))
         self.qr = Image(fit_mode="contain")
         self.qr_box.add_widget(self.qr)
         side = BoxLayout(orientation="vertical", spacing=dp(6))
-        self.heading = text(24, bold=True, size_hint_y=None, height=dp(36))
+        self.heading = text(21, bold=True, size_hint_y=None, height=dp(56))  # two lines
         self.amount = text(34, bold=True, size_hint_y=None, height=dp(52))
         self.code = text(22, size_hint_y=None, height=dp(34))
         self.countdown = text(22, color=OK_TEXT, size_hint_y=None, height=dp(34))
@@ -277,6 +279,7 @@ class TopUpQrScreen(Screen):
     def show(self, topup: TopUp, modules: Modules) -> None:
         self.topup = topup
         self.cancelling = False
+        self._ended = False
         self.qr.texture = qr_texture(modules)
         self._modules = len(modules)
         self._fit()
@@ -288,6 +291,11 @@ class TopUpQrScreen(Screen):
         self.qr.opacity = 0
         for label in (self.amount, self.code, self.countdown, self.url):
             label.text = ""
+
+    def ended(self) -> None:
+        """The top-up is no longer pending: its code pays nothing now, so it goes."""
+        self._ended = True
+        self.qr.opacity = 0
 
     def _fit(self) -> None:
         modules = getattr(self, "_modules", 0)
@@ -307,7 +315,7 @@ class TopUpQrScreen(Screen):
         tr = self._tr
         left = self.seconds_left
         expired = left == 0
-        self.qr.opacity = 0 if expired else 1
+        self.qr.opacity = 0 if expired or self._ended else 1
         self.countdown.color = DANGER_TEXT if expired else (WARNING if left <= 60 else OK_TEXT)
         self.countdown.text = tr("This code has expired.") if expired else tr(
             "Expires in {minutes}:{seconds:02d}", minutes=left // 60, seconds=left % 60)

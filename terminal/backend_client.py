@@ -46,6 +46,7 @@ the terminal's executor, never on the Kivy thread.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -83,6 +84,7 @@ _MIN_ATTEMPT_S = 0.2
 SESSION_HEADER = "X-Printkiosk-Session"
 # Sessions kept: one user at a time at a kiosk, a few more while releases finish.
 _SESSIONS_KEPT = 8
+MAX_WAIT_S = 30  # the longest long-poll the backend holds (a top-up's status)
 
 
 class _TimedOut(BackendUnavailable):
@@ -283,17 +285,25 @@ class HttpBackend:
         return _parse(lambda raw: _topup(raw["topup"]), answer)
 
     def wait_topup(self, username: str, topup_id: str, wait_s: float) -> TopUp:
-        """``GET /topups/{id}?wait_s=``: held by the backend up to ``wait_s`` (max 30)."""
-        held = min(max(wait_s, 0.0), 30.0)
-        path = f"/topups/{quote(topup_id, safe='')}?{urlencode({'wait_s': f'{held:g}'})}"
+        """``GET /topups/{id}?wait_s=``: held by the backend up to ``wait_s`` (whole
+        seconds, rounded up; at most the contract's 30)."""
+        held = min(max(math.ceil(wait_s), 0), MAX_WAIT_S)
+        path = f"/topups/{quote(topup_id, safe='')}?{urlencode({'wait_s': held})}"
         answer = self._call("GET", path, None, retry=False, session=self.session_of(username),
                             read_timeout_s=held + self._timeout[1])
         return _parse(_topup_answer, answer)
 
     def cancel_topup(self, username: str, topup_id: str) -> TopUp:
+        """Cancelled; one that ended first (``topup_settled``: paid, declined...) is
+        answered with its state as it is, so the kiosk shows how it really ended."""
         path = f"/topups/{quote(topup_id, safe='')}/cancel"
-        answer = self._call("POST", path, {}, budget_s=self._screen_budget_s,
-                            session=self.session_of(username))
+        try:
+            answer = self._call("POST", path, {}, budget_s=self._screen_budget_s,
+                                session=self.session_of(username))
+        except BackendRejected as exc:
+            if exc.code != "topup_settled":
+                raise
+            return self.wait_topup(username, topup_id, 0)
         return _parse(_topup_answer, answer)
 
     def health(self) -> bool:

@@ -71,12 +71,12 @@ def client() -> Iterator[HttpBackend]:
 def test_a_long_poll_held_longer_than_the_read_timeout_still_gets_its_answer(
         client: HttpBackend) -> None:
     began = time.monotonic()
-    paid = client.wait_topup("alice", "t1", wait_s=1.2)
-    assert time.monotonic() - began >= 1.2
+    paid = client.wait_topup("alice", "t1", wait_s=1.2)  # asked as 2 whole seconds
+    assert time.monotonic() - began >= 2.0
     assert paid.status == "paid" and paid.balance is not None
     assert paid.balance.available == Decimal("6.50")
     assert paid.expires_at.tzinfo is not None
-    assert _Contract.held[-1] == "/api/v1/topups/t1?wait_s=1.2"
+    assert _Contract.held[-1] == "/api/v1/topups/t1?wait_s=2"
     client.wait_topup("alice", "t1", wait_s=45)  # the contract's cap is 30 s
     assert _Contract.held[-1] == "/api/v1/topups/t1?wait_s=30"
 
@@ -85,7 +85,7 @@ def test_a_long_poll_that_gets_no_answer_in_time_is_unavailable(client: HttpBack
     _Contract.stall_s = 1.0  # the backend holds beyond wait_s + the read timeout
     try:
         with pytest.raises(BackendUnavailable):
-            client.wait_topup("alice", "t1", wait_s=0.2)
+            client.wait_topup("alice", "t1", wait_s=0.2)  # 1 s, + 1 s stall > 1.5 s
     finally:
         _Contract.stall_s = 0.0
 

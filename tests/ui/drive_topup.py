@@ -16,6 +16,8 @@ as people would:
 * Alice, in French, tops up 2.00: the phone declines on the page: "Le paiement a échoué".
   Then she tops up 10.00 and pays: new balance on screen.
 * The backend goes away: *Top up by phone* is refused as offline, nothing started.
+* It comes back with payment codes valid for one minute: Alice lets one run out; the QR
+  goes off the screen, "Le code de paiement a expiré", and the backend says expired.
 
 Exit status 0 when every check held; screenshots ``topup-*`` in the artifacts folder.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import io
 import queue
+import subprocess
 import sys
 import threading
 import time
@@ -115,6 +118,7 @@ def main(data_dir: str) -> int:
         start_demo_backend,
         start_demo_printer,
         stop_demo_backend,
+        wait_for_port,
     )
     from terminal.backend_client import HttpBackend
     from terminal.release import Stage
@@ -126,6 +130,7 @@ def main(data_dir: str) -> int:
     backend = start_demo_backend(port, base)
     printer = start_demo_printer(base, jobs=[DemoJob("bob", POSTER, (True,) * 12)])
     phone = Phone()
+    processes = [backend]
     try:
         config = demo_kiosk_config(port, base, printer)
         terminal = build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards())
@@ -291,8 +296,38 @@ def main(data_dir: str) -> int:
             assert "serveur" in amount.status.text, amount.status.text
             assert amount.continue_button.disabled
             screenshot("topup-offline-fr")
+            # it comes back, its payment codes valid for one minute: Alice lets one expire
+            restart_with_one_minute_codes()
+            tap(amount.back_button)
+            yield lambda: app.manager.current == "credit" and not app._offline
+            tap(app.credit.ways["topup"])
+            yield lambda: app.manager.current == "topup" and amount.options is not None
+            start_topup("2.00")
+            yield qr_shown
+            assert qr.countdown.text in ("Expire dans 1:00", "Expire dans 0:59"), \
+                qr.countdown.text
+            shown = qr.topup
+            yield lambda: app.manager.current == "topup_result"  # a minute later
+            assert result.heading.text == "Le code de paiement a expiré", result.heading.text
+            assert qr.qr.opacity == 0, "an expired code is taken off the screen"
+            screenshot("topup-expired-fr")
+            ledger.identify_card("1001")
+            assert ledger.wait_topup("alice", shown.topup_id, 0).status == "expired"
+            assert ledger.balance("alice").available == after
 
-        status = run_scenario(app, scenario, timeout_s=40)
+        def restart_with_one_minute_codes() -> None:
+            config_file = base / "backend.toml"
+            text = config_file.read_text(encoding="utf-8")
+            assert "[payments]\n" in text, text
+            config_file.write_text(text.replace("[payments]\n", "[payments]\n"
+                                                "expire_after_min = 1\n", 1), encoding="utf-8")
+            # the same database and key (no --demo-data: that seeds a new one)
+            restarted = subprocess.Popen([sys.executable, "-m", "printkiosk", "backend",
+                                          "--config", str(config_file)])
+            processes.append(restarted)
+            wait_for_port(port, restarted)
+
+        status = run_scenario(app, scenario, timeout_s=90)
         if timings:
             print(f"top-up: Pay -> balance on screen, worst of {len(timings)}: "
                   f"{max(timings) * 1000:.0f} ms", flush=True)
@@ -300,8 +335,9 @@ def main(data_dir: str) -> int:
     finally:
         phone.close()
         printer.close()
-        if backend.poll() is None:
-            stop_demo_backend(backend)
+        for process in processes:
+            if process.poll() is None:
+                stop_demo_backend(process)
 
 
 if __name__ == "__main__":
