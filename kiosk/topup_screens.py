@@ -228,6 +228,8 @@ class TopUpAmountScreen(Screen):
         self.heading.text = tr("Top up by phone")
         self.back_button.text = tr("Back")
         self.continue_button.text = tr("Continue")
+        # the separator key shows what it types in this language
+        self.keypad.keys[","].text = "," if tr.language == "fr" else "."
         self._refresh()
 
 
