@@ -249,7 +249,8 @@ class KioskApp(App):
         # the console gets the pay URL too: the demo's way to pay from this machine
         _log.warning("top-up %s of %s %s: pay at %s", answer.short_code, answer.amount,
                      answer.currency, answer.pay_url)
-        self.topup_qr.show(answer, modules)
+        options = self.topup_amount.options
+        self.topup_qr.show(answer, modules, options.gateway if options is not None else "")
         if self.manager.current == "topup":
             self.manager.current = "topup_qr"
 

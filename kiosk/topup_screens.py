@@ -256,6 +256,7 @@ class TopUpQrScreen(Screen):
         self.topup: TopUp | None = None
         self.cancelling = False
         self._ended = False
+        self.gateway = ""
         root = Backdrop(orientation="horizontal", padding=dp(10), spacing=dp(14))
         self.qr_box = BoxLayout(size_hint_x=None, width=dp(QR_MAX_SIDE))
         self.qr = Image(fit_mode="contain")
@@ -278,7 +279,10 @@ class TopUpQrScreen(Screen):
         self.add_widget(root)
         self.bind(height=lambda *_: self._fit())
 
-    def show(self, topup: TopUp, modules: Modules) -> None:
+    def show(self, topup: TopUp, modules: Modules, gateway: str) -> None:
+        """``gateway`` says what reads the code: a phone's camera opening the pay page,
+        or (``bank_transfer``) a banking app reading a transfer order (EPC QR)."""
+        self.gateway = gateway
         self.topup = topup
         self.cancelling = False
         self._ended = False
@@ -332,7 +336,11 @@ class TopUpQrScreen(Screen):
     def retranslate(self) -> None:
         tr = self._tr
         self.heading.text = tr("Scan to pay with your phone")
-        self.hint.text = tr("Scan the code with your phone's camera and pay on the page.")
+        transfer = self.gateway == "bank_transfer"
+        if transfer:
+            self.hint.text = tr("Scan with your banking app: the credit comes with the transfer.")
+        else:
+            self.hint.text = tr("Scan the code with your phone's camera and pay on the page.")
         self.cancel_button.disabled = self.cancelling
         self.cancel_button.text = tr("Cancelling…") if self.cancelling else tr("Cancel")
         topup = self.topup
@@ -340,7 +348,8 @@ class TopUpQrScreen(Screen):
             return
         self.amount.text = tr.money(topup.amount, topup.currency)
         self.code.text = tr("Code: {code}", code=topup.short_code)
-        self.url.text = tr("Or open in a browser: {url}", url=topup.pay_url)
+        self.url.text = "" if transfer else tr("Or open in a browser: {url}",
+                                               url=topup.pay_url)
         self.tick()
 
 
