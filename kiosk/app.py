@@ -248,7 +248,7 @@ class KioskApp(App):
             return
         # the console gets the pay URL too: the demo's way to pay from this machine
         _log.warning("top-up %s of %s %s: pay at %s", answer.short_code, answer.amount,
-                     answer.currency, answer.pay_url)
+                     answer.currency, answer.pay_url or "a banking app (transfer QR)")
         options = self.topup_amount.options
         self.topup_qr.show(answer, modules, options.gateway if options is not None else "")
         if self.manager.current == "topup":

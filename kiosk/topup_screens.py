@@ -348,8 +348,8 @@ class TopUpQrScreen(Screen):
             return
         self.amount.text = tr.money(topup.amount, topup.currency)
         self.code.text = tr("Code: {code}", code=topup.short_code)
-        self.url.text = "" if transfer else tr("Or open in a browser: {url}",
-                                               url=topup.pay_url)
+        self.url.text = "" if transfer or topup.pay_url is None else tr(
+            "Or open in a browser: {url}", url=topup.pay_url)
         self.tick()
 
 

@@ -484,7 +484,8 @@ def _topup(raw: dict[str, Any]) -> TopUp:
     return TopUp(
         topup_id=str(raw["id"]), status=str(raw["status"]), amount=_amount(raw["amount"]),
         currency=str(raw["currency"]), short_code=str(raw["short_code"]),
-        qr_payload=str(raw["qr_payload"]), pay_url=str(raw["pay_url"]),
+        qr_payload=str(raw["qr_payload"]),
+        pay_url=None if raw.get("pay_url") is None else str(raw["pay_url"]),
         expires_at=_utc(str(raw["expires_at"])),
     )
 

@@ -212,8 +212,8 @@ class TopUpOptions:
 @dataclass(frozen=True)
 class TopUp:
     """One top-up as the backend last told it: ``qr_payload`` is what the kiosk shows as
-    the QR code (the pay URL, or a bank transfer's EPC payload); ``balance`` is set once
-    it is paid."""
+    the QR code (the pay URL, or a bank transfer's EPC payload); ``pay_url`` is None when
+    there is no page to pay on (a bank transfer); ``balance`` is set once it is paid."""
 
     topup_id: str
     status: str  # pending | paid | expired | failed | cancelled | refunded | mismatch
@@ -221,7 +221,7 @@ class TopUp:
     currency: str
     short_code: str
     qr_payload: str
-    pay_url: str
+    pay_url: str | None
     expires_at: datetime
     balance: Balance | None = None
 

@@ -32,7 +32,10 @@ class _Contract(BaseHTTPRequestHandler):
     stall_s: ClassVar[float] = 0.0  # held beyond what was asked
 
     def do_GET(self) -> None:
-        if "wait_s=" in self.path:
+        if self.path.startswith("/api/v1/topups/bank?"):  # no page to pay on: a GiroCode
+            self._answer(200, {"topup": dict(TOPUP, pay_url=None, qr_payload="BCD\n002"),
+                               "balance": None})
+        elif "wait_s=" in self.path:
             self.held.append(self.path)
             time.sleep(min(float(self.path.rsplit("=", 1)[1]), 2.0) + self.stall_s)
             balance = {"currency": "EUR", "virtual_credit": "0.00",
@@ -79,6 +82,11 @@ def test_a_long_poll_held_longer_than_the_read_timeout_still_gets_its_answer(
     assert _Contract.held[-1] == "/api/v1/topups/t1?wait_s=2"
     client.wait_topup("alice", "t1", wait_s=45)  # the contract's cap is 30 s
     assert _Contract.held[-1] == "/api/v1/topups/t1?wait_s=30"
+
+
+def test_a_bank_transfer_has_no_page_to_pay_on(client: HttpBackend) -> None:
+    transfer = client.wait_topup("alice", "bank", wait_s=0)
+    assert transfer.pay_url is None and transfer.qr_payload == "BCD\n002"
 
 
 def test_a_long_poll_that_gets_no_answer_in_time_is_unavailable(client: HttpBackend) -> None:

@@ -4,6 +4,7 @@ the code taken away at expiry, and what it says for each kind of gateway."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -43,6 +44,8 @@ def test_the_countdown_runs_to_expiry_and_the_code_goes() -> None:
     screen.show(TOPUP, qr_modules(TOPUP.pay_url), "demo")
     assert "phone's camera" in screen.hint.text
     assert screen.url.text == "Or open in a browser: http://192.0.2.7:8470/pay/abc"
+    screen.show(replace(TOPUP, pay_url=None), qr_modules(TOPUP.qr_payload), "another")
+    assert screen.url.text == "", "no page to open"
     screen.ended()  # paid, declined, cancelled: the code goes, whatever the clock says
     screen.tick()
     assert screen.qr.opacity == 0
