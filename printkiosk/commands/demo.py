@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--language", choices=("en", "fr"), default="en", help="language of the first session"
     )
     parser.add_argument(
+        "--lan", action="store_true",
+        help="let a phone on this network pay a top-up QR: the backend listens on every "
+             "interface and the QR carries this machine's LAN address (default: 127.0.0.1 "
+             "only, so only a browser on this machine can pay)",
+    )
+    parser.add_argument(
         "--reset", action="store_true",
         help="start from fresh demo data: delete the demo's backend database, the kiosk's "
              "outbox and offline cache, and earlier runs' print jobs (see README)",
@@ -117,20 +123,26 @@ DEMO_PRICE_LISTS = ("campus-default.toml", "staff.toml")
 DEMO_LOGIN_RATE = (600, 100)
 
 
-def start_demo_backend(port: int, data_dir: Path,
-                       login_rate: tuple[int, int] = DEMO_LOGIN_RATE) -> subprocess.Popen[bytes]:
-    """Start ``printkiosk backend`` with demo data on 127.0.0.1:port; return once it listens.
-    ``login_rate``: logins per minute and burst of its terminal (a benchmark's badge loop
-    goes faster than any kiosk)."""
-    config = data_dir / "backend.toml"
-    database = (data_dir / "backend.sqlite3").as_posix()
-    price_lists = data_dir / "pricelists"
-    price_lists.mkdir(exist_ok=True)
-    for name in DEMO_PRICE_LISTS:
-        shutil.copyfile(REPO_CONFIG / "pricelists" / name, price_lists / name)
-    config.write_text(
+def lan_address() -> str:
+    """This machine's address on its network: the source address of a route outwards
+    (a UDP "connection" sends nothing). A clear error when there is no network."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: routed, never answered
+        except OSError as exc:
+            raise RuntimeError(f"--lan: this machine has no network route ({exc})") from exc
+        address: str = probe.getsockname()[0]
+    if address.startswith("127."):
+        raise RuntimeError("--lan: this machine has no network address other than 127.0.0.1")
+    return address
+
+
+def demo_backend_toml(port: int, database: str, price_lists: Path,
+                      login_rate: tuple[int, int], lan: str | None) -> str:
+    """The demo backend's configuration (see :func:`start_demo_backend`)."""
+    return (
         "[server]\n"
-        'host = "127.0.0.1"\n'
+        f'host = "{"0.0.0.0" if lan else "127.0.0.1"}"\n'  # noqa: S104 (--lan only)
         f"port = {port}\n\n"
         "[database]\n"
         f'url = "sqlite:///{database}"\n\n'
@@ -143,11 +155,27 @@ def start_demo_backend(port: int, data_dir: Path,
         # production on every page): the QR's URL is this backend's.
         "[payments]\n"
         'gateway = "demo"\n'
-        f'public_base_url = "http://127.0.0.1:{port}"\n\n'
+        f'public_base_url = "http://{lan or "127.0.0.1"}:{port}"\n\n'
         "[payments.demo]\n"
-        "enabled = true\n",
-        encoding="utf-8",
+        "enabled = true\n"
     )
+
+
+def start_demo_backend(port: int, data_dir: Path,
+                       login_rate: tuple[int, int] = DEMO_LOGIN_RATE,
+                       lan: str | None = None) -> subprocess.Popen[bytes]:
+    """Start ``printkiosk backend`` with demo data on 127.0.0.1:port; return once it listens.
+    ``login_rate``: logins per minute and burst of its terminal (a benchmark's badge loop
+    goes faster than any kiosk). ``lan``: this machine's LAN address, for ``--lan``: the
+    backend then listens on every interface and the payment QR carries that address."""
+    config = data_dir / "backend.toml"
+    database = (data_dir / "backend.sqlite3").as_posix()
+    price_lists = data_dir / "pricelists"
+    price_lists.mkdir(exist_ok=True)
+    for name in DEMO_PRICE_LISTS:
+        shutil.copyfile(REPO_CONFIG / "pricelists" / name, price_lists / name)
+    config.write_text(demo_backend_toml(port, database, price_lists, login_rate, lan),
+                      encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), "--demo-data"],
     )
@@ -411,7 +439,12 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     port = args.port or free_port()
     data_dir = prepare_demo_data(args.reset)
-    backend = start_demo_backend(port, data_dir)
+    lan = lan_address() if args.lan else None
+    if lan:
+        print(f"demo: --lan: the backend listens on every interface; phones pay top-ups at "
+              f"http://{lan}:{port}/pay/... (anyone on this network can reach the demo, "
+              "whose terminal token is public)", file=sys.stderr)
+    backend = start_demo_backend(port, data_dir, lan=lan)
     printer: DemoPrinter | None = None
     try:
         printer = start_demo_printer_or_none(data_dir)
