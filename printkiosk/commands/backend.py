@@ -77,16 +77,13 @@ NO_CONFIG = (
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.config import BackendConfigError, load_backend_config
+    from printkiosk.commands.backend_file import load_or_report
 
     if args.config is None:
         print(NO_CONFIG, file=sys.stderr)
         return 2
-    try:
-        config = load_backend_config(args.config)
-    except BackendConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     import getpass
 

@@ -102,8 +102,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import getpass
 
-    from backend.config import BackendConfigError, load_backend_config
     from backend.voucher_cli import CliRefused, open_backend
+    from printkiosk.commands.backend_file import load_or_report
 
     if args.config is None:
         print("printkiosk payments: give the backend's --config FILE (the top-ups live in "
@@ -115,11 +115,8 @@ def run(args: argparse.Namespace) -> int:
                 else "the top-up ID (printkiosk payments list)")
         print(f"printkiosk payments {args.action}: name {what}", file=sys.stderr)
         return 2
-    try:
-        config = load_backend_config(args.config)
-    except BackendConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     try:
         with open_backend(config, f"cli:{getpass.getuser()}") as backend:

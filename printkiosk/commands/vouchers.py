@@ -77,8 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import getpass
 
-    from backend.config import BackendConfigError, load_backend_config
     from backend.voucher_cli import CliRefused, open_backend
+    from printkiosk.commands.backend_file import load_or_report
 
     if args.config is None:
         print("printkiosk vouchers: give the backend's --config FILE (the vouchers live in "
@@ -88,11 +88,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"printkiosk vouchers {args.action}: name the BATCH (printkiosk vouchers list)",
               file=sys.stderr)
         return 2
-    try:
-        config = load_backend_config(args.config)
-    except BackendConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    config = load_or_report(args.config)
+    if config is None:
         return 2
     try:
         with open_backend(config, f"cli:{getpass.getuser()}") as backend:
