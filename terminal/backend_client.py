@@ -260,10 +260,7 @@ class HttpBackend:
             answer = self._call("POST", "/vouchers/redeem", body, budget_s=self._screen_budget_s,
                                 session=self.session_of(username))
         except BackendRejected as exc:
-            if not exc.code.startswith("voucher_"):
-                raise
-            refused = exc.code
-            return _parse(lambda raw: _voucher_refusal(refused, raw), dict(exc.problem))
+            return _refusal(exc, "voucher_", _voucher_refusal)
         return _parse(_voucher_credit, answer)
 
     def topup_options(self, username: str) -> TopUpOptions:
@@ -278,10 +275,7 @@ class HttpBackend:
             answer = self._call("POST", "/topups", body, budget_s=self._screen_budget_s,
                                 session=self.session_of(username))
         except BackendRejected as exc:
-            if not exc.code.startswith("topup_"):
-                raise
-            refused = exc.code
-            return _parse(lambda raw: _topup_refusal(refused, raw), dict(exc.problem))
+            return _refusal(exc, "topup_", _topup_refusal)
         return _parse(lambda raw: _topup(raw["topup"]), answer)
 
     def wait_topup(self, username: str, topup_id: str, wait_s: float) -> TopUp:
@@ -392,6 +386,15 @@ def _parse(parse: Callable[[dict[str, Any]], T], payload: dict[str, Any]) -> T:
         return parse(payload)
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise BackendUnavailable(f"unexpected answer: {exc!r}") from exc
+
+
+def _refusal(exc: BackendRejected, prefix: str,
+             parse: Callable[[str, dict[str, Any]], T]) -> T:
+    """A refusal the screen explains (its code starts with ``prefix``) as a value; any
+    other (an expired session...) raised again for the caller's general handling."""
+    if not exc.code.startswith(prefix):
+        raise exc
+    return _parse(lambda raw: parse(exc.code, raw), dict(exc.problem))
 
 
 # 503 problems that are the backend's answer (it is up), not its absence
