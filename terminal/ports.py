@@ -8,7 +8,7 @@ That keeps the session logic testable with the in-memory fakes of ``terminal.fak
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -618,3 +618,162 @@ class PriceListCache(Protocol):
     def remember_prices(self, username: str, toml: str, volume: Volume | None) -> None: ...
 
     def find_prices(self, username: str) -> tuple[str, Volume | None] | None: ...
+
+
+# --- 3D printing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Print3DFlag:
+    """Why a 3D job should not go to this printer as it is, as a stable translatable key
+    (``printer_model_mismatch``, ``material_not_loaded``, ``figures_disagree``) with the
+    two facts the sentence needs: what the group expects and what the file says."""
+
+    code: str
+    expected: str
+    found: str
+    blocks_release: bool
+
+
+@dataclass(frozen=True)
+class Print3DJob:
+    """One uploaded 3D job, analysed and priced by the backend for a user and a printer
+    group. ``grams``/``minutes`` are the figures the price uses; ``grams_source`` and
+    ``time_source`` say whose they are (``ours`` or ``slicer``). ``hold_amount`` is what
+    the kiosk holds before release: the price plus the backend's margin on time."""
+
+    job_id: int
+    name: str
+    username: str
+    status: str  # ready | printing | completed | cancelled | failed
+    material: str | None
+    grams: Decimal
+    metres: Decimal
+    minutes: int
+    grams_source: str
+    time_source: str
+    price: Decimal
+    hold_amount: Decimal
+    currency: str
+    flags: tuple[Print3DFlag, ...]
+    uploaded_at: datetime
+
+    @property
+    def releasable(self) -> bool:
+        return self.status == "ready" and not any(f.blocks_release for f in self.flags)
+
+
+@dataclass(frozen=True)
+class Print3DSettlement:
+    """What the backend charged for a 3D print that ended: the outcome the kiosk saw,
+    the policy applied (``full``, ``charge_printed``, ``refund``, ``setup_only``), the
+    grams and minutes charged for, the amount, and the balance after."""
+
+    job_id: int
+    outcome: str  # completed | cancelled | failed | not_started
+    policy: str
+    grams: Decimal
+    minutes: int
+    charged: Decimal
+    balance: Balance | None
+
+
+class Print3DJobs(Protocol):
+    """The backend's 3D job store, seen from a 3D kiosk. Listing, claiming and fetching
+    are online calls (a 3D job and its file live on the backend); ``settle_print3d`` moves
+    money, so the kiosk journals it in its outbox first and sends it from there. Raise
+    :class:`BackendUnavailable` when it cannot be reached and :class:`BackendRejected`
+    when it refuses."""
+
+    def print3d_jobs(self, username: str, group: str) -> Sequence[Print3DJob]:
+        """The user's jobs for ``group`` that are ready or printing, newest first."""
+        ...
+
+    def claim_print3d(self, job_id: int, hold_id: str) -> Print3DJob:
+        """Mark the job as printing under ``hold_id`` (a hold of this terminal for its
+        owner); a resend with the same hold is the same claim."""
+        ...
+
+    def download_print3d(self, job_id: int, destination: Path) -> Path:
+        """Write the job's text G-code (a bgcode upload is decoded by the backend) to
+        ``destination``, atomically; return it."""
+        ...
+
+    def settle_print3d(
+        self, key: str, hold_id: str, job_id: int, outcome: str,
+        file_position: int | None, print_time_s: int | None,
+        printer_filament_mm: Decimal | None,
+    ) -> Print3DSettlement:
+        """Settle a 3D job's hold once its print ended (``completed``, ``cancelled``,
+        ``failed``) or never started (``not_started``): the backend measures the filament
+        up to ``file_position`` in its own copy of the file, prices it with the time, and
+        applies its policy (capture, partial capture, void). Same key, same answer."""
+        ...
+
+
+@dataclass(frozen=True)
+class PrintStatus:
+    """The 3D printer's state as its server reports it.
+
+    ``state``: ``idle`` (ready, no job), ``printing``, ``paused``, ``completed``,
+    ``cancelled``, ``failed`` (the last job ended in an error) or ``offline`` (the server
+    answers but the printer is disconnected). ``file_position`` is the byte offset the
+    printer has read up to in ``file_name``; ``filament_mm`` is the printer's own count
+    of extruded filament when it keeps one (Moonraker), else None. ``events`` are the
+    noteworthy events seen since the previous status (``filament_runout``,
+    ``filament_change``), oldest first."""
+
+    state: str
+    file_name: str | None = None
+    file_position: int | None = None
+    file_size: int | None = None
+    progress: float | None = None  # 0..1
+    print_time_s: int | None = None
+    time_left_s: int | None = None
+    filament_mm: Decimal | None = None
+    temperatures: Mapping[str, tuple[float, float | None]] = field(default_factory=dict)
+    events: tuple[str, ...] = ()
+    message: str = ""
+
+
+class PrinterUnreachable(Exception):
+    """The 3D printer's server (OctoPrint, Moonraker) did not answer; ``str()`` says
+    what was tried, for the log. A print in progress may still be running."""
+
+
+class PrinterRejected(Exception):
+    """The 3D printer's server refused a request (busy, file refused, not ready), with a
+    stable translatable key in ``code`` and the server's words in ``detail``."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+class ThreeDPrinter(Protocol):
+    """A 3D printer behind its server (OctoPrint or Moonraker), one job at a time.
+
+    Every call raises :class:`PrinterUnreachable` or :class:`PrinterRejected`."""
+
+    @property
+    def kind(self) -> str:
+        """``octoprint`` or ``moonraker``: which server, for the log and the screens."""
+        ...
+
+    def upload(self, path: Path, name: str) -> None:
+        """Store the G-code file on the printer's server as ``name`` (replacing one)."""
+        ...
+
+    def start(self, name: str) -> None:
+        """Start printing ``name``; refused (``printer_busy``, ``printer_not_ready``)
+        unless the printer is idle or has just finished and is ready."""
+        ...
+
+    def cancel(self) -> None: ...
+
+    def status(self) -> PrintStatus: ...
+
+    def remove(self, name: str) -> None:
+        """Delete ``name`` from the server (a missing file is not an error)."""
+        ...
