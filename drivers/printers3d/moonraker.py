@@ -83,11 +83,13 @@ class MoonrakerClient:
         self._call("POST", "/printer/print/cancel")
 
     def delete(self, name: str) -> None:
-        """Delete ``name`` from the gcodes root; a missing file is not an error."""
+        """Delete ``name`` from the gcodes root; a missing file is not an error. Moonraker
+        0.11 answers a missing file with a bare 400 "Bad Request" (its own words, "Invalid
+        file path", only reach the traceback); refusals of a file in use are 403."""
         try:
             self._call("DELETE", f"/server/files/gcodes/{name}")
         except ServerRefused as exc:
-            if exc.reason != "not_found":
+            if exc.status not in (400, 404):
                 raise
 
     def status(self) -> MoonrakerStatus:
