@@ -50,6 +50,9 @@ peer_venv() {
     "$dir/bin/python" -m pip install -q "$@"
     echo "$want" > "$dir/.stamp"
 }
-peer_venv octoprint "octoprint==1.11.8"
-peer_venv moonraker "moonraker==0.11.0"
+# PRINTKIOSK_PEERS=0 skips them (a production kiosk talks to a real printer's server)
+if [ "${PRINTKIOSK_PEERS:-1}" != 0 ]; then
+    peer_venv octoprint "octoprint==1.11.8"
+    peer_venv moonraker "moonraker==0.11.0"
+fi
 echo "setup: ready (.venv/bin/printkiosk, .peers/octoprint, .peers/moonraker)"
