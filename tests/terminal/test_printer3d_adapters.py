@@ -195,3 +195,31 @@ def test_moonraker_cancel_busy_and_unreachable(moon: MoonrakerPrinter,
     gone = MoonrakerPrinter(MoonrakerClient(f"http://127.0.0.1:{free_port()}", None, 2))
     with pytest.raises(PrinterUnreachable, match="Moonraker"):
         gone.status()
+
+
+def test_octoprint_printer_disconnected_mid_print_is_failed_then_offline(
+    octo: OctoPrintPrinter, octoprint: OctoPrintInstance, tmp_path: Path,
+) -> None:
+    source = tmp_path / "a-disconnect.gcode"
+    write_moves(source, 800)
+    octo.upload(source, "a-disconnect.gcode")
+    octo.start("a-disconnect.gcode")
+    before = follow(octo, lambda s: (s.file_position or 0) > 1000)[-1]
+    headers = {"X-Api-Key": octoprint.api_key}
+    requests.post(octoprint.url + "/api/connection", headers=headers, timeout=10,
+                  json={"command": "disconnect"}).raise_for_status()
+    try:
+        ended = follow(octo, idle_or_ended)[-1]
+        # OctoPrint fires PrintFailed (reason "error") when the printer goes away mid-print
+        assert ended.state == "failed"
+        assert (before.file_position or 0) <= (ended.file_position or 0) < source.stat().st_size
+        # a kiosk that did not see it finds the printer offline
+        assert OctoPrintPrinter(octo._client).status().state == "offline"
+    finally:
+        requests.post(octoprint.url + "/api/connection", headers=headers, timeout=10,
+                      json={"command": "connect", "port": "VIRTUAL"}).raise_for_status()
+    # reconnected, OctoPrint has forgotten the selected file: a kiosk that did not see
+    # the failure finds the printer idle (the follower must remember its own job)
+    fresh = OctoPrintPrinter(octo._client)
+    last = follow(fresh, lambda s: s.state != "offline")[-1]
+    assert (last.state, last.file_name) == ("idle", None)
