@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -76,17 +77,18 @@ klippy_uds_address: {socket}
 provider: none
 
 [authorization]
-trusted_clients:
-  127.0.0.0/8
+{trusted}
 
 [history]
 """
+TRUSTED = "trusted_clients:\n  127.0.0.0/8"
 
 
-def start_moonraker(base: Path, rate: float = KLIPPY_RATE, timeout_s: float = 60.0
-                    ) -> MoonrakerInstance:
+def start_moonraker(base: Path, rate: float = KLIPPY_RATE, timeout_s: float = 60.0,
+                    *, trusted: bool = True) -> MoonrakerInstance:
     """Start the fake Klippy, then Moonraker, and wait until Moonraker reports Klippy
-    ``ready`` (it has connected, subscribed and registered the printer endpoints)."""
+    ``ready`` (it has connected, subscribed and registered the printer endpoints).
+    ``trusted=False``: loopback is not trusted, every request needs a key."""
     binary = moonraker_bin()
     if not binary.exists():
         raise PeerStartError(
@@ -98,7 +100,8 @@ def start_moonraker(base: Path, rate: float = KLIPPY_RATE, timeout_s: float = 60
     socket_path = base / "klippy.sock"
     port = free_port()
     (data / "config" / "moonraker.conf").write_text(
-        MOONRAKER_CONF.format(port=port, socket=socket_path), encoding="utf-8"
+        MOONRAKER_CONF.format(port=port, socket=socket_path, trusted=TRUSTED if trusted else ""),
+        encoding="utf-8",
     )
     klippy_log, moonraker_log = base / "klippy.log", base / "moonraker.log"
     with open(klippy_log, "wb") as out:
@@ -121,7 +124,8 @@ def start_moonraker(base: Path, rate: float = KLIPPY_RATE, timeout_s: float = 60
                         f"{process.args[0]} exited with {process.returncode}: "
                         f"{log.read_text(errors='replace')[-1500:]}"
                     )
-            if _klippy_state(instance.url) == "ready":
+            # untrusted, /server/info wants a key: its 401 is the answer to wait for
+            if _klippy_state(instance.url) == ("ready" if trusted else "unauthorized"):
                 return instance
             time.sleep(0.1)
         raise PeerStartError(
@@ -138,6 +142,8 @@ def _klippy_state(url: str) -> str | None:
         with urllib.request.urlopen(url + "/server/info", timeout=2) as answer:
             state: str = json.load(answer)["result"]["klippy_state"]
             return state
+    except urllib.error.HTTPError as exc:
+        return "unauthorized" if exc.code == 401 else None
     except (OSError, ValueError, KeyError):
         return None
 

@@ -48,7 +48,7 @@ def test_moonraker_records_the_fake_print_in_its_history(moonraker: MoonrakerIns
     lines += ["G92 E0\n", "G1 E-0.5\n"]   # a retraction after a reset counts negative
     (moonraker.gcodes_dir / "peer-check.gcode").write_text("".join(lines))
     _json(moonraker.url + "/printer/print/start?filename=peer-check.gcode", data=b"")
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         jobs = _json(moonraker.url + "/server/history/list?limit=5")["result"]["jobs"]
         done = [j for j in jobs

@@ -82,6 +82,12 @@ class MoonrakerClient:
     def cancel(self) -> None:
         self._call("POST", "/printer/print/cancel")
 
+    def pause(self) -> None:
+        self._call("POST", "/printer/print/pause")
+
+    def resume(self) -> None:
+        self._call("POST", "/printer/print/resume")
+
     def delete(self, name: str) -> None:
         """Delete ``name`` from the gcodes root; a missing file is not an error. Moonraker
         0.11 answers a missing file with a bare 400 "Bad Request" (its own words, "Invalid

@@ -19,7 +19,7 @@ from printkiosk.commands.octoprint_peer import OctoPrintInstance, free_port
 from terminal.adapters import MoonrakerPrinter, OctoPrintPrinter
 from terminal.ports import PrinterRejected, PrinterUnreachable, PrintStatus, ThreeDPrinter
 from tests.gcode3d import filament_up_to, write_moves
-from tests.peers3d import MoonrakerInstance
+from tests.peers3d import MoonrakerInstance, start_moonraker
 
 
 def follow(printer: ThreeDPrinter, until: Callable[[PrintStatus], bool],
@@ -223,3 +223,23 @@ def test_octoprint_printer_disconnected_mid_print_is_failed_then_offline(
     fresh = OctoPrintPrinter(octo._client)
     last = follow(fresh, lambda s: s.state != "offline")[-1]
     assert (last.state, last.file_name) == ("idle", None)
+
+
+def test_moonraker_without_trust_wants_a_key(tmp_path: Path) -> None:
+    guarded = start_moonraker(tmp_path, trusted=False)
+    try:
+        printer = MoonrakerPrinter(MoonrakerClient(guarded.url, "not-a-key", 5))
+        with pytest.raises(PrinterRejected) as auth:
+            printer.status()
+        assert auth.value.code == "printer_auth" and auth.value.detail
+    finally:
+        guarded.stop()
+
+
+def test_octoprint_refuses_a_file_it_does_not_print(octo: OctoPrintPrinter,
+                                                    tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not G-code\n")
+    with pytest.raises(PrinterRejected) as refused:
+        octo.upload(notes, "notes.txt")
+    assert refused.value.code == "printer_file_refused" and refused.value.detail

@@ -116,3 +116,29 @@ def test_delete_and_unreachable(client: MoonrakerClient, tmp_path: Path) -> None
     client.delete("mk-gone.gcode")
     with pytest.raises(ServerUnreachable):
         MoonrakerClient(f"http://127.0.0.1:{free_port()}", timeout_s=2).status()
+
+
+def test_pause_stops_the_print_clock_and_resume_goes_on(client: MoonrakerClient,
+                                                        tmp_path: Path) -> None:
+    source = tmp_path / "mk-pause.gcode"
+    write_moves(source, 3000)
+    client.upload(source, "mk-pause.gcode")
+    set_rate(client, 10000)
+    client.start("mk-pause.gcode")
+    try:
+        wait_for(lambda: client.status().virtual_sdcard.get("file_position", 0) > 5000, "progress")
+        client.pause()
+        wait_for(lambda: client.status().print_stats.get("state") == "paused", "the pause")
+        first = client.status()
+        time.sleep(0.6)
+        later = client.status()
+        assert later.virtual_sdcard["file_position"] == first.virtual_sdcard["file_position"]
+        assert later.print_stats["print_duration"] == first.print_stats["print_duration"]
+        assert later.print_stats["total_duration"] > first.print_stats["total_duration"]
+        client.resume()
+        wait_for(lambda: client.status().virtual_sdcard["file_position"] >
+                 later.virtual_sdcard["file_position"], "the print to go on")
+        assert client.status().print_stats["state"] == "printing"
+    finally:
+        client.cancel()
+    wait_for(lambda: (client.last_job() or {}).get("status") == "cancelled", "the history")
