@@ -408,7 +408,10 @@ class OctoPrintPrinter:
                     events=self._take_pending(), message=job.state,
                 )
             if self._following is not None and self._outcome is None:
-                self._await_outcome(job.file_name)
+                # the job left the printing state: its end event is a moment behind (a
+                # printer gone offline mid-print fires PrintFailed); waited for once
+                self._await_outcome(None if state == "offline" else job.file_name)
+                self._following = None
             if state == "offline" and (self._outcome is None or self._outcome.state != "failed"):
                 return PrintStatus("offline", file_name=job.file_name,
                                    file_position=self._last_position, file_size=job.file_size,
@@ -430,7 +433,7 @@ class OctoPrintPrinter:
             )
 
     def _await_outcome(self, file_name: str | None) -> None:
-        """The job left the printing state: its end event is at most a moment behind."""
+        """Wait a moment for the end event; then ask the print log of ``file_name``."""
         deadline = time.monotonic() + self._outcome_wait_s
         while self._outcome is None and time.monotonic() < deadline:
             time.sleep(0.1)
