@@ -363,6 +363,10 @@ class OctoPrintPrinter:
     def _guard(self) -> AbstractContextManager[None]:
         return _printer_errors("OctoPrint", self._client.url)
 
+    def close(self) -> None:
+        """Stop listening to OctoPrint's events (not part of the port: for shutdown)."""
+        self._events.stop()
+
     def upload(self, path: Path, name: str) -> None:
         with self._guard():
             self._client.upload(path, name)

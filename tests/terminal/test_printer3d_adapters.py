@@ -7,7 +7,7 @@ PrinterRejected(code)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,10 +39,11 @@ def idle_or_ended(status: PrintStatus) -> bool:
 
 
 @pytest.fixture
-def octo(octoprint: OctoPrintInstance) -> OctoPrintPrinter:
+def octo(octoprint: OctoPrintInstance) -> Iterator[OctoPrintPrinter]:
     printer = OctoPrintPrinter(OctoPrintClient(octoprint.url, octoprint.api_key, 10))
     follow(printer, idle_or_ended)
-    return printer
+    yield printer
+    printer.close()
 
 
 def test_octoprint_release_progress_completed(octo: OctoPrintPrinter, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ completed, a cancelled and a refused print, its temperatures, and the events."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ def client(octoprint: OctoPrintInstance) -> OctoPrintClient:
 
 
 @pytest.fixture
-def events(client: OctoPrintClient) -> OctoPrintEvents:
+def events(client: OctoPrintClient) -> Iterator[OctoPrintEvents]:
     channel = OctoPrintEvents(client)
     channel.start()
     assert channel.connected.wait(15), "the SockJS channel did not connect"
