@@ -29,6 +29,17 @@ def test_octoprint_fixture_is_operational(octoprint: OctoPrintInstance) -> None:
     assert _json(octoprint.url + "/api/version", key=octoprint.api_key)["server"] == "1.11.8"
 
 
+def test_octoprint_key_file_is_what_the_kiosk_config_reads(octoprint: OctoPrintInstance,
+                                                           tmp_path: Path) -> None:
+    from terminal.config import OctoPrintSection, PrinterSection, read_printer3d_api_key
+
+    key_file = octoprint.write_key_file(tmp_path / "etc" / "octoprint-api-key")
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    printer = PrinterSection(kind="3d", name="MK4", group="g", octoprint=OctoPrintSection(
+        url=octoprint.url, api_key_file=str(key_file)))
+    assert read_printer3d_api_key(printer) == octoprint.api_key
+
+
 def test_octoprint_restart_keeps_the_key_and_stop_ends_it(tmp_path: Path) -> None:
     first = start_octoprint(tmp_path)
     first.stop()

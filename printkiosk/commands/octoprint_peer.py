@@ -109,6 +109,16 @@ class OctoPrintInstance:
     def log_path(self) -> Path:
         return self.base_dir / "serve.log"
 
+    def write_key_file(self, path: Path) -> Path:
+        """Write the API key as a kiosk's ``printer.octoprint.api_key_file`` wants it:
+        one line, mode 0600 from the start (never readable by others, even briefly)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(self.api_key + "\n")
+        os.chmod(path, 0o600)
+        return path
+
 
 def write_config(base_dir: Path, port: int, throttle: float | None) -> None:
     """config.yaml for a private, offline OctoPrint with the virtual printer. JSON is
