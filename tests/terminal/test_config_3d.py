@@ -15,6 +15,7 @@ from printkiosk.commands.octoprint_peer import OctoPrintInstance, free_port
 from terminal.adapters import MoonrakerPrinter, OctoPrintPrinter
 from terminal.config import ConfigError, load_kiosk_config, read_printer3d_api_key
 from terminal.wiring import build_3d_printer, load_checked_config, printer3d_status
+from tests.peers3d import MoonrakerInstance
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -171,3 +172,14 @@ def test_doctor_reports_the_3d_printer(octoprint: OctoPrintInstance, tmp_path: P
                             capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0
     assert "WARNING: kiosk.toml: printer.octoprint.url: the 3D printer's server:" in result.stdout
+
+
+def test_doctor_status_of_a_moonraker_printer(moonraker: MoonrakerInstance,
+                                              tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(BASE + PRINTER_3D + MOON.replace("http://127.0.0.1:7125", moonraker.url),
+                    encoding="utf-8")
+    reachable, finding = printer3d_status(load_kiosk_config(path))
+    assert reachable
+    assert finding.startswith(f"3D printer: Moonraker 0.11.0 at {moonraker.url} answers; "
+                              "printer ")
