@@ -9,8 +9,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from printkiosk.commands.octoprint_peer import OctoPrintInstance, start_octoprint
 from tests.peers3d import MoonrakerInstance
+
+pytestmark = pytest.mark.peer  # a real OctoPrint / Moonraker
 
 
 def _json(url: str, data: bytes | None = None, key: str | None = None) -> dict:

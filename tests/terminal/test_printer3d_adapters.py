@@ -21,6 +21,8 @@ from terminal.ports import PrinterRejected, PrinterUnreachable, PrintStatus, Thr
 from tests.gcode3d import filament_up_to, write_moves
 from tests.peers3d import MoonrakerInstance, start_moonraker
 
+pytestmark = pytest.mark.peer  # a real OctoPrint / Moonraker
+
 
 def follow(printer: ThreeDPrinter, until: Callable[[PrintStatus], bool],
            timeout_s: float = 40) -> list[PrintStatus]:

@@ -15,6 +15,8 @@ from printkiosk.commands.octoprint_peer import free_port
 from tests.gcode3d import write_moves
 from tests.peers3d import MoonrakerInstance
 
+pytestmark = pytest.mark.peer  # a real OctoPrint / Moonraker
+
 
 def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s

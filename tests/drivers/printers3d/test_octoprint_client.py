@@ -20,6 +20,8 @@ from drivers.printers3d import (
 from printkiosk.commands.octoprint_peer import OctoPrintInstance, free_port
 from tests.gcode3d import write_moves
 
+pytestmark = pytest.mark.peer  # a real OctoPrint / Moonraker
+
 
 @pytest.fixture
 def client(octoprint: OctoPrintInstance) -> OctoPrintClient:
