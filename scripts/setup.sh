@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything printkiosk needs on a Debian 12 machine (as root), idempotently:
 # the Debian packages of scripts/apt-packages.txt and a virtual environment in .venv
-# with printkiosk installed in editable mode, pinned by constraints.txt.
+# with printkiosk installed in editable mode, pinned by constraints.txt; and the 3D printer
+# servers the tests and the demo run (OctoPrint, Moonraker), each in its own virtual
+# environment under .peers/ so that their pins never clash with ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +34,25 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
     .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
     touch "$stamp"
 fi
-echo "setup: ready (.venv/bin/printkiosk)"
+
+# peer_venv NAME REQUIREMENT...: .peers/NAME with exactly these pins; the stamp holds the
+# requirement line, so changing a pin here reinstalls and rerunning does nothing.
+peer_venv() {
+    local name=$1; shift
+    local dir=.peers/$name want="$*"
+    if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$want" ] && [ -x "$dir/bin/python" ]; then
+        return
+    fi
+    echo "setup: installing $want in $dir"
+    rm -rf "$dir"
+    "$PYTHON" -m venv "$dir"
+    "$dir/bin/python" -m pip install -q --upgrade "pip>=24" setuptools wheel
+    "$dir/bin/python" -m pip install -q "$@"
+    echo "$want" > "$dir/.stamp"
+}
+# PRINTKIOSK_PEERS=0 skips them (a production kiosk talks to a real printer's server)
+if [ "${PRINTKIOSK_PEERS:-1}" != 0 ]; then
+    peer_venv octoprint "octoprint==1.11.8"
+    peer_venv moonraker "moonraker==0.11.0"
+fi
+echo "setup: ready (.venv/bin/printkiosk, .peers/octoprint, .peers/moonraker)"

@@ -11,23 +11,36 @@ own exceptions only, never a driver's.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from drivers.cards import CardRead, WedgeCardReader
 from drivers.cups import CupsError, CupsHoldQueue, HeldJob, JobProgress, PrinterNotReady
+from drivers.printers3d import (
+    MoonrakerClient,
+    OctoPrintClient,
+    OctoPrintEvents,
+    ServerRefused,
+    ServerUnreachable,
+)
 from drivers.receipt import ReceiptError, open_receipt_printer, print_receipt
 from drivers.snmp import PollResult, PrinterError, SnmpTarget, poll_printer
 from terminal.http_answers import send
 from terminal.outcomes import printer_refusal
 from terminal.ports import (
     PrinterRefused,
+    PrinterRejected,
+    PrinterUnreachable,
     PrinterUnreadable,
     PrintServerError,
+    PrintStatus,
     SpoolQueueUnavailable,
 )
 from terminal.receipts import Receipt, ReceiptPrinterError
@@ -282,3 +295,318 @@ class HttpAnalysisReporter:
 
     def close(self) -> None:
         self._http.close()
+
+
+# --- 3D printers (OctoPrint, Moonraker) as terminal.ports.ThreeDPrinter ----------------
+
+_REJECTION_CODES = {
+    "busy": "printer_busy", "not_ready": "printer_not_ready", "file": "printer_file_refused",
+    "not_found": "printer_file_refused", "auth": "printer_auth",
+    "bad_request": "printer_not_ready",
+}
+
+
+@contextmanager
+def _printer_errors(server: str, url: str) -> Iterator[None]:
+    """Translate a 3D server client's errors to the port's, chained."""
+    try:
+        yield
+    except ServerUnreachable as exc:
+        raise PrinterUnreachable(f"{server} at {url}: {exc}") from exc
+    except ServerRefused as exc:
+        raise PrinterRejected(_REJECTION_CODES.get(exc.reason, "printer_not_ready"),
+                              exc.message) from exc
+
+
+def _time_left(print_time_s: int | None, progress: float | None) -> int | None:
+    if print_time_s is None or not progress or progress <= 0 or progress >= 1:
+        return None
+    return max(0, round(print_time_s / progress - print_time_s))
+
+
+@dataclass
+class _Outcome:
+    """How the print followed last ended, as the events said."""
+
+    state: str  # completed | cancelled | failed
+    file_name: str | None
+    file_position: int | None
+    print_time_s: int | None
+    message: str = ""
+
+
+class OctoPrintPrinter:
+    """OctoPrint as the terminal's :class:`~terminal.ports.ThreeDPrinter`.
+
+    ``/api/job`` says what runs now, but once a print ends OctoPrint goes back to
+    ``Operational`` and clears the file position; only its events tell a completed print
+    (``PrintDone``) from a cancelled one (``PrintCancelled``, which carries the file
+    position at the cancel) or a failed one (``PrintFailed``). So the adapter listens to
+    the push channel (:class:`drivers.printers3d.OctoPrintEvents`) from its first call,
+    and :meth:`status` reports the last outcome until the next :meth:`start`. Without
+    the events (a kiosk restarted after the end) the file's print log says success or
+    not; a non-success it did not see is reported ``failed`` with a message saying so.
+    """
+
+    kind = "octoprint"
+
+    def __init__(self, client: OctoPrintClient, events: OctoPrintEvents | None = None,
+                 outcome_wait_s: float = 3.0) -> None:
+        self._client = client
+        self._events = events if events is not None else OctoPrintEvents(client)
+        self._outcome_wait_s = outcome_wait_s
+        self._outcome: _Outcome | None = None
+        self._following: str | None = None
+        self._last_position: int | None = None
+        self._pending: list[str] = []
+
+    def _guard(self) -> AbstractContextManager[None]:
+        return _printer_errors("OctoPrint", self._client.url)
+
+    def close(self) -> None:
+        """Stop listening to OctoPrint's events (not part of the port: for shutdown)."""
+        self._events.stop()
+
+    def upload(self, path: Path, name: str) -> None:
+        with self._guard():
+            self._client.upload(path, name)
+
+    def start(self, name: str) -> None:
+        self._events.start()
+        # a print that ends before the channel is up would leave no outcome behind
+        self._events.connected.wait(self._client.timeout_s)
+        self._take_events()
+        with self._guard():
+            self._client.select_and_print(name)
+        self._outcome, self._following, self._last_position = None, name, 0
+
+    def cancel(self) -> None:
+        with self._guard():
+            try:
+                self._client.cancel()
+            except ServerRefused as exc:
+                if exc.reason != "not_ready":  # 409: no print to cancel (already ended)
+                    raise
+
+    def remove(self, name: str) -> None:
+        with self._guard():
+            self._client.delete(name)
+
+    def status(self) -> PrintStatus:
+        self._events.start()
+        with self._guard():
+            self._take_events()
+            job = self._client.job()
+            printer = self._client.printer()
+            state = _octoprint_state(job.state)
+            if state in ("printing", "paused"):
+                if job.filepos is not None:
+                    self._last_position = job.filepos
+                if self._following is None:
+                    self._following = job.file_name
+                progress = None if job.completion is None else job.completion / 100
+                return PrintStatus(
+                    state=state, file_name=job.file_name, file_position=job.filepos,
+                    file_size=job.file_size, progress=progress, print_time_s=job.print_time_s,
+                    time_left_s=job.print_time_left_s, temperatures=printer.temperatures,
+                    events=self._take_pending(), message=job.state,
+                )
+            if self._following is not None and self._outcome is None:
+                # the job left the printing state: its end event is a moment behind (a
+                # printer gone offline mid-print fires PrintFailed); waited for once
+                self._await_outcome(None if state == "offline" else job.file_name)
+                self._following = None
+            if state == "offline" and (self._outcome is None or self._outcome.state != "failed"):
+                return PrintStatus("offline", file_name=job.file_name,
+                                   file_position=self._last_position, file_size=job.file_size,
+                                   events=self._take_pending(), message=job.state)
+            outcome = self._outcome or self._logged_outcome(job.file_name)
+            if outcome is None:
+                return PrintStatus("idle", file_name=job.file_name, file_size=job.file_size,
+                                   temperatures=printer.temperatures,
+                                   events=self._take_pending(), message=job.state)
+            progress = None
+            if outcome.file_position is not None and job.file_size:
+                progress = min(1.0, outcome.file_position / job.file_size)
+            return PrintStatus(
+                state=outcome.state, file_name=outcome.file_name or job.file_name,
+                file_position=outcome.file_position, file_size=job.file_size,
+                progress=progress, print_time_s=outcome.print_time_s,
+                temperatures=printer.temperatures, events=self._take_pending(),
+                message=outcome.message,
+            )
+
+    def _await_outcome(self, file_name: str | None) -> None:
+        """Wait a moment for the end event; then ask the print log of ``file_name``."""
+        deadline = time.monotonic() + self._outcome_wait_s
+        while self._outcome is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            self._take_events()
+        if self._outcome is None and file_name is not None:
+            self._outcome = self._logged_outcome(file_name)
+
+    def _logged_outcome(self, file_name: str | None) -> _Outcome | None:
+        if file_name is None:
+            return None
+        last = self._client.last_print(file_name)
+        if last is None:
+            return None
+        time_s = None if last.print_time_s is None else round(last.print_time_s)
+        if last.success:
+            return _Outcome("completed", file_name, None, time_s)
+        return _Outcome("failed", file_name, self._last_position, time_s,
+                        "OctoPrint logged the print as not completed; cancelled or failed "
+                        "is not known (its end event was not seen)")
+
+    def _take_events(self) -> None:
+        for event in self._events.drain():
+            payload = event.payload
+            name = payload.get("name") or payload.get("path")
+            size = payload.get("size")
+            time_s = None if payload.get("time") is None else round(float(payload["time"]))
+            if event.type == "PrintStarted":
+                self._outcome, self._following = None, name
+            elif event.type == "PrintDone":
+                self._outcome = _Outcome("completed", name, size, time_s)
+            elif event.type == "PrintCancelled":
+                self._outcome = _Outcome("cancelled", name,
+                                         _event_position(payload, self._last_position), time_s)
+            elif event.type == "PrintFailed" and payload.get("reason") == "cancelled":
+                # OctoPrint fires PrintFailed (reason "cancelled") right after
+                # PrintCancelled: the same end, not a failure
+                if self._outcome is None or self._outcome.state != "cancelled":
+                    self._outcome = _Outcome("cancelled", name,
+                                             _event_position(payload, self._last_position),
+                                             time_s)
+            elif event.type == "PrintFailed":
+                self._outcome = _Outcome("failed", name,
+                                         _event_position(payload, self._last_position), time_s,
+                                         str(payload.get("error") or payload.get("reason", "")))
+            elif event.type == "FilamentChange":
+                self._pending.append("filament_change")
+            elif event.type == "action" and _is_runout(str(payload.get("line", ""))):
+                self._pending.append("filament_runout")
+
+    def _take_pending(self) -> tuple[str, ...]:
+        pending, self._pending = tuple(self._pending), []
+        return pending
+
+
+def _event_position(payload: Mapping[str, Any], last_seen: int | None) -> int | None:
+    """The file position an end event carries (``fileposition``; else ``progress``, an
+    integer percent in 1.11, times ``size``), never before the last one polled."""
+    position = payload.get("fileposition")
+    if position is None and isinstance(payload.get("progress"), (int, float)) and \
+            payload.get("size"):
+        position = round(float(payload["progress"]) / 100 * int(payload["size"]))
+    if position is None:
+        return last_seen
+    return max(int(position), last_seen or 0)
+
+
+def _octoprint_state(text: str) -> str:
+    """OctoPrint's state text (``Printing``, ``Printing from SD``, ``Pausing``,
+    ``Cancelling``, ``Operational``, ``Offline after error``, ``Error: ...``) as the
+    port's vocabulary; what ends a job is told by the events, not here."""
+    lowered = text.lower()
+    if lowered.startswith(("pausing", "paused")):
+        return "paused"
+    if lowered.startswith(("printing", "starting", "resuming", "finishing", "cancelling",
+                           "sending file")):
+        return "printing"
+    if lowered.startswith(("operational", "ready")):
+        return "idle"
+    return "offline"
+
+
+def _is_runout(line: str) -> bool:
+    """A firmware action line that reports a run-out (Marlin: ``//action:out_of_filament
+    T0``, ``//action:paused filament_runout``, a prompt ``FilamentRunout``)."""
+    lowered = line.lower().replace(" ", "")
+    return any(word in lowered for word in ("out_of_filament", "runout", "run_out"))
+
+
+_MOONRAKER_STATES = {
+    "standby": "idle", "printing": "printing", "paused": "paused", "complete": "completed",
+    "cancelled": "cancelled", "error": "failed",
+}
+
+
+class MoonrakerPrinter:
+    """Moonraker (Klipper) as the terminal's :class:`~terminal.ports.ThreeDPrinter`.
+
+    Klipper keeps the outcome in ``print_stats.state`` (``complete``, ``cancelled``,
+    ``error``) and counts the filament itself (``print_stats.filament_used``), so the
+    status is read as it is; for a finished job the history entry's ``filament_used``
+    (what Moonraker recorded at the end) is preferred. Klipper's ``CANCEL_PRINT`` may
+    reset ``virtual_sdcard``: the last position seen while printing is kept for that.
+    """
+
+    kind = "moonraker"
+
+    def __init__(self, client: MoonrakerClient) -> None:
+        self._client = client
+        self._last_position: int | None = None
+
+    def _guard(self) -> AbstractContextManager[None]:
+        return _printer_errors("Moonraker", self._client.url)
+
+    def upload(self, path: Path, name: str) -> None:
+        with self._guard():
+            self._client.upload(path, name)
+
+    def start(self, name: str) -> None:
+        with self._guard():
+            status = self._client.status()
+            if not status.klippy_ready:
+                raise PrinterRejected("printer_not_ready", status.message)
+            if status.print_stats.get("state") in ("printing", "paused"):
+                raise PrinterRejected("printer_busy", str(status.print_stats.get("filename")))
+            self._client.start(name)
+        self._last_position = 0
+
+    def cancel(self) -> None:
+        with self._guard():
+            self._client.cancel()
+
+    def remove(self, name: str) -> None:
+        with self._guard():
+            self._client.delete(name)
+
+    def status(self) -> PrintStatus:
+        with self._guard():
+            status = self._client.status()
+            if not status.klippy_ready:
+                return PrintStatus("offline", file_position=self._last_position,
+                                   message=status.message)
+            stats, sdcard = status.print_stats, status.virtual_sdcard
+            state = _MOONRAKER_STATES.get(str(stats.get("state")), "offline")
+            name = stats.get("filename") or None
+            position = sdcard.get("file_position")
+            if state in ("printing", "paused") and position is not None:
+                self._last_position = int(position)
+            if state in ("cancelled", "failed") and not position:
+                position = self._last_position
+            filament = stats.get("filament_used")
+            if state in ("completed", "cancelled", "failed"):
+                job = self._client.last_job()
+                if job is not None and job.get("filename") == name and \
+                        job.get("status") != "in_progress":
+                    filament = job.get("filament_used", filament)
+            print_time = stats.get("print_duration")
+            print_time_s = None if print_time is None else round(float(print_time))
+            progress = sdcard.get("progress")
+            if state == "completed":
+                progress = 1.0
+            size = sdcard.get("file_size") or None
+            return PrintStatus(
+                state=state, file_name=name,
+                file_position=None if position is None else int(position),
+                file_size=None if size is None else int(size),
+                progress=None if progress is None else float(progress),
+                print_time_s=print_time_s,
+                time_left_s=_time_left(print_time_s, progress) if state == "printing" else None,
+                filament_mm=None if filament is None else Decimal(str(filament)),
+                temperatures=status.temperatures,
+                message=str(stats.get("message") or ""),
+            )

@@ -159,9 +159,32 @@ class SnmpSection(Table):
     retries: Annotated[int, BeforeValidator(_int_between(0, 10))] = 1
 
 
+class OctoPrintSection(Table):
+    """The OctoPrint server of a 3D printer; its API key (a user's key, 0600 file or
+    PRINTKIOSK_OCTOPRINT_API_KEY) never sits in this file."""
+
+    url: Annotated[str, BeforeValidator(http_url)] = "http://127.0.0.1:5000"
+    api_key_file: Text | None = None
+    timeout_s: Annotated[float, BeforeValidator(seconds_between(0.5, 120))] = 10.0
+
+
+class MoonrakerSection(Table):
+    """The Moonraker server of a Klipper 3D printer; a trusted client needs no key."""
+
+    url: Annotated[str, BeforeValidator(http_url)] = "http://127.0.0.1:7125"
+    api_key_file: Text | None = None
+    timeout_s: Annotated[float, BeforeValidator(seconds_between(0.5, 120))] = 10.0
+
+
 class PrinterSection(Table):
     kind: Literal["mfp", "3d"] = "mfp"
     name: Text
+    # kind = "3d": the backend's 3D printer group whose jobs this kiosk lists, how often
+    # a print is followed, and exactly one server table (see printer3d_cross_problems)
+    group: Text | None = None
+    poll_s: Annotated[float, BeforeValidator(seconds_between(0.2, 30))] = 2.0
+    octoprint: OctoPrintSection | None = None
+    moonraker: MoonrakerSection | None = None
     cups_server: Text = "127.0.0.1"
     cups_port: Port = 631
     queue: Text | None = None
@@ -286,7 +309,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 def parse_kiosk_config(data: Mapping[str, Any], file_label: str) -> KioskConfig:
     """Validate already-parsed TOML data; raise :class:`ConfigError` listing every problem:
     the keys' own (types, ranges, unknown keys) and those across keys, in one list."""
-    problems = snmp_cross_problems(data, file_label)
+    problems = snmp_cross_problems(data, file_label) + printer3d_cross_problems(data, file_label)
     try:
         config = validate_table(KioskConfig, data, file_label)
     except ConfigError as exc:
@@ -318,6 +341,73 @@ def snmp_cross_problems(data: Mapping[str, Any], file_label: str) -> list[str]:
         problems.extend(f"{where}.{key}: {snmp[key]!r} is for SNMP v3, but version is "
                         f"{version!r}" for key in _SNMP_V3_ONLY if key in snmp)
     return problems
+
+
+_PRINTER3D_ONLY = ("group", "poll_s", "octoprint", "moonraker")
+_SERVER_TABLES = ("octoprint", "moonraker")
+
+
+def printer3d_cross_problems(data: Mapping[str, Any], file_label: str) -> list[str]:
+    """What ``[printer]`` gets wrong across its keys for a 3D printer: kind "3d" needs a
+    ``group`` and exactly one server table; kind "mfp" takes none of the 3D keys."""
+    printer = data.get("printer")
+    if not isinstance(printer, Mapping):
+        return []
+    where = f"{file_label}: printer"
+    kind = printer.get("kind", "mfp")
+    servers = [name for name in _SERVER_TABLES if name in printer]
+    if kind == "3d":
+        problems = []
+        if "group" not in printer:
+            problems.append(f'{where}.group: is required with kind = "3d" (the backend\'s '
+                            "3D printer group whose jobs this kiosk lists)")
+        if not servers:
+            problems.append(f'{where}: kind = "3d" needs one server table, [printer.octoprint] '
+                            "or [printer.moonraker]; there is none")
+        elif len(servers) > 1:
+            problems.append(f"{where}.moonraker: only one of [printer.octoprint] and "
+                            "[printer.moonraker] may be set; this file has both")
+        return problems
+    if kind == "mfp":
+        return [f'{where}.{key}: {_shown(key, printer[key])} is for kind = "3d", but kind '
+                'is "mfp"' for key in _PRINTER3D_ONLY if key in printer]
+    return []
+
+
+def _shown(key: str, value: object) -> str:
+    return f"[printer.{key}]" if key in _SERVER_TABLES else repr(value)
+
+
+OCTOPRINT_KEY_ENV = "PRINTKIOSK_OCTOPRINT_API_KEY"
+MOONRAKER_KEY_ENV = "PRINTKIOSK_MOONRAKER_API_KEY"
+
+
+def read_printer3d_api_key(printer: PrinterSection, file_label: str = "kiosk.toml") -> str | None:
+    """The 3D printer server's API key: from the environment, else from ``api_key_file``
+    (one line, mode 0600 like every secret of the kiosk). None for a Moonraker without
+    one (a trusted client); OctoPrint always needs one."""
+    if printer.octoprint is not None:
+        env, file, where = OCTOPRINT_KEY_ENV, printer.octoprint.api_key_file, "octoprint"
+    elif printer.moonraker is not None:
+        env, file, where = MOONRAKER_KEY_ENV, printer.moonraker.api_key_file, "moonraker"
+    else:
+        return None
+    if os.environ.get(env):
+        return os.environ[env].strip()
+    if file is None:
+        if where == "octoprint":
+            raise ConfigError([f"{file_label}: printer.octoprint.api_key_file: not set and "
+                               f"{env} is empty: OctoPrint has no API key"])
+        return None
+    try:
+        key = read_secret(Path(file))
+    except ConfigError as exc:
+        raise ConfigError([f"{file_label}: printer.{where}.api_key_file: {p}"
+                           for p in exc.problems]) from exc
+    if not key or "\n" in key:
+        raise ConfigError([f"{file_label}: printer.{where}.api_key_file: {file} must hold the "
+                           "key on one line"])
+    return key
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,6 +32,7 @@ from billing import load_price_list
 from drivers.cards import CardConfigError, SimulatedCardReader, WedgeCardReader, reader_from_config
 from drivers.cups import CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
+from drivers.printers3d import MoonrakerClient, OctoPrintClient, PrinterServerError
 from drivers.qr import Modules, qr_modules
 from drivers.receipt import (
     ReceiptError,
@@ -47,6 +48,8 @@ from terminal.adapters import (
     EscposReceiptPrinter,
     HttpAnalysisReporter,
     KioskHoldQueue,
+    MoonrakerPrinter,
+    OctoPrintPrinter,
     SnmpPrinter,
     WedgeCodeScanner,
 )
@@ -60,6 +63,7 @@ from terminal.config import (
     SnmpSection,
     Table,
     parse_kiosk_config,
+    read_printer3d_api_key,
     read_snmp_v3_keys,
     read_toml,
     snmp_cross_problems,
@@ -68,7 +72,7 @@ from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
-from terminal.ports import CardReader, CodeScanner, DemoCard, ReceiptPrinter
+from terminal.ports import CardReader, CodeScanner, DemoCard, ReceiptPrinter, ThreeDPrinter
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
@@ -315,6 +319,56 @@ def receipt_printer_status(section: ReceiptSection) -> tuple[bool, str]:
     except ReceiptError as exc:
         return False, f"{exc}; receipts cannot be printed until it is fixed"
     return True, f"{about}: reachable"
+
+
+def _printer3d_clients(
+    config: KioskConfig, file_label: str,
+) -> OctoPrintClient | MoonrakerClient:
+    printer = config.printer
+    if printer.kind != "3d" or (printer.octoprint is None and printer.moonraker is None):
+        raise ConfigError([f"{file_label}: printer: kind = {printer.kind!r} names no 3D "
+                           'printer server (kind = "3d" with [printer.octoprint] or '
+                           "[printer.moonraker])"])
+    key = read_printer3d_api_key(printer, file_label)
+    if printer.octoprint is not None:
+        assert key is not None  # read_printer3d_api_key refuses an OctoPrint without one
+        return OctoPrintClient(printer.octoprint.url, key, printer.octoprint.timeout_s)
+    assert printer.moonraker is not None
+    return MoonrakerClient(printer.moonraker.url, key, printer.moonraker.timeout_s)
+
+
+def build_3d_printer(config: KioskConfig, file_label: str = "kiosk.toml") -> ThreeDPrinter:
+    """The kiosk's 3D printer behind its server ([printer.octoprint] or
+    [printer.moonraker]); opens nothing until the first call (the OctoPrint adapter's
+    event channel starts then). A missing or too open API key file is a ConfigError."""
+    client = _printer3d_clients(config, file_label)
+    if isinstance(client, OctoPrintClient):
+        return OctoPrintPrinter(client)
+    return MoonrakerPrinter(client)
+
+
+def printer3d_status(config: KioskConfig, file_label: str = "kiosk.toml") -> tuple[bool, str]:
+    """(reachable, what to tell the operator) about the kiosk's 3D printer server: its
+    version and the printer's state, asked once (``printkiosk doctor``). What is wrong
+    names the file and the key."""
+    try:
+        client = _printer3d_clients(config, file_label)
+    except ConfigError as exc:
+        return False, "; ".join(exc.problems)
+    try:
+        if isinstance(client, OctoPrintClient):
+            version = client.version().get("text", "OctoPrint")
+            state = client.job().state
+            return True, f"3D printer: {version} at {client.url} answers; printer {state}"
+        info = client.server_info()
+        status = client.status()
+        state = status.print_stats.get("state", "unknown") if status.klippy_ready else \
+            f"Klippy {info.get('klippy_state')}"
+        return True, (f"3D printer: Moonraker {info.get('moonraker_version')} at {client.url} "
+                      f"answers; printer {state}")
+    except PrinterServerError as exc:
+        server = "octoprint" if isinstance(client, OctoPrintClient) else "moonraker"
+        return False, f"{file_label}: printer.{server}.url: the 3D printer's server: {exc}"
 
 
 def state_dir(config: KioskConfig) -> Path:

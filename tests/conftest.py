@@ -23,6 +23,9 @@ from tests.drivers.snmp.snmpsim_peer import (
     stop,
 )
 
+# the 3D printer servers (session fixtures ``octoprint`` and ``moonraker``)
+pytest_plugins = ["tests.peers3d"]
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 

@@ -14,7 +14,8 @@ any checker sees them. For a backend file it also checks the secret key file tha
 ``[security] secret_key_file`` names (see ``_secret_key_findings``). For a valid kiosk
 file with a ``[receipt]`` printer it tries to reach the printer, printing nothing, and
 says what answered (a printer that does not answer is a warning, see
-``_receipt_printer_finding``).
+``_receipt_printer_finding``); likewise for a 3D kiosk's OctoPrint or Moonraker server
+(``_printer3d_finding``: version and printer state, or why it does not answer).
 """
 
 from __future__ import annotations
@@ -116,6 +117,11 @@ def diagnose(path: Path) -> Diagnosis:
     if _kind(data) == "kiosk" and not problems and "receipt" in data:
         reachable, finding = _receipt_printer_finding(path, data["receipt"])
         (notes if reachable else warnings).append(finding)
+    printer = data.get("printer")
+    if _kind(data) == "kiosk" and not problems and isinstance(printer, dict) and \
+            printer.get("kind") == "3d":
+        reachable, finding = _printer3d_finding(path)
+        (notes if reachable else warnings).append(finding)
     return Diagnosis(problems, warnings, notes)
 
 
@@ -175,6 +181,18 @@ def _receipt_printer_finding(path: Path, table: dict[str, Any]) -> tuple[bool, s
 
     reachable, finding = receipt_printer_status(ReceiptSection.model_validate(table))
     return reachable, finding if reachable else f"WARNING: {path.name}: receipt.target: {finding}"
+
+
+def _printer3d_finding(path: Path) -> tuple[bool, str]:
+    """Whether the 3D printer's server (OctoPrint or Moonraker) answers with the key
+    the file names, its version and the printer's state. One that does not, or a key
+    file that cannot be read, is a warning: the file itself is valid, and the kiosk
+    shows the printer as unavailable until it answers."""
+    from terminal.config import load_kiosk_config
+    from terminal.wiring import printer3d_status
+
+    reachable, finding = printer3d_status(load_kiosk_config(path), path.name)
+    return reachable, finding if reachable else f"WARNING: {finding}"
 
 
 def _check_spool_agent(path: Path) -> list[str]:
