@@ -1,0 +1,680 @@
+"""G-code analysis: filament per extruder, grams, layers, bounding box and time, streamed.
+
+The file is read in binary chunks of about 1 % of its size (64 KiB .. 1 MiB), so memory
+stays flat whatever the size and a checkpoint (byte offset, filament so far) falls about
+every 1 %. Each chunk is split into lines by ONE compiled regular expression whose first
+alternative recognises the common move (``G0``/``G1`` with X Y Z E F words in the order
+every slicer writes them) and captures its numbers; comments and the commands that change
+nothing we count (M104, M106, M73...) match alternatives with no capture. So the C regex
+engine does the per-character work and the Python loop only sees tuples of strings. Any
+other line (G2/G3 arcs, G92, G10/G11, M82/M83, G90/G91, T<n>, line numbers, odd spacing,
+lower case, bad numbers) comes back whole in the last group and goes to the exact slow
+path (:class:`_Machine.command`), which also raises the errors, with their line numbers.
+
+See docs/gcode-analysis.md for the semantics (what counts as filament, a layer, the box).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
+
+from analysis.gcode_model import (
+    CM3,
+    DEFAULT_DENSITY_G_CM3,
+    DEFAULT_DIAMETER_MM,
+    GcodeAnalysis,
+    GcodeError,
+    SlicerFigures,
+    cross_section_mm2,
+    grams_of,
+    mm_decimal,
+)
+from analysis.gcode_slicers import Header, parse_header
+
+MAX_LINE = 64 * 1024          # a longer "line" is not G-code (binary data, a lost newline)
+MIN_CHUNK = 64 * 1024
+MAX_CHUNK = 1024 * 1024
+HEAD_BYTES = 128 * 1024       # where slicers write their header...
+TAIL_BYTES = 256 * 1024       # ...and their footer (PrusaSlicer's config block is ~50 KiB)
+DEFAULT_RETRACT_MM = 3.0      # Marlin's RETRACT_LENGTH when no M207 set one
+DEFAULT_FEED_MM_MIN = 1500.0
+
+_N = rb"[-+]?(?:\d+\.?\d*|\.\d+)"
+_MOVE = (
+    rb"G0?[01](?![0-9.])(?: +F(" + _N + rb"))?"
+    rb"(?: +X(" + _N + rb"))?(?: +Y(" + _N + rb"))?(?: +Z(" + _N + rb"))?"
+    rb"(?: +E(" + _N + rb"))?(?: +F(" + _N + rb"))?[ \t]*(?:;[^\n]*)?"
+)
+# commands that change nothing we count: every M but M82/M83/M200/M207/M208, and
+# the G codes but G0-G3, G10/G11, G20/G21, G28, G90-G92
+_INERT = (
+    rb"M(?!8[23](?![0-9])|20[078](?![0-9]))\d+(?:\.\d+)?(?:[ \t][^\n]*)?"
+    rb"|G(?!0?[0-3](?![0-9])|1[01](?![0-9])|2[018](?![0-9])|9[0-2](?![0-9]))\d+(?:[ \t][^\n]*)?"
+)
+_LINE = re.compile(
+    rb"[ \t]*(?:" + _MOVE + rb"|;[^\n]*|" + _INERT + rb"|([^\n]*?))\r?\n"
+)
+_WORD = re.compile(rb"([A-Za-z])[ \t]*([^A-Za-z \t;]*)")
+_LAYER_MARKERS = (
+    re.compile(rb"^;LAYER_CHANGE\r?$", re.M),           # PrusaSlicer, Slic3r PE, Orca
+    re.compile(rb"^; CHANGE_LAYER\r?$", re.M),          # Bambu Studio
+    re.compile(rb"^;LAYER:-?\d+", re.M),                # Cura, ideaMaker
+    re.compile(rb"^; layer \d+, Z = ", re.M),           # Simplify3D
+    re.compile(rb"^; BEGIN_LAYER_OBJECT", re.M),        # KISSlicer
+)
+
+
+_INTERPRETED = {
+    (head, code)
+    for head, codes in ((b"G", (b"0", b"1", b"2", b"3", b"4", b"10", b"11", b"20", b"21", b"28",
+                                b"90", b"91", b"92")),
+                        (b"M", (b"82", b"83", b"200", b"207", b"208")))
+    for number in codes
+    for code in (number, b"0" + number if len(number) == 1 else number)
+}
+
+
+class _LineFault(Exception):
+    """Raised by the slow path; the chunk loop adds the file and the line number."""
+
+    index = 0  # the line's index in its chunk
+
+
+def _number(word: bytes, value: bytes) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise _LineFault(f"{word.decode('ascii', 'replace')} has no valid number "
+                         f"({value.decode('ascii', 'replace')!r})") from None
+    if not math.isfinite(number):
+        raise _LineFault(f"{word.decode('ascii', 'replace')} is not a finite number")
+    return number
+
+
+class _Machine:
+    """The printer's state as the G-code drives it, and what we have counted so far.
+
+    Positions and E are floats while streaming (speed); results become Decimal at the
+    end, rounded to 0.01 mm, well above the accumulated float error (< 1e-6 mm).
+    """
+
+    def __init__(self, *, timed: bool) -> None:
+        self.timed = timed
+        self.x = self.y = self.z = 0.0
+        self.e = 0.0                   # the E axis position (absolute coordinates)
+        self.rel_e = False             # M83
+        self.rel_xyz = False           # G91 (also makes E relative, as in Marlin 1.x)
+        self.inches = False
+        self.tool = 0
+        self.nets = [0.0]              # net E per tool (mm, or mm3 when volumetric)...
+        self.totals = [0.0]            # ...and its peak: the filament pulled off the spool
+        self.retract = DEFAULT_RETRACT_MM
+        self.recover_extra = 0.0
+        self.retracted = 0.0           # a G10 not yet undone by G11
+        self.feed = DEFAULT_FEED_MM_MIN
+        self.seconds = 0.0
+        self.box = [math.inf, math.inf, math.inf, -math.inf, -math.inf, -math.inf]
+        self.prev_extruding = False
+        self.layer_zs: set[float] = set()
+        self.last_layer_z = math.nan
+        self.m200_diameter: float | None = None  # M200 D<d> before any extrusion: E in mm3
+
+    # -- bookkeeping shared by the fast and the slow path ------------------------------
+    def total(self) -> float:
+        return sum(self.totals)
+
+    def _extrude(self, delta: float) -> None:
+        """Net E moves by ``delta``; what is retracted and pushed back out is counted once."""
+        self._grow()
+        net = self.nets[self.tool] + delta
+        self.nets[self.tool] = net
+        if net > self.totals[self.tool]:
+            self.totals[self.tool] = net
+
+    def _grow(self) -> None:
+        while len(self.totals) <= self.tool:
+            self.totals.append(0.0)
+            self.nets.append(0.0)
+
+    def _include(self, x: float, y: float, z: float) -> None:
+        box = self.box
+        if x < box[0]:
+            box[0] = x
+        if x > box[3]:
+            box[3] = x
+        if y < box[1]:
+            box[1] = y
+        if y > box[4]:
+            box[4] = y
+        if z < box[2]:
+            box[2] = z
+        if z > box[5]:
+            box[5] = z
+
+    def _moved(self, sx: float, sy: float, sz: float, delta: float) -> None:
+        """After a move from (sx, sy, sz) to the current position that extruded delta."""
+        if delta > 0:
+            if not self.prev_extruding:
+                self._include(sx, sy, sz)
+            self._include(self.x, self.y, self.z)
+            if self.z != self.last_layer_z:
+                self.last_layer_z = self.z
+                self.layer_zs.add(round(self.z, 3))
+            self.prev_extruding = True
+        else:
+            self.prev_extruding = False
+
+    # -- the slow path: any line the fast regex did not take -------------------------
+    def command(self, raw: bytes) -> None:
+        line = raw.split(b";", 1)[0].strip()
+        if not line:
+            return
+        if b"(" in line:  # RS274 "(comment)" style
+            line = re.sub(rb"\([^)]*\)", b"", line).strip()
+            if not line:
+                return
+        if line.startswith((b"N", b"n")):  # line number and checksum of a host protocol
+            line = re.sub(rb"^[Nn]\d+\s*", b"", line.split(b"*", 1)[0]).strip()
+        words: dict[bytes, float] = {}
+        pairs = _WORD.findall(line)
+        if not pairs or not line[:1].isalpha():
+            raise _LineFault("not a G-code command")
+        head, code = pairs[0]
+        head = head.upper()
+        if head == b"T" and code.isdigit():
+            self.tool = int(code)
+            return
+        if head not in (b"G", b"M") or not code.replace(b".", b"", 1).isdigit():
+            raise _LineFault("not a G-code command")
+        if (head, code) not in _INTERPRETED:
+            return  # M862.3 P "MK4S", M117 messages...: nothing we count, so not parsed
+        if b"".join(w + v for w, v in pairs) != re.sub(rb"[ \t]+", b"", line):
+            raise _LineFault("not a G-code command")
+        for word, value in pairs[1:]:
+            key = word.upper()
+            if value:
+                words[key] = _number(key, value)
+            else:
+                words.setdefault(key, math.nan)
+        number = float(code)
+        if head == b"G":
+            self._g(number, words)
+        else:
+            self._m(number, words)
+
+    def _axis(self, words: dict[bytes, float], key: bytes) -> float | None:
+        value = words.get(key)
+        if value is None or math.isnan(value):
+            if value is not None and key in (b"X", b"Y", b"Z", b"E"):
+                raise _LineFault(f"{key.decode()} has no number")
+            return None
+        return value * 25.4 if self.inches else value
+
+    def _g(self, number: float, words: dict[bytes, float]) -> None:
+        if number in (0.0, 1.0, 2.0, 3.0):
+            self._move(int(number), words)
+        elif number == 92.0:
+            x, y, z, e = (self._axis(words, k) for k in (b"X", b"Y", b"Z", b"E"))
+            if x is None and y is None and z is None and e is None:
+                self.x = self.y = self.z = self.e = 0.0
+            else:
+                self.x = self.x if x is None else x
+                self.y = self.y if y is None else y
+                self.z = self.z if z is None else z
+                self.e = self.e if e is None else e
+        elif number == 90.0:
+            self.rel_xyz = False
+        elif number == 91.0:
+            self.rel_xyz = True
+        elif number == 10.0:
+            if b"P" in words or b"L" in words:  # RRF/Marlin tool offsets, not a retraction
+                return
+            if not self.retracted:
+                self.retracted = self.retract
+                self._extrude(-self.retract)
+                self.prev_extruding = False
+        elif number == 11.0:
+            if self.retracted:
+                self._extrude(self.retracted + self.recover_extra)
+                self.retracted = 0.0
+        elif number == 28.0:
+            axes = [k for k in (b"X", b"Y", b"Z") if k in words]
+            for key in axes or [b"X", b"Y", b"Z"]:
+                setattr(self, key.decode().lower(), 0.0)
+        elif number == 20.0:
+            self.inches = True
+        elif number == 21.0:
+            self.inches = False
+        elif number == 4.0 and self.timed:
+            self.seconds += words.get(b"S", 0.0) + words.get(b"P", 0.0) / 1000
+
+    def _m(self, number: float, words: dict[bytes, float]) -> None:
+        if number == 82.0:
+            self.rel_e = False
+        elif number == 83.0:
+            self.rel_e = True
+        elif number == 200.0 and not math.isnan(words.get(b"D", math.nan)):
+            if not any(self.totals):
+                self.m200_diameter = words[b"D"] or None
+        elif number == 207.0 and not math.isnan(words.get(b"S", math.nan)):
+            self.retract = words[b"S"]
+        elif number == 208.0 and not math.isnan(words.get(b"S", math.nan)):
+            self.recover_extra = words[b"S"]
+
+    def _move(self, kind: int, words: dict[bytes, float]) -> None:
+        feed = words.get(b"F")
+        if feed is not None and not math.isnan(feed) and feed > 0:
+            self.feed = feed * 25.4 if self.inches else feed
+        x, y, z, e = (self._axis(words, k) for k in (b"X", b"Y", b"Z", b"E"))
+        sx, sy, sz = self.x, self.y, self.z
+        if self.rel_xyz:
+            self.x += x or 0.0
+            self.y += y or 0.0
+            self.z += z or 0.0
+        else:
+            self.x = sx if x is None else x
+            self.y = sy if y is None else y
+            self.z = sz if z is None else z
+        delta = 0.0
+        if e is not None:
+            if self.rel_e or self.rel_xyz:
+                delta = e
+                self.e += e
+            else:
+                delta = e - self.e
+                self.e = e
+            self._extrude(delta)
+        length = math.dist((sx, sy, sz), (self.x, self.y, self.z))
+        if kind in (2, 3):
+            length = self._arc(kind, sx, sy, words, delta)
+        elif delta > 0:
+            self._moved(sx, sy, sz, delta)
+        elif e is not None or x is not None or y is not None or z is not None:
+            self.prev_extruding = False
+        if self.timed:
+            self.seconds += max(length, abs(delta)) / self.feed * 60
+
+    def _arc(self, kind: int, sx: float, sy: float, words: dict[bytes, float],
+             delta: float) -> float:
+        """G2 (clockwise) / G3: the arc's XY extent goes into the box when it extrudes."""
+        ex, ey = self.x, self.y
+        i, j, r = (self._axis(words, k) for k in (b"I", b"J", b"R"))
+        if i is None and j is None:
+            if r is None:
+                raise _LineFault("an arc needs I/J or R")
+            chord = math.dist((sx, sy), (ex, ey))
+            if chord == 0 or abs(r) < chord / 2 - 1e-9:
+                raise _LineFault("the arc's radius is shorter than half its chord")
+            h = math.sqrt(max(r * r - chord * chord / 4, 0.0))
+            mx, my = (sx + ex) / 2, (sy + ey) / 2
+            ux, uy = (ey - sy) / chord, -(ex - sx) / chord
+            # R>0: the shorter arc; which side the centre lies on depends on the direction
+            side = 1.0 if (kind == 2) == (r > 0) else -1.0
+            cx, cy = mx + side * h * ux, my + side * h * uy
+        else:
+            cx, cy = sx + (i or 0.0), sy + (j or 0.0)
+        radius = math.dist((sx, sy), (cx, cy))
+        a0 = math.atan2(sy - cy, sx - cx)
+        a1 = math.atan2(ey - cy, ex - cx)
+        sweep = (a0 - a1) if kind == 2 else (a1 - a0)
+        sweep %= 2 * math.pi
+        if sweep <= 1e-12:
+            sweep = 2 * math.pi  # same start and end point: a full circle
+        if delta > 0:
+            if not self.prev_extruding:
+                self._include(sx, sy, self.z)
+            self._include(ex, ey, self.z)
+            for quarter in range(4):  # the axis crossings inside the sweep
+                angle = quarter * math.pi / 2
+                offset = ((a0 - angle) if kind == 2 else (angle - a0)) % (2 * math.pi)
+                if offset <= sweep:
+                    self._include(cx + radius * math.cos(angle),
+                                  cy + radius * math.sin(angle), self.z)
+            self._moved(ex, ey, self.z, delta)
+        else:
+            self.prev_extruding = False
+        return radius * sweep
+
+    # -- the fast path ----------------------------------------------------------------
+    def chunk(self, data: bytes) -> None:
+        """Every complete line of ``data`` (which ends with a newline)."""
+        tuples: list[tuple[bytes, ...]] = _LINE.findall(data)
+        start = 0
+        if not (self.timed or self.rel_xyz or self.inches):
+            start = self._fast(tuples)
+        for index in range(start, len(tuples)):
+            f1, x, y, z, e, f2, other = tuples[index]
+            try:
+                if other:
+                    self.command(other)
+                elif f1 or x or y or z or e or f2:
+                    self.command(_rebuild(f1, x, y, z, e, f2))
+            except _LineFault as fault:
+                fault.index = index
+                raise
+
+    def _fast(self, tuples: list[tuple[bytes, ...]]) -> int:
+        """The common moves, with the state in locals; returns where the slow path goes on
+        (len(tuples) unless a G91/G20 switched to it)."""
+        self._grow()
+        net = self.nets[self.tool]
+        peak = self.totals[self.tool]
+        cur_e = self.e
+        rel_e = self.rel_e
+        px, py, pz = self.x, self.y, self.z
+        prev_ext = self.prev_extruding
+        min_x, min_y, min_z, max_x, max_y, max_z = self.box
+        last_z = self.last_layer_z
+        layer_zs = self.layer_zs
+        for item in tuples:
+            _f1, x, y, z, e, _f2, other = item
+            if e:
+                sx, sy, sz = px, py, pz
+                if x:
+                    px = float(x)
+                if y:
+                    py = float(y)
+                if z:
+                    pz = float(z)
+                ev = float(e)
+                if rel_e:
+                    delta = ev
+                    cur_e += ev
+                else:
+                    delta = ev - cur_e
+                    cur_e = ev
+                net += delta
+                if delta > 0:
+                    if net > peak:
+                        peak = net
+                    if not prev_ext:
+                        if sx < min_x:
+                            min_x = sx
+                        if sx > max_x:
+                            max_x = sx
+                        if sy < min_y:
+                            min_y = sy
+                        if sy > max_y:
+                            max_y = sy
+                        if sz < min_z:
+                            min_z = sz
+                        if sz > max_z:
+                            max_z = sz
+                        prev_ext = True
+                    if px < min_x:
+                        min_x = px
+                    if px > max_x:
+                        max_x = px
+                    if py < min_y:
+                        min_y = py
+                    if py > max_y:
+                        max_y = py
+                    if pz != last_z:
+                        last_z = pz
+                        layer_zs.add(round(pz, 3))
+                        if pz < min_z:
+                            min_z = pz
+                        if pz > max_z:
+                            max_z = pz
+                else:
+                    prev_ext = False
+            elif other:
+                self.x, self.y, self.z, self.e = px, py, pz, cur_e
+                self.prev_extruding = prev_ext
+                self.box = [min_x, min_y, min_z, max_x, max_y, max_z]
+                self.last_layer_z = last_z
+                self.nets[self.tool], self.totals[self.tool] = net, peak
+                try:
+                    self.command(other)
+                except _LineFault as fault:
+                    # an identical earlier line of this chunk would have failed the same way
+                    fault.index = tuples.index(item)
+                    raise
+                if self.rel_xyz or self.inches:
+                    return tuples.index(item) + 1  # the first such line: it switches always
+                px, py, pz, cur_e = self.x, self.y, self.z, self.e
+                self._grow()
+                net, peak = self.nets[self.tool], self.totals[self.tool]
+                rel_e = self.rel_e
+                prev_ext = self.prev_extruding
+                min_x, min_y, min_z, max_x, max_y, max_z = self.box
+                last_z = self.last_layer_z
+            else:
+                if x:
+                    px = float(x)
+                if y:
+                    py = float(y)
+                if z:
+                    pz = float(z)
+                if x or y or z:
+                    prev_ext = False
+        self.x, self.y, self.z, self.e = px, py, pz, cur_e
+        self.prev_extruding = prev_ext
+        self.box = [min_x, min_y, min_z, max_x, max_y, max_z]
+        self.last_layer_z = last_z
+        self.nets[self.tool], self.totals[self.tool] = net, peak
+        return len(tuples)
+
+
+def _rebuild(f1: bytes, x: bytes, y: bytes, z: bytes, e: bytes, f2: bytes) -> bytes:
+    """A fast-path move as text again, for the slow path (time estimate, G91)."""
+    parts = [b"G1"]
+    for word, value in ((b"F", f1), (b"X", x), (b"Y", y), (b"Z", z), (b"E", e), (b"F", f2)):
+        if value:
+            parts.append(word + value)
+    return b" ".join(parts)
+
+
+# -- reading the file ------------------------------------------------------------------
+
+def _comment_lines(data: bytes) -> list[str]:
+    return [line[1:].decode("utf-8", "replace")
+            for line in re.findall(rb"^[ \t]*(;[^\r\n]*)", data, re.M)]
+
+
+def read_header(handle: BinaryIO, size: int) -> Header:
+    """The slicer's figures from the comments of the first 128 KiB and the last 256 KiB."""
+    handle.seek(0)
+    if size <= HEAD_BYTES + TAIL_BYTES:
+        comments = _comment_lines(handle.read())
+    else:
+        head = handle.read(HEAD_BYTES)
+        handle.seek(size - TAIL_BYTES)
+        tail = handle.read(TAIL_BYTES)
+        comments = _comment_lines(head[: head.rfind(b"\n") + 1])
+        comments += _comment_lines(tail[tail.find(b"\n") + 1:])
+    handle.seek(0)
+    return parse_header(comments)
+
+
+def _long_line_at(body: bytes) -> int | None:
+    """Offset of a line longer than MAX_LINE in ``body``, if any (windows, not a scan)."""
+    step = MAX_LINE // 2
+    for pos in range(0, len(body), step):
+        if body.find(b"\n", pos, pos + step) < 0 and len(body) - pos >= step:
+            start = body.rfind(b"\n", 0, pos) + 1
+            end = body.find(b"\n", pos)
+            end = len(body) if end < 0 else end
+            if end - start > MAX_LINE:
+                return start
+    return None
+
+
+class _Stream:
+    """Feeds a machine the lines of a file, chunk by chunk, with the line numbers."""
+
+    def __init__(self, path: Path, machine: _Machine, *, limit: int | None = None) -> None:
+        self.path = path
+        self.machine = machine
+        self.limit = limit
+        self.markers = [0] * len(_LAYER_MARKERS)
+        self.checkpoints: list[tuple[int, float]] = []
+
+    def run(self, handle: BinaryIO, size: int) -> None:
+        end = size if self.limit is None else min(size, max(self.limit, 0))
+        chunk_size = min(MAX_CHUNK, max(MIN_CHUNK, size // 100))
+        carry = b""
+        lines_before = 0
+        offset = 0  # file offset of carry's first byte
+        read = 0
+        handle.seek(0)
+        while read < end:
+            data = handle.read(min(chunk_size, end - read))
+            if not data:
+                break
+            read += len(data)
+            buffer = carry + data
+            cut = buffer.rfind(b"\n") + 1
+            if read >= end and (self.limit is None or read >= size):
+                cut = len(buffer)  # the last line may lack its newline
+            body, carry = buffer[:cut], buffer[cut:]
+            if len(carry) > MAX_LINE:
+                self._fail("a line is longer than 64 KiB (not G-code text)", lines_before + 1)
+            if body:
+                if not body.endswith(b"\n"):
+                    body += b"\n"
+                self._body(body, lines_before)
+                lines_before += body.count(b"\n")
+                offset += cut
+                self.checkpoints.append((offset, self.machine.total()))
+
+    def _body(self, body: bytes, lines_before: int) -> None:
+        nul = body.find(b"\x00")
+        if nul >= 0:
+            self._fail("NUL byte: this is binary data, not G-code text",
+                       lines_before + body.count(b"\n", 0, nul) + 1)
+        if len(body) > MAX_LINE and (long := _long_line_at(body)) is not None:
+            self._fail("a line is longer than 64 KiB (not G-code text)",
+                       lines_before + body.count(b"\n", 0, long) + 1)
+        for index, marker in enumerate(_LAYER_MARKERS):
+            self.markers[index] += len(marker.findall(body))
+        try:
+            self.machine.chunk(body)
+        except _LineFault as fault:
+            self._fail(str(fault), lines_before + fault.index + 1)
+
+    def _fail(self, reason: str, line: int) -> None:
+        raise GcodeError(self.path, reason, line=line)
+
+    def layers(self) -> int:
+        """The slicer's layer markers when it writes them, else the Z heights extruded at."""
+        for count in self.markers:
+            if count:
+                return count
+        return len(self.machine.layer_zs)
+
+
+def _run(path: Path, *, timed: bool, limit: int | None = None) -> tuple[_Machine, _Stream, int]:
+    machine = _Machine(timed=timed)
+    stream = _Stream(path, machine, limit=limit)
+    try:
+        with path.open("rb") as handle:
+            size = path.stat().st_size
+            stream.run(handle, size)
+    except OSError as exc:
+        raise GcodeError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+    return machine, stream, size
+
+
+def _per_tool_mm(machine: _Machine, volumetric_diameter: Decimal | None) -> tuple[Decimal, ...]:
+    values = tuple(mm_decimal(max(v, 0.0)) for v in machine.totals)
+    if volumetric_diameter is None:
+        return values
+    area = cross_section_mm2(volumetric_diameter)
+    return tuple((v / area).quantize(Decimal("0.01")) for v in values)
+
+
+def _header_of(path: Path) -> tuple[Header, int]:
+    try:
+        with path.open("rb") as handle:
+            size = path.stat().st_size
+            return read_header(handle, size), size
+    except OSError as exc:
+        raise GcodeError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def _decimal_box(box: list[float]) -> tuple[tuple[Decimal, Decimal, Decimal],
+                                            tuple[Decimal, Decimal, Decimal]] | None:
+    if not all(math.isfinite(v) for v in box):
+        return None
+    low = (mm_decimal(box[0]), mm_decimal(box[1]), mm_decimal(box[2]))
+    high = (mm_decimal(box[3]), mm_decimal(box[4]), mm_decimal(box[5]))
+    return low, high
+
+
+def analyse_text(path: Path, *, diameter_mm: Decimal | None = None,
+                 density_g_cm3: Decimal | None = None, header: Header | None = None,
+                 file_format: str = "gcode", size_bytes: int | None = None) -> GcodeAnalysis:
+    """Analyse a text G-code file (``header`` given when the figures come from elsewhere,
+    as the metadata blocks of a bgcode file)."""
+    own_header, size = _header_of(path)
+    header = header or own_header
+    figures = header.figures
+    timed = figures.time_s is None
+    machine, stream, size = _run(path, timed=timed)
+    diameter = diameter_mm or figures.diameter_mm or DEFAULT_DIAMETER_MM
+    density = density_g_cm3 or figures.density_g_cm3 or DEFAULT_DENSITY_G_CM3
+    volumetric = header.volumetric or machine.m200_diameter is not None
+    per_tool = _per_tool_mm(machine, diameter if volumetric else None)
+    total = sum(per_tool, Decimal("0.00"))
+    if total <= 0:
+        raise GcodeError(path, "no extrusion: the file moves no filament")
+    if volumetric:
+        volume = (Decimal(f"{max(machine.total(), 0.0):.4f}") / 1000).quantize(CM3)
+    else:
+        volume = (total * cross_section_mm2(diameter) / 1000).quantize(CM3)
+    grams = grams_of(total, diameter, density)
+    our_time = round(machine.seconds)
+    scale = _checkpoint_scale(volumetric, diameter)
+    checkpoints = tuple((offset, mm_decimal(max(t, 0.0) * scale))
+                        for offset, t in stream.checkpoints)
+    return GcodeAnalysis(
+        path=path, format=file_format, size_bytes=size_bytes if size_bytes is not None else size,
+        filament_mm=per_tool, total_mm=total, diameter_mm=diameter, density_g_cm3=density,
+        volume_cm3=volume, grams=grams, layers=stream.layers(),
+        bbox_mm=_decimal_box(machine.box),
+        time_s=figures.time_s if figures.time_s is not None else our_time,
+        time_source="slicer" if figures.time_s is not None else "ours",
+        our_time_s=our_time, slicer=figures, volumetric=volumetric, checkpoints=checkpoints,
+    )
+
+
+def _checkpoint_scale(volumetric: bool, diameter: Decimal) -> float:
+    return 1 / float(cross_section_mm2(diameter)) if volumetric else 1.0
+
+
+def analyse_gcode(path: Path, *, diameter_mm: Decimal | None = None,
+                  density_g_cm3: Decimal | None = None) -> GcodeAnalysis:
+    """Our figures for a .gcode (.gco, .g) or .bgcode file (detected by its magic)."""
+    from analysis.bgcode import analyse_bgcode, is_bgcode
+
+    path = Path(path)
+    if is_bgcode(path):
+        return analyse_bgcode(path, diameter_mm=diameter_mm, density_g_cm3=density_g_cm3)
+    return analyse_text(path, diameter_mm=diameter_mm, density_g_cm3=density_g_cm3)
+
+
+def filament_up_to(path: Path, offset: int) -> tuple[Decimal, ...]:
+    """Our filament per extruder for the text G-code read up to byte ``offset`` (what a
+    printer had extruded when it reported that file position). Text G-code only.
+
+    Only complete lines count: a line is executed once the printer has read its newline.
+    """
+    from analysis.bgcode import is_bgcode
+
+    path = Path(path)
+    if is_bgcode(path):
+        raise GcodeError(path, "filament_up_to reads text G-code; decode the bgcode first")
+    header, _size = _header_of(path)
+    machine, _stream, _size = _run(path, timed=False, limit=offset)
+    diameter = header.figures.diameter_mm or DEFAULT_DIAMETER_MM
+    volumetric = header.volumetric or machine.m200_diameter is not None
+    return _per_tool_mm(machine, diameter if volumetric else None)
+
+
+__all__ = ["GcodeAnalysis", "GcodeError", "SlicerFigures", "analyse_gcode", "filament_up_to",
+           "grams_of"]
