@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from decimal import Decimal
+from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
 
@@ -43,28 +45,21 @@ TAIL_BYTES = 256 * 1024       # ...and their footer (PrusaSlicer's config block 
 DEFAULT_RETRACT_MM = 3.0      # Marlin's RETRACT_LENGTH when no M207 set one
 DEFAULT_FEED_MM_MIN = 1500.0
 
-_N = rb"[-+]?(?:\d+\.?\d*|\.\d+)"
-_MOVE = (
-    rb"G0?[01](?![0-9.])(?: +F(" + _N + rb"))?"
-    rb"(?: +X(" + _N + rb"))?(?: +Y(" + _N + rb"))?(?: +Z(" + _N + rb"))?"
-    rb"(?: +E(" + _N + rb"))?(?: +F(" + _N + rb"))?[ \t]*(?:;[^\n]*)?"
+# a "special" line: anything but a plain G0/G1 without Z, a comment, a blank line or an
+# inert command (every M but M82/M83/M200/M207/M208/M221); matched after its newline
+_SPECIAL = re.compile(
+    rb"\n((?:[^GM;\n]|G(?![01] )|G[01] [^\n;Z]*Z|M(?:8[23]|20[078]|221)(?![0-9]))[^\n]*)"
 )
-# commands that change nothing we count: every M but M82/M83/M200/M207/M208, and
-# the G codes but G0-G3, G10/G11, G20/G21, G28, G90-G92
-_INERT = (
-    rb"M(?!8[23](?![0-9])|20[078](?![0-9]))\d+(?:\.\d+)?(?:[ \t][^\n]*)?"
-    rb"|G(?!0?[0-3](?![0-9])|1[01](?![0-9])|2[018](?![0-9])|9[0-2](?![0-9]))\d+(?:[ \t][^\n]*)?"
-)
-_LINE = re.compile(
-    rb"[ \t]*(?:" + _MOVE + rb"|;[^\n]*|" + _INERT + rb"|([^\n]*?))\r?\n"
-)
+_SEG_E = re.compile(rb"\nG[01] [^\n;E]*E([^\s;]*)")
+_SEG_X = re.compile(rb"\nG[01] [^\n;X]*X([^\s;]*)[^\n;E]*E")
+_SEG_Y = re.compile(rb"\nG[01] [^\n;Y]*Y([^\s;]*)[^\n;E]*E")
 _WORD = re.compile(rb"([A-Za-z])[ \t]*([^A-Za-z \t;]*)")
-_LAYER_MARKERS = (
-    re.compile(rb"^;LAYER_CHANGE\r?$", re.M),           # PrusaSlicer, Slic3r PE, Orca
-    re.compile(rb"^; CHANGE_LAYER\r?$", re.M),          # Bambu Studio
-    re.compile(rb"^;LAYER:-?\d+", re.M),                # Cura, ideaMaker
-    re.compile(rb"^; layer \d+, Z = ", re.M),           # Simplify3D
-    re.compile(rb"^; BEGIN_LAYER_OBJECT", re.M),        # KISSlicer
+_LAYER_MARKERS = (  # counted with bytes.count after a newline: C speed
+    b"\n;LAYER_CHANGE",          # PrusaSlicer, Slic3r PE, SuperSlicer, OrcaSlicer
+    b"\n; CHANGE_LAYER",         # Bambu Studio
+    b"\n;LAYER:",                # Cura, ideaMaker
+    b"\n; layer ",               # Simplify3D ("; layer 3, Z = 0.6")
+    b"\n; BEGIN_LAYER_OBJECT",   # KISSlicer
 )
 
 
@@ -72,10 +67,15 @@ _INTERPRETED = {
     (head, code)
     for head, codes in ((b"G", (b"0", b"1", b"2", b"3", b"4", b"10", b"11", b"20", b"21", b"28",
                                 b"90", b"91", b"92")),
-                        (b"M", (b"82", b"83", b"200", b"207", b"208")))
+                        (b"M", (b"82", b"83", b"200", b"207", b"208", b"221")))
     for number in codes
     for code in (number, b"0" + number if len(number) == 1 else number)
 }
+
+
+# where the slicer's own part of the file begins: its first layer, or (Slic3r family) the
+# filament start G-code it writes right after the printer's start G-code
+_START_MARKERS = (*_LAYER_MARKERS, b"\n; Filament gcode")
 
 
 class _LineFault(Exception):
@@ -112,16 +112,18 @@ class _Machine:
         self.tool = 0
         self.nets = [0.0]              # net E per tool (mm, or mm3 when volumetric)...
         self.totals = [0.0]            # ...and its peak: the filament pulled off the spool
+        self.raw_nets = [0.0]          # the same as written, without M221 flow: what
+        self.raw_totals = [0.0]        # slicers count
         self.retract = DEFAULT_RETRACT_MM
         self.recover_extra = 0.0
         self.retracted = 0.0           # a G10 not yet undone by G11
         self.feed = DEFAULT_FEED_MM_MIN
         self.seconds = 0.0
         self.box = [math.inf, math.inf, math.inf, -math.inf, -math.inf, -math.inf]
-        self.prev_extruding = False
         self.layer_zs: set[float] = set()
         self.last_layer_z = math.nan
         self.m200_diameter: float | None = None  # M200 D<d> before any extrusion: E in mm3
+        self.flow: dict[int, float] = {}       # M221 per tool (1.0 when never set)
 
     # -- bookkeeping shared by the fast and the slow path ------------------------------
     def total(self) -> float:
@@ -130,43 +132,39 @@ class _Machine:
     def _extrude(self, delta: float) -> None:
         """Net E moves by ``delta``; what is retracted and pushed back out is counted once."""
         self._grow()
-        net = self.nets[self.tool] + delta
-        self.nets[self.tool] = net
-        if net > self.totals[self.tool]:
-            self.totals[self.tool] = net
+        tool = self.tool
+        raw = self.raw_nets[tool] + delta
+        self.raw_nets[tool] = raw
+        self.raw_totals[tool] = max(self.raw_totals[tool], raw)
+        net = self.nets[tool] + delta * self.flow.get(tool, 1.0)
+        self.nets[tool] = net
+        if net > self.totals[tool]:
+            self.totals[tool] = net
+            self._raised()
+
+    def _raised(self) -> None:
+        """New filament left the spool at the current Z: that Z is a layer."""
+        z = self.z
+        if z != self.last_layer_z:
+            self.last_layer_z = z
+            self.layer_zs.add(round(z, 3))
+            box = self.box
+            box[2] = min(box[2], z)
+            box[5] = max(box[5], z)
 
     def _grow(self) -> None:
         while len(self.totals) <= self.tool:
             self.totals.append(0.0)
             self.nets.append(0.0)
+            self.raw_totals.append(0.0)
+            self.raw_nets.append(0.0)
 
-    def _include(self, x: float, y: float, z: float) -> None:
+    def _include(self, x: float, y: float) -> None:
         box = self.box
-        if x < box[0]:
-            box[0] = x
-        if x > box[3]:
-            box[3] = x
-        if y < box[1]:
-            box[1] = y
-        if y > box[4]:
-            box[4] = y
-        if z < box[2]:
-            box[2] = z
-        if z > box[5]:
-            box[5] = z
-
-    def _moved(self, sx: float, sy: float, sz: float, delta: float) -> None:
-        """After a move from (sx, sy, sz) to the current position that extruded delta."""
-        if delta > 0:
-            if not self.prev_extruding:
-                self._include(sx, sy, sz)
-            self._include(self.x, self.y, self.z)
-            if self.z != self.last_layer_z:
-                self.last_layer_z = self.z
-                self.layer_zs.add(round(self.z, 3))
-            self.prev_extruding = True
-        else:
-            self.prev_extruding = False
+        box[0] = min(box[0], x)
+        box[3] = max(box[3], x)
+        box[1] = min(box[1], y)
+        box[4] = max(box[4], y)
 
     # -- the slow path: any line the fast regex did not take -------------------------
     def command(self, raw: bytes) -> None:
@@ -236,7 +234,6 @@ class _Machine:
             if not self.retracted:
                 self.retracted = self.retract
                 self._extrude(-self.retract)
-                self.prev_extruding = False
         elif number == 11.0:
             if self.retracted:
                 self._extrude(self.retracted + self.recover_extra)
@@ -264,6 +261,10 @@ class _Machine:
             self.retract = words[b"S"]
         elif number == 208.0 and not math.isnan(words.get(b"S", math.nan)):
             self.recover_extra = words[b"S"]
+        elif number == 221.0 and not math.isnan(words.get(b"S", math.nan)):
+            # the firmware's flow percentage: what the extruder really pushes is E x S/100
+            tool = words.get(b"T", math.nan)
+            self.flow[self.tool if math.isnan(tool) else int(tool)] = words[b"S"] / 100
 
     def _move(self, kind: int, words: dict[bytes, float]) -> None:
         feed = words.get(b"F")
@@ -290,16 +291,14 @@ class _Machine:
             self._extrude(delta)
         length = math.dist((sx, sy, sz), (self.x, self.y, self.z))
         if kind in (2, 3):
-            length = self._arc(kind, sx, sy, words, delta)
-        elif delta > 0:
-            self._moved(sx, sy, sz, delta)
-        elif e is not None or x is not None or y is not None or z is not None:
-            self.prev_extruding = False
+            length = self._arc(kind, sx, sy, words, e is not None)
+        elif e is not None:  # the box: X/Y written on moves that carry E (as the fast path)
+            self._box_xy([self.x] if x is not None else [], [self.y] if y is not None else [])
         if self.timed:
             self.seconds += max(length, abs(delta)) / self.feed * 60
 
     def _arc(self, kind: int, sx: float, sy: float, words: dict[bytes, float],
-             delta: float) -> float:
+             extrudes: bool) -> float:
         """G2 (clockwise) / G3: the arc's XY extent goes into the box when it extrudes."""
         ex, ey = self.x, self.y
         i, j, r = (self._axis(words, k) for k in (b"I", b"J", b"R"))
@@ -324,149 +323,117 @@ class _Machine:
         sweep %= 2 * math.pi
         if sweep <= 1e-12:
             sweep = 2 * math.pi  # same start and end point: a full circle
-        if delta > 0:
-            if not self.prev_extruding:
-                self._include(sx, sy, self.z)
-            self._include(ex, ey, self.z)
+        if extrudes:
+            self._include(ex, ey)
             for quarter in range(4):  # the axis crossings inside the sweep
                 angle = quarter * math.pi / 2
                 offset = ((a0 - angle) if kind == 2 else (angle - a0)) % (2 * math.pi)
                 if offset <= sweep:
-                    self._include(cx + radius * math.cos(angle),
-                                  cy + radius * math.sin(angle), self.z)
-            self._moved(ex, ey, self.z, delta)
-        else:
-            self.prev_extruding = False
+                    self._include(cx + radius * math.cos(angle), cy + radius * math.sin(angle))
         return radius * sweep
 
     # -- the fast path ----------------------------------------------------------------
     def chunk(self, data: bytes) -> None:
-        """Every complete line of ``data`` (which ends with a newline)."""
-        tuples: list[tuple[bytes, ...]] = _LINE.findall(data)
-        start = 0
-        if not (self.timed or self.rel_xyz or self.inches):
-            start = self._fast(tuples)
-        for index in range(start, len(tuples)):
-            f1, x, y, z, e, f2, other = tuples[index]
+        """Every complete line of ``data`` (which ends with a newline).
+
+        The chunk is cut at its "special" lines (anything but a plain G0/G1 without Z, a
+        comment or an inert command); each run of plain lines between them is a segment
+        whose E values, peak and X/Y extents are computed by C code (regex, map, max,
+        accumulate) with no Python-level loop per line.
+        """
+        if self.timed or self.rel_xyz or self.inches:
+            self._slow_chunk(data, 0)
+            return
+        body = b"\n" + data
+        pos = 0
+        for match in _SPECIAL.finditer(body):
+            start, end = match.span()
+            if start > pos:
+                self._segment(body, pos, start)
             try:
-                if other:
-                    self.command(other)
-                elif f1 or x or y or z or e or f2:
-                    self.command(_rebuild(f1, x, y, z, e, f2))
+                self.command(match.group(1))
             except _LineFault as fault:
-                fault.index = index
+                fault.index = body.count(b"\n", 0, start)
                 raise
+            pos = end
+            if self.rel_xyz or self.inches:  # G91 / G20: the rest of the chunk goes slowly
+                self._slow_chunk(body[end + 1:], body.count(b"\n", 0, end))
+                return
+        if pos < len(body):
+            self._segment(body, pos, len(body))
 
-    def _fast(self, tuples: list[tuple[bytes, ...]]) -> int:
-        """The common moves, with the state in locals; returns where the slow path goes on
-        (len(tuples) unless a G91/G20 switched to it)."""
-        self._grow()
-        net = self.nets[self.tool]
-        peak = self.totals[self.tool]
-        cur_e = self.e
-        rel_e = self.rel_e
-        px, py, pz = self.x, self.y, self.z
-        prev_ext = self.prev_extruding
-        min_x, min_y, min_z, max_x, max_y, max_z = self.box
-        last_z = self.last_layer_z
-        layer_zs = self.layer_zs
-        for item in tuples:
-            _f1, x, y, z, e, _f2, other = item
-            if e:
-                sx, sy, sz = px, py, pz
-                if x:
-                    px = float(x)
-                if y:
-                    py = float(y)
-                if z:
-                    pz = float(z)
-                ev = float(e)
-                if rel_e:
-                    delta = ev
-                    cur_e += ev
-                else:
-                    delta = ev - cur_e
-                    cur_e = ev
-                net += delta
-                if delta > 0:
-                    if net > peak:
-                        peak = net
-                    if not prev_ext:
-                        if sx < min_x:
-                            min_x = sx
-                        if sx > max_x:
-                            max_x = sx
-                        if sy < min_y:
-                            min_y = sy
-                        if sy > max_y:
-                            max_y = sy
-                        if sz < min_z:
-                            min_z = sz
-                        if sz > max_z:
-                            max_z = sz
-                        prev_ext = True
-                    if px < min_x:
-                        min_x = px
-                    if px > max_x:
-                        max_x = px
-                    if py < min_y:
-                        min_y = py
-                    if py > max_y:
-                        max_y = py
-                    if pz != last_z:
-                        last_z = pz
-                        layer_zs.add(round(pz, 3))
-                        if pz < min_z:
-                            min_z = pz
-                        if pz > max_z:
-                            max_z = pz
-                else:
-                    prev_ext = False
-            elif other:
-                self.x, self.y, self.z, self.e = px, py, pz, cur_e
-                self.prev_extruding = prev_ext
-                self.box = [min_x, min_y, min_z, max_x, max_y, max_z]
-                self.last_layer_z = last_z
-                self.nets[self.tool], self.totals[self.tool] = net, peak
-                try:
-                    self.command(other)
-                except _LineFault as fault:
-                    # an identical earlier line of this chunk would have failed the same way
-                    fault.index = tuples.index(item)
-                    raise
-                if self.rel_xyz or self.inches:
-                    return tuples.index(item) + 1  # the first such line: it switches always
-                px, py, pz, cur_e = self.x, self.y, self.z, self.e
-                self._grow()
-                net, peak = self.nets[self.tool], self.totals[self.tool]
-                rel_e = self.rel_e
-                prev_ext = self.prev_extruding
-                min_x, min_y, min_z, max_x, max_y, max_z = self.box
-                last_z = self.last_layer_z
+    def _segment(self, body: bytes, pos: int, end: int) -> None:
+        """Plain G0/G1 lines (no Z) between two special lines: body[pos:end]."""
+        found = _SEG_E.findall(body, pos, end)
+        if found:
+            try:
+                values = list(map(float, found))
+                xs = list(map(float, _SEG_X.findall(body, pos, end)))
+                ys = list(map(float, _SEG_Y.findall(body, pos, end)))
+            except ValueError:
+                self._slow_chunk(body[pos + 1:end + 1], body.count(b"\n", 0, pos))
+                return
+            self._grow()
+            tool = self.tool
+            net, peak = self.nets[tool], self.totals[tool]
+            flow = self.flow.get(tool, 1.0)
+            if self.rel_e:
+                cumulative = list(accumulate(values, initial=0.0))
+                rise, advance = max(cumulative), cumulative[-1]
+                self.e += advance
             else:
-                if x:
-                    px = float(x)
-                if y:
-                    py = float(y)
-                if z:
-                    pz = float(z)
-                if x or y or z:
-                    prev_ext = False
-        self.x, self.y, self.z, self.e = px, py, pz, cur_e
-        self.prev_extruding = prev_ext
-        self.box = [min_x, min_y, min_z, max_x, max_y, max_z]
-        self.last_layer_z = last_z
-        self.nets[self.tool], self.totals[self.tool] = net, peak
-        return len(tuples)
+                e0 = self.e
+                rise, advance = max(values) - e0, values[-1] - e0
+                self.e = values[-1]
+            top = net + flow * rise
+            net += flow * advance
+            raw = self.raw_nets[tool]
+            self.raw_totals[tool] = max(self.raw_totals[tool], raw + rise)
+            self.raw_nets[tool] = raw + advance
+            self.nets[tool] = net
+            if top > peak:
+                self.totals[tool] = top
+                self._raised()
+            if xs or ys:
+                self._box_xy(xs, ys)
+        self._track_position(body, pos, end)
 
+    def _box_xy(self, xs: list[float], ys: list[float]) -> None:
+        box = self.box
+        if xs:
+            box[0] = min(box[0], min(xs))
+            box[3] = max(box[3], max(xs))
+        if ys:
+            box[1] = min(box[1], min(ys))
+            box[4] = max(box[4], max(ys))
 
-def _rebuild(f1: bytes, x: bytes, y: bytes, z: bytes, e: bytes, f2: bytes) -> bytes:
-    """A fast-path move as text again, for the slow path (time estimate, G91)."""
-    parts = [b"G1"]
-    for word, value in ((b"F", f1), (b"X", x), (b"Y", y), (b"Z", z), (b"E", e), (b"F", f2)):
-        if value:
-            parts.append(word + value)
-    return b" ".join(parts)
+    def _track_position(self, body: bytes, pos: int, end: int) -> None:
+        """The X and Y after the segment: the last ones written (usually its last line)."""
+        need_x = need_y = True
+        line_end = end
+        while (need_x or need_y) and line_end > pos:
+            line_start = body.rfind(b"\n", pos, line_end)
+            if line_start < 0:
+                break
+            line = body[line_start + 1:line_end]
+            line_end = line_start
+            if not line.startswith((b"G1 ", b"G0 ")):
+                continue
+            words = line.split(b";", 1)[0].split()
+            for word in reversed(words):
+                if need_x and word[:1] == b"X":
+                    self.x, need_x = float(word[1:]), False
+                elif need_y and word[:1] == b"Y":
+                    self.y, need_y = float(word[1:]), False
+
+    def _slow_chunk(self, data: bytes, lines_before: int) -> None:
+        """Line by line through the exact interpreter (the time estimate, G91, G20)."""
+        for index, line in enumerate(data.split(b"\n")):
+            try:
+                self.command(line)
+            except _LineFault as fault:
+                fault.index = lines_before + index
+                raise
 
 
 # -- reading the file ------------------------------------------------------------------
@@ -504,6 +471,15 @@ def _long_line_at(body: bytes) -> int | None:
     return None
 
 
+def _find_line(body: bytes, marker: bytes) -> int:
+    """Offset of the first line of ``body`` starting with ``marker`` (which begins with a
+    newline), or -1."""
+    if body.startswith(marker[1:]):
+        return 0
+    found = body.find(marker)
+    return found + 1 if found >= 0 else -1
+
+
 class _Stream:
     """Feeds a machine the lines of a file, chunk by chunk, with the line numbers."""
 
@@ -513,6 +489,9 @@ class _Stream:
         self.limit = limit
         self.markers = [0] * len(_LAYER_MARKERS)
         self.checkpoints: list[tuple[int, float]] = []
+        # the filament used (as written) when the slicer's first layer began: its start
+        # G-code's prime and purge lines, which most slicers leave out of their total
+        self.start_peaks: tuple[float, ...] | None = None
 
     def run(self, handle: BinaryIO, size: int) -> None:
         end = size if self.limit is None else min(size, max(self.limit, 0))
@@ -551,7 +530,20 @@ class _Stream:
             self._fail("a line is longer than 64 KiB (not G-code text)",
                        lines_before + body.count(b"\n", 0, long) + 1)
         for index, marker in enumerate(_LAYER_MARKERS):
-            self.markers[index] += len(marker.findall(body))
+            self.markers[index] += body.count(marker) + body.startswith(marker[1:])
+        starts = [p for p in (_find_line(body, m) for m in _START_MARKERS) if p >= 0] \
+            if self.start_peaks is None else []
+        if starts:
+            first = min(starts)
+            self._feed(body[:first], lines_before)
+            self.start_peaks = tuple(self.machine.raw_totals)
+            self._feed(body[first:], lines_before + body.count(b"\n", 0, first))
+        else:
+            self._feed(body, lines_before)
+
+    def _feed(self, body: bytes, lines_before: int) -> None:
+        if not body:
+            return
         try:
             self.machine.chunk(body)
         except _LineFault as fault:
@@ -581,7 +573,12 @@ def _run(path: Path, *, timed: bool, limit: int | None = None) -> tuple[_Machine
 
 
 def _per_tool_mm(machine: _Machine, volumetric_diameter: Decimal | None) -> tuple[Decimal, ...]:
-    values = tuple(mm_decimal(max(v, 0.0)) for v in machine.totals)
+    return _per_tool_mm_of(machine.totals, volumetric_diameter)
+
+
+def _per_tool_mm_of(totals: Sequence[float],
+                    volumetric_diameter: Decimal | None) -> tuple[Decimal, ...]:
+    values = tuple(mm_decimal(max(v, 0.0)) for v in totals)
     if volumetric_diameter is None:
         return values
     area = cross_section_mm2(volumetric_diameter)
@@ -616,10 +613,13 @@ def analyse_text(path: Path, *, diameter_mm: Decimal | None = None,
     figures = header.figures
     timed = figures.time_s is None
     machine, stream, size = _run(path, timed=timed)
-    diameter = diameter_mm or figures.diameter_mm or DEFAULT_DIAMETER_MM
+    diameter = (diameter_mm or figures.diameter_mm or header.implied_diameter
+                or DEFAULT_DIAMETER_MM)
     density = density_g_cm3 or figures.density_g_cm3 or DEFAULT_DENSITY_G_CM3
     volumetric = header.volumetric or machine.m200_diameter is not None
     per_tool = _per_tool_mm(machine, diameter if volumetric else None)
+    start = _per_tool_mm_of(stream.start_peaks or (), diameter if volumetric else None)
+    comparable = _comparable(figures, machine, start, diameter if volumetric else None)
     total = sum(per_tool, Decimal("0.00"))
     if total <= 0:
         raise GcodeError(path, "no extrusion: the file moves no filament")
@@ -640,7 +640,32 @@ def analyse_text(path: Path, *, diameter_mm: Decimal | None = None,
         time_s=figures.time_s if figures.time_s is not None else our_time,
         time_source="slicer" if figures.time_s is not None else "ours",
         our_time_s=our_time, slicer=figures, volumetric=volumetric, checkpoints=checkpoints,
+        start_gcode_mm=sum(start, Decimal("0.00")), comparable_mm=comparable,
     )
+
+
+def _comparable(figures: SlicerFigures, machine: _Machine, start: tuple[Decimal, ...],
+                volumetric_diameter: Decimal | None) -> Decimal:
+    """Our filament counted the way this slicer counts its own (docs/gcode-analysis.md):
+    E as written (M221 flow overrides are the firmware's, not the slicer's); without the
+    start G-code, except PrusaSlicer >= 2.3 and its descendants, whose G-code processor
+    reads the whole output; KISSlicer states the net E deposited (each path's destring
+    prime is retracted again at its end), not the peak."""
+    if figures.slicer == "KISSlicer":
+        return sum(_per_tool_mm_of(machine.raw_nets, volumetric_diameter), Decimal("0.00"))
+    total = sum(_per_tool_mm_of(machine.raw_totals, volumetric_diameter), Decimal("0.00"))
+    if _counts_start_gcode(figures):
+        return total
+    return total - sum(start, Decimal("0.00"))
+
+
+def _counts_start_gcode(figures: SlicerFigures) -> bool:
+    if figures.slicer in ("OrcaSlicer", "BambuStudio"):
+        return True
+    if figures.slicer in ("PrusaSlicer", "SuperSlicer") and figures.version:
+        match = re.match(r"(\d+)\.(\d+)", figures.version)
+        return match is not None and (int(match.group(1)), int(match.group(2))) >= (2, 3)
+    return False
 
 
 def _checkpoint_scale(volumetric: bool, diameter: Decimal) -> float:
@@ -671,7 +696,7 @@ def filament_up_to(path: Path, offset: int) -> tuple[Decimal, ...]:
         raise GcodeError(path, "filament_up_to reads text G-code; decode the bgcode first")
     header, _size = _header_of(path)
     machine, _stream, _size = _run(path, timed=False, limit=offset)
-    diameter = header.figures.diameter_mm or DEFAULT_DIAMETER_MM
+    diameter = header.figures.diameter_mm or header.implied_diameter or DEFAULT_DIAMETER_MM
     volumetric = header.volumetric or machine.m200_diameter is not None
     return _per_tool_mm(machine, diameter if volumetric else None)
 

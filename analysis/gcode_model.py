@@ -75,6 +75,11 @@ class GcodeAnalysis:
     volumetric: bool
     checkpoints: tuple[tuple[int, Decimal], ...]
     grams_source: str = "ours"
+    # filament extruded before the slicer's first layer marker (start G-code prime/purge
+    # lines): included in ours, left out of every slicer's stated total
+    start_gcode_mm: Decimal = Decimal("0.00")
+    # ours counted the way the slicer counts its own figure (what to compare it with)
+    comparable_mm: Decimal | None = None
 
 
 def cross_section_mm2(diameter_mm: Decimal) -> Decimal:

@@ -28,6 +28,8 @@ class Header:
     volumetric: bool = False  # E is in mm3 (Cura "Marlin(Volumetric)")
     # ideaMaker's "Filament Compensation #n" (percent) -- what its stated length includes
     compensation: tuple[Decimal, ...] = ()
+    # the diameter the flavour implies when none is written (Griffin/UltiGCode: Ultimaker)
+    implied_diameter: Decimal | None = None
 
 
 @dataclass
@@ -43,6 +45,7 @@ class _Acc:
     material: str | None = None
     printer_model: str | None = None
     volumetric: bool = False
+    flavor: str | None = None
     compensation: dict[int, Decimal] = field(default_factory=dict)
     per_ext_mm: dict[int, Decimal] = field(default_factory=dict)
     per_ext_cm3: dict[int, Decimal] = field(default_factory=dict)
@@ -183,6 +186,7 @@ def _old_slic3r(acc: _Acc) -> None:
 def _cura(key: str, value: str, acc: _Acc) -> None:
     if key == "FLAVOR":
         acc.volumetric = "volumetric" in value.lower()
+        acc.flavor = value
     elif key == "TIME" or key == "PRINT.TIME":
         acc.time_s = int(value) if value.strip().isdigit() else None
     elif key == "Filament used":
@@ -324,4 +328,6 @@ def parse_header(comments: Iterable[str]) -> Header:
         volumetric=acc.volumetric,
         compensation=tuple(acc.compensation.get(i, Decimal(100))
                            for i in range(max(acc.compensation) + 1)) if acc.compensation else (),
+        # Ultimaker printers take 2.85 mm filament, and Griffin headers do not say so
+        implied_diameter=Decimal("2.85") if acc.flavor in ("Griffin", "UltiGCode") else None,
     )
