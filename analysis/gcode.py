@@ -488,7 +488,7 @@ class _Stream:
         self.machine = machine
         self.limit = limit
         self.markers = [0] * len(_LAYER_MARKERS)
-        self.checkpoints: list[tuple[int, float]] = []
+        self.checkpoints: list[tuple[int, tuple[float, ...]]] = []
         # the filament used (as written) when the slicer's first layer began: its start
         # G-code's prime and purge lines, which most slicers leave out of their total
         self.start_peaks: tuple[float, ...] | None = None
@@ -519,7 +519,7 @@ class _Stream:
                 self._body(body, lines_before)
                 lines_before += body.count(b"\n")
                 offset += cut
-                self.checkpoints.append((offset, self.machine.total()))
+                self.checkpoints.append((offset, tuple(self.machine.totals)))
 
     def _body(self, body: bytes, lines_before: int) -> None:
         nul = body.find(b"\x00")
@@ -629,9 +629,9 @@ def analyse_text(path: Path, *, diameter_mm: Decimal | None = None,
         volume = (total * cross_section_mm2(diameter) / 1000).quantize(CM3)
     grams = grams_of(total, diameter, density)
     our_time = round(machine.seconds)
-    scale = _checkpoint_scale(volumetric, diameter)
-    checkpoints = tuple((offset, mm_decimal(max(t, 0.0) * scale))
-                        for offset, t in stream.checkpoints)
+    checkpoints = tuple(
+        (offset, sum(_per_tool_mm_of(totals, diameter if volumetric else None), Decimal("0.00")))
+        for offset, totals in stream.checkpoints)
     return GcodeAnalysis(
         path=path, format=file_format, size_bytes=size_bytes if size_bytes is not None else size,
         filament_mm=per_tool, total_mm=total, diameter_mm=diameter, density_g_cm3=density,
@@ -666,10 +666,6 @@ def _counts_start_gcode(figures: SlicerFigures) -> bool:
         match = re.match(r"(\d+)\.(\d+)", figures.version)
         return match is not None and (int(match.group(1)), int(match.group(2))) >= (2, 3)
     return False
-
-
-def _checkpoint_scale(volumetric: bool, diameter: Decimal) -> float:
-    return 1 / float(cross_section_mm2(diameter)) if volumetric else 1.0
 
 
 def analyse_gcode(path: Path, *, diameter_mm: Decimal | None = None,

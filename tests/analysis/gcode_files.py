@@ -88,9 +88,8 @@ def naive(path: Path) -> Reference:
                 y += words.get("Y") or 0.0
                 z += words.get("Z") or 0.0
             else:
-                x = words["X"] if "X" in words else x
-                y = words["Y"] if "Y" in words else y
-                z = words["Z"] if "Z" in words else z
+                x, y, z = (v if (v := words.get(k)) is not None else old
+                           for k, old in (("X", x), ("Y", y), ("Z", z)))
             if "E" in words:
                 value = words["E"] or 0.0
                 delta = value if (rel_e or rel_xyz) else value - e
@@ -163,6 +162,8 @@ def random_gcode(path: Path, seed: int, lines: int = 3000, *, time_footer: bool,
             rel_e = not rel_e
             out.append("M83" if rel_e else "M82")
         elif roll < 0.85:
+            if rng.random() < 0.5:  # a tool-change retraction, refilled on the tool's return
+                out.append(f"G1 {e_word(-rng.choice([2.0, 8.0]))} F2100")
             tool = rng.randrange(3)
             out.append(f"T{tool}")
         elif roll < 0.87 and not retracted:
@@ -203,6 +204,7 @@ def random_gcode(path: Path, seed: int, lines: int = 3000, *, time_footer: bool,
             out.append(f";WIDTH:{rng.uniform(0.3, 0.6):.2f}")
     if retracted:
         out.append("G11")
+    out.append(f"G1 {e_word(-2.0)} F2100 ; the end G-code's retraction")
     text = "\n".join(out) + "\n"
     if time_footer:
         text += TIME_FOOTER
