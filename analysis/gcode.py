@@ -625,6 +625,7 @@ def analyse_text(path: Path, *, diameter_mm: Decimal | None = None,
         raise GcodeError(path, "no extrusion: the file moves no filament")
     if volumetric:
         volume = (Decimal(f"{max(machine.total(), 0.0):.4f}") / 1000).quantize(CM3)
+        # E was mm3: the volume is what the file says, the length derived from it
     else:
         volume = (total * cross_section_mm2(diameter) / 1000).quantize(CM3)
     grams = grams_of(total, diameter, density)

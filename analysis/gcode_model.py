@@ -14,7 +14,7 @@ from pathlib import Path
 PI = Decimal("3.141592653589793238462643383280")
 MM = Decimal("0.01")
 GRAMS = Decimal("0.01")
-CM3 = Decimal("0.001")
+CM3 = Decimal("0.0001")  # 0.1 mm3: a test cube is 50 mm3
 DEFAULT_DIAMETER_MM = Decimal("1.75")
 DEFAULT_DENSITY_G_CM3 = Decimal("1.24")
 

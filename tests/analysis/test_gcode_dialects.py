@@ -131,7 +131,7 @@ def test_cura_volumetric_e_is_mm3(tmp_path: Path) -> None:
     assert result.volumetric
     area = math.pi * 1.75 ** 2 / 4
     assert float(result.total_mm) == pytest.approx(48.1056 / area, abs=0.01)
-    assert result.volume_cm3 == Decimal("0.048")
+    assert result.volume_cm3 == Decimal("0.0481")
 
 
 def test_m221_flow_scales_what_is_extruded(tmp_path: Path) -> None:
