@@ -124,6 +124,7 @@ class _Machine:
         self.last_layer_z = math.nan
         self.m200_diameter: float | None = None  # M200 D<d> before any extrusion: E in mm3
         self.flow: dict[int, float] = {}       # M221 per tool (1.0 when never set)
+        self.line = b""                        # the slow path's current line, for errors
 
     # -- bookkeeping shared by the fast and the slow path ------------------------------
     def total(self) -> float:
@@ -171,6 +172,7 @@ class _Machine:
         line = raw.split(b";", 1)[0].strip()
         if not line:
             return
+        self.line = line
         if b"(" in line:  # RS274 "(comment)" style
             line = re.sub(rb"\([^)]*\)", b"", line).strip()
             if not line:
@@ -208,7 +210,9 @@ class _Machine:
         value = words.get(key)
         if value is None or math.isnan(value):
             if value is not None and key in (b"X", b"Y", b"Z", b"E"):
-                raise _LineFault(f"{key.decode()} has no number")
+                token = re.search(rb"[" + key + key.lower() + rb"]([^\s;]*)", self.line)
+                text = token.group(1).decode("ascii", "replace") if token else ""
+                raise _LineFault(f"{key.decode()} has no valid number ({text!r})")
             return None
         return value * 25.4 if self.inches else value
 
