@@ -299,7 +299,8 @@ def decode_bgcode(path: Path, destination: Path) -> Path:
 
 
 def analyse_bgcode(path: Path, *, diameter_mm: Decimal | None = None,
-                   density_g_cm3: Decimal | None = None) -> GcodeAnalysis:
+                   density_g_cm3: Decimal | None = None,
+                   estimate_time: bool | None = None) -> GcodeAnalysis:
     """Decode to a temporary text file, then analyse it with the metadata's figures.
 
     The checkpoints' offsets are in the decoded text: the file the printer is sent."""
@@ -316,7 +317,8 @@ def analyse_bgcode(path: Path, *, diameter_mm: Decimal | None = None,
             raise GcodeError(path, f"cannot read the file: {exc.strerror or exc}") from exc
         try:
             result = analyse_text(text, diameter_mm=diameter_mm, density_g_cm3=density_g_cm3,
-                                  header=header, file_format="bgcode", size_bytes=size)
+                                  header=header, file_format="bgcode", size_bytes=size,
+                                  estimate_time=estimate_time)
         except GcodeError as exc:
             raise GcodeError(path, f"{exc.reason} (in the decoded text)", line=exc.line) from exc
     return replace(result, path=path)

@@ -609,13 +609,15 @@ def _decimal_box(box: list[float]) -> tuple[tuple[Decimal, Decimal, Decimal],
 
 def analyse_text(path: Path, *, diameter_mm: Decimal | None = None,
                  density_g_cm3: Decimal | None = None, header: Header | None = None,
-                 file_format: str = "gcode", size_bytes: int | None = None) -> GcodeAnalysis:
+                 file_format: str = "gcode", size_bytes: int | None = None,
+                 estimate_time: bool | None = None) -> GcodeAnalysis:
     """Analyse a text G-code file (``header`` given when the figures come from elsewhere,
-    as the metadata blocks of a bgcode file)."""
+    as the metadata blocks of a bgcode file). Our time estimate runs the exact (slow)
+    interpreter, so by default only when the slicer states no time."""
     own_header, size = _header_of(path)
     header = header or own_header
     figures = header.figures
-    timed = figures.time_s is None
+    timed = figures.time_s is None if estimate_time is None else estimate_time
     machine, stream, size = _run(path, timed=timed)
     diameter = (diameter_mm or figures.diameter_mm or header.implied_diameter
                 or DEFAULT_DIAMETER_MM)
@@ -674,14 +676,20 @@ def _counts_start_gcode(figures: SlicerFigures) -> bool:
 
 
 def analyse_gcode(path: Path, *, diameter_mm: Decimal | None = None,
-                  density_g_cm3: Decimal | None = None) -> GcodeAnalysis:
-    """Our figures for a .gcode (.gco, .g) or .bgcode file (detected by its magic)."""
+                  density_g_cm3: Decimal | None = None,
+                  estimate_time: bool | None = None) -> GcodeAnalysis:
+    """Our figures for a .gcode (.gco, .g) or .bgcode file (detected by its magic).
+
+    ``estimate_time``: None (default) runs our estimate only when the slicer states no
+    time; True always (``our_time_s``), False never (``our_time_s`` is then 0)."""
     from analysis.bgcode import analyse_bgcode, is_bgcode
 
     path = Path(path)
     if is_bgcode(path):
-        return analyse_bgcode(path, diameter_mm=diameter_mm, density_g_cm3=density_g_cm3)
-    return analyse_text(path, diameter_mm=diameter_mm, density_g_cm3=density_g_cm3)
+        return analyse_bgcode(path, diameter_mm=diameter_mm, density_g_cm3=density_g_cm3,
+                              estimate_time=estimate_time)
+    return analyse_text(path, diameter_mm=diameter_mm, density_g_cm3=density_g_cm3,
+                        estimate_time=estimate_time)
 
 
 def filament_up_to(path: Path, offset: int) -> tuple[Decimal, ...]:
