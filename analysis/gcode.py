@@ -46,10 +46,9 @@ DEFAULT_RETRACT_MM = 3.0      # Marlin's RETRACT_LENGTH when no M207 set one
 DEFAULT_FEED_MM_MIN = 1500.0
 
 # a "special" line: anything but a plain G0/G1 without Z, a comment, a blank line or an
-# inert command (every M but M82/M83/M200/M207/M208/M221); matched after its newline
-_SPECIAL = re.compile(
-    rb"\n((?:[^GM;\n]|G(?![01] )|G[01] [^\n;Z]*Z|M(?:8[23]|20[078]|221)(?![0-9]))[^\n]*)"
-)
+# inert command (every M but M82/M83/M200/M207/M208/M221); matched after its newline by
+# its first characters only (G0/G1 lines with a Z are found apart, by bytes.find)
+_SPECIAL = re.compile(rb"\n(?:[^GM;\n]|G(?![01] )|M(?:8[23]|20[078]|221)(?![0-9]))[^\n]*")
 _SEG_E = re.compile(rb"\nG[01] [^\n;E]*E([^\s;]*)")
 _SEG_X = re.compile(rb"\nG[01] [^\n;X]*X([^\s;]*)[^\n;E]*E")
 _SEG_Y = re.compile(rb"\nG[01] [^\n;Y]*Y([^\s;]*)[^\n;E]*E")
@@ -350,12 +349,11 @@ class _Machine:
             return
         body = b"\n" + data
         pos = 0
-        for match in _SPECIAL.finditer(body):
-            start, end = match.span()
+        for start, end in _specials(body):
             if start > pos:
                 self._segment(body, pos, start)
             try:
-                self.command(match.group(1))
+                self.command(body[start + 1:end])
             except _LineFault as fault:
                 fault.index = body.count(b"\n", 0, start)
                 raise
@@ -371,7 +369,10 @@ class _Machine:
         found = _SEG_E.findall(body, pos, end)
         if found:
             try:
-                values = list(map(float, found))
+                if self.rel_e:
+                    cumulative = list(accumulate(map(float, found), initial=0.0))
+                else:
+                    values = list(map(float, found))
                 xs = list(map(float, _SEG_X.findall(body, pos, end)))
                 ys = list(map(float, _SEG_Y.findall(body, pos, end)))
             except ValueError:
@@ -382,7 +383,6 @@ class _Machine:
             net, peak = self.nets[tool], self.totals[tool]
             flow = self.flow.get(tool, 1.0)
             if self.rel_e:
-                cumulative = list(accumulate(values, initial=0.0))
                 rise, advance = max(cumulative), cumulative[-1]
                 self.e += advance
             else:
@@ -473,6 +473,25 @@ def _long_line_at(body: bytes) -> int | None:
             if end - start > MAX_LINE:
                 return start
     return None
+
+
+def _specials(body: bytes) -> list[tuple[int, int]]:
+    """(start, end) of each special line of ``body`` (start: its preceding newline), in
+    order: those the regex finds by their first characters, and the G0/G1 lines with a Z
+    word (a layer change: rare, so a find loop costs less than a regex on every line)."""
+    spans = [match.span() for match in _SPECIAL.finditer(body)]
+    z_lines = []
+    at = body.find(b"Z")
+    while at >= 0:
+        start = body.rfind(b"\n", 0, at)
+        end = body.find(b"\n", at)
+        end = len(body) if end < 0 else end
+        if body.startswith((b"G1 ", b"G0 "), start + 1) and b";" not in body[start:at]:
+            z_lines.append((start, end))
+        at = body.find(b"Z", end)
+    if not z_lines:
+        return spans
+    return sorted(spans + z_lines)
 
 
 def _find_line(body: bytes, marker: bytes) -> int:
