@@ -52,6 +52,7 @@ _SPECIAL = re.compile(rb"\n(?:[^GM;\n]|G(?![01] )|M(?:8[23]|20[078]|221)(?![0-9]
 _SEG_E = re.compile(rb"\nG[01] [^\n;E]*E([^\s;]*)")
 _SEG_X = re.compile(rb"\nG[01] [^\n;X]*X([^\s;]*)[^\n;E]*E")
 _SEG_Y = re.compile(rb"\nG[01] [^\n;Y]*Y([^\s;]*)[^\n;E]*E")
+_SEG_Z = re.compile(rb"\nG[01] [^\n;Z]*Z([^\s;]*)[^\n;E]*E")
 _WORD = re.compile(rb"([A-Za-z])[ \t]*([^A-Za-z \t;]*)")
 _LAYER_MARKERS = (  # counted with bytes.count after a newline: C speed
     b"\n;LAYER_CHANGE",          # PrusaSlicer, Slic3r PE, SuperSlicer, OrcaSlicer
@@ -124,6 +125,7 @@ class _Machine:
         self.m200_diameter: float | None = None  # M200 D<d> before any extrusion: E in mm3
         self.flow: dict[int, float] = {}       # M221 per tool (1.0 when never set)
         self.line = b""                        # the slow path's current line, for errors
+        self.z_plain = False                   # Z lines inside segments (layer markers)
 
     # -- bookkeeping shared by the fast and the slow path ------------------------------
     def total(self) -> float:
@@ -336,7 +338,7 @@ class _Machine:
         return radius * sweep
 
     # -- the fast path ----------------------------------------------------------------
-    def chunk(self, data: bytes) -> None:
+    def chunk(self, data: bytes, *, z_plain: bool = False) -> None:
         """Every complete line of ``data`` (which ends with a newline).
 
         The chunk is cut at its "special" lines (anything but a plain G0/G1 without Z, a
@@ -349,7 +351,8 @@ class _Machine:
             return
         body = b"\n" + data
         pos = 0
-        for start, end in _specials(body):
+        self.z_plain = z_plain
+        for start, end in _specials(body, z_lines=not z_plain):
             if start > pos:
                 self._segment(body, pos, start)
             try:
@@ -365,19 +368,25 @@ class _Machine:
             self._segment(body, pos, len(body))
 
     def _segment(self, body: bytes, pos: int, end: int) -> None:
-        """Plain G0/G1 lines (no Z) between two special lines: body[pos:end]."""
+        """Plain G0/G1 lines between two special lines: body[pos:end]. Z is constant in
+        it, unless ``z_plain`` (the file has layer markers: Z lines need not cut it)."""
         found = _SEG_E.findall(body, pos, end)
-        if found:
-            try:
+        zs: list[float] = []
+        try:
+            position = self._last_position(body, pos, end)
+            if found:
                 if self.rel_e:
                     cumulative = list(accumulate(map(float, found), initial=0.0))
                 else:
                     values = list(map(float, found))
                 xs = list(map(float, _SEG_X.findall(body, pos, end)))
                 ys = list(map(float, _SEG_Y.findall(body, pos, end)))
-            except ValueError:
-                self._slow_chunk(body[pos + 1:end + 1], body.count(b"\n", 0, pos))
-                return
+                if self.z_plain:
+                    zs = list(map(float, _SEG_Z.findall(body, pos, end)))
+        except ValueError:
+            self._slow_chunk(body[pos + 1:end + 1], body.count(b"\n", 0, pos))
+            return
+        if found:
             self._grow()
             tool = self.tool
             net, peak = self.nets[tool], self.totals[tool]
@@ -398,9 +407,12 @@ class _Machine:
             if top > peak:
                 self.totals[tool] = top
                 self._raised()
+                if zs:
+                    self.box[2] = min(self.box[2], min(zs))
+                    self.box[5] = max(self.box[5], max(zs))
             if xs or ys:
                 self._box_xy(xs, ys)
-        self._track_position(body, pos, end)
+        self.x, self.y, self.z = position
 
     def _box_xy(self, xs: list[float], ys: list[float]) -> None:
         box = self.box
@@ -411,24 +423,24 @@ class _Machine:
             box[1] = min(box[1], min(ys))
             box[4] = max(box[4], max(ys))
 
-    def _track_position(self, body: bytes, pos: int, end: int) -> None:
-        """The X and Y after the segment: the last ones written (usually its last line)."""
-        need_x = need_y = True
+    def _last_position(self, body: bytes, pos: int, end: int) -> tuple[float, float, float]:
+        """X, Y (and Z when ``z_plain``) after the segment: the last ones written, usually
+        on its last line. ValueError on a number that does not parse."""
+        found: dict[bytes, float] = {}
+        wanted = 3 if self.z_plain else 2
         line_end = end
-        while (need_x or need_y) and line_end > pos:
+        while len(found) < wanted and line_end > pos:
             line_start = body.rfind(b"\n", pos, line_end)
             if line_start < 0:
                 break
             line = body[line_start + 1:line_end]
             line_end = line_start
-            if not line.startswith((b"G1 ", b"G0 ")):
-                continue
-            words = line.split(b";", 1)[0].split()
-            for word in reversed(words):
-                if need_x and word[:1] == b"X":
-                    self.x, need_x = float(word[1:]), False
-                elif need_y and word[:1] == b"Y":
-                    self.y, need_y = float(word[1:]), False
+            if line.startswith((b"G1 ", b"G0 ")):
+                for word in reversed(line.split(b";", 1)[0].split()):
+                    axis = word[:1]
+                    if axis in b"XYZ" and axis and axis not in found:
+                        found[axis] = float(word[1:])
+        return found.get(b"X", self.x), found.get(b"Y", self.y), found.get(b"Z", self.z)
 
     def _slow_chunk(self, data: bytes, lines_before: int) -> None:
         """Line by line through the exact interpreter (the time estimate, G91, G20)."""
@@ -475,23 +487,23 @@ def _long_line_at(body: bytes) -> int | None:
     return None
 
 
-def _specials(body: bytes) -> list[tuple[int, int]]:
+def _specials(body: bytes, *, z_lines: bool) -> list[tuple[int, int]]:
     """(start, end) of each special line of ``body`` (start: its preceding newline), in
     order: those the regex finds by their first characters, and the G0/G1 lines with a Z
     word (a layer change: rare, so a find loop costs less than a regex on every line)."""
     spans = [match.span() for match in _SPECIAL.finditer(body)]
-    z_lines = []
+    if not z_lines:
+        return spans
+    z_spans = []
     at = body.find(b"Z")
     while at >= 0:
         start = body.rfind(b"\n", 0, at)
         end = body.find(b"\n", at)
         end = len(body) if end < 0 else end
         if body.startswith((b"G1 ", b"G0 "), start + 1) and b";" not in body[start:at]:
-            z_lines.append((start, end))
+            z_spans.append((start, end))
         at = body.find(b"Z", end)
-    if not z_lines:
-        return spans
-    return sorted(spans + z_lines)
+    return sorted(spans + z_spans) if z_spans else spans
 
 
 def _find_line(body: bytes, marker: bytes) -> int:
@@ -568,7 +580,8 @@ class _Stream:
         if not body:
             return
         try:
-            self.machine.chunk(body)
+            # with layer markers, layers are counted from them: a Z need not cut a segment
+            self.machine.chunk(body, z_plain=any(self.markers))
         except _LineFault as fault:
             self._fail(str(fault), lines_before + fault.index + 1)
 
