@@ -104,8 +104,11 @@ def naive(path: Path) -> Reference:
 
 
 def random_gcode(path: Path, seed: int, lines: int = 3000, *, time_footer: bool,
-                 arcs: bool = False) -> None:
-    """A random file mixing every dialect case the analyser handles (no M221, no G20)."""
+                 arcs: bool = False, markers: bool = False) -> None:
+    """A random file mixing every dialect case the analyser handles (no M221, no G20).
+
+    ``markers``: a ;LAYER_CHANGE before each layer, and some extrusions that also raise
+    Z (vase mode); the file's layer count is then the number of markers."""
     rng = random.Random(seed)
     out: list[str] = ["; generated for printkiosk tests", "G21", "G90", "M82", "G92 E0"]
     e = 0.0          # the E coordinate as the file sees it
@@ -129,7 +132,10 @@ def random_gcode(path: Path, seed: int, lines: int = 3000, *, time_footer: bool,
             nx, ny = x + rng.uniform(-8, 8), y + rng.uniform(-8, 8)
             delta = math.hypot(nx - x, ny - y) * 0.033
             shape = rng.random()
-            if shape < 0.8:
+            if markers and shape < 0.2:
+                z = round(z + 0.001, 3)
+                out.append(f"G1 X{nx:.3f} Y{ny:.3f} Z{z:.3f} {e_word(delta)}")
+            elif shape < 0.8:
                 out.append(f"G1 X{nx:.3f} Y{ny:.3f} {e_word(delta)}")
             elif shape < 0.9:
                 out.append(f"G1 F{rng.choice([900, 1200, 1800])} X{nx:.3f} Y{ny:.3f} "
@@ -149,8 +155,10 @@ def random_gcode(path: Path, seed: int, lines: int = 3000, *, time_footer: bool,
                 out.append(f"G0 X{x:.3f} Y{y:.3f}")
             out.append(f"G1 {e_word(length)} F2100")
         elif roll < 0.76:
-            z = round(z + 0.2, 2)
-            out.append(f"G1 Z{z:.2f} F3000")
+            z = round(z + 0.2, 3)
+            if markers:
+                out.append(";LAYER_CHANGE")
+            out.append(f"G1 Z{z:.3f} F3000")
         elif roll < 0.79:
             value = rng.choice([0.0, 0.0, 5.0])
             out.append(f"G92 E{value:g}")

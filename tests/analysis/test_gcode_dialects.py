@@ -44,6 +44,21 @@ def test_random_files_match_a_naive_reading(tmp_path: Path, seed: int, footer: b
 
 
 @pytest.mark.parametrize("seed", range(4))
+def test_random_files_with_layer_markers_and_z_on_extrusions(tmp_path: Path, seed: int) -> None:
+    path = tmp_path / "vase.gcode"
+    random_gcode(path, 50 + seed, time_footer=True, markers=True)
+    ref = naive(path)
+    result = analyse_gcode(path)
+    assert result.total_mm == pytest.approx(Decimal(f"{sum(ref.peaks):.2f}"),
+                                            abs=Decimal("0.03"))
+    assert result.layers == path.read_text().count(";LAYER_CHANGE")
+    assert result.bbox_mm is not None
+    (x0, y0, _), (x1, y1, _) = result.bbox_mm
+    assert (float(x0), float(y0), float(x1), float(y1)) == pytest.approx(ref.box_xy(),
+                                                                         abs=0.006)
+
+
+@pytest.mark.parametrize("seed", range(4))
 def test_random_files_with_arcs_match_in_filament(tmp_path: Path, seed: int) -> None:
     path = tmp_path / "arcs.gcode"
     random_gcode(path, 100 + seed, time_footer=seed % 2 == 0, arcs=True)
