@@ -66,7 +66,8 @@ def child(python: Path | str, script: str, *args: str) -> dict[str, object]:
     done = subprocess.run([str(python), "-c", script, *args], capture_output=True, text=True,
                           env=env, check=False, timeout=1800)
     if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
+        last = done.stderr.strip().splitlines()[-1] if done.stderr else "failed"
+        return {"error": last.rsplit(": ", 1)[-1][:40]}
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
