@@ -52,6 +52,10 @@ _SPECIAL = re.compile(rb"\n(?:[^GM;\n]|G(?![01] )|M(?:8[23]|20[078]|221)(?![0-9]
 _SEG_E = re.compile(rb"\nG[01] [^\n;E]*E([^\s;]*)")
 _SEG_X = re.compile(rb"\nG[01] [^\n;X]*X([^\s;]*)[^\n;E]*E")
 _SEG_Y = re.compile(rb"\nG[01] [^\n;Y]*Y([^\s;]*)[^\n;E]*E")
+_SEG_MOVE = re.compile(
+    rb"\nG[01](?: +F([-+.\d]+))?(?: +X([-+.\d]+))?(?: +Y([-+.\d]+))?(?: +Z([-+.\d]+))?"
+    rb"(?: +E([-+.\d]+))?(?: +F([-+.\d]+))?[ \t]*(?:;[^\n]*)?(?=\r?\n|$)"
+)
 _SEG_Z = re.compile(rb"\nG[01] [^\n;Z]*Z([^\s;]*)[^\n;E]*E")
 _WORD = re.compile(rb"([A-Za-z])[ \t]*([^A-Za-z \t;]*)")
 _LAYER_MARKERS = (  # counted with bytes.count after a newline: C speed
@@ -346,7 +350,7 @@ class _Machine:
         whose E values, peak and X/Y extents are computed by C code (regex, map, max,
         accumulate) with no Python-level loop per line.
         """
-        if self.timed or self.rel_xyz or self.inches:
+        if self.rel_xyz or self.inches:
             self._slow_chunk(data, 0)
             return
         body = b"\n" + data
@@ -374,6 +378,9 @@ class _Machine:
         zs: list[float] = []
         try:
             position = self._last_position(body, pos, end)
+            if self.timed and not self._time_segment(body, pos, end):
+                self._slow_chunk(body[pos + 1:end + 1], body.count(b"\n", 0, pos))
+                return
             if found:
                 if self.rel_e:
                     cumulative = list(accumulate(map(float, found), initial=0.0))
@@ -422,6 +429,39 @@ class _Machine:
         if ys:
             box[1] = min(box[1], min(ys))
             box[4] = max(box[4], max(ys))
+
+    def _time_segment(self, body: bytes, pos: int, end: int) -> bool:
+        """Our time estimate over a segment, as the exact path computes it (distance, or
+        the E length of an E-only move, over the modal feed rate); one regex gives the
+        words of each move in the order slicers write them, and a line in another order
+        (False) sends the segment to the exact path. No state changes but time and feed."""
+        moves = _SEG_MOVE.findall(body, pos, end)
+        if len(moves) != body.count(b"\nG1 ", pos, end) + body.count(b"\nG0 ", pos, end):
+            return False
+        x, y, z, e, feed = self.x, self.y, self.z, self.e, self.feed
+        rel_e = self.rel_e
+        seconds = 0.0
+        hypot = math.hypot
+        for f1, sx, sy, sz, se, f2 in moves:
+            nx = float(sx) if sx else x
+            ny = float(sy) if sy else y
+            nz = float(sz) if sz else z
+            if f1 or f2:
+                value = float(f2 or f1)
+                if value > 0:
+                    feed = value
+            length = hypot(nx - x, ny - y, nz - z)
+            if se:
+                value = float(se)
+                delta = value if rel_e else value - e
+                e = e + value if rel_e else value
+                if abs(delta) > length:
+                    length = abs(delta)
+            seconds += length / feed
+            x, y, z = nx, ny, nz
+        self.seconds += seconds * 60
+        self.feed = feed
+        return True
 
     def _last_position(self, body: bytes, pos: int, end: int) -> tuple[float, float, float]:
         """X, Y (and Z when ``z_plain``) after the segment: the last ones written, usually

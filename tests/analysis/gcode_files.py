@@ -26,6 +26,7 @@ class Reference:
     layers: set[float] = field(default_factory=set)
     xs: list[float] = field(default_factory=list)
     ys: list[float] = field(default_factory=list)
+    seconds: float = 0.0  # distance (or E length) / modal feed rate, plus dwells
 
     def box_xy(self) -> tuple[float, float, float, float]:
         return min(self.xs), min(self.ys), max(self.xs), max(self.ys)
@@ -38,6 +39,7 @@ def naive(path: Path) -> Reference:
     rel_e = rel_xyz = False
     tool = 0
     retract, retracted = 3.0, 0.0
+    feed = 1500.0
 
     def extrude(delta: float) -> None:
         while len(ref.peaks) <= tool:
@@ -76,6 +78,8 @@ def naive(path: Path) -> Reference:
             y = words.get("Y", y) or 0.0 if "Y" in words else y
             z = words.get("Z", z) or 0.0 if "Z" in words else z
             e = words.get("E", e) or 0.0 if "E" in words else e
+        elif head == "G4":
+            ref.seconds += (words.get("S") or 0.0) + (words.get("P") or 0.0) / 1000
         elif head == "G10" and not retracted:
             retracted = retract
             extrude(-retract)
@@ -83,6 +87,9 @@ def naive(path: Path) -> Reference:
             extrude(retracted)
             retracted = 0.0
         elif head in ("G0", "G1", "G2", "G3"):
+            start = (x, y, z)
+            if words.get("F"):
+                feed = words["F"] or feed
             if rel_xyz:
                 x += words.get("X") or 0.0
                 y += words.get("Y") or 0.0
@@ -90,6 +97,7 @@ def naive(path: Path) -> Reference:
             else:
                 x, y, z = (v if (v := words.get(k)) is not None else old
                            for k, old in (("X", x), ("Y", y), ("Z", z)))
+            delta = 0.0
             if "E" in words:
                 value = words["E"] or 0.0
                 delta = value if (rel_e or rel_xyz) else value - e
@@ -100,6 +108,7 @@ def naive(path: Path) -> Reference:
                         ref.xs.append(x)
                     if "Y" in words:
                         ref.ys.append(y)
+            ref.seconds += max(math.dist(start, (x, y, z)), abs(delta)) / feed * 60
     return ref
 
 

@@ -41,6 +41,8 @@ def test_random_files_match_a_naive_reading(tmp_path: Path, seed: int, footer: b
     assert (float(x0), float(y0), float(x1), float(y1)) == pytest.approx(
         (rx0, ry0, rx1, ry1), abs=0.006)
     assert result.time_source == ("slicer" if footer else "ours")
+    if not footer:  # our estimate ran, on the fast path's segments and the exact path
+        assert abs(result.our_time_s - ref.seconds) <= 1
 
 
 @pytest.mark.parametrize("seed", range(4))
