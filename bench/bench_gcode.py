@@ -92,7 +92,7 @@ def row(path: Path, *, with_estimate: bool) -> tuple[float, float]:
              if "seconds" in theirs and "seconds" in ours else 0.0)
     print(f"{path.name[:40]:40} {size / 1e6:7.2f} {rate(size, theirs)} {rate(size, ours)} "
           f"{ran} {rate(size, forced) if forced else '      -'} {ratio:6.1f}x "
-          f"{their_mm_text} {str(ours.get('mm', ours.get('error'))):>12} "
+          f"{their_mm_text} {ours.get('mm', ours.get('error'))!s:>12} "
           f"{int(str(theirs.get('maxrss_kib', 0))) / 1024:7.1f} "
           f"{int(str(ours.get('maxrss_kib', 0))) / 1024:7.1f}")
     return (float(str(theirs.get("seconds", 0))), float(str(ours.get("seconds", 0))))
