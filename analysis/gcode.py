@@ -1,15 +1,13 @@
 """G-code analysis: filament per extruder, grams, layers, bounding box and time, streamed.
 
-The file is read in binary chunks of about 1 % of its size (64 KiB .. 1 MiB), so memory
+The file is read in binary chunks of about 1 % of its size (4 KiB .. 1 MiB), so memory
 stays flat whatever the size and a checkpoint (byte offset, filament so far) falls about
-every 1 %. Each chunk is split into lines by ONE compiled regular expression whose first
-alternative recognises the common move (``G0``/``G1`` with X Y Z E F words in the order
-every slicer writes them) and captures its numbers; comments and the commands that change
-nothing we count (M104, M106, M73...) match alternatives with no capture. So the C regex
-engine does the per-character work and the Python loop only sees tuples of strings. Any
-other line (G2/G3 arcs, G92, G10/G11, M82/M83, G90/G91, T<n>, line numbers, odd spacing,
-lower case, bad numbers) comes back whole in the last group and goes to the exact slow
-path (:class:`_Machine.command`), which also raises the errors, with their line numbers.
+every 1 %. Each chunk is cut at its "special" lines (found by their first characters, and
+G0/G1 lines with Z by bytes.find); each run of plain G0/G1 lines between them is reduced
+in C (findall, map(float), accumulate, max, min) with no Python loop per line. Special
+lines (G2/G3 arcs, G92, G10/G11, M82/M83, M221, G90/G91, T<n>, line numbers, odd spacing,
+lower case) and any segment with a number that does not parse go through the exact
+interpreter (:class:`_Machine.command`), which also raises the errors with their lines.
 
 See docs/gcode-analysis.md for the semantics (what counts as filament, a layer, the box).
 """
@@ -38,7 +36,7 @@ from analysis.gcode_model import (
 from analysis.gcode_slicers import Header, parse_header
 
 MAX_LINE = 64 * 1024          # a longer "line" is not G-code (binary data, a lost newline)
-MIN_CHUNK = 64 * 1024
+MIN_CHUNK = 4 * 1024
 MAX_CHUNK = 1024 * 1024
 HEAD_BYTES = 128 * 1024       # where slicers write their header...
 TAIL_BYTES = 256 * 1024       # ...and their footer (PrusaSlicer's config block is ~50 KiB)

@@ -182,6 +182,8 @@ def test_filament_up_to_a_file_position(tmp_path: Path) -> None:
     offsets = [offset for offset, _ in whole.checkpoints]
     totals = [total for _, total in whole.checkpoints]
     assert offsets == sorted(offsets) and offsets[-1] == len(data)
+    gaps = [b - a for a, b in zip([0, *offsets], offsets, strict=False)]
+    assert max(gaps) <= max(4096, len(data) // 100) + 200  # about every 1 %, 4 KiB at least
     assert totals == sorted(totals) and totals[-1] == whole.total_mm
 
 
