@@ -465,9 +465,8 @@ class _Machine:
         """X, Y (and Z when ``z_plain``) after the segment: the last ones written, usually
         on its last line. ValueError on a number that does not parse."""
         found: dict[bytes, float] = {}
-        wanted = 3 if self.z_plain else 2
         line_end = end
-        while len(found) < wanted and line_end > pos:
+        while len(found) < 2 and line_end > pos:
             line_start = body.rfind(b"\n", pos, line_end)
             if line_start < 0:
                 break
@@ -476,9 +475,24 @@ class _Machine:
             if line.startswith((b"G1 ", b"G0 ")):
                 for word in reversed(line.split(b";", 1)[0].split()):
                     axis = word[:1]
-                    if axis in b"XYZ" and axis and axis not in found:
+                    if axis in (b"X", b"Y") and axis not in found:
                         found[axis] = float(word[1:])
-        return found.get(b"X", self.x), found.get(b"Y", self.y), found.get(b"Z", self.z)
+        z = self._last_z(body, pos, end) if self.z_plain else self.z
+        return found.get(b"X", self.x), found.get(b"Y", self.y), z
+
+    def _last_z(self, body: bytes, pos: int, end: int) -> float:
+        """The last Z written on a G0/G1 line of the segment (a Z is rare there: once a
+        layer, so look for the letter backwards rather than read every line)."""
+        at = body.rfind(b"Z", pos, end)
+        while at > pos:
+            line_start = body.rfind(b"\n", pos, at)
+            if body.startswith((b"\nG1 ", b"\nG0 "), line_start) and \
+                    b";" not in body[line_start:at]:
+                line_end = body.find(b"\n", at)
+                word = body[at + 1:line_end if line_end >= 0 else end].split(b";", 1)[0]
+                return float(word.split()[0] if word.split() else b"")
+            at = body.rfind(b"Z", pos, line_start)
+        return self.z
 
     def _slow_chunk(self, data: bytes, lines_before: int) -> None:
         """Line by line through the exact interpreter (the time estimate, G91, G20)."""
