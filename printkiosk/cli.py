@@ -22,7 +22,8 @@ COMMANDS: dict[str, str] = {
     "backend": "run the accounting backend (HTTP API) from a backend configuration file",
     "doctor": "validate a configuration file and print every problem found",
     "quote": "price a job with a price list and print the breakdown",
-    "analyze": "analyse a print document: pages, colour pages and paper sizes",
+    "analyze": "analyse a print document (pages, colour pages, paper sizes) or G-code "
+               "(filament, grams, time)",
     "snmp": "poll a printer over SNMP: counters, supplies and status",
     "cards": "card readers: derive a normalisation rule from examples, watch a reader",
     "spool-agent": "on the print server: analyse held jobs and report them to the backend",

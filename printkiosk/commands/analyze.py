@@ -1,4 +1,6 @@
-"""Analyse a print document: page count, colour and blank pages, paper sizes.
+"""Analyse a print document: page count, colour and blank pages, paper sizes; or a 3D
+print's G-code / binary G-code (filament, grams, time, ours beside the slicer's: see
+printkiosk/commands/gcode_report.py).
 
 Reads PDF, PostScript/EPS (also gzip'd, through Ghostscript), PCL XL, PCL 5 and XPS.
 With --json the full per-page result is printed for scripts. A file that cannot be
@@ -21,7 +23,8 @@ from typing import Any
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # defaults are resolved in run(): importing analysis here would slow `printkiosk --help`
-    parser.add_argument("file", type=Path, help="the print document to analyse")
+    parser.add_argument("file", type=Path,
+                        help="the print document (or .gcode / .bgcode file) to analyse")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                         help="stop the analysis after this long (default: the kiosk's, 20 s)")
@@ -66,6 +69,14 @@ def _ranges(numbers: list[int]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from printkiosk.commands import gcode_report
+
+    if gcode_report.is_gcode(args.file):
+        return gcode_report.run(args.file, args.json)
+    return _document(args)
+
+
+def _document(args: argparse.Namespace) -> int:
     from analysis import DocumentAnalysisError, PageColour, analyse_isolated, check_limits
     from analysis.isolated import DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_SECONDS, MIB
 
