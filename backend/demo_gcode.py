@@ -10,6 +10,7 @@ for the ``figures_disagree`` flag). Nothing is copied from a slicer's output.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -59,7 +60,7 @@ def cube_gcode(size_mm: float = 20.0, layers: int = 10, perimeters: int = 3, *,
             far = 10.0 + size_mm - wall * LINE_WIDTH
             corners = [(inset, inset), (far, inset), (far, far), (inset, far), (inset, inset)]
             lines.append(f"G0 X{inset:.3f} Y{inset:.3f}")
-            for (x0, y0), (x1, y1) in zip(corners, corners[1:], strict=False):
+            for (x0, y0), (x1, y1) in itertools.pairwise(corners):
                 length = math.hypot(x1 - x0, y1 - y0)
                 e = Decimal(f"{length * e_per_mm:.5f}")
                 total_e += e

@@ -27,7 +27,7 @@ effective_from = 2026-01-01
 mono = { A4 = "0.05" }
 
 [print3d]
-per_gram = { PLA = "0.05", PETG = "0.08" }
+per_gram = { PLA = "0.05", PETG = "0.08", TPU = "0.12" }
 per_hour = "0.60"
 setup_fee = "1.00"
 """

@@ -171,7 +171,7 @@ def test_completed_print_is_charged_in_full_for_the_time_it_took(printing: Backe
 
 def test_a_long_print_is_capped_at_the_hold(printing: Backend) -> None:
     job = uploaded(printing, cube_gcode().text)
-    hold_id = released(printing, job, "hold-cap")
+    hold_id = released(printing, job, "hold-capped")
     done = settle(printing, job["job_id"], hold_id, "settle-cap", "completed",
                   print_time_s=100 * 3600)
     assert done.json()["charged"] == job["hold_amount"]
@@ -179,15 +179,15 @@ def test_a_long_print_is_capped_at_the_hold(printing: Backend) -> None:
 
 def test_not_started_voids_and_puts_the_job_back(printing: Backend) -> None:
     job = uploaded(printing, cube_gcode().text)
-    hold_id = released(printing, job, "hold-ns")
-    done = settle(printing, job["job_id"], hold_id, "settle-ns", "not_started")
+    hold_id = released(printing, job, "hold-notstarted")
+    done = settle(printing, job["job_id"], hold_id, "settle-notstarted", "not_started")
     assert done.status_code == 200, done.text
     assert (done.json()["policy"], done.json()["charged"]) == ("refund", "0.00")
     assert done.json()["hold"]["status"] == "voided"
     listed = printing.client.get("/api/v1/print3d/jobs?username=alice&group=makerspace",
                                  headers=printing.headers(user="alice")).json()["jobs"]
     assert [j["status"] for j in listed] == ["ready"]
-    released(printing, job, "hold-ns-again")  # it can be released again
+    released(printing, job, "hold-notstarted-again")  # it can be released again
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -238,18 +238,20 @@ def _check_policy(backend: Backend, outcome: str, policy: str) -> None:
 
 def test_min_charge_fraction_is_the_floor_of_a_partial_charge(db: Database,
                                                               tmp_path: Path) -> None:
-    with backend_with(db, tmp_path, min_charge_fraction="0.5") as backend:
-        job = uploaded(backend, cube_gcode().text)
-        hold_id = released(backend, job, "hold-floor")
+    with backend_with(db, tmp_path, min_charge_fraction="0.9") as backend:
+        job = uploaded(backend, cube_gcode(size_mm=40, layers=200).text)
+        hold_id = released(backend, job, "hold-floor-1")
         done = settle(backend, job["job_id"], hold_id, "settle-floor", "cancelled",
                       file_position=100, print_time_s=10)
-    assert Decimal(done.json()["charged"]) == money(Decimal(job["price"]) / 2)
+    # Printed: the set-up fee and a minute (1.01); the floor is 90 % of the price.
+    assert Decimal(done.json()["charged"]) == money(Decimal(job["price"]) * Decimal("0.9"))
+    assert Decimal(done.json()["charged"]) > Decimal("1.01")
 
 
 def test_settle_names_the_hold_it_claimed(printing: Backend) -> None:
     job = uploaded(printing, cube_gcode().text)
-    released(printing, job, "hold-right")
-    other = hold_for(printing, job, "hold-wrong")
+    released(printing, job, "hold-right-one")
+    other = hold_for(printing, job, "hold-wrong-one")
     refused = settle(printing, job["job_id"], other, "settle-wrong", "completed")
     assert refused.status_code == 409 and refused.json()["code"] == "print3d_not_ready"
     with printing.db.read() as session:
@@ -259,7 +261,7 @@ def test_settle_names_the_hold_it_claimed(printing: Backend) -> None:
 @pytest.mark.parametrize("same_key", [True, False], ids=["same-key", "two-keys"])
 def test_two_concurrent_settlements_settle_once(printing: Backend, same_key: bool) -> None:
     job = uploaded(printing, cube_gcode().text)
-    hold_id = released(printing, job, "hold-race")
+    hold_id = released(printing, job, "hold-racing")
     barrier = threading.Barrier(2)
     answers: list[Any] = [None, None]
 

@@ -114,7 +114,7 @@ def test_a_malformed_file_is_refused_with_its_line(printing: Backend) -> None:
 
 
 def test_a_file_over_the_limit_is_refused_while_it_streams(printing: Backend) -> None:
-    big = cube_gcode().text.encode() * 200  # > 1 MiB (max_file_mb = 1)
+    big = cube_gcode().text.encode() * 300  # > 1 MiB (max_file_mb = 1)
     assert len(big) > 1024 * 1024
     answer = upload(printing, big)
     assert answer.status_code == 413, answer.text
