@@ -82,6 +82,7 @@ class JobFiles:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def temp_upload(self, limit: int) -> TempUpload:
+        self.prepare()
         return TempUpload(self.temp_path(), limit)
 
     def temp_path(self, suffix: str = "") -> Path:

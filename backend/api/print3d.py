@@ -15,10 +15,7 @@ the transaction (never a large read under the user's lock), the money moves insi
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from decimal import Decimal
-from pathlib import PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -46,8 +43,8 @@ from backend.ledger import LedgerError
 from backend.models import Hold, Print3DJob, User
 from backend.money import fmt
 from backend.multipart_stream import MultipartError, MultipartReader, Sink, boundary_of
-from backend.print3d_analysis import Malformed, analyse_upload
-from backend.print3d_jobs import Upload
+from backend.print3d_analysis import Malformed
+from backend.print3d_intake import Intake, store
 from backend.print3d_store import FileTooLarge, JobFiles, TempUpload
 from backend.problems import ApiProblem
 
@@ -74,14 +71,6 @@ def file_too_large(limit: int) -> ApiProblem:
                       "([print3d] max_file_mb)", max_file_mb=limit // (1024 * 1024))
 
 
-def display_name(filename: str | None) -> str:
-    """The user's file name as shown on the kiosk: its last path component, one line of
-    printable text (it names nothing on disk)."""
-    base = PurePosixPath((filename or "").replace("\\", "/")).name
-    text = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
-    return re.sub(r"\s+", " ", text)[:255] or "upload.gcode"
-
-
 def upload_limit(settings: Print3DSettings) -> tuple[int, ApiProblem]:
     """The body limit of the upload path (the file and its form), and its 413."""
     return (settings.max_file_bytes + FORM_OVERHEAD_BYTES,
@@ -105,43 +94,17 @@ def malformed(exc: Malformed) -> ApiProblem:
                       line=exc.line, block=exc.block, reason=exc.reason)
 
 
-def _precheck(context: BackendContext, settings: Print3DSettings, username: str,
-              group: str) -> None:
-    """Refuse an unknown user or group, or a full queue, before the costly analysis
-    (checked again under the user's lock when the job is stored)."""
-    with context.db.read() as session:
-        print3d_jobs.group_of(settings, group)
-        user = print3d_jobs.user_named(session, username)
-        print3d_jobs.check_room(session, settings, user)
-
-
-def _store(context: BackendContext, settings: Print3DSettings, files: JobFiles,
-           upload: Upload, username: str, group: str, actor: str) -> dict[str, Any]:
-    installed: list[str | None] = []
-    try:
-        with context.db.write() as session:
-            job = print3d_jobs.create_job(session, settings, context.prices, files, upload,
-                                          username, group, context.currency, actor)
-            installed = [job.stored_name, job.original_name]
-            answer = print3d_jobs.job_json(session, job)
-    except BaseException:
-        files.remove(*installed)  # the row was not committed: neither is the file
-        raise
-    return answer
-
-
 @router.post(UPLOAD_PATH, status_code=201)
 async def upload_job(request: Request, context: Context,
                      terminal: CurrentTerminal) -> JSONResponse:
     """Multipart ``file``, ``username``, ``group``: the job, analysed and priced."""
     settings = settings_of(context)
-    files = files_of(settings)
+    intake = Intake(context.db, settings, context.prices, context.currency)
+    files = intake.files
     temp: TempUpload | None = None
-    text = files.temp_path(".gcode")
 
     def open_file(_filename: str | None) -> Sink:
         nonlocal temp
-        files.prepare()
         temp = files.temp_upload(settings.max_file_bytes)
         return temp
 
@@ -154,14 +117,7 @@ async def upload_job(request: Request, context: Context,
         username, group = (reader.fields.get(name) for name in ("username", "group"))
         if temp is None or not username or not group:
             raise MultipartError("give the parts file, username and group")
-        sha256 = await run_in_threadpool(temp.finish)
-        await run_in_threadpool(_precheck, context, settings, username, group)
-        fmt_, analysis = await run_in_threadpool(analyse_upload, temp.path, text,
-                                                 float(settings.analysis_timeout_s))
-        upload = Upload(display_name(reader.filename), fmt_,
-                        text if fmt_ == "bgcode" else temp.path,
-                        temp.path if fmt_ == "bgcode" else None, sha256, temp.size, analysis)
-        answer = await run_in_threadpool(_store, context, settings, files, upload, username,
+        answer = await run_in_threadpool(store, intake, temp, reader.filename, username,
                                          group, f"terminal:{terminal.id}")
     except FileTooLarge as exc:
         raise file_too_large(exc.limit) from exc
@@ -176,7 +132,6 @@ async def upload_job(request: Request, context: Context,
     finally:
         if temp is not None:
             temp.discard()  # nothing once installed (renamed away)
-        text.unlink(missing_ok=True)
     return JSONResponse(answer, status_code=201)
 
 
