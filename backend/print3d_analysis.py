@@ -150,12 +150,14 @@ def flags_of(analysis: GcodeAnalysis, group: Print3DGroup) -> list[Flag]:
     material = analysis.slicer.material
     if material and material.strip().casefold() not in {m.casefold() for m in group.materials}:
         flags.append(Flag("material_not_loaded", ", ".join(group.materials), material, True))
-    stated = analysis.slicer.filament_mm
-    if stated:
-        theirs = sum(stated, Decimal(0))
-        ours = analysis.total_mm
+    # Filament in mm when the slicer states it, else in grams (some state only those).
+    stated_mm, stated_g = analysis.slicer.filament_mm, analysis.slicer.filament_g
+    pair = ((analysis.total_mm, sum(stated_mm, Decimal(0)), "mm") if stated_mm
+            else (analysis.grams, sum(stated_g, Decimal(0)), "g") if stated_g else None)
+    if pair is not None:
+        ours, theirs, unit = pair
         if theirs > 0 and abs(ours - theirs) > DISAGREE_FRACTION * theirs:
-            flags.append(Flag("figures_disagree", str(ours), str(theirs), False))
+            flags.append(Flag("figures_disagree", f"{ours} {unit}", f"{theirs} {unit}", False))
     return flags
 
 

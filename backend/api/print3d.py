@@ -94,7 +94,15 @@ def malformed(exc: Malformed) -> ApiProblem:
                       line=exc.line, block=exc.block, reason=exc.reason)
 
 
-@router.post(UPLOAD_PATH, status_code=201)
+UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": {"type": "object", "required": ["file", "username", "group"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "the G-code or bgcode file (at most [print3d] max_file_mb)"},
+        "username": {"type": "string", "description": "whose job"},
+        "group": {"type": "string", "description": "the [[print3d.groups]] name"}}}}}}}
+
+
+@router.post(UPLOAD_PATH, status_code=201, openapi_extra=UPLOAD_FORM)
 async def upload_job(request: Request, context: Context,
                      terminal: CurrentTerminal) -> JSONResponse:
     """Multipart ``file``, ``username``, ``group``: the job, analysed and priced."""

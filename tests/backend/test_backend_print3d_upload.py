@@ -82,8 +82,14 @@ def test_flags_say_what_the_group_expects_and_what_the_file_says(printing: Backe
                                     "found": "TPU", "blocks_release": True}]
     lying = cube_gcode(stated_factor=Decimal("1.2"))
     disagree = uploaded(printing, lying.text)
-    assert [f["code"] for f in disagree["flags"]] == ["figures_disagree"]
-    assert disagree["flags"][0]["blocks_release"] is False
+    assert disagree["flags"] == [{"code": "figures_disagree",
+                                  "expected": f"{lying.filament_mm} mm",
+                                  "found": f"{money(lying.filament_mm * Decimal('1.2'))} mm",
+                                  "blocks_release": False}]
+    grams_only = "\n".join(line for line in lying.text.splitlines() if "[mm]" not in line)
+    by_grams = uploaded(printing, grams_only, username="bob")
+    assert [f["code"] for f in by_grams["flags"]] == ["figures_disagree"]
+    assert by_grams["flags"][0]["expected"].endswith(" g")
     # The price uses our filament, not the header's.
     assert Decimal(disagree["grams"]) == expected_grams(lying.filament_mm)
 
@@ -206,3 +212,32 @@ def test_what_a_crash_left_is_removed_at_start(db: Database, tmp_path: Path) -> 
         pass
     assert sorted(p.name for p in directory.iterdir()) == sorted(
         [".upload-fresh", f"{job['job_id']}.gcode"])
+
+
+def test_a_bgcode_upload_is_kept_and_decoded_for_the_printer(printing: Backend,
+                                                              tmp_path: Path) -> None:
+    from tests.analysis.bgcode_writer import block, write_bgcode
+
+    cube = cube_gcode()
+    original = write_bgcode(tmp_path / "cube.bgcode", [
+        block(0, b"Producer=PrusaSlicer 2.8.1\n"),
+        block(3, b"printer_model=MK4\nfilament_type=PLA\n", compression=1),
+        block(4, b"estimated printing time (normal mode)=1m 5s\n"),
+        block(2, b"filament_diameter=1.75\nfilament_density=1.24\n"),
+        block(1, cube.text.encode(), compression=1, parameters=b"\x00\x00"),
+    ]).read_bytes()
+    job = uploaded(printing, original, filename="cube.bgcode")
+    assert job["format"] == "bgcode" and job["flags"] == []
+    assert Decimal(job["ours"]["total_mm"]) == cube.filament_mm
+    assert Decimal(job["grams"]) == expected_grams(cube.filament_mm)
+    directory = store(printing)
+    decoded = (directory / f"{job['job_id']}.gcode").read_text(encoding="utf-8")
+    assert decoded.endswith(cube.text)  # after the metadata, written as comments
+    assert (directory / f"{job['job_id']}.bgcode").read_bytes() == original
+    assert len(list(directory.iterdir())) == 2
+    broken = bytearray(original)
+    broken[-10] ^= 0xFF  # inside the G-code block: its CRC fails
+    refused = upload(printing, bytes(broken), filename="broken.bgcode")
+    assert refused.status_code == 400 and refused.json()["code"] == "gcode_malformed"
+    assert refused.json()["block"] == 4 and refused.json()["line"] is None
+    assert len(list(directory.iterdir())) == 2
