@@ -105,6 +105,9 @@ class SessionSettings(_Section):
     login_burst: int = Field(default=10, ge=1, le=10_000)
     card_enrolments_per_hour: int = Field(default=20, ge=1, le=10_000)
     card_enrolment_burst: int = Field(default=5, ge=1, le=10_000)
+    # 3D uploads (each analysed in a child process): per terminal.
+    print3d_uploads_per_hour: int = Field(default=120, ge=1, le=100_000)
+    print3d_upload_burst: int = Field(default=20, ge=1, le=10_000)
 
     @field_validator("offline_limit")
     @classmethod
@@ -433,6 +436,8 @@ EXPECTED: dict[str, str] = {
     "sessions.login_burst": "an integer between 1 and 10000",
     "sessions.card_enrolments_per_hour": "an integer between 1 and 10000",
     "sessions.card_enrolment_burst": "an integer between 1 and 10000",
+    "sessions.print3d_uploads_per_hour": "an integer between 1 and 100000",
+    "sessions.print3d_upload_burst": "an integer between 1 and 10000",
     "vouchers.max_failed_attempts": "an integer between 1 and 1000",
     "vouchers.failure_window_min": "an integer between 1 and 10080 (minutes)",
     "vouchers.timezone": "an IANA time zone name such as \"Europe/Paris\" (a string)",

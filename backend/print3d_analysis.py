@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from multiprocessing.connection import Connection
@@ -25,6 +26,10 @@ from analysis import GcodeAnalysis, GcodeError, analyse_gcode, decode_bgcode, gr
 from backend.config import Print3DGroup
 
 CHILD_MEMORY_LIMIT = 1024 * 1024 * 1024
+# Analyses at once per backend process (each a child of up to CHILD_MEMORY_LIMIT); more
+# uploads wait their turn.
+MAX_CONCURRENT = 2
+_RUNNING = threading.BoundedSemaphore(MAX_CONCURRENT)
 DISAGREE_FRACTION = Decimal("0.05")
 GRAMS = Decimal("0.01")
 
@@ -76,6 +81,11 @@ def analyse_upload(upload: Path, text: Path, timeout_s: float) -> tuple[str, Gco
     """(format, analysis of the text G-code). A bgcode ``upload`` is decoded to ``text``
     first (the caller removes it on failure); a text upload is analysed where it is.
     Raises :class:`Malformed`."""
+    with _RUNNING:
+        return _analyse(upload, text, timeout_s)
+
+
+def _analyse(upload: Path, text: Path, timeout_s: float) -> tuple[str, GcodeAnalysis]:
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(send, str(upload), str(text)), daemon=True)

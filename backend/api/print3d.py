@@ -30,6 +30,7 @@ from backend.api.deps import (
     CurrentTerminal,
     SessionToken,
     problem_from,
+    rate_limited,
     require_user_session,
 )
 from backend.api.holds import _hold_json
@@ -107,6 +108,7 @@ async def upload_job(request: Request, context: Context,
                      terminal: CurrentTerminal) -> JSONResponse:
     """Multipart ``file``, ``username``, ``group``: the job, analysed and priced."""
     settings = settings_of(context)
+    rate_limited(context.limits.print3d_uploads, terminal, "3D uploads")
     intake = Intake(context.db, settings, context.prices, context.currency)
     files = intake.files
     temp: TempUpload | None = None

@@ -284,3 +284,30 @@ def test_two_concurrent_settlements_settle_once(printing: Backend, same_key: boo
         assert next(a for a in answers if a.status_code == 409).json()["code"] == \
             "hold_settled"
     assert charges(printing) == 1
+
+
+def test_the_hold_of_a_print_in_progress_outlives_the_stale_hold_expiry(
+        printing: Backend) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from backend.holds_expiry import PRINTING_MAX_AGE, expire_stale_holds
+    from backend.models import utcnow
+
+    job = uploaded(printing, cube_gcode().text)
+    hold_id = released(printing, job, "hold-long-print")
+    idle = hold_for(printing, uploaded(printing, cube_gcode(layers=2).text), "hold-idle-one")
+    with printing.db.write() as session:
+        session.execute(update(Hold).values(created_at=utcnow() - timedelta(hours=30)))
+    assert expire_stale_holds(printing.db, timedelta(hours=24), actor="test") == [idle]
+    done = settle(printing, job["job_id"], hold_id, "settle-long-print", "completed",
+                  print_time_s=30 * 3600)
+    assert done.status_code == 200 and done.json()["hold"]["status"] == "captured"
+    # A kiosk that died mid-print does not block the credit for ever.
+    other = uploaded(printing, cube_gcode(layers=3).text, username="bob")
+    stuck = released(printing, other, "hold-stuck-print")
+    with printing.db.write() as session:
+        session.execute(update(Hold).where(Hold.id == stuck).values(
+            created_at=utcnow() - PRINTING_MAX_AGE - timedelta(hours=1)))
+    assert expire_stale_holds(printing.db, timedelta(hours=24), actor="test") == [stuck]

@@ -241,3 +241,16 @@ def test_a_bgcode_upload_is_kept_and_decoded_for_the_printer(printing: Backend,
     assert refused.status_code == 400 and refused.json()["code"] == "gcode_malformed"
     assert refused.json()["block"] == 4 and refused.json()["line"] is None
     assert len(list(directory.iterdir())) == 2
+
+
+def test_uploads_are_rate_limited_per_terminal(db: Database, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with backend_with(db, tmp_path) as backend:
+        from backend.rate_limits import TokenBucket
+
+        context = backend.client.app.state.context  # type: ignore[attr-defined]
+        monkeypatch.setattr(context.limits, "print3d_uploads", TokenBucket(1 / 3600, 1))
+        uploaded(backend, cube_gcode(layers=2).text)
+        refused = upload(backend, cube_gcode(layers=2).text)
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
