@@ -16,13 +16,15 @@ the transaction (never a large read under the user's lock), the money moves insi
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from backend import ledger, print3d_jobs
 from backend.api.deps import (
@@ -34,7 +36,7 @@ from backend.api.deps import (
     require_user_session,
 )
 from backend.api.holds import _hold_json
-from backend.api.schemas import Print3DClaimRequest, Print3DSettleRequest
+from backend.api.schemas import DATABASE_ID_MAX, Print3DClaimRequest, Print3DSettleRequest
 from backend.api.writes import idempotent_write
 from backend.body_limit import PathBodyTooLarge
 from backend.config import Print3DSettings
@@ -50,6 +52,8 @@ from backend.print3d_store import FileTooLarge, JobFiles, TempUpload
 from backend.problems import ApiProblem
 
 router = APIRouter(tags=["3D printing"])
+# A job id the database can hold (a larger one would fail in the driver: a 500).
+JobId = Annotated[int, PathParam(ge=1, le=DATABASE_ID_MAX)]
 UPLOAD_PATH = "/print3d/jobs"
 # What a form needs beyond the file: the fields, the part headers, the boundaries.
 FORM_OVERHEAD_BYTES = 64 * 1024
@@ -133,6 +137,9 @@ async def upload_job(request: Request, context: Context,
         raise file_too_large(exc.limit) from exc
     except PathBodyTooLarge as exc:
         raise exc.problem from exc
+    except ClientDisconnect as exc:  # nobody reads the answer; the file is discarded
+        raise ApiProblem(400, "invalid_request", "Upload cut",
+                         "the client went away before the end of the upload") from exc
     except MultipartError as exc:
         raise ApiProblem(400, "invalid_request", "Invalid upload", str(exc)) from exc
     except Malformed as exc:
@@ -162,7 +169,7 @@ def list_jobs(username: str, group: str, context: Context, terminal: CurrentTerm
 
 
 @router.post(UPLOAD_PATH + "/{job_id}/claim")
-def claim_job(job_id: int, body: Print3DClaimRequest, context: Context,
+def claim_job(job_id: JobId, body: Print3DClaimRequest, context: Context,
               terminal: CurrentTerminal) -> dict[str, Any]:
     settings_of(context)
     try:
@@ -175,7 +182,7 @@ def claim_job(job_id: int, body: Print3DClaimRequest, context: Context,
 
 @router.get(UPLOAD_PATH + "/{job_id}/gcode", response_class=FileResponse,
             responses={200: {"content": {"application/octet-stream": {}}}})
-def job_gcode(job_id: int, context: Context, terminal: CurrentTerminal) -> FileResponse:
+def job_gcode(job_id: JobId, context: Context, terminal: CurrentTerminal) -> FileResponse:
     """The text G-code the printer gets; only for the terminal printing it."""
     files = files_of(settings_of(context))
     try:
@@ -201,7 +208,7 @@ def _settle_answer(session: Session, job_id: int, outcome: str, policy: str, gra
 
 
 @router.post(UPLOAD_PATH + "/{job_id}/settle")
-def settle_job(job_id: int, body: Print3DSettleRequest, context: Context,
+def settle_job(job_id: JobId, body: Print3DSettleRequest, context: Context,
                terminal: CurrentTerminal) -> JSONResponse:
     """Settle the job's hold per the outcome's policy; the same key, the same answer."""
     settings = settings_of(context)

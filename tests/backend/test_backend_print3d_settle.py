@@ -311,3 +311,11 @@ def test_the_hold_of_a_print_in_progress_outlives_the_stale_hold_expiry(
         session.execute(update(Hold).where(Hold.id == stuck).values(
             created_at=utcnow() - PRINTING_MAX_AGE - timedelta(hours=1)))
     assert expire_stale_holds(printing.db, timedelta(hours=24), actor="test") == [stuck]
+
+
+def test_a_job_id_out_of_range_is_refused_not_a_crash(printing: Backend) -> None:
+    huge = 2**70
+    answer = claim(printing, huge, "abc")
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_request"
+    unknown = claim(printing, 123456, "abc")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "print3d_job_unknown"
