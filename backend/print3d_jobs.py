@@ -337,8 +337,9 @@ def measure(settings: Print3DSettings, catalogue: PriceCatalogue | None, session
 
 def settle(session: Session, job_id: int, hold_id: str, terminal_id: str, outcome: str,
            measured: Measured, printer_filament_mm: Decimal | None, currency: str,
-           order: ledger.ConsumptionOrder) -> tuple[Print3DJob, Hold, Decimal]:
-    """Apply a measured settlement, under the owner's lock (the caller took it)."""
+           order: ledger.ConsumptionOrder) -> tuple[Print3DJob, Hold, Decimal, Measured]:
+    """Apply a measured settlement, under the owner's lock (the caller took it); what
+    was applied (a hold voided meanwhile is settled as a refund)."""
     job = find_job(session, job_id, lock=True)
     if job.hold_id != hold_id or job.terminal_id != terminal_id:
         raise LedgerError("print3d_not_ready",
@@ -346,11 +347,17 @@ def settle(session: Session, job_id: int, hold_id: str, terminal_id: str, outcom
     if job.status != "printing":
         raise LedgerError("hold_settled", f"3D job {job_id} was already settled "
                           f"({job.status})")
-    if measured.policy == "refund":
+    hold = session.get_one(Hold, hold_id, populate_existing=True)
+    if hold.status != "open":
+        # Voided meanwhile (expired after PRINTING_MAX_AGE, or the terminal revoked): the
+        # user is not charged, and the job does not stay "printing" for ever.
+        measured = Measured("refund", Decimal("0.00"), 0, Decimal("0.00"),
+                            measured.measured_grams)
+        charged = Decimal("0.00")
+    elif measured.policy == "refund":
         hold = ledger.void(session, hold_id, terminal_id)
         charged = Decimal("0.00")
     else:
-        hold = session.get_one(Hold, hold_id)
         charged = min(measured.amount, hold.amount)
         ledger.capture(session, hold_id, terminal_id, currency, charged, order,
                        {"print3d_job": job.id, "outcome": outcome, "policy": measured.policy,
@@ -373,7 +380,7 @@ def settle(session: Session, job_id: int, hold_id: str, terminal_id: str, outcom
             "printer_filament_mm": None if printer_filament_mm is None
             else str(printer_filament_mm)})
     session.flush()
-    return job, hold, charged
+    return job, hold, charged, measured
 
 
 # --- cancel (before printing) ----------------------------------------------------------

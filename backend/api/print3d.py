@@ -234,10 +234,10 @@ def settle_job(job_id: JobId, body: Print3DSettleRequest, context: Context,
         return ledger.lock_user(session, owner)
 
     def effect(session: Session, _user: User) -> dict[str, Any]:
-        job, hold, charged = print3d_jobs.settle(
+        job, hold, charged, applied = print3d_jobs.settle(
             session, job_id, body.hold_id, terminal.id, body.outcome, measured, filament,
             context.currency, context.config.ledger.consumption_order)
-        return _settle_answer(session, job.id, body.outcome, measured.policy, measured.grams,
-                              measured.minutes, charged, hold, context.currency)
+        return _settle_answer(session, job.id, body.outcome, applied.policy, applied.grams,
+                              applied.minutes, charged, hold, context.currency)
 
     return idempotent_write(context, terminal.id, body.key, operation, request, lock, effect)

@@ -311,6 +311,12 @@ def test_the_hold_of_a_print_in_progress_outlives_the_stale_hold_expiry(
         session.execute(update(Hold).where(Hold.id == stuck).values(
             created_at=utcnow() - PRINTING_MAX_AGE - timedelta(hours=1)))
     assert expire_stale_holds(printing.db, timedelta(hours=24), actor="test") == [stuck]
+    late = settle(printing, other["job_id"], stuck, "settle-stuck-print", "completed")
+    assert late.status_code == 200, late.text
+    assert (late.json()["policy"], late.json()["charged"]) == ("refund", "0.00")
+    assert late.json()["hold"]["status"] == "voided"
+    with printing.db.read() as session:
+        assert session.get_one(Print3DJob, other["job_id"]).status == "completed"
 
 
 def test_a_job_id_out_of_range_is_refused_not_a_crash(printing: Backend) -> None:
