@@ -197,9 +197,10 @@ class DemoPrint3D:
     printer_model: str
 
 
-# Small enough for the virtual printer to print in about a minute.
+# Small enough for the virtual printer to print in about a minute: OctoPrint's sleeps a
+# tenth of each move's duration, and the cube's moves take about 10 minutes.
 DEMO_PRINT3D_JOBS: tuple[DemoPrint3D, ...] = (
-    DemoPrint3D("alice", "demo-cube.gcode", 30.0, 25, "MK4"),
+    DemoPrint3D("alice", "demo-cube.gcode", 30.0, 50, "MK4"),
     DemoPrint3D("alice", "bracket-mk3s.gcode", 25.0, 20, "MK3S"),
     DemoPrint3D("bob", "tower.gcode", 20.0, 30, "MK4"),
 )

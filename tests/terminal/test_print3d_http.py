@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from backend_process import BackendProcess
 
-from backend.demo import DEMO_PRINT3D_GROUP, DEMO_TERMINAL_TOKEN
+from backend.demo import DEMO_PRINT3D_GROUP, DEMO_PRINT3D_JOBS, DEMO_TERMINAL_TOKEN
 from backend.demo_gcode import cube_gcode
 from terminal.backend_client import HttpBackend
 from terminal.ports import BackendRejected, BackendUnavailable, Print3DJob
@@ -53,8 +53,9 @@ def test_list_claim_download_settle(client: HttpBackend, backend_process: Backen
     target = tmp_path / "kiosk" / "job.gcode"
     target.parent.mkdir()
     assert client.download_print3d(fine.job_id, target) == target
-    assert target.read_text() == cube_gcode(30.0, 25, printer_model="MK4",
-                                            name="demo-cube.gcode").text
+    demo = next(d for d in DEMO_PRINT3D_JOBS if d.name == "demo-cube.gcode")
+    assert target.read_text() == cube_gcode(demo.size_mm, demo.layers, printer_model="MK4",
+                                            name=demo.name).text
     assert sorted(p.name for p in target.parent.iterdir()) == ["job.gcode"]
 
     before = backend_process.charge_count()
