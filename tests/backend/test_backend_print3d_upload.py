@@ -161,6 +161,14 @@ def test_a_list_without_3d_prices_is_a_clear_refusal(printing: Backend) -> None:
     assert list(store(printing).iterdir()) == []
 
 
+def test_a_material_the_list_does_not_price_is_a_clear_refusal(printing: Backend) -> None:
+    answer = upload(printing, cube_gcode(layers=2, material="NYLON").text)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "print3d_not_priced"
+    assert "no price for material 'NYLON'" in answer.json()["detail"]
+    assert list(store(printing).iterdir()) == []
+
+
 def test_unknown_group_user_and_missing_parts(printing: Backend) -> None:
     text = cube_gcode(layers=2).text
     assert upload(printing, text, group="nowhere").json()["code"] == "print3d_group_unknown"
