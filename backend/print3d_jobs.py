@@ -52,8 +52,6 @@ from backend.print3d_store import JobFiles
 from billing import NoPriceList, PriceList, PricingError, Quote, price, round_money
 from billing import Print3DJob as Priced
 
-POLICIES = ("full", "charge_printed", "refund", "setup_only")
-OUTCOMES = ("completed", "cancelled", "failed", "not_started")
 LISTED = ("ready", "printing")
 GRAMS = Decimal("0.01")
 
@@ -315,6 +313,7 @@ def measure(settings: Print3DSettings, catalogue: PriceCatalogue | None, session
     assert user is not None
     minutes = job.minutes if print_time_s is None else minutes_of(print_time_s)
     measured = (Decimal(job.grams) if outcome == "completed"
+                else Decimal("0.00") if outcome == "not_started"
                 else printed_grams(job, path, file_position))
     if policy == "refund":
         return Measured(policy, Decimal("0.00"), 0, Decimal("0.00"), measured)
