@@ -98,9 +98,7 @@ def show(backend: Backend, job_text: str) -> None:
                   ("time", f"{job.minutes} min ({job.time_source})"),
                   ("price", f"{fmt(job.price)} {job.currency} ({job.price_list})"),
                   ("hold", fmt(job.hold_amount)),
-                  ("slicer", f"{job.slicer.get('slicer') or '?'} {job.slicer.get('version') or ''}"
-                   f", filament {job.slicer.get('filament_mm')} mm, "
-                   f"model {job.slicer.get('printer_model')}"),
+                  ("slicer", _slicer_line(job.slicer)),
                   ("uploaded", f"{local_time(job.uploaded_at)} by {job.uploaded_by}"),
                   ("hold id", job.hold_id or ""), ("terminal", job.terminal_id or ""),
                   ("outcome", job.outcome or ""), ("policy", job.policy or ""),
@@ -117,6 +115,20 @@ def show(backend: Backend, job_text: str) -> None:
                   f"{' (blocks release)' if flag['blocks_release'] else ''}")
         for entry in history:
             print(f"{local_time(entry.at)}  {entry.actor}  {entry.action}")
+
+
+def _slicer_line(figures: dict[str, object]) -> str:
+    """``PrusaSlicer 2.7.4: 85.76 mm, 0.26 g, 65 s, PLA, for MK4`` (what it states)."""
+    def joined(key: str, unit: str) -> str | None:
+        values = figures.get(key)
+        return f"{' + '.join(map(str, values))} {unit}" if isinstance(values, list) else None
+
+    stated = [joined("filament_mm", "mm"), joined("filament_g", "g"),
+              None if figures.get("time_s") is None else f"{figures['time_s']} s",
+              figures.get("material"), None if figures.get("printer_model") is None
+              else f"for {figures['printer_model']}"]
+    name = " ".join(str(part) for part in (figures.get("slicer"), figures.get("version")) if part)
+    return f"{name or 'unknown'}: {', '.join(str(s) for s in stated if s) or 'states nothing'}"
 
 
 def cancel(backend: Backend, job_text: str) -> None:

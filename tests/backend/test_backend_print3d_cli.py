@@ -53,6 +53,7 @@ def test_submit_list_show_cancel(config: Path, db: Database, tmp_path: Path,
     shown = capsys.readouterr().out
     assert "flag printer_model_mismatch: expected MK4, found MK3S (blocks release)" in shown
     assert "print3d.upload" in shown
+    assert "PrusaSlicer 2.7.4+printkiosk-demo: " in shown and "PLA, for MK3S" in shown
     assert main(["3d", "cancel", "1", "--config", str(config)]) == 0
     assert "cancelled" in capsys.readouterr().out
     assert main(["3d", "cancel", "1", "--config", str(config)]) == 2
