@@ -7,6 +7,7 @@ is ready before the first request. Tests build apps on their own databases throu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,6 +22,7 @@ from backend.api import (
     holds,
     job_analyses,
     pricing,
+    print3d,
     sessions,
     terminals,
     topups,
@@ -47,6 +49,7 @@ from backend.topups import expire_top_ups
 from backend.voucher_admin import expire_vouchers
 
 API_PREFIX = "/api/v1"
+_log = logging.getLogger(__name__)
 # Writes any client may send without a terminal token: only enrolment gets one.
 PUBLIC_WRITES = frozenset({f"{API_PREFIX}/terminals/enrol"})
 
@@ -109,6 +112,11 @@ def create_app(config: BackendConfig, db: Database | None = None,
                              limits=RateLimits.from_settings(config.sessions),
                              prices=load_catalogue(config.pricing))
 
+    if migrate:
+        removed = print3d.prepare_storage(context)
+        if removed:
+            _log.warning("3D job store: removed %d file(s) left by a crash: %s", len(removed),
+                         ", ".join(removed))
     gateway = make_gateway(config, context.secret)
     waiter = TopUpWaiter(db)
 
@@ -138,10 +146,13 @@ def create_app(config: BackendConfig, db: Database | None = None,
     # A gateway's webhook carries the gateway's signature, not a terminal token.
     webhook_paths = ({f"{API_PREFIX}/payments/webhooks/{gateway.name}"}
                      if gateway is not None else set())
+    path_limits = ({f"{API_PREFIX}{print3d.UPLOAD_PATH}": print3d.upload_limit(config.print3d)}
+                   if config.print3d is not None else {})
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes,
-                       api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES | webhook_paths)
+                       api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES | webhook_paths,
+                       path_limits=path_limits)
     for module in (terminals, sessions, holds, billing_codes, cards, events, pricing,
-                   job_analyses, vouchers, topups):
+                   job_analyses, vouchers, topups, print3d):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(topups.webhooks, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     if gateway is not None and gateway.name == "demo":

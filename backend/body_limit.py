@@ -17,6 +17,8 @@ database): such a request's body is read, but never more than the limit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,15 +42,27 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body is larger than {limit} bytes")
 
 
+class PathBodyTooLarge(Exception):
+    """A streamed body over a path's own limit, answered with that path's problem."""
+
+    def __init__(self, problem: ApiProblem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+
 class BodyLimit:
-    """``public_paths``: paths any client may write to without a token (enrolment)."""
+    """``public_paths``: paths any client may write to without a token (enrolment).
+    ``path_limits``: paths with a limit of their own (a 3D upload of up to
+    ``[print3d] max_file_mb``), with the problem their 413 answers."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, api_prefix: str,
-                 public_paths: frozenset[str]) -> None:
+                 public_paths: frozenset[str],
+                 path_limits: Mapping[str, tuple[int, ApiProblem]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.api_prefix = api_prefix
         self.public_paths = public_paths
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,14 +74,17 @@ class BodyLimit:
             await problem_response(refusal)(scope, receive, send)
             return
         received = 0
+        limit, problem = self._limit_of(scope)
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    if problem is not None:
+                        raise PathBodyTooLarge(problem)
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, counting_receive, send)
@@ -85,9 +102,14 @@ class BodyLimit:
         if not length.isdigit() or len(length) > 18:
             return ApiProblem(400, "invalid_request", "Invalid request",
                               f"Content-Length {length[:40]!r} is not a byte count")
-        if int(length) > self.max_bytes:
-            return too_large(self.max_bytes)
+        limit, problem = self._limit_of(scope)
+        if int(length) > limit:
+            return problem or too_large(limit)
         return None
+
+    def _limit_of(self, scope: Scope) -> tuple[int, ApiProblem | None]:
+        own = self.path_limits.get(str(scope.get("path", "")))
+        return (self.max_bytes, None) if own is None else own
 
 
 def too_large(limit: int) -> ApiProblem:

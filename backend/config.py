@@ -9,10 +9,11 @@ the bad value and what is allowed, instead of silently falling back to a default
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -104,6 +105,9 @@ class SessionSettings(_Section):
     login_burst: int = Field(default=10, ge=1, le=10_000)
     card_enrolments_per_hour: int = Field(default=20, ge=1, le=10_000)
     card_enrolment_burst: int = Field(default=5, ge=1, le=10_000)
+    # 3D uploads (each analysed in a child process): per terminal.
+    print3d_uploads_per_hour: int = Field(default=120, ge=1, le=100_000)
+    print3d_upload_burst: int = Field(default=20, ge=1, le=10_000)
 
     @field_validator("offline_limit")
     @classmethod
@@ -252,6 +256,113 @@ class PaymentSettings(_Section):
         return Decimal(self.max_amount)
 
 
+Print3DPolicy = Literal["charge_printed", "refund", "setup_only"]
+_MATERIAL = r"^[A-Za-z0-9][A-Za-z0-9+._-]{0,31}$"
+
+
+class Print3DGroup(_Section):
+    """A group of identical 3D printers: the model its files must be sliced for and the
+    materials loaded in them (a job for another model or material is flagged)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    printer_model: str | None = Field(default=None, min_length=1, max_length=100)
+    materials: list[str] = Field(min_length=1)
+    # g/cm3 per material, used when the slicer states none (decimal strings).
+    density: dict[str, str] = {}
+
+    @field_validator("materials")
+    @classmethod
+    def _materials(cls, value: list[str]) -> list[str]:
+        for material in value:
+            if not re.fullmatch(_MATERIAL, material):
+                raise ValueError(f"material {material!r} is not a name such as \"PLA\"")
+        if len({m.casefold() for m in value}) != len(value):
+            raise ValueError("a material is listed twice")
+        return value
+
+    @field_validator("density")
+    @classmethod
+    def _density(cls, value: dict[str, str]) -> dict[str, str]:
+        for material, text in value.items():
+            if not re.fullmatch(r"[0-9]{1,2}(\.[0-9]{1,4})?", text) or not (
+                    Decimal("0.5") <= Decimal(text) <= Decimal("20")):
+                raise ValueError(f"density of {material} {text!r} is not a decimal string "
+                                 "between \"0.5\" and \"20\" (g/cm3), such as \"1.24\"")
+        return value
+
+    @model_validator(mode="after")
+    def _densities_of_loaded(self) -> Print3DGroup:
+        loaded = {material.casefold() for material in self.materials}
+        stray = sorted(m for m in self.density if m.casefold() not in loaded)
+        if stray:
+            raise ValueError(f"group {self.name}: density of {', '.join(stray)}, which is "
+                             f"not in materials ({', '.join(self.materials)})")
+        return self
+
+    def density_of(self, material: str | None) -> Decimal | None:
+        wanted = (material or "").casefold()
+        return next((Decimal(text) for name, text in self.density.items()
+                     if name.casefold() == wanted), None)
+
+
+def _fraction(value: str, low: str, high: str) -> str:
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,4})?", value) or not (
+            Decimal(low) <= Decimal(value) <= Decimal(high)):
+        raise ValueError(f"not a decimal string between \"{low}\" and \"{high}\"")
+    return value
+
+
+class Print3DSettings(_Section):
+    """3D jobs (docs/print3d-backend.md): where uploads are stored, their limits, the
+    hold's margin on time, what a cancelled or failed print costs, the printer groups.
+
+    The hold is the price plus ``time_margin`` of the estimated printer time (a print
+    runs longer than the slicer says); ``cancel_policy`` / ``failure_policy``: a
+    cancelled print (the user's choice) / a failed one (the printer's error, run-out,
+    power loss) is charged for what was printed, refunded, or charged the set-up fee.
+    ``min_charge_fraction``: a print charged for its printed part costs at least this
+    fraction of its full price."""
+
+    storage_dir: str | None = None  # None: <data dir>/print3d
+    max_file_mb: int = Field(default=200, ge=1, le=4096)
+    max_jobs_per_user: int = Field(default=10, ge=1, le=1000)
+    time_margin: str = "0.25"
+    cancel_policy: Print3DPolicy = "charge_printed"
+    failure_policy: Print3DPolicy = "refund"
+    min_charge_fraction: str = "0"
+    analysis_timeout_s: int = Field(default=300, ge=1, le=3600)
+    groups: list[Print3DGroup] = Field(min_length=1)
+
+    @field_validator("time_margin")
+    @classmethod
+    def _margin(cls, value: str) -> str:
+        return _fraction(value, "0", "10")
+
+    @field_validator("min_charge_fraction")
+    @classmethod
+    def _min_fraction(cls, value: str) -> str:
+        return _fraction(value, "0", "1")
+
+    @model_validator(mode="after")
+    def _unique_groups(self) -> Print3DSettings:
+        names = [group.name for group in self.groups]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"group {', '.join(twice)} is defined twice")
+        return self
+
+    @property
+    def storage_path(self) -> Path:
+        return Path(self.storage_dir) if self.storage_dir else default_data_dir() / "print3d"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    def group(self, name: str) -> Print3DGroup | None:
+        return next((group for group in self.groups if group.name == name), None)
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -263,6 +374,7 @@ class BackendConfig(_Section):
     sessions: SessionSettings = SessionSettings()
     vouchers: VoucherSettings = VoucherSettings()
     payments: PaymentSettings = PaymentSettings()
+    print3d: Print3DSettings | None = None
 
     @property
     def database_url(self) -> str:
@@ -324,6 +436,8 @@ EXPECTED: dict[str, str] = {
     "sessions.login_burst": "an integer between 1 and 10000",
     "sessions.card_enrolments_per_hour": "an integer between 1 and 10000",
     "sessions.card_enrolment_burst": "an integer between 1 and 10000",
+    "sessions.print3d_uploads_per_hour": "an integer between 1 and 100000",
+    "sessions.print3d_upload_burst": "an integer between 1 and 10000",
     "vouchers.max_failed_attempts": "an integer between 1 and 1000",
     "vouchers.failure_window_min": "an integer between 1 and 10080 (minutes)",
     "vouchers.timezone": "an IANA time zone name such as \"Europe/Paris\" (a string)",
@@ -343,6 +457,18 @@ EXPECTED: dict[str, str] = {
     "payments.stripe.api_base": "an http:// or https:// URL (a string)",
     "payments.stripe.webhook_tolerance_s": "an integer between 1 and 3600 (seconds)",
     "payments.demo.enabled": "true or false",
+    "print3d.storage_dir": "a directory path (a string)",
+    "print3d.max_file_mb": "an integer between 1 and 4096 (MiB)",
+    "print3d.max_jobs_per_user": "an integer between 1 and 1000",
+    "print3d.time_margin": "a decimal string between \"0\" and \"10\", such as \"0.25\"",
+    "print3d.cancel_policy": "one of \"charge_printed\", \"refund\", \"setup_only\"",
+    "print3d.failure_policy": "one of \"charge_printed\", \"refund\", \"setup_only\"",
+    "print3d.min_charge_fraction": "a decimal string between \"0\" and \"1\", such as \"0.5\"",
+    "print3d.analysis_timeout_s": "an integer between 1 and 3600 (seconds)",
+    "print3d.groups": "a non-empty list of [[print3d.groups]] tables",
+    "print3d.groups.N.name": "a group name of letters, digits, '.', '_', '-' (a string)",
+    "print3d.groups.N.printer_model": "a printer model such as \"MK4\" (a string)",
+    "print3d.groups.N.materials": "a non-empty list of material names such as [\"PLA\"]",
 }
 SECTIONS: dict[str, type[_Section]] = {
     "server": ServerSettings,
@@ -355,6 +481,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "sessions": SessionSettings,
     "vouchers": VoucherSettings,
     "payments": PaymentSettings,
+    "print3d": Print3DSettings,
 }
 
 
@@ -370,12 +497,25 @@ def _table_at(path: tuple[Any, ...]) -> type[BaseModel]:
     """The model of the table at ``path`` (("payments", "stripe") -> StripeSettings)."""
     model: type[BaseModel] = BackendConfig
     for part in path:
+        if isinstance(part, int):  # an item of a list of tables ([[print3d.groups]])
+            continue
         field = model.model_fields.get(str(part))
-        if field is None or not (isinstance(field.annotation, type)
-                                 and issubclass(field.annotation, BaseModel)):
+        table = None if field is None else _model_in(field.annotation)
+        if table is None:
             break
-        model = field.annotation
+        model = table
     return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The table model of a field: ``X``, ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _describe(file_name: str, error: Any) -> str:
@@ -383,9 +523,15 @@ def _describe(file_name: str, error: Any) -> str:
     if error["type"] == "extra_forbidden":
         allowed = sorted(_table_at(error["loc"][:-1]).model_fields)
         return f"{file_name}: {loc}: unknown key (allowed: {', '.join(allowed)})"
+    message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "value_error" and loc in SECTIONS:  # a check across its keys
-        return f"{file_name}: [{loc}]: {str(error['msg']).removeprefix('Value error, ')}"
-    expected = EXPECTED.get(loc)
+        return f"{file_name}: [{loc}]: {message}"
+    generic = ".".join("N" if isinstance(part, int) else str(part) for part in error["loc"])
+    expected = EXPECTED.get(loc) or EXPECTED.get(generic)
+    if error["type"] == "missing":
+        return f"{file_name}: {loc}: missing ({expected or 'required'})"
+    if error["type"] == "value_error" and expected is None:
+        return f"{file_name}: {loc}: {message}"
     if expected is None:
         expected = "a table" if loc in SECTIONS else str(error["msg"])
     return f"{file_name}: {loc}: {error['input']!r} is not {expected}"

@@ -15,15 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from backend.audit import record
 from backend.db import Database
 from backend.ledger import ZERO, lock_user
-from backend.models import Hold, utcnow
+from backend.models import Hold, Print3DJob, utcnow
 from backend.money import fmt
 
+# The hold of a 3D job printing (claimed) expires only after this: the longest print a
+# site runs, with a kiosk that then died and never settled it.
+PRINTING_MAX_AGE = timedelta(days=7)
 # Holds voided per transaction: a backlog (a site back from a long outage) must not keep
 # the database write lock (SQLite) or many users' row locks for long while kiosks charge.
 BATCH = 200
@@ -56,9 +59,13 @@ def void_open_holds(session: Session, hold_ids: Sequence[str], actor: str,
 def expire_holds(session: Session, older_than: datetime, actor: str,
                  limit: int | None = None) -> list[str]:
     """Void the open holds created before ``older_than`` (at most ``limit`` of them);
-    return those this call voided."""
+    return those this call voided. A hold behind a 3D print in progress is left for
+    :data:`PRINTING_MAX_AGE`: a print may run for days, and its settlement needs it."""
+    printing = exists(select(Print3DJob.id).where(Print3DJob.hold_id == Hold.id,
+                                                  Print3DJob.status == "printing"))
     stale = session.scalars(
-        select(Hold.id).where(Hold.status == "open", Hold.created_at < older_than)
+        select(Hold.id).where(Hold.status == "open", Hold.created_at < older_than,
+                              or_(~printing, Hold.created_at < utcnow() - PRINTING_MAX_AGE))
         .order_by(Hold.user_id, Hold.id)
         .limit(limit)
     ).all()

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -537,3 +538,58 @@ class UnmatchedStatementLine(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     imported_by: Mapped[str] = mapped_column(String(100))
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Print3DJob(Base):
+    """A G-code (or bgcode) file a user uploaded for a group of 3D printers, analysed and
+    priced at upload (docs/print3d-backend.md).
+
+    The file lives under ``[print3d] storage_dir`` named by this row's id
+    (``<id>.gcode``, and ``<id>.bgcode`` for the original of a bgcode upload), never by
+    the user's file name. Figures are decimal strings (grams, metres, mm are not money):
+    ``ours``/``slicer`` keep both analyses in JSON; the columns are the figures the price
+    uses. Status: ready -> printing (claimed under ``hold_id`` by ``terminal_id``) ->
+    completed | cancelled | failed; printing -> ready when the print never started;
+    ready -> deleted (the user or an operator cancelled it before printing).
+    """
+
+    __tablename__ = "print3d_jobs"
+    __table_args__ = (Index("ix_print3d_jobs_user_status", "user_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    group_name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))  # the user's file name, for display
+    stored_name: Mapped[str] = mapped_column(String(64))  # the text G-code the printer gets
+    original_name: Mapped[str | None] = mapped_column(String(64))  # a bgcode upload, kept
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str] = mapped_column(String(8))  # gcode | bgcode
+    material: Mapped[str | None] = mapped_column(String(32))
+    grams: Mapped[str] = mapped_column(String(32))
+    metres: Mapped[str] = mapped_column(String(32))
+    minutes: Mapped[int] = mapped_column(Integer)
+    grams_source: Mapped[str] = mapped_column(String(8))
+    time_source: Mapped[str] = mapped_column(String(8))
+    diameter_mm: Mapped[str] = mapped_column(String(16))
+    density_g_cm3: Mapped[str] = mapped_column(String(16))
+    ours: Mapped[dict[str, Any]] = mapped_column(JSON)
+    slicer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    price_list: Mapped[str] = mapped_column(String(200))
+    price: Mapped[Decimal] = mapped_column(Money())
+    hold_amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="ready")
+    hold_id: Mapped[str | None] = mapped_column(ForeignKey("holds.id"))
+    terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The settlement: what the kiosk saw, the policy applied, what was charged for.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    policy: Mapped[str | None] = mapped_column(String(16))
+    charged_grams: Mapped[str | None] = mapped_column(String(32))
+    charged_minutes: Mapped[int | None] = mapped_column(Integer)
+    charged: Mapped[Decimal | None] = mapped_column(Money())
+    printer_filament_mm: Mapped[str | None] = mapped_column(String(32))
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

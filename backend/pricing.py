@@ -77,14 +77,21 @@ def load_catalogue(settings: PricingSettings) -> PriceCatalogue | None:
 def context_for(session: Session, user: User | None, terminal: Terminal) -> PricingContext:
     """Who prints where, for the price-list precedence (user > cost centre > group >
     device > device model > default)."""
+    return device_context(session, user, terminal.device, terminal.device_model)
+
+
+def device_context(session: Session, user: User | None, device: str | None,
+                   device_model: str | None) -> PricingContext:
+    """As :func:`context_for`, for a device named otherwise than by a terminal (a 3D
+    printer group and its printer model)."""
     centre = (session.get(CostCentre, user.cost_centre_id)
               if user is not None and user.cost_centre_id is not None else None)
     return PricingContext(
         user=user.username if user else None,
         groups=tuple(sorted(group.name for group in user.groups)) if user else (),
         cost_centre=centre.code if centre else None,
-        device=terminal.device,
-        device_model=terminal.device_model,
+        device=device,
+        device_model=device_model,
     )
 
 

@@ -51,9 +51,10 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             return 2
         prepare_database(db, config.ledger.currency)
         if demo_data:
-            from backend.demo import seed_demo
+            from backend.demo import seed_demo, seed_demo_print3d
 
             seed_demo(db, secret, config.ledger.currency)
+            seed_demo_print3d(db, config)
         if migrate_only:
             print(f"database at the latest schema: {db.engine.url.render_as_string()}")
             return 0

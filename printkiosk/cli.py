@@ -30,7 +30,10 @@ COMMANDS: dict[str, str] = {
     "vouchers": "voucher batches: create, sell, revoke, export, print cards, stats, lockouts",
     "payments": "top-ups paid by QR code: list, show, refund, reconcile, import a bank "
                 "statement, list its unmatched lines",
+    "3d": "3D print jobs on the backend: submit a G-code file for a user, list, show, cancel",
 }
+# Commands whose name is not a module name (a module cannot start with a digit).
+MODULES: dict[str, str] = {"3d": "print3d"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"printkiosk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary in COMMANDS.items():
-        module = importlib.import_module(f"printkiosk.commands.{name.replace('-', '_')}")
+        module_name = MODULES.get(name, name.replace("-", "_"))
+        module = importlib.import_module(f"printkiosk.commands.{module_name}")
         command_parser = sub.add_parser(
             name, help=summary, description=module.__doc__ or summary,
             formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -41,12 +41,19 @@ it unreachable. Waiting for the payment is a long-poll (``wait_s`` seconds held 
 backend): its read timeout is ``wait_s`` plus the usual read timeout, it is never
 resent here (the caller asks again), and it blocks its thread, so the kiosk runs it on
 the terminal's executor, never on the Kivy thread.
+
+3D jobs (issue 15, :class:`terminal.ports.Print3DJobs`): the list is a user-scoped read
+within the screen's budget; a claim names the hold, so a resend is the same claim; the
+G-code download is streamed to a temporary file beside the destination and renamed
+into place once complete (a cut connection leaves no half file under the real name);
+a settlement is a money write keyed by the outbox entry's key, resent like a capture.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -54,6 +61,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
@@ -69,6 +77,9 @@ from terminal.ports import (
     BillingCode,
     HoldAnswer,
     Identity,
+    Print3DFlag,
+    Print3DJob,
+    Print3DSettlement,
     Redemption,
     TopUp,
     TopUpOptions,
@@ -96,7 +107,8 @@ T = TypeVar("T")
 
 
 class HttpBackend:
-    """The :class:`terminal.ports.Backend` and :class:`terminal.ports.Ledger` ports over HTTP."""
+    """The :class:`terminal.ports.Backend`, :class:`terminal.ports.Ledger` and
+    :class:`terminal.ports.Print3DJobs` ports over HTTP."""
 
     def __init__(
         self,
@@ -299,6 +311,60 @@ class HttpBackend:
                 raise
             return self.wait_topup(username, topup_id, 0)
         return _parse(_topup_answer, answer)
+
+    # --- 3D jobs (terminal.ports.Print3DJobs) ---------------------------------------------
+
+    def print3d_jobs(self, username: str, group: str) -> list[Print3DJob]:
+        query = urlencode({"username": username, "group": group})
+        answer = self._call("GET", f"/print3d/jobs?{query}", None,
+                            budget_s=self._screen_budget_s, session=self.session_of(username))
+        return _parse(lambda raw: [_print3d_job(item) for item in raw["jobs"]], answer)
+
+    def claim_print3d(self, job_id: int, hold_id: str) -> Print3DJob:
+        answer = self._call("POST", f"/print3d/jobs/{int(job_id)}/claim", {"hold_id": hold_id})
+        return _parse(_print3d_job, answer)
+
+    def download_print3d(self, job_id: int, destination: Path) -> Path:
+        """Streamed to ``<destination>.part`` (fsynced), then renamed to ``destination``.
+        Read timeout per chunk, not for the whole file: a large file takes long to send."""
+        path = f"/print3d/jobs/{int(job_id)}/gcode"
+        partial = destination.with_name(destination.name + ".part")
+        try:
+            response = self._http.get(self._base + path, timeout=self._timeout, stream=True)
+        except requests.RequestException as exc:
+            self._set_reachable(False)
+            raise BackendUnavailable(f"{path}: {exc.__class__.__name__}") from exc
+        try:
+            if response.status_code != 200:
+                self._set_reachable(response.status_code < 500)
+                answer_of(response, path)  # raises the refusal or the failure
+                raise BackendUnavailable(f"{path}: HTTP {response.status_code}")
+            with partial.open("wb") as out:
+                for chunk in response.iter_content(chunk_size=256 * 1024):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(partial, destination)
+        except requests.RequestException as exc:
+            self._set_reachable(False)
+            raise BackendUnavailable(f"{path}: {exc.__class__.__name__} while reading") from exc
+        finally:
+            response.close()
+            partial.unlink(missing_ok=True)
+        self._set_reachable(True)
+        return destination
+
+    def settle_print3d(
+        self, key: str, hold_id: str, job_id: int, outcome: str,
+        file_position: int | None, print_time_s: int | None,
+        printer_filament_mm: Decimal | None,
+    ) -> Print3DSettlement:
+        body = {"key": key, "hold_id": hold_id, "outcome": outcome,
+                "file_position": file_position, "print_time_s": print_time_s,
+                "printer_filament_mm": None if printer_filament_mm is None
+                else format(printer_filament_mm, "f")}
+        answer = self._call("POST", f"/print3d/jobs/{int(job_id)}/settle", body)
+        return _parse(_print3d_settlement, answer)
 
     def health(self) -> bool:
         """One quick unretried probe (the heartbeat); True when the backend answers."""
@@ -539,6 +605,33 @@ def _payer(value: object) -> str:
     if value not in PAYERS:
         raise ValueError(f"billing code payer {value!r} is not one of {', '.join(PAYERS)}")
     return str(value)
+
+
+def _print3d_job(raw: dict[str, Any]) -> Print3DJob:
+    return Print3DJob(
+        job_id=int(raw["job_id"]), name=str(raw["name"]), username=str(raw["username"]),
+        status=str(raw["status"]),
+        material=None if raw.get("material") is None else str(raw["material"]),
+        grams=_amount(raw["grams"]), metres=_amount(raw["metres"]),
+        minutes=int(raw["minutes"]), grams_source=str(raw["grams_source"]),
+        time_source=str(raw["time_source"]), price=_amount(raw["price"]),
+        hold_amount=_amount(raw["hold_amount"]), currency=str(raw["currency"]),
+        flags=tuple(Print3DFlag(code=str(flag["code"]), expected=str(flag["expected"]),
+                                found=str(flag["found"]),
+                                blocks_release=bool(flag["blocks_release"]))
+                    for flag in raw["flags"]),
+        uploaded_at=_utc(str(raw["uploaded_at"])),
+    )
+
+
+def _print3d_settlement(raw: dict[str, Any]) -> Print3DSettlement:
+    balance = raw.get("balance")
+    return Print3DSettlement(
+        job_id=int(raw["job_id"]), outcome=str(raw["outcome"]), policy=str(raw["policy"]),
+        grams=_amount(raw["grams"]), minutes=int(raw["minutes"]),
+        charged=_amount(raw["charged"]),
+        balance=None if balance is None else _balance(balance),
+    )
 
 
 def _session_token(raw: dict[str, Any]) -> str | None:

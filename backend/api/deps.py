@@ -137,6 +137,15 @@ STATUS_OF_CODE: dict[str, int] = {
     "topup_unknown": 404,
     "topup_settled": 409,
     "refund_exceeds_credit": 409,
+    "print3d_not_configured": 404,
+    "print3d_group_unknown": 404,
+    "print3d_job_unknown": 404,
+    "print3d_not_ready": 409,
+    "print3d_not_claimed": 409,
+    "print3d_flagged": 409,
+    "print3d_hold_invalid": 409,
+    "print3d_too_many_jobs": 409,
+    "print3d_not_priced": 422,
 }
 
 

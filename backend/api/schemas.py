@@ -291,3 +291,23 @@ class JobAnalysisRequest(_Body):
 class TopUpRequest(_Body):
     idempotency_key: str = IdempotencyKey
     amount: PositiveAmount
+
+
+HOLD_ID = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")
+
+
+class Print3DClaimRequest(_Body):
+    hold_id: str = HOLD_ID
+
+
+class Print3DSettleRequest(_Body):
+    """How a 3D print ended, as the kiosk saw it (``key`` is the idempotency key)."""
+
+    key: str = IdempotencyKey
+    hold_id: str = HOLD_ID
+    outcome: Literal["completed", "cancelled", "failed", "not_started"]
+    file_position: int | None = Field(default=None, ge=0, le=DATABASE_ID_MAX)
+    print_time_s: int | None = Field(default=None, ge=0, le=10_000_000)
+    # The printer's own count, recorded beside ours (never charged): a decimal string.
+    printer_filament_mm: str | None = Field(default=None, max_length=20,
+                                            pattern=r"^[0-9]{1,12}(\.[0-9]{1,6})?$")

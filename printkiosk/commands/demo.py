@@ -140,6 +140,8 @@ def lan_address() -> str:
 def demo_backend_toml(port: int, database: str, price_lists: Path,
                       login_rate: tuple[int, int], lan: str | None) -> str:
     """The demo backend's configuration (see :func:`start_demo_backend`)."""
+    from backend.demo import DEMO_PRINT3D_GROUP
+
     return (
         "[server]\n"
         f'host = "{"0.0.0.0" if lan else "127.0.0.1"}"\n'  # noqa: S104 (--lan only)
@@ -157,7 +159,15 @@ def demo_backend_toml(port: int, database: str, price_lists: Path,
         'gateway = "demo"\n'
         f'public_base_url = "http://{lan or "127.0.0.1"}:{port}"\n\n'
         "[payments.demo]\n"
-        "enabled = true\n"
+        "enabled = true\n\n"
+        # 3D jobs: the demo's uploads (backend.demo.seed_demo_print3d) for the 3D kiosk's
+        # printer group, whose printer (OctoPrint's virtual printer) is "an MK4 with PLA".
+        "[print3d]\n"
+        f'storage_dir = "{(Path(database).parent / "print3d").as_posix()}"\n\n'
+        "[[print3d.groups]]\n"
+        f'name = "{DEMO_PRINT3D_GROUP}"\n'
+        'printer_model = "MK4"\n'
+        'materials = ["PLA"]\n'
     )
 
 

@@ -44,6 +44,31 @@ def test_example_files_load(path: Path) -> None:
         ('[holds]\ncheck_interval_s = "5m"\n',
          "backend.toml: holds.check_interval_s: '5m' is not an integer between 1 and 86400"),
         ("[web]\nport = 1\n", "backend.toml: web: unknown key (allowed: database, holds, ledger,"),
+        ("[print3d]\nmax_file_mb = 100\n",
+         "backend.toml: print3d.groups: missing (a non-empty list of [[print3d.groups]]"),
+        ('[print3d]\ncancel_policy = "half"\n[[print3d.groups]]\nname = "m"\n'
+         'materials = ["PLA"]\n',
+         "backend.toml: print3d.cancel_policy: 'half' is not one of \"charge_printed\", "
+         "\"refund\", \"setup_only\""),
+        ('[print3d]\n[[print3d.groups]]\nname = "m"\nmaterials = []\n',
+         "backend.toml: print3d.groups.0.materials: [] is not a non-empty list of material"),
+        ('[print3d]\n[[print3d.groups]]\nname = "m"\nmaterials = ["PLA"]\n'
+         'density = { PLA = "heavy" }\n',
+         "backend.toml: print3d.groups.0.density: density of PLA 'heavy' is not a decimal "
+         "string between \"0.5\" and \"20\""),
+        ('[print3d]\n[[print3d.groups]]\nname = "m"\nmaterials = ["PLA"]\n'
+         'density = { PETG = "1.27" }\n',
+         "backend.toml: print3d.groups.0: group m: density of PETG, which is not in "
+         "materials (PLA)"),
+        ('[print3d]\ntime_margin = 0.25\n[[print3d.groups]]\nname = "m"\nmaterials = ["PLA"]\n',
+         "backend.toml: print3d.time_margin: 0.25 is not a decimal string between \"0\" and "
+         "\"10\""),
+        ('[print3d]\n[[print3d.groups]]\nname = "m"\nmaterials = ["PLA"]\nloaded = 1\n',
+         "backend.toml: print3d.groups.0.loaded: unknown key (allowed: density, materials, "
+         "name, printer_model)"),
+        ('[print3d]\n[[print3d.groups]]\nname = "m"\nmaterials = ["PLA"]\n'
+         '[[print3d.groups]]\nname = "m"\nmaterials = ["PETG"]\n',
+         "backend.toml: [print3d]: group m is defined twice"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, text: str, problem: str) -> None:
