@@ -161,8 +161,11 @@ def flags_of(analysis: GcodeAnalysis, group: Print3DGroup) -> list[Flag]:
     if material and material.strip().casefold() not in {m.casefold() for m in group.materials}:
         flags.append(Flag("material_not_loaded", ", ".join(group.materials), material, True))
     # Filament in mm when the slicer states it, else in grams (some state only those).
+    # In mm, ours is counted the way that slicer counts its own (without the start
+    # G-code's purge, before M221 flow...): else honest files would be flagged.
     stated_mm, stated_g = analysis.slicer.filament_mm, analysis.slicer.filament_g
-    pair = ((analysis.total_mm, sum(stated_mm, Decimal(0)), "mm") if stated_mm
+    ours_mm = analysis.comparable_mm if analysis.comparable_mm is not None else analysis.total_mm
+    pair = ((ours_mm, sum(stated_mm, Decimal(0)), "mm") if stated_mm
             else (analysis.grams, sum(stated_g, Decimal(0)), "g") if stated_g else None)
     if pair is not None:
         ours, theirs, unit = pair
