@@ -124,6 +124,10 @@ class ChargeBook:
     def outbox(self) -> Outbox:
         return self._outbox
 
+    def use_print3d(self, print3d: Print3DJobs) -> None:
+        """Send 3D settlements to ``print3d`` (a 3D kiosk's wiring, before the start)."""
+        self._print3d = print3d
+
     @property
     def recorded(self) -> threading.Event:
         """Set whenever something is journalled: wakes the drainer."""

@@ -966,9 +966,14 @@ class FakeThreeDPrinter:
         return PrintStatus(
             self.state, self.current, self.position if self.current else None, size,
             None if not size else self.position / size, self.print_time_s if self.current
-            else None, None if not size else int((size - self.position) / max(self.step, 1)),
+            else None, None if not size
+            else (size - self.position) // max(self.step, 1) * self.seconds_per_step,
             temperatures={"tool0": (210.0, 210.0), "bed": (60.0, 60.0)}, events=events)
 
     def remove(self, name: str) -> None:
         self._gate("remove", name)
+        if name == self.current:
+            if self.state in ("printing", "paused"):
+                raise PrinterRejected("printer_busy", "the file is printing")
+            self.current, self.position = None, 0
         self.files.pop(name, None)

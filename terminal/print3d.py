@@ -224,6 +224,12 @@ class Print3DDesk:
         return _update(job, Stage3D.INSUFFICIENT, problem="insufficient_funds",
                        balance=balance, missing=missing)
 
+    def recover(self, holds: Sequence[Authorisation]) -> None:
+        """Take up what a previous run left (see :meth:`Print3DFollower.recover`), with
+        releases held off until it is done."""
+        with self._lock:
+            self.follower.recover(holds)
+
     def cancel(self) -> bool:
         """Cancel the print being followed (from a worker thread)."""
         return self.follower.cancel()
