@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from pathlib import Path
 
+from analysis import analyse_gcode, filament_up_to
 from terminal.ports import Balance
 
 GRAMS = Decimal("0.01")
@@ -102,3 +103,24 @@ class FilamentProfile:
 
 
 ProfileOf = Callable[[Path], FilamentProfile]
+
+
+def gcode_profile(path: Path) -> FilamentProfile:
+    """The filament profile of a text G-code file, from our analysis: what the kiosk shows
+    as grams so far. The analysis checkpoints once per chunk it reads, which for a small
+    file is a handful of points (one for a file under one chunk): too coarse to follow a
+    print that extrudes unevenly, so a small file gets :data:`FINE_POINTS` checkpoints of
+    its own from ``filament_up_to``. Raises :class:`analysis.GcodeError` for a file the
+    analysis cannot read."""
+    figures = analyse_gcode(path)
+    points = figures.checkpoints
+    if len(points) < FINE_POINTS // 2 and figures.size_bytes <= FINE_MAX_BYTES:
+        offsets = sorted({figures.size_bytes * n // FINE_POINTS for n in range(1, FINE_POINTS)})
+        points = tuple((offset, sum(filament_up_to(path, offset), Decimal(0)))
+                       for offset in offsets)
+    return FilamentProfile(figures.size_bytes, figures.total_mm, figures.grams, points)
+
+
+FINE_POINTS = 100
+FINE_MAX_BYTES = 4 * 1024 * 1024  # above this the analysis's own checkpoints are fine
+

@@ -299,3 +299,22 @@ def test_grams_so_far_are_interpolated_between_checkpoints() -> None:
     assert profile.grams_at(350) == Decimal("7.50")
     assert profile.grams_at(800) == Decimal("22.50")
     assert profile.grams_at(5000) == Decimal("30.00")
+
+
+def test_grams_so_far_of_a_real_analysis_follow_the_filament_up_to_the_position(
+        tmp_path: Path) -> None:
+    from analysis import analyse_gcode, filament_up_to, grams_of
+    from terminal.print3d_values import gcode_profile
+
+    path = tmp_path / "ramp.gcode"
+    # uneven extrusion along the file: 0.01 mm more on every line
+    lines = [f"G1 X{n % 50} Y{n % 7} E{0.01 * n:.2f}\n" for n in range(1, 3001)]
+    path.write_text("M83\n" + "".join(lines), encoding="ascii")
+    profile = gcode_profile(path)
+    figures = analyse_gcode(path)
+    assert profile.grams_at(figures.size_bytes) == figures.grams
+    for fraction in (0.25, 0.5, 0.8):
+        offset = int(figures.size_bytes * fraction)
+        mm = sum(filament_up_to(path, offset), Decimal(0))
+        truth = grams_of(mm, figures.diameter_mm, figures.density_g_cm3)
+        assert abs(profile.grams_at(offset) - truth) <= truth * Decimal("0.01"), fraction
