@@ -126,6 +126,7 @@ class Print3DListPanel(BoxLayout):
         self.jobs = list(jobs)
         tr = self._tr
         if not jobs:
+            self.status.height = dp(56)  # two lines in French at 800 px
             self.status.text = tr(
                 "You have no 3D jobs for this printer. Upload one from your page.")
         for job in jobs:

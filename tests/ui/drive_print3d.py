@@ -60,7 +60,7 @@ def main(state_dir: str) -> int:
                     flags=[mk3]),
         print3d_job(3, "support-clip.gcode", "bob", grams="20.00", price="2.00",
                     hold="2.50"),
-    ], {1: GCODE, 2: GCODE, 3: GCODE})
+    ], {1: GCODE, 2: GCODE, 3: GCODE, 4: GCODE})
     printer = FakeThreeDPrinter(step=40)
 
     class Reader:
@@ -134,6 +134,46 @@ def main(state_dir: str) -> int:
         tap(app.home.logout_button)
         yield lambda: app.manager.current == "idle"
 
+    def leave_and_cancel() -> Any:
+        """Alice starts a print and leaves; Bob sees the printer busy, with no name;
+        Alice comes back, opens her print and cancels it (asked twice)."""
+        # uploaded meanwhile
+        jobs.jobs[4] = print3d_job(4, "hinge.gcode", grams="20.00", price="2.00", hold="2.50")
+        printer.step = 8
+        badge("1001")
+        yield lambda: listed(2) and 4 in app.print3d_panel.print_buttons
+        tap(app.print3d_panel.print_buttons[4])
+        yield lambda: app.manager.current == "print3d_plate"
+        tap(app.plate.confirm_button)
+        yield lambda: stage() is Stage3D.PRINTING and (app.print3d.update.percent or 0) > 5
+        tap(app.print3d.leave_button)
+        yield lambda: app.manager.current == "idle" and "printing" in app.idle.where.text
+        screenshot("print3d-idle-printing")
+        badge("1002")
+        yield lambda: app.manager.current == "home" and app.print3d_panel.jobs is not None \
+            and "L’imprimante est occupée" in app.print3d_panel.busy.text
+        text = all_text(app.home)
+        assert "hinge" not in text and "Alice" not in text, text
+        assert app.print3d_panel.progress_button.parent is None
+        screenshot("print3d-busy-other-fr")
+        tap(app.home.logout_button)
+        yield lambda: app.manager.current == "idle"
+        badge("1001")
+        yield lambda: app.manager.current == "home" \
+            and app.print3d_panel.progress_button.parent is not None
+        assert "Your print hinge.gcode" in app.print3d_panel.busy.text
+        tap(app.print3d_panel.progress_button)
+        yield lambda: app.manager.current == "print3d"
+        tap(app.print3d.cancel_button)
+        yield lambda: app.print3d.confirming
+        assert "charged by the site's policy" in app.print3d.stage.text
+        screenshot("print3d-cancel-confirm")
+        tap(app.print3d.cancel_button)
+        yield lambda: stage() is Stage3D.CANCELLED
+        text = all_text(app.print3d)
+        assert "Print cancelled. Charged €" in text and "New balance" in text, text
+        screenshot("print3d-cancelled")
+
     def scenario(app: KioskApp):  # type: ignore[no-untyped-def]
         yield lambda: app.manager.current == "idle" and "ready" in app.idle.where.text
         screenshot("print3d-idle")
@@ -147,6 +187,7 @@ def main(state_dir: str) -> int:
             "1002", "-fr", 1, ("support-clip.gcode", "Imprimer", "2,00"),
             3, ("Terminé.", "2,00", "pour 20 g.", "Nouveau solde : 8,00"))
         assert len(jobs.settlements) == 2
+        yield from leave_and_cancel()
 
     return run_scenario(app, scenario, timeout_s=30)
 

@@ -20,7 +20,10 @@ def artifacts() -> Path:
 
 
 @pytest.mark.ui
-def test_list_plate_release_progress_finished_in_english_and_french(tmp_path: Path) -> None:
+def test_list_plate_release_progress_finished_in_english_and_french_then_leave_busy_cancel(
+        tmp_path: Path) -> None:
+    """Then: a user leaves mid-print, the next user sees the printer busy without a name,
+    the first comes back to their progress and cancels it after the confirmation."""
     if not os.environ.get("DISPLAY"):
         pytest.fail("UI tests need an X display: run them through scripts/test.sh (xvfb-run)")
     result = subprocess.run([sys.executable, str(HERE / "drive_print3d.py"),
@@ -29,5 +32,6 @@ def test_list_plate_release_progress_finished_in_english_and_french(tmp_path: Pa
     assert result.returncode == 0, result.stderr[-4000:]
     for name in ("print3d-idle", "print3d-list", "print3d-plate", "print3d-progress",
                  "print3d-finished", "print3d-list-fr", "print3d-plate-fr",
-                 "print3d-progress-fr", "print3d-finished-fr"):
+                 "print3d-progress-fr", "print3d-finished-fr", "print3d-idle-printing",
+                 "print3d-busy-other-fr", "print3d-cancel-confirm", "print3d-cancelled"):
         assert (artifacts() / f"{name}.png").stat().st_size > 5_000, name
