@@ -84,7 +84,7 @@ from terminal.ports import (
 from terminal.print3d import Print3DDesk
 from terminal.print3d_follow import Print3DFollower
 from terminal.print3d_record import PrintRecordStore
-from terminal.print3d_values import ProfileOf
+from terminal.print3d_values import ProfileOf, gcode_profile
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
@@ -457,6 +457,7 @@ def build_terminal(
     card_reader = build_card_reader(config, file_label)
     pricer = load_pricer(config, file_label)
     receipt_printer = build_receipt_printer(config, file_label)  # before opening anything
+    printer3d = build_3d_printer(config, file_label) if config.printer.kind == "3d" else None
     backend = HttpBackend(
         config.backend.url,
         token,
@@ -527,6 +528,10 @@ def build_terminal(
             running=session.release_running,
         )
         terminal.purger = SpoolPurger(queue, timedelta(hours=printer.spool_max_age_h))
+    if printer3d is not None and printer.group is not None:
+        # the backend client is the 3D job store and where 3D settlements are sent
+        attach_print3d(terminal, printer3d, backend, printer.group, printer.poll_s,
+                       gcode_profile, backend.balance)
     return terminal
 
 
