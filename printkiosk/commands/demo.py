@@ -447,9 +447,9 @@ def demo_kiosk_config(
     return parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
 
 
-# OctoPrint's virtual printer, slowed down: seconds after each move line sent. The demo's
-# 3D jobs have about 200 to 300 moves, so one prints in about a minute.
-DEMO_3D_THROTTLE_S = 0.25
+# OctoPrint's virtual printer, slowed down: seconds after each move line sent. The
+# demo cube has about 400 moves, so it prints in about a minute.
+DEMO_3D_THROTTLE_S = 0.15
 
 
 def demo_kiosk_3d_config(port: int, data_dir: Path, octoprint: OctoPrintInstance,
