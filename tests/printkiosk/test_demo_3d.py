@@ -25,7 +25,7 @@ from terminal.print3d_values import Stage3D
 from terminal.wiring import build_terminal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "terminal"))
-from print3d_kiosk import Watch, release  # noqa: E402
+from print3d_kiosk import Watch, release
 
 
 def test_demo_takes_3d() -> None:
