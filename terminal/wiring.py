@@ -143,6 +143,8 @@ class Terminal:
     # A 3D kiosk's listing and release, and the follower of its one print.
     print3d: Print3DDesk | None = None
     follower: Print3DFollower | None = None
+    # what stops the 3D printer adapter's own threads (OctoPrint's event channel)
+    close_printer3d: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._started = True
@@ -184,6 +186,8 @@ class Terminal:
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)
         if self.follower is not None and self._started:
             self.follower.stop()  # the print's record stays for the next start
+        if self.close_printer3d is not None:
+            self.close_printer3d()
         if self.drainer is not None and self._started:
             self.drainer.stop()
         if self.recovery is not None:  # let a settlement in flight reach the journal
@@ -532,6 +536,8 @@ def build_terminal(
         # the backend client is the 3D job store and where 3D settlements are sent
         attach_print3d(terminal, printer3d, backend, printer.group, printer.poll_s,
                        gcode_profile, backend.balance)
+        if isinstance(printer3d, OctoPrintPrinter):
+            terminal.close_printer3d = printer3d.close
     return terminal
 
 

@@ -470,9 +470,7 @@ def demo_kiosk_3d_config(port: int, data_dir: Path, octoprint: OctoPrintInstance
     data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
     data["offline"]["state_dir"] = str(data_dir / "kiosk-3d")
     data["display"]["fullscreen"] = False
-    key_file = data_dir / "octoprint-api-key"
-    key_file.write_text(octoprint.api_key + "\n", encoding="utf-8")
-    key_file.chmod(0o600)
+    key_file = octoprint.write_key_file(data_dir / "octoprint-api-key")
     printer = data["printer"]
     printer.pop("moonraker", None)
     printer["group"] = DEMO_PRINT3D_GROUP
