@@ -46,8 +46,8 @@ def duration(tr: Translator, seconds: int) -> str:
 
 
 def figures(tr: Translator, job: Print3DJob) -> str:
-    return tr("{grams} g · {metres} m · {time}", grams=_number(job.grams),
-              metres=_number(job.metres), time=duration(tr, job.minutes * 60))
+    return tr("{grams} g · {metres} m · {time}", grams=tr.number(job.grams),
+              metres=tr.number(job.metres), time=duration(tr, job.minutes * 60))
 
 
 def flag_reason(tr: Translator, flag: Print3DFlag) -> str:
@@ -72,10 +72,6 @@ def busy_line(tr: Translator, update: Print3DUpdate, own: bool) -> str:
     if own:
         return tr("Your print {name}: {percent} %", name=update.name, percent=percent) + left
     return tr("The printer is busy: printing, {percent} %", percent=percent) + left
-
-
-def _number(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.2f}"
 
 
 class Print3DListPanel(BoxLayout):
@@ -371,15 +367,15 @@ class Print3DProgressScreen(Screen):
             return f"{ending} " + tr("Nothing was charged.")
         return f"{ending} " + tr("Charged {amount} for {grams} g.",
                                  amount=money(update.charged),
-                                 grams=_number(update.grams_charged or Decimal(0)))
+                                 grams=tr.number(update.grams_charged or Decimal(0)))
 
     def _figures_text(self, update: Print3DUpdate) -> str:
         tr = self._tr
         parts = []
         if update.stage is Stage3D.PRINTING:
             if update.grams_so_far is not None and update.grams_estimate is not None:
-                parts.append(tr("{grams} g of {total} g", grams=_number(update.grams_so_far),
-                                total=_number(update.grams_estimate)))
+                parts.append(tr("{grams} g of {total} g", grams=tr.number(update.grams_so_far),
+                                total=tr.number(update.grams_estimate)))
             if update.time_left_s is not None:
                 parts.append(tr("{time} left", time=duration(tr, update.time_left_s)))
         if update.balance is not None and update.stage.final:

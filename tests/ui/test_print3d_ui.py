@@ -35,3 +35,17 @@ def test_list_plate_release_progress_finished_in_english_and_french_then_leave_b
                  "print3d-progress-fr", "print3d-finished-fr", "print3d-idle-printing",
                  "print3d-busy-other-fr", "print3d-cancel-confirm", "print3d-cancelled"):
         assert (artifacts() / f"{name}.png").stat().st_size > 5_000, name
+
+
+@pytest.mark.ui
+@pytest.mark.peer
+def test_the_3d_demo_for_real_list_in_french_print_to_the_end_in_english(tmp_path: Path) -> None:
+    """The demo backend and its 3D jobs, a real OctoPrint, the demo's own kiosk file."""
+    if not os.environ.get("DISPLAY"):
+        pytest.fail("UI tests need an X display: run them through scripts/test.sh (xvfb-run)")
+    result = subprocess.run([sys.executable, str(HERE / "drive_print3d_demo.py"),
+                             str(tmp_path / "demo")],
+                            capture_output=True, text=True, timeout=300, cwd=HERE)
+    assert result.returncode == 0, result.stderr[-4000:]
+    for name in ("print3d-demo-list-fr", "print3d-demo-progress", "print3d-demo-finished"):
+        assert (artifacts() / f"{name}.png").stat().st_size > 5_000, name
