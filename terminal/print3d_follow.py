@@ -257,23 +257,27 @@ class Print3DFollower:
 
     def _seen(self, record: PrintRecord, status: PrintStatus,
               position: int | None) -> PrintRecord:
-        """Keep what the printer just said of our print (on disk when it moved)."""
-        seen = replace(
-            record, phase="printing", seen_printing=True,
-            file_position=position if position is not None else record.file_position,
-            file_size=status.file_size or record.file_size,
-            print_time_s=status.print_time_s if status.print_time_s is not None
-            else record.print_time_s,
-            printer_filament_mm=status.filament_mm if status.filament_mm is not None
-            else record.printer_filament_mm)
-        if seen != record:
-            self._keep(seen)
-        return seen
+        """Keep what the printer just said of our print (on disk when it moved). The
+        record is re-read under the lock: a cancel asked meanwhile must not be lost."""
+        with self._lock:
+            current = self._record if self._record is not None else record
+            seen = replace(
+                current, phase="printing", seen_printing=True,
+                file_position=position if position is not None else current.file_position,
+                file_size=status.file_size or current.file_size,
+                print_time_s=status.print_time_s if status.print_time_s is not None
+                else current.print_time_s,
+                printer_filament_mm=status.filament_mm if status.filament_mm is not None
+                else current.printer_filament_mm)
+            if seen != current:
+                self._keep(seen)
+            return seen
 
     def _keep(self, record: PrintRecord) -> None:
+        """The record, in memory and on disk, under the lock (one writer at a time)."""
         with self._lock:
             self._record = record
-        self._store.save(record)
+            self._store.save(record)
 
     def _unreachable(self, exc: Exception) -> None:
         """No answer: keep the last known position and ask again next time."""
