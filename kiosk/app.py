@@ -37,6 +37,8 @@ from kiosk.billing_screens import BillingCodeScreen
 from kiosk.i18n import Translator
 from kiosk.job_flow import JobFlow
 from kiosk.job_screens import JobDetailScreen, ReleaseScreen
+from kiosk.print3d_flow import Print3DFlow
+from kiosk.print3d_screens import PlateScreen, Print3DListPanel, Print3DProgressScreen
 from kiosk.screens import EnrolScreen, HomeScreen, IdleScreen, PinScreen
 from kiosk.topup_flow import TopUpFlow
 from kiosk.topup_screens import TopUpAmountScreen, TopUpQrScreen, TopUpResultScreen
@@ -51,12 +53,14 @@ from kiosk.widgets import Banner
 from terminal.jobs import JobList, JobOptions, JobQuote
 from terminal.ports import (
     BillingCode,
+    Print3DJob,
     Redemption,
     TopUp,
     TopUpOptions,
     TopUpRefusal,
     VoucherCredit,
 )
+from terminal.print3d_values import Print3DUpdate
 from terminal.release import ReleaseUpdate
 from terminal.session import SessionState, SessionView
 from terminal.topups import TopUpDesk
@@ -67,6 +71,7 @@ ENTER_KEYS = (13, 271)  # Return and the keypad's Enter, as Kivy's key codes
 BACKSPACE_KEY = 8
 # the screens of one visit to "add credit": the session's notifications keep them shown
 CREDIT_SCREENS = ("credit", "voucher", "voucher_result", "topup", "topup_qr", "topup_result")
+PRINT3D_SCREENS = ("print3d_plate", "print3d")
 
 _log = logging.getLogger(__name__)
 
@@ -110,8 +115,21 @@ class KioskApp(App):
             self.home = HomeScreen(terminal.session, self.tr, on_open_job=self.open_job,
                                    on_print_all=self.print_all,
                                    on_add_credit=self.show_add_credit)
-        else:
+        self.print3d_flow: Print3DFlow | None = None
+        self.print3d_panel = Print3DListPanel(self.tr, on_pick=self._pick_3d,
+                                              on_progress=self._show_3d_progress)
+        if terminal.print3d is not None:
+            self.print3d_flow = Print3DFlow(
+                terminal.print3d, terminal.jobs_executor, on_jobs=self.print3d_panel.show,
+                on_jobs_error=self.print3d_panel.show_problem, on_update=self._print3d_update)
+            self.home = HomeScreen(terminal.session, self.tr, on_add_credit=self.show_add_credit,
+                                   panel=self.print3d_panel)
+        elif self.flow is None:
             self.home = HomeScreen(terminal.session, self.tr, on_add_credit=self.show_add_credit)
+        self.plate = PlateScreen(self.tr, on_confirm=self._release_3d, on_back=self.show_home)
+        self.print3d = Print3DProgressScreen(
+            self.tr, on_cancel=self._cancel_3d, on_leave=terminal.session.logout,
+            on_done=self._print3d_done, on_add_credit=self.show_topup)
         self.pin = PinScreen(terminal.session, self.tr, on_cancel=self.show_idle)
         self.enrol = EnrolScreen(terminal.session, self.tr, on_cancel=self.show_idle)
         self.job = JobDetailScreen(self.tr, on_back=self.show_home, on_change=self.change_job,
@@ -145,7 +163,8 @@ class KioskApp(App):
         self._user: str | None = None
         for screen in (self.idle, self.home, self.pin, self.enrol, self.job, self.release,
                        self.billing, self.credit, self.voucher, self.voucher_result,
-                       self.topup_amount, self.topup_qr, self.topup_result):
+                       self.topup_amount, self.topup_qr, self.topup_result, self.plate,
+                       self.print3d):
             self.manager.add_widget(screen)
 
     def build(self) -> BoxLayout:
@@ -157,6 +176,8 @@ class KioskApp(App):
             self.terminal.voucher_scanner.start(self._from_scanner)
         Clock.schedule_interval(lambda _dt: self.terminal.session.tick(), 1.0)
         Clock.schedule_interval(lambda _dt: self._topup_tick(), 1.0)
+        if self.print3d_flow is not None:
+            Clock.schedule_interval(lambda _dt: self._printer_tick(), 1.0)
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.offline_banner)
         root.add_widget(self.manager)
@@ -315,8 +336,11 @@ class KioskApp(App):
         self.tr.set_language(language)
         for screen in (self.idle, self.home, self.pin, self.enrol, self.billing, self.job,
                        self.release, self.credit, self.voucher, self.voucher_result,
-                       self.topup_amount, self.topup_qr, self.topup_result):
+                       self.topup_amount, self.topup_qr, self.topup_result, self.plate,
+                       self.print3d):
             screen.retranslate()
+        self.print3d_panel.retranslate()
+        self._printer_tick()
         self._show_offline(self._offline)
 
     # held jobs -------------------------------------------------------------------
@@ -405,15 +429,21 @@ class KioskApp(App):
                 self._begin_jobs(view.identity.username)
                 self.manager.current = "home"
             elif view.seconds_left is not None and self.manager.current in (
-                    "job", "billing", *CREDIT_SCREENS):
+                    "job", "billing", "print3d_plate", *CREDIT_SCREENS):
                 self.manager.current = "home"  # where the countdown is shown
-            elif self.manager.current not in ("job", "release", "billing", *CREDIT_SCREENS):
+            elif self.manager.current not in ("job", "release", "billing", *CREDIT_SCREENS,
+                                              *PRINT3D_SCREENS):
                 self.manager.current = "home"
             return
         if self._user is not None:
             self._user = None
             if self.flow is not None:
                 self.flow.end()
+            if self.print3d_flow is not None:
+                self.print3d_flow.end()  # the print goes on: the follower keeps it
+            self.print3d_panel.clear()
+            self.plate.job = None
+            self.print3d.clear()
             self.job.clear()
             self.release.clear()
             self.code_search.end()
@@ -439,7 +469,77 @@ class KioskApp(App):
             self.manager.current = "idle"
 
     def _begin_jobs(self, username: str) -> None:
+        if self.print3d_flow is not None:
+            self.home.set_balance(None)
+            self.print3d_panel.clear(self.tr("Looking for your 3D jobs…"))
+            self.print3d_flow.begin(username)
+            self._printer_tick()
         if self.flow is not None and self.home.jobs is not None:
             self.home.set_balance(None)
             self.home.jobs.clear(self.tr("Looking for your print jobs…"))
             self.flow.begin(username)
+
+    # 3D printing -------------------------------------------------------------------
+
+    def _pick_3d(self, job: Print3DJob) -> None:
+        """A job picked: first the build-plate question."""
+        self.plate.open(job)
+        self.manager.current = "print3d_plate"
+
+    def _release_3d(self, job: Print3DJob) -> None:
+        flow = self.print3d_flow
+        if flow is None or flow.releasing or self._user is None:
+            return
+        self.print3d.clear()
+        self.manager.current = "print3d"
+        flow.release(job)
+
+    def _cancel_3d(self) -> None:
+        if self.print3d_flow is not None:
+            self.print3d_flow.cancel()
+
+    def _print3d_done(self) -> None:
+        self.print3d.clear()
+        self.show_home()
+        if self.print3d_flow is not None:
+            self.print3d_flow.refresh()
+
+    def _show_3d_progress(self) -> None:
+        follower = self.terminal.follower
+        busy = follower.busy if follower is not None else None
+        if busy is not None and busy.username == self._user:
+            self.print3d.render(busy)
+            self.manager.current = "print3d"
+
+    def _print3d_update(self, update: Print3DUpdate) -> None:
+        """A release or follow update (Kivy thread): its details only for the user it is
+        for, who may have left meanwhile; the printer's state for everyone."""
+        if update.username == self._user:
+            self.print3d.render(update)
+            if update.balance is not None:
+                self.home.set_balance(update.balance)
+            if update.stage.final and self.print3d_flow is not None:
+                self.print3d_flow.refresh()
+        self._printer_tick()
+
+    def _printer_tick(self) -> None:
+        """The printer's state on the idle screen and beside the job list (memory only:
+        the follower polls the printer on its own thread)."""
+        follower = self.terminal.follower
+        if follower is None:
+            return
+        busy = follower.busy
+        status = follower.printer_status
+        if busy is not None:
+            state = self.tr("printing {percent} %", percent=round(busy.percent or 0))
+        elif status is None:
+            state = self.tr("printer not answering")
+        elif status.state in ("idle", "completed", "cancelled"):
+            state = self.tr("ready")
+        elif status.state in ("printing", "paused"):
+            state = self.tr("busy")
+        else:
+            state = self.tr("printer offline")
+        self.idle.show_printer_state(state)
+        own = busy is not None and busy.username == self._user
+        self.print3d_panel.show_busy(busy, own)

@@ -18,7 +18,7 @@ from pathlib import Path
 from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = {"en": "English", "fr": "Français"}
@@ -64,6 +64,10 @@ class Translator:
 
     def money(self, amount: Decimal, currency: str) -> str:
         return format_currency(amount, currency, locale=_BABEL_LOCALE[self.language])
+
+    def number(self, value: Decimal) -> str:
+        """A measure (grams, metres) with the language's decimal separator: 0.97 / 0,97."""
+        return format_decimal(value, format="#,##0.##", locale=_BABEL_LOCALE[self.language])
 
     def datetime(self, moment: dt.datetime) -> str:
         return format_datetime(moment, format="short", tzinfo=self.timezone,

@@ -62,6 +62,8 @@ class IdleScreen(Screen):
         self._demo_cards = demo_cards
         self._demo_vouchers = demo_vouchers
         self._typed_card = typed_card
+        # what the printer is doing, for a 3D kiosk ("printing 42 %", "ready"); "" else
+        self.printer_state = ""
         root = Backdrop(padding=dp(16), spacing=dp(8))  # fits 800x480 with the demo entry
         self.heading = text(34, bold=True)
         self.subtitle = text(18, color=MUTED, size_hint_y=None, height=dp(28))
@@ -124,7 +126,7 @@ class IdleScreen(Screen):
         self.enrol_button.text = tr("Associate this card with my account")
         self.where.text = f"{self.where.text.split(' · ')[0]} · " + tr(
             "Printer: {printer}", printer=self._printer_name
-        )
+        ) + (f" · {self.printer_state}" if self.printer_state else "")
         if self._typed_card is not None:
             lines = [tr("Simulated card reader — type a card number")]
             cards = " · ".join(f"{card.number} {card.name}" for card in self._demo_cards)
@@ -140,6 +142,12 @@ class IdleScreen(Screen):
             self.demo_hint.text = "\n".join(lines)
             self.card_input.hint_text = tr("Card number")
             self.present_button.text = tr("Present")
+
+    def show_printer_state(self, state: str) -> None:
+        """The 3D printer's state, beside its name (already translated)."""
+        if state != self.printer_state:
+            self.printer_state = state
+            self.retranslate()
 
     def render(self, view: SessionView) -> None:
         if view.state is SessionState.IDENTIFYING:
@@ -182,6 +190,7 @@ class HomeScreen(Screen):
         on_open_job: Callable[[int], None] | None = None,
         on_print_all: Callable[[], None] | None = None,
         on_add_credit: Callable[[], None] | None = None,
+        panel: Widget | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name="home", **kwargs)
@@ -231,9 +240,13 @@ class HomeScreen(Screen):
         # A kiosk the terminal could not give a job list (no print queue, no prices)
         # says so, instead of an empty screen the user would wait in front of.
         self.no_jobs = text(20, color=DANGER_TEXT)
+        # a 3D kiosk's list of 3D jobs, in the place of the held print jobs
+        self.panel = panel
         if on_open_job is not None and on_print_all is not None:
             self.jobs = JobListPanel(tr, on_open_job, on_print_all)
             root.add_widget(self.jobs)
+        elif panel is not None:
+            root.add_widget(panel)
         else:
             root.add_widget(self.no_jobs)
         root.add_widget(self.countdown)
@@ -268,7 +281,7 @@ class HomeScreen(Screen):
             if self.jobs is not None:
                 self.jobs.clear()
             return
-        if self.jobs is None:
+        if self.jobs is None and self.panel is None:
             self.no_jobs.text = tr("This kiosk cannot list or price print jobs: tell the staff.")
         self.greeting.text = tr("Hello, {name}", name=identity.display_name)
         balance = self._balance or identity.balance

@@ -39,6 +39,8 @@ from terminal.ports import (
     Balance,
     HoldAnswer,
     Ledger,
+    Print3DJobs,
+    Print3DSettlement,
 )
 
 _log = logging.getLogger(__name__)
@@ -82,6 +84,15 @@ class DrainReport:
     reachable: bool
 
 
+@dataclass(frozen=True)
+class Settlement3D:
+    """A 3D print's settlement journalled; ``answer`` is the backend's, None while unsent."""
+
+    key: str
+    sent: bool
+    answer: Print3DSettlement | None
+
+
 class AlreadySettled(Exception):
     """A second capture or void for the same hold: the first one stands."""
 
@@ -96,9 +107,12 @@ class ChargeBook:
         policy: OfflinePolicy,
         cache: OfflineCache | None = None,
         on_refused: Callable[[Entry], None] | None = None,
+        print3d: Print3DJobs | None = None,
     ) -> None:
         self._outbox = outbox
         self._ledger = ledger
+        # where a 3D kiosk's settlements go (the backend's 3D job store); None elsewhere
+        self._print3d = print3d
         self._policy = policy
         self._cache = cache
         self._on_refused = on_refused
@@ -109,6 +123,10 @@ class ChargeBook:
     @property
     def outbox(self) -> Outbox:
         return self._outbox
+
+    def use_print3d(self, print3d: Print3DJobs) -> None:
+        """Send 3D settlements to ``print3d`` (a 3D kiosk's wiring, before the start)."""
+        self._print3d = print3d
 
     @property
     def recorded(self) -> threading.Event:
@@ -195,6 +213,33 @@ class ChargeBook:
         entry = self._record(EntryKind.REFUND, body, hold.username, amount, hold.key)
         return self._finish(entry, amount or Decimal(0))
 
+    def settle_print3d(
+        self, authorisation_key: str, job_id: int, outcome: str, file_position: int | None,
+        print_time_s: int | None, printer_filament_mm: Decimal | None,
+    ) -> Settlement3D:
+        """Journal how a 3D print ended (its key made now, so a resend after a crash is
+        the same settlement) and send it; the backend measures and charges by its policy.
+        Raises :class:`AlreadySettled` for a hold already ended, :class:`BackendRejected`
+        when the backend refuses it for good."""
+        body: dict[str, Any] = {
+            "job_id": job_id, "outcome": outcome, "file_position": file_position,
+            "print_time_s": print_time_s,
+            "printer_filament_mm": None if printer_filament_mm is None
+            else str(printer_filament_mm),
+        }
+        hold = self._hold_entry(authorisation_key)
+        with self._decide_lock:
+            if self._outbox.settlement_of(hold.key) is not None:
+                raise AlreadySettled(f"hold {hold.key} is already settled")
+            entry = self._record(EntryKind.SETTLE_3D, body, hold.username, None, hold.key)
+        self.drain(until=entry.key)
+        entry = self._reload(entry)
+        if entry.state is EntryState.REFUSED:
+            raise _refusal(entry)
+        if entry.state is EntryState.SENT:
+            return Settlement3D(entry.key, True, _print3d_settlement(_result(entry)))
+        return Settlement3D(entry.key, False, None)
+
     def record_event(
         self, kind: str, payload: dict[str, Any], occurred_at: datetime | None = None
     ) -> Entry:
@@ -274,9 +319,28 @@ class ChargeBook:
                 int(body["colour_pages"])))
         if entry.kind is EntryKind.VOID:
             return _hold_result(self._ledger.void(entry.key, hold_id, str(body["reason"])))
+        if entry.kind is EntryKind.SETTLE_3D:
+            return self._settle_3d(entry, hold_id)
         amount = Decimal(body["amount"]) if "amount" in body else None
         return {"balance": balance_to_dict(
             self._ledger.refund(entry.key, hold_id, amount, str(body["reason"])))}
+
+    def _settle_3d(self, entry: Entry, hold_id: str) -> dict[str, Any]:
+        if self._print3d is None:  # a journal from a 3D kiosk opened by another kind
+            raise BackendUnavailable("no 3D job store configured to settle with")
+        body = entry.body
+        mm = body.get("printer_filament_mm")
+        answer = self._print3d.settle_print3d(
+            entry.key, hold_id, int(body["job_id"]), str(body["outcome"]),
+            None if body.get("file_position") is None else int(body["file_position"]),
+            None if body.get("print_time_s") is None else int(body["print_time_s"]),
+            None if mm is None else Decimal(str(mm)))
+        return {
+            "job_id": answer.job_id, "outcome": answer.outcome, "policy": answer.policy,
+            "grams": str(answer.grams), "minutes": answer.minutes,
+            "charged": str(answer.charged),
+            "balance": None if answer.balance is None else balance_to_dict(answer.balance),
+        }
 
     def _parent_hold_id(self, entry: Entry) -> str:
         parent = self._outbox.get(entry.parent or "")
@@ -449,6 +513,14 @@ def _refusal(entry: Entry) -> BackendRejected:
 def _result_balance(entry: Entry) -> Balance | None:
     raw = _result(entry).get("balance")
     return balance_from_dict(raw) if isinstance(raw, dict) else None
+
+
+def _print3d_settlement(result: dict[str, Any]) -> Print3DSettlement:
+    raw = result.get("balance")
+    return Print3DSettlement(
+        int(result["job_id"]), str(result["outcome"]), str(result["policy"]),
+        Decimal(str(result["grams"])), int(result["minutes"]), Decimal(str(result["charged"])),
+        balance_from_dict(raw) if isinstance(raw, dict) else None)
 
 
 def _hold_result(answer: HoldAnswer) -> dict[str, Any]:

@@ -31,8 +31,14 @@ from terminal.ports import (
     BillingCode,
     HoldAnswer,
     Identity,
+    Print3DFlag,
+    Print3DJob,
+    Print3DSettlement,
+    PrinterRejected,
+    PrinterUnreachable,
     PrinterUnreadable,
     PrintServerError,
+    PrintStatus,
     Redemption,
     SpoolQueueUnavailable,
     TopUp,
@@ -791,3 +797,183 @@ class FakeEventJournal:
 
     def record_event(self, kind: str, payload: dict[str, Any]) -> None:
         self.events.append((kind, payload))
+
+
+# -- 3D printing ---------------------------------------------------------------------------
+
+
+def print3d_job(job_id: int = 1, name: str = "bracket.gcode", username: str = "alice",
+                grams: str = "20.00", price: str = "2.00", hold: str = "2.50",
+                flags: Sequence[Print3DFlag] = (), status: str = "ready") -> Print3DJob:
+    """A 3D job as the backend lists it (figures as the fake prices them)."""
+    return Print3DJob(job_id, name, username, status, "PLA", Decimal(grams), Decimal("6.71"),
+                      42, "ours", "slicer", Decimal(price), Decimal(hold), "EUR", tuple(flags),
+                      datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+
+
+class FakePrint3DJobs:
+    """The :class:`terminal.ports.Print3DJobs` port in memory, on a :class:`FakeLedger`.
+
+    ``files`` are the jobs' G-code bytes. Claims check the hold like the backend (this
+    terminal's, the job's owner's, open, ``job_ref`` "print3d:{id}"). A settlement
+    measures grams in proportion of the file position (the real backend re-reads its
+    file; this is the fake's rule), charges ``per_gram`` for them at most the hold, and
+    applies ``cancel_policy``/``failure_policy``; one answer per key. ``down`` makes
+    every call unreachable; ``calls`` records (method, job id, key or hold).
+    """
+
+    def __init__(self, ledger: FakeLedger, jobs: Sequence[Print3DJob],
+                 files: Mapping[int, bytes], per_gram: str = "0.10",
+                 cancel_policy: str = "charge_printed", failure_policy: str = "refund") -> None:
+        self.ledger = ledger
+        self.jobs = {job.job_id: job for job in jobs}
+        self.files = dict(files)
+        self.per_gram = Decimal(per_gram)
+        self.cancel_policy = cancel_policy
+        self.failure_policy = failure_policy
+        self.down = False
+        self.calls: list[tuple[str, int, str]] = []
+        self.settlements: dict[str, Print3DSettlement] = {}
+        self.claimed_by: dict[int, str] = {}
+
+    def _gate(self, method: str, job_id: int, key: str) -> None:
+        self.calls.append((method, job_id, key))
+        if self.down:
+            raise BackendUnavailable("fake backend down")
+
+    def print3d_jobs(self, username: str, group: str) -> list[Print3DJob]:
+        self._gate("list", 0, username)
+        return [job for job in reversed(self.jobs.values())
+                if job.username == username and job.status in ("ready", "printing")]
+
+    def claim_print3d(self, job_id: int, hold_id: str) -> Print3DJob:
+        self._gate("claim", job_id, hold_id)
+        job = self.jobs[job_id]
+        hold = self.ledger.holds.get(hold_id)
+        if hold is None or hold.status != "open" or hold.job_ref != f"print3d:{job_id}" \
+                or hold.username != job.username:
+            raise BackendRejected("print3d_hold_mismatch", status=409)
+        if job.status != "ready" and self.claimed_by.get(job_id) != hold_id:
+            raise BackendRejected("print3d_not_ready", status=409)
+        self.claimed_by[job_id] = hold_id
+        self.jobs[job_id] = replace(job, status="printing")
+        return self.jobs[job_id]
+
+    def download_print3d(self, job_id: int, destination: Path) -> Path:
+        self._gate("download", job_id, "")
+        if self.claimed_by.get(job_id) is None:
+            raise BackendRejected("print3d_not_claimed", status=409)
+        destination.write_bytes(self.files[job_id])
+        return destination
+
+    def settle_print3d(
+        self, key: str, hold_id: str, job_id: int, outcome: str,
+        file_position: int | None, print_time_s: int | None,
+        printer_filament_mm: Decimal | None,
+    ) -> Print3DSettlement:
+        self._gate("settle", job_id, key)
+        if key in self.settlements:
+            return self.settlements[key]
+        job = self.jobs[job_id]
+        size = len(self.files[job_id])
+        position = size if outcome == "completed" else min(file_position or 0, size)
+        grams = (job.grams * position / size).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        policy = {"completed": "full", "cancelled": self.cancel_policy,
+                  "failed": self.failure_policy, "not_started": "refund"}[outcome]
+        hold = self.ledger.holds[hold_id]
+        amount = min((grams * self.per_gram).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                     hold.amount)
+        if policy == "refund" or amount == 0:
+            answer = self.ledger.void(f"{key}-void", hold_id, outcome)
+            charged = Decimal("0.00")
+        else:
+            answer = self.ledger.capture(f"{key}-capture", hold_id, amount, 0, 0)
+            charged = amount
+        self.jobs[job_id] = replace(job, status="ready" if outcome == "not_started"
+                                    else outcome)
+        settlement = Print3DSettlement(job_id, outcome, policy,
+                                       grams if charged else Decimal("0.00"),
+                                       (print_time_s or 0) // 60, charged, answer.balance)
+        self.settlements[key] = settlement
+        return settlement
+
+
+class FakeThreeDPrinter:
+    """The :class:`terminal.ports.ThreeDPrinter` port: a printer that prints ``step``
+    bytes of the started file per :meth:`status` call (``advance`` moves it by hand).
+
+    ``unreachable`` makes every call fail as a silent server; ``power_cycle()`` forgets
+    the job (the printer restarted); ``refuse_start`` refuses the start with that code.
+    ``calls`` records (method, argument)."""
+
+    kind = "octoprint"
+
+    def __init__(self, step: int = 0, seconds_per_step: int = 6) -> None:
+        self.step = step
+        self.seconds_per_step = seconds_per_step
+        self.files: dict[str, bytes] = {}
+        self.state = "idle"
+        self.current: str | None = None
+        self.position = 0
+        self.print_time_s = 0
+        self.unreachable = False
+        self.refuse_start: str | None = None
+        self.events: list[str] = []
+        self.calls: list[tuple[str, str]] = []
+
+    def _gate(self, method: str, argument: str = "") -> None:
+        self.calls.append((method, argument))
+        if self.unreachable:
+            raise PrinterUnreachable("fake printer not answering")
+
+    def upload(self, path: Path, name: str) -> None:
+        self._gate("upload", name)
+        self.files[name] = path.read_bytes()
+
+    def start(self, name: str) -> None:
+        self._gate("start", name)
+        if self.refuse_start is not None:
+            raise PrinterRejected(self.refuse_start)
+        if self.state in ("printing", "paused"):
+            raise PrinterRejected("printer_busy")
+        if name not in self.files:
+            raise PrinterRejected("file_unknown", name)
+        self.state, self.current, self.position, self.print_time_s = "printing", name, 0, 0
+
+    def cancel(self) -> None:
+        self._gate("cancel")
+        if self.state in ("printing", "paused"):
+            self.state = "cancelled"
+
+    def advance(self, count: int) -> None:
+        if self.state == "printing" and self.current is not None:
+            size = len(self.files[self.current])
+            self.position = min(size, self.position + count)
+            self.print_time_s += self.seconds_per_step
+            if self.position >= size:
+                self.state = "completed"
+
+    def power_cycle(self) -> None:
+        """The printer restarted: no job, nothing selected."""
+        self.state, self.current, self.position, self.print_time_s = "idle", None, 0, 0
+
+    def status(self) -> PrintStatus:
+        self._gate("status")
+        if self.step:
+            self.advance(self.step)
+        size = len(self.files[self.current]) if self.current is not None else None
+        events, self.events = tuple(self.events), []
+        return PrintStatus(
+            self.state, self.current, self.position if self.current else None, size,
+            None if not size else self.position / size, self.print_time_s if self.current
+            else None, None if not size
+            else (size - self.position) // max(self.step, 1) * self.seconds_per_step,
+            temperatures={"tool0": (210.0, 210.0), "bed": (60.0, 60.0)}, events=events)
+
+    def remove(self, name: str) -> None:
+        self._gate("remove", name)
+        if name == self.current:
+            if self.state in ("printing", "paused"):
+                raise PrinterRejected("printer_busy", "the file is printing")
+            self.current, self.position = None, 0
+        self.files.pop(name, None)

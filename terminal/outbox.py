@@ -56,6 +56,9 @@ class EntryKind(Enum):
     VOID = "void"
     REFUND = "refund"
     EVENT = "event"
+    # a 3D print's end (completed, cancelled, failed, not_started), sent to the backend's
+    # settle call of the job, which captures or voids the parent hold by its policy
+    SETTLE_3D = "settle_3d"
 
 
 class EntryState(Enum):
@@ -153,17 +156,20 @@ class Outbox:
         return self._select("WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,))
 
     def settlement_of(self, hold_key: str) -> Entry | None:
-        """The capture or void recorded for a hold, if any."""
+        """The capture, void or 3D settlement recorded for a hold, if any."""
         rows = self._select(
-            "WHERE parent = ? AND kind IN ('capture', 'void') ORDER BY seq LIMIT 1", (hold_key,)
+            "WHERE parent = ? AND kind IN ('capture', 'void', 'settle_3d') ORDER BY seq LIMIT 1",
+            (hold_key,),
         )
         return rows[0] if rows else None
 
     def unsettled_holds(self) -> list[Entry]:
-        """Holds neither refused nor followed by a capture or void: jobs left mid-way."""
+        """Holds neither refused nor followed by a capture, void or 3D settlement: jobs
+        left mid-way."""
         return self._select(
             "WHERE kind = 'hold' AND state != 'refused' AND NOT EXISTS (SELECT 1 FROM outbox c"
-            " WHERE c.parent = outbox.key AND c.kind IN ('capture', 'void')) ORDER BY seq", ()
+            " WHERE c.parent = outbox.key AND c.kind IN ('capture', 'void', 'settle_3d'))"
+            " ORDER BY seq", (),
         )
 
     def holds(self) -> list[Entry]:

@@ -206,6 +206,9 @@ class ReleaseWorkflow:
         """
         settled: list[str] = []
         printing: list[tuple[Unsettled, int]] = []
+        # a 3D kiosk's holds are its follower's (terminal.print3d_follow): never voided
+        # as "superseded" nor settled here, whatever job they name
+        holds = [hold for hold in holds if not hold.job_ref.startswith("print3d:")]
         with self._recovering_lock:
             self._recovering.update(hold.job_ref for hold in holds)
         try:

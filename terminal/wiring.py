@@ -72,7 +72,19 @@ from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
 from terminal.outbox import Outbox
-from terminal.ports import CardReader, CodeScanner, DemoCard, ReceiptPrinter, ThreeDPrinter
+from terminal.ports import (
+    Balance,
+    CardReader,
+    CodeScanner,
+    DemoCard,
+    Print3DJobs,
+    ReceiptPrinter,
+    ThreeDPrinter,
+)
+from terminal.print3d import Print3DDesk
+from terminal.print3d_follow import Print3DFollower
+from terminal.print3d_record import PrintRecordStore
+from terminal.print3d_values import ProfileOf, gcode_profile
 from terminal.release import ReleaseWorkflow
 from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
@@ -128,6 +140,11 @@ class Terminal:
     jobs_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="jobs")
     )
+    # A 3D kiosk's listing and release, and the follower of its one print.
+    print3d: Print3DDesk | None = None
+    follower: Print3DFollower | None = None
+    # what stops the 3D printer adapter's own threads (OctoPrint's event channel)
+    close_printer3d: Callable[[], None] | None = None
 
     def start(self) -> None:
         self._started = True
@@ -138,6 +155,17 @@ class Terminal:
             # still printing are followed to their end, so this runs in the background
             self.recovery = self.jobs_executor.submit(
                 self.release.recover, self.charges.unsettled())
+        if self.print3d is not None and self.follower is not None and self.charges is not None:
+            # the open 3D hold a previous run left is followed again (or settled) before
+            # anyone can release; then the follower polls the printer on its own thread
+            desk, follower, holds = self.print3d, self.follower, self.charges.unsettled()
+
+            def take_up() -> list[str]:
+                desk.recover(holds)
+                follower.start()
+                return []
+
+            self.recovery = self.jobs_executor.submit(take_up)
         if self.reporting is not None:
             self.reporting.start()
         if self.purger is not None:
@@ -156,6 +184,10 @@ class Terminal:
             self.purger.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.jobs_executor.shutdown(wait=False, cancel_futures=True)
+        if self.follower is not None and self._started:
+            self.follower.stop()  # the print's record stays for the next start
+        if self.close_printer3d is not None:
+            self.close_printer3d()
         if self.drainer is not None and self._started:
             self.drainer.stop()
         if self.recovery is not None:  # let a settlement in flight reach the journal
@@ -429,6 +461,7 @@ def build_terminal(
     card_reader = build_card_reader(config, file_label)
     pricer = load_pricer(config, file_label)
     receipt_printer = build_receipt_printer(config, file_label)  # before opening anything
+    printer3d = build_3d_printer(config, file_label) if config.printer.kind == "3d" else None
     backend = HttpBackend(
         config.backend.url,
         token,
@@ -499,7 +532,32 @@ def build_terminal(
             running=session.release_running,
         )
         terminal.purger = SpoolPurger(queue, timedelta(hours=printer.spool_max_age_h))
+    if printer3d is not None and printer.group is not None:
+        # the backend client is the 3D job store and where 3D settlements are sent
+        attach_print3d(terminal, printer3d, backend, printer.group, printer.poll_s,
+                       gcode_profile, backend.balance)
+        if isinstance(printer3d, OctoPrintPrinter):
+            terminal.close_printer3d = printer3d.close
     return terminal
+
+
+def attach_print3d(
+    terminal: Terminal, printer: ThreeDPrinter, jobs: Print3DJobs, group: str,
+    poll_s: float, profile_of: ProfileOf, balance_of: Callable[[str], Balance],
+) -> None:
+    """Give a terminal its 3D release and follower: ``printer`` (the configured server),
+    ``jobs`` (the backend's 3D job store, also where the charge book sends settlements),
+    the printer group whose jobs it lists, how often the print is followed."""
+    charges = terminal.charges
+    if charges is None:
+        raise ValueError("a 3D kiosk needs its charge book (the outbox) first")
+    charges.use_print3d(jobs)
+    state = state_dir(terminal.config)
+    store = PrintRecordStore(state / "print3d.json")
+    follower = Print3DFollower(printer, charges, store, profile_of, poll_s=poll_s)
+    terminal.follower = follower
+    terminal.print3d = Print3DDesk(jobs, printer, charges, follower, store, profile_of, group,
+                                   state / "print3d", balance_of)
 
 
 def build_spool_agent(config: SpoolAgentConfig, token: str) -> SpoolAgent:

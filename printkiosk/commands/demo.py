@@ -39,6 +39,7 @@ from printkiosk import REPO_CONFIG
 
 if TYPE_CHECKING:
     from drivers.cups.sandbox import CupsSandbox
+    from printkiosk.commands.octoprint_peer import OctoPrintInstance
     from terminal.config import KioskConfig
     from terminal.ports import DemoCard
 
@@ -53,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="let a phone on this network pay a top-up QR: the backend listens on every "
              "interface and the QR carries this machine's LAN address (default: 127.0.0.1 "
              "only, so only a browser on this machine can pay)",
+    )
+    parser.add_argument(
+        "--3d", dest="print3d", action="store_true",
+        help="a 3D kiosk instead: OctoPrint with its virtual printer (slowed down so a demo "
+             "job prints in about a minute) and the demo users' uploaded 3D jobs",
     )
     parser.add_argument(
         "--reset", action="store_true",
@@ -441,6 +447,63 @@ def demo_kiosk_config(
     return parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
 
 
+# OctoPrint's virtual printer sleeps a tenth of each move's duration: the demo cube
+# (about 580 s of moves in 800 lines, backend.demo) takes about 32 s on its own. The
+# throttle's sleep after each move line sent overlaps that (measured: 0.04 s changes
+# nothing), so it sets the pace once longer: 0.075 s x 800 lines, about a minute.
+DEMO_3D_THROTTLE_S = 0.075
+
+
+def demo_kiosk_3d_config(port: int, data_dir: Path, octoprint: OctoPrintInstance,
+                         language: str = "en") -> KioskConfig:
+    """The shipped ``config/kiosk-3d.toml`` pointed at the demo's backend and OctoPrint.
+
+    Only what must differ on a demo machine changes: the simulated reader, a window, the
+    demo's 3D printer group, and OctoPrint's URL with its API key in a 0600 file of the
+    demo's data folder."""
+    import tomllib
+
+    from backend.demo import DEMO_PRINT3D_GROUP
+    from terminal.config import parse_kiosk_config
+
+    data = tomllib.loads((REPO_CONFIG / "kiosk-3d.toml").read_text(encoding="utf-8"))
+    data["backend"]["url"] = f"http://127.0.0.1:{port}"
+    data["terminal"]["language"] = language
+    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
+    data["offline"]["state_dir"] = str(data_dir / "kiosk-3d")
+    data["display"]["fullscreen"] = False
+    key_file = octoprint.write_key_file(data_dir / "octoprint-api-key")
+    printer = data["printer"]
+    printer.pop("moonraker", None)
+    printer["group"] = DEMO_PRINT3D_GROUP
+    printer["poll_s"] = 1.0
+    printer["octoprint"] = {"url": octoprint.url, "api_key_file": str(key_file)}
+    return parse_kiosk_config(data, "kiosk-3d.toml (demo)")
+
+
+def run_3d(args: argparse.Namespace, port: int, data_dir: Path) -> int:
+    """The 3D demo: OctoPrint and the 3D kiosk, against the demo backend already up."""
+    from backend.demo import DEMO_TERMINAL_TOKEN
+    from kiosk.run import run_kiosk
+    from printkiosk.commands.octoprint_peer import PeerStartError, start_octoprint
+    from terminal.wiring import build_terminal
+
+    try:
+        octoprint = start_octoprint(data_dir / "octoprint", throttle=DEMO_3D_THROTTLE_S)
+    except PeerStartError as exc:
+        print(f"demo --3d: OctoPrint did not start: {exc}", file=sys.stderr)
+        return 1
+    print(f"demo: OctoPrint with its virtual printer at {octoprint.url} "
+          f"({octoprint.base_dir})", file=sys.stderr)
+    try:
+        config = demo_kiosk_3d_config(port, data_dir, octoprint, args.language)
+        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
+                                 demo_vouchers=lambda: demo_vouchers(data_dir)))
+    finally:
+        octoprint.stop()
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.run import run_kiosk
@@ -457,6 +520,8 @@ def run(args: argparse.Namespace) -> int:
     backend = start_demo_backend(port, data_dir, lan=lan)
     printer: DemoPrinter | None = None
     try:
+        if getattr(args, "print3d", False):
+            return run_3d(args, port, data_dir)
         printer = start_demo_printer_or_none(data_dir)
         config = demo_kiosk_config(port, data_dir, printer, args.language)
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
