@@ -903,14 +903,18 @@ class FakeThreeDPrinter:
     bytes of the started file per :meth:`status` call (``advance`` moves it by hand).
 
     ``unreachable`` makes every call fail as a silent server; ``power_cycle()`` forgets
-    the job (the printer restarted); ``refuse_start`` refuses the start with that code.
+    the job (the printer restarted); ``refuse_start`` refuses the start with that code;
+    without ``reports_time_left`` it never says the time left (OctoPrint before its own
+    analysis of the file).
     ``calls`` records (method, argument)."""
 
     kind = "octoprint"
 
-    def __init__(self, step: int = 0, seconds_per_step: int = 6) -> None:
+    def __init__(self, step: int = 0, seconds_per_step: int = 6,
+                 reports_time_left: bool = True) -> None:
         self.step = step
         self.seconds_per_step = seconds_per_step
+        self.reports_time_left = reports_time_left
         self.files: dict[str, bytes] = {}
         self.state = "idle"
         self.current: str | None = None
@@ -966,7 +970,7 @@ class FakeThreeDPrinter:
         return PrintStatus(
             self.state, self.current, self.position if self.current else None, size,
             None if not size else self.position / size, self.print_time_s if self.current
-            else None, None if not size
+            else None, None if not size or not self.reports_time_left
             else (size - self.position) // max(self.step, 1) * self.seconds_per_step,
             temperatures={"tool0": (210.0, 210.0), "bed": (60.0, 60.0)}, events=events)
 

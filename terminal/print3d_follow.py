@@ -245,10 +245,10 @@ class Print3DFollower:
 
     def _progress(self, record: PrintRecord, status: PrintStatus) -> None:
         record = self._seen(record, status, status.file_position)
+        percent = _percent(status, record)
         update = replace(self._update(record, Stage3D.PRINTING),
                          temperatures=dict(status.temperatures), events=status.events,
-                         time_left_s=status.time_left_s,
-                         percent=_percent(status, record))
+                         time_left_s=_time_left(status, percent), percent=percent)
         for event in status.events:
             _log.warning("3D job %s: printer event %s", record.job_id, event)
         with self._lock:
@@ -356,6 +356,18 @@ class Print3DFollower:
 def _is_ours(status: PrintStatus, record: PrintRecord) -> bool:
     name = status.file_name
     return name is not None and name.rsplit("/", 1)[-1] == record.printer_file
+
+
+def _time_left(status: PrintStatus, percent: float | None) -> int | None:
+    """The printer's own figure; else the time printed so far, scaled by what is left.
+    OctoPrint leaves it null until its own analysis of the file has run (often the whole
+    print on a small one), and a progress screen with no time left is the first thing a
+    user waiting at the printer misses."""
+    if status.time_left_s is not None:
+        return status.time_left_s
+    if status.print_time_s and percent is not None and percent >= 1.0:
+        return round(status.print_time_s * (100.0 - percent) / percent)
+    return None
 
 
 def _percent(status: PrintStatus, record: PrintRecord) -> float | None:

@@ -318,3 +318,21 @@ def test_grams_so_far_of_a_real_analysis_follow_the_filament_up_to_the_position(
         mm = sum(filament_up_to(path, offset), Decimal(0))
         truth = grams_of(mm, figures.diameter_mm, figures.density_g_cm3)
         assert abs(profile.grams_at(offset) - truth) <= truth * Decimal("0.01"), fraction
+
+
+def test_time_left_is_estimated_from_the_time_printed_when_the_printer_does_not_say(
+        tmp_path: Path) -> None:
+    kiosk = Kiosk(tmp_path, step=160)
+    kiosk.printer.reports_time_left = False
+    kiosk.release()
+    kiosk.follow_until_final()
+    shown = [(u.percent, u.time_left_s) for u in kiosk.updates
+             if u.stage is Stage3D.PRINTING and u.percent]
+    assert shown and all(left is not None for _, left in shown)
+    lefts = [left for _, left in shown]
+    assert lefts == sorted(lefts, reverse=True)  # it only counts down as the print advances
+    first_percent, first_left = shown[0]
+    size = len(GCODE)
+    elapsed = kiosk.printer.seconds_per_step
+    assert first_left == round(elapsed * (100 - first_percent) / first_percent)
+    assert first_left == pytest.approx(elapsed * (size - 160) / 160, abs=1)
