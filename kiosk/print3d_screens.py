@@ -16,6 +16,7 @@ from typing import Any
 from kivy.metrics import dp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.progressbar import ProgressBar
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
@@ -39,7 +40,9 @@ ROW_HEIGHT = 96
 
 
 def duration(tr: Translator, seconds: int) -> str:
-    minutes = max(0, round(seconds / 60))
+    if seconds < 60:
+        return tr("under a minute")  # "0 min" reads as "done" to someone waiting
+    minutes = round(seconds / 60)
     if minutes < 60:
         return tr("{minutes} min", minutes=minutes)
     return tr("{hours} h {minutes:02d} min", hours=minutes // 60, minutes=minutes % 60)
@@ -239,6 +242,7 @@ class Print3DProgressScreen(Screen):
         root = Backdrop(spacing=dp(8))
         self.heading = text(28, bold=True, size_hint_y=None, height=dp(44))
         self.stage = text(22)
+        self.bar = ProgressBar(max=100, value=0, size_hint_y=None, height=dp(24), opacity=0)
         self.figures = text(20, color=MUTED)
         self.temperatures = text(17, color=MUTED, size_hint_y=None, height=dp(28))
         self.event = text(18, color=WARNING, size_hint_y=None, height=dp(28))
@@ -253,7 +257,7 @@ class Print3DProgressScreen(Screen):
         self.done_button.bind(on_release=lambda *_: on_done())
         self.credit_button = touch_button(colour=OK)
         self.credit_button.bind(on_release=lambda *_: self._add_credit())
-        for widget in (self.heading, self.stage, self.figures, self.temperatures,
+        for widget in (self.heading, self.stage, self.bar, self.figures, self.temperatures,
                        self.event, self.row):
             root.add_widget(widget)
         self.add_widget(root)
@@ -264,6 +268,7 @@ class Print3DProgressScreen(Screen):
         self.confirming = False
         for label in (self.heading, self.stage, self.figures, self.temperatures, self.event):
             label.text = ""
+        self.bar.opacity, self.bar.value = 0, 0
         self._buttons(())
 
     def render(self, update: Print3DUpdate) -> None:
@@ -274,6 +279,9 @@ class Print3DProgressScreen(Screen):
         self.heading.text = update.name
         self.stage.color = _colour(update)
         self.stage.text = self._stage_text(update)
+        printing = update.stage is Stage3D.PRINTING and update.percent is not None
+        self.bar.opacity = 1 if printing else 0
+        self.bar.value = (update.percent or 0) if printing else 0
         self.figures.text = self._figures_text(update)
         self.temperatures.text = _temperatures(tr, update)
         self.event.text = " ".join(_event(tr, e) for e in update.events)

@@ -73,7 +73,9 @@ def main(data_dir: str) -> int:
             yield lambda: app.manager.current == "print3d_plate"
             tap(app.plate.confirm_button)
             yield lambda: stage() is Stage3D.PRINTING and (app.print3d.update.percent or 0) > 20
-            assert "°C" in all_text(app.print3d)
+            text = all_text(app.print3d)
+            assert "°C" in text and " left" in text, text  # OctoPrint gives no time left here
+            assert app.print3d.bar.opacity == 1 and app.print3d.bar.value > 20
             screenshot("print3d-demo-progress")
             yield lambda: stage() is Stage3D.FINISHED
             text = all_text(app.print3d)
