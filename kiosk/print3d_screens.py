@@ -127,7 +127,7 @@ class Print3DListPanel(BoxLayout):
         if not jobs:
             self.status.height = dp(56)  # two lines in French at 800 px
             self.status.text = tr(
-                "You have no 3D jobs for this printer. Upload one from your page.")
+                "You have no 3D jobs for this printer. Files uploaded for you appear here.")
         for job in jobs:
             self.rows.add_widget(self._row(job))
 
