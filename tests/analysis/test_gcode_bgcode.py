@@ -43,6 +43,16 @@ def test_corpus_bgcode_analysis_equals_the_text_one() -> None:
     assert is_bgcode(BGCODE) and not is_bgcode(TEXT)
 
 
+def test_the_decoded_text_analyses_as_the_bgcode(tmp_path: Path) -> None:
+    """The backend stores the decoded text for the printer and measures it: the slicer
+    (and so how it counts its own figures) must still be known from that text."""
+    decoded = analyse_gcode(decode_bgcode(BGCODE, tmp_path / "out.gcode"))
+    binary = analyse_gcode(BGCODE)
+    assert decoded.slicer.slicer == "PrusaSlicer" and decoded.slicer.version == "2.8.1"
+    assert (decoded.total_mm, decoded.comparable_mm) == (binary.total_mm, binary.comparable_mm)
+    assert decoded.slicer == binary.slicer
+
+
 GCODE_TEXT = (b"G90\nM83\nM104 S215 ; hot\nG1 Z0.2 F720\nG1 X10 Y10 E1.5 F1200\n"
               b"G1 X20.5 Y10 E.75\nG1 E-.8\nG0 X30 Y30\nG1 E.8\nG2 X40 Y30 I5 J0 E2\n"
               b"G1 X40 Y40 E1.25\n") * 40
