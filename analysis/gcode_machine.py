@@ -348,8 +348,12 @@ class Machine:
                 self._slow_chunk(body[pos + 1:end + 1], body.count(b"\n", 0, pos))
                 return
             if found:
-                if self.rel_e:
+                if self.rel_e and b"-" not in b"".join(found):
+                    # nothing retracted: the peak is the end, one sum and no prefix list
+                    advance = rise = sum(map(float, found))
+                elif self.rel_e:
                     cumulative = list(accumulate(map(float, found), initial=0.0))
+                    rise, advance = max(cumulative), cumulative[-1]
                 else:
                     top_e, last_e = extremes(found)[1], float(found[-1])
                 if words is None:
@@ -368,7 +372,6 @@ class Machine:
             net, peak = self.nets[tool], self.totals[tool]
             flow = self.flow.get(tool, 1.0)
             if self.rel_e:
-                rise, advance = max(cumulative), cumulative[-1]
                 self.e += advance
             else:
                 e0 = self.e
