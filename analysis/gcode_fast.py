@@ -7,7 +7,7 @@ each checked so that it gives exactly what the three regexes and float() give, e
 ``None`` and the caller takes the general reading:
 
 - :func:`uniform_words`: a segment whose extruding moves all read ``G0/G1 X.. Y.. E..``
-  (the bulk of every slicer's output, and all of the spirals) is read by one regex whose
+  (all of the spirals; slicer segments only between retractions) is read by one regex whose
   single capture is joined and split into the three columns in C.
 - :func:`extremes`: unsigned decimals with the point at the same place from the right
   order as numbers once right-aligned, so ``min``/``max`` of the strings (C compares
