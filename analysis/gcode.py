@@ -147,10 +147,12 @@ class _Stream:
         if len(body) > MAX_LINE and (long := _long_line_at(body)) is not None:
             self._fail("a line is longer than 64 KiB (not G-code text)",
                        lines_before + body.count(b"\n", 0, long) + 1)
-        for index, marker in enumerate(_LAYER_MARKERS):
-            self.markers[index] += body.count(marker) + body.startswith(marker[1:])
+        comments = b";" in body  # every marker is a comment: none, no pass for each
+        if comments:
+            for index, marker in enumerate(_LAYER_MARKERS):
+                self.markers[index] += body.count(marker) + body.startswith(marker[1:])
         starts = [p for p in (_find_line(body, m) for m in _START_MARKERS) if p >= 0] \
-            if self.start_peaks is None else []
+            if self.start_peaks is None and comments else []
         if starts:
             first = min(starts)
             self._feed(body[:first], lines_before)

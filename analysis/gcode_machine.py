@@ -14,6 +14,8 @@ import math
 import re
 from itertools import accumulate
 
+from analysis.gcode_fast import extremes, uniform_words
+
 DEFAULT_RETRACT_MM = 3.0      # Marlin's RETRACT_LENGTH when no M207 set one
 DEFAULT_FEED_MM_MIN = 1500.0
 
@@ -334,7 +336,11 @@ class Machine:
     def _segment(self, body: bytes, pos: int, end: int) -> None:
         """Plain G0/G1 lines between two special lines: body[pos:end]. Z is constant in
         it, unless ``z_plain`` (the file has layer markers: Z lines need not cut it)."""
-        found = _SEG_E.findall(body, pos, end)
+        words = uniform_words(body, pos, end)
+        if words is None:
+            found = _SEG_E.findall(body, pos, end)
+        else:
+            found, x_words, y_words = words
         zs: list[float] = []
         try:
             position = self._last_position(body, pos, end)
@@ -342,13 +348,20 @@ class Machine:
                 self._slow_chunk(body[pos + 1:end + 1], body.count(b"\n", 0, pos))
                 return
             if found:
-                if self.rel_e:
+                if self.rel_e and b"-" not in b"".join(found):
+                    # nothing retracted: the peak is the end, one sum and no prefix list
+                    advance = rise = sum(map(float, found))
+                elif self.rel_e:
                     cumulative = list(accumulate(map(float, found), initial=0.0))
+                    rise, advance = max(cumulative), cumulative[-1]
                 else:
-                    values = list(map(float, found))
-                xs = list(map(float, _SEG_X.findall(body, pos, end)))
-                ys = list(map(float, _SEG_Y.findall(body, pos, end)))
-                if self.z_plain:
+                    top_e, last_e = extremes(found)[1], float(found[-1])
+                if words is None:
+                    x_words = _SEG_X.findall(body, pos, end)
+                    y_words = _SEG_Y.findall(body, pos, end)
+                xs = extremes(x_words) if x_words else None
+                ys = extremes(y_words) if y_words else None
+                if self.z_plain and body.find(b"Z", pos, end) >= 0:
                     zs = list(map(float, _SEG_Z.findall(body, pos, end)))
         except ValueError:
             self._slow_chunk(body[pos + 1:end + 1], body.count(b"\n", 0, pos))
@@ -359,12 +372,11 @@ class Machine:
             net, peak = self.nets[tool], self.totals[tool]
             flow = self.flow.get(tool, 1.0)
             if self.rel_e:
-                rise, advance = max(cumulative), cumulative[-1]
                 self.e += advance
             else:
                 e0 = self.e
-                rise, advance = max(values) - e0, values[-1] - e0
-                self.e = values[-1]
+                rise, advance = top_e - e0, last_e - e0
+                self.e = last_e
             top = net + flow * rise
             net += flow * advance
             raw = self.raw_nets[tool]
@@ -377,9 +389,19 @@ class Machine:
                 if zs:
                     self.box[2] = min(self.box[2], min(zs))
                     self.box[5] = max(self.box[5], max(zs))
-            if xs or ys:
-                self._box_xy(xs, ys)
+            self._box_range(xs, ys)
         self.x, self.y, self.z = position
+
+    def _box_range(self, xs: tuple[float, float] | None,
+                   ys: tuple[float, float] | None) -> None:
+        """The box grows to the (low, high) extents of X and Y, when given."""
+        box = self.box
+        if xs:
+            box[0] = min(box[0], xs[0])
+            box[3] = max(box[3], xs[1])
+        if ys:
+            box[1] = min(box[1], ys[0])
+            box[4] = max(box[4], ys[1])
 
     def _box_xy(self, xs: list[float], ys: list[float]) -> None:
         box = self.box
