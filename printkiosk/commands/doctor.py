@@ -158,8 +158,12 @@ def _check_kiosk(path: Path) -> list[str]:
 def _kiosk_warnings(path: Path, data: dict[str, Any]) -> list[str]:
     """A kiosk with no local price list ([pricing] price_list) gets every list from the
     backend: offline it prices only users whose list it cached (docs/offline.md). It
-    works online, so it is a warning, not an error."""
+    works online, so it is a warning, not an error. A 3D kiosk prices nothing itself (its
+    jobs come priced from the backend and cannot be listed offline): never warned."""
     if _kind(data) != "kiosk":
+        return []
+    printer = data.get("printer")
+    if isinstance(printer, dict) and printer.get("kind") == "3d":
         return []
     pricing = data.get("pricing")
     if isinstance(pricing, dict) and pricing.get("price_list"):

@@ -16,6 +16,7 @@ from tests.drivers.receipt.escpos_bytes import StandInPrinter
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_MFP = REPO / "config" / "kiosk-mfp.toml"
+SHIPPED_3D = REPO / "config" / "kiosk-3d.toml"
 CAMPUS = REPO / "config" / "pricelists" / "campus-default.toml"
 
 
@@ -72,6 +73,16 @@ def test_shipped_mfp_kiosk_is_ok_with_a_warning_about_offline_prices() -> None:
         '"/etc/printkiosk/pricelists/<list>.toml" as the offline fallback)',
         f"{SHIPPED_MFP}: OK with 1 warning",
     ]
+
+
+def test_shipped_3d_kiosk_is_not_warned_about_offline_prices_it_never_uses() -> None:
+    """Its jobs come priced from the backend; the one warning left is the OctoPrint key
+    file, which exists only once the site installs it."""
+    done = doctor(SHIPPED_3D)
+    assert done.returncode == 0, done.stderr
+    assert "pricing.price_list" not in done.stdout
+    assert done.stdout.splitlines()[-1] == f"{SHIPPED_3D}: OK with 1 warning"
+    assert "printer.octoprint.api_key_file" in done.stdout
 
 
 def test_a_kiosk_with_a_local_price_list_has_no_warning(tmp_path: Path) -> None:
