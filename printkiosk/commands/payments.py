@@ -100,10 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import getpass
-
-    from backend.voucher_cli import CliRefused, open_backend
-    from printkiosk.commands.backend_file import load_or_report
+    from printkiosk.commands.backend_file import run_on_backend
 
     if args.config is None:
         print("printkiosk payments: give the backend's --config FILE (the top-ups live in "
@@ -115,13 +112,5 @@ def run(args: argparse.Namespace) -> int:
                 else "the top-up ID (printkiosk payments list)")
         print(f"printkiosk payments {args.action}: name {what}", file=sys.stderr)
         return 2
-    config = load_or_report(args.config)
-    if config is None:
-        return 2
-    try:
-        with open_backend(config, f"cli:{getpass.getuser()}") as backend:
-            action.run(backend, args)
-    except CliRefused as exc:
-        print(f"printkiosk payments {args.action}: {exc}; nothing changed", file=sys.stderr)
-        return 2
-    return 0
+    return run_on_backend(f"payments {args.action}", args.config,
+                          lambda backend: action.run(backend, args))

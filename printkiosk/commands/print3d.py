@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 ACTIONS = {
     "submit": "analyse, price and store FILE for --user on --printer-group",
@@ -48,31 +49,24 @@ def _usage(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import getpass
-
-    from backend.voucher_cli import CliRefused, open_backend
-    from printkiosk.commands.backend_file import load_or_report
+    from printkiosk.commands.backend_file import run_on_backend
 
     problem = _usage(args)
     if problem is not None:
         print(f"printkiosk 3d {args.action}: {problem}", file=sys.stderr)
         return 2
-    config = load_or_report(args.config)
-    if config is None:
-        return 2
+    return run_on_backend(f"3d {args.action}", args.config,
+                          lambda backend: _dispatch(backend, args))
+
+
+def _dispatch(backend: Any, args: argparse.Namespace) -> None:
     from backend import print3d_cli
 
-    try:
-        with open_backend(config, f"cli:{getpass.getuser()}") as backend:
-            if args.action == "submit":
-                print3d_cli.submit(backend, Path(args.target), args.user, args.printer_group)
-            elif args.action == "list":
-                print3d_cli.list_jobs(backend, args.user, args.group)
-            elif args.action == "show":
-                print3d_cli.show(backend, args.target)
-            else:
-                print3d_cli.cancel(backend, args.target)
-    except CliRefused as exc:
-        print(f"printkiosk 3d {args.action}: {exc}; nothing changed", file=sys.stderr)
-        return 2
-    return 0
+    if args.action == "submit":
+        print3d_cli.submit(backend, Path(args.target), args.user, args.printer_group)
+    elif args.action == "list":
+        print3d_cli.list_jobs(backend, args.user, args.group)
+    elif args.action == "show":
+        print3d_cli.show(backend, args.target)
+    else:
+        print3d_cli.cancel(backend, args.target)

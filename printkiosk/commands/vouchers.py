@@ -75,10 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import getpass
-
-    from backend.voucher_cli import CliRefused, open_backend
-    from printkiosk.commands.backend_file import load_or_report
+    from printkiosk.commands.backend_file import run_on_backend
 
     if args.config is None:
         print("printkiosk vouchers: give the backend's --config FILE (the vouchers live in "
@@ -88,16 +85,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"printkiosk vouchers {args.action}: name the BATCH (printkiosk vouchers list)",
               file=sys.stderr)
         return 2
-    config = load_or_report(args.config)
-    if config is None:
-        return 2
-    try:
-        with open_backend(config, f"cli:{getpass.getuser()}") as backend:
-            _dispatch(backend, args)
-    except CliRefused as exc:
-        print(f"printkiosk vouchers {args.action}: {exc}; nothing changed", file=sys.stderr)
-        return 2
-    return 0
+    return run_on_backend(f"vouchers {args.action}", args.config,
+                          lambda backend: _dispatch(backend, args))
 
 
 def _dispatch(backend: Any, args: argparse.Namespace) -> None:
