@@ -149,13 +149,49 @@ def _klippy_state(url: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def octoprint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OctoPrintInstance]:
-    """OctoPrint with its virtual printer connected and Operational, for the session."""
+def octoprint_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OctoPrintInstance]:
+    """OctoPrint with its virtual printer, started once for the session."""
     instance = start_octoprint(tmp_path_factory.mktemp("octoprint"), throttle=TEST_THROTTLE_S)
     try:
         yield instance
     finally:
         instance.stop()
+
+
+@pytest.fixture
+def octoprint(octoprint_server: OctoPrintInstance) -> OctoPrintInstance:
+    """The session's OctoPrint, connected and Operational with no job running, for each
+    test: one that paused (M600), disconnected or left a print running must not make the
+    next test's start refused as busy or not ready."""
+    _make_operational(octoprint_server)
+    return octoprint_server
+
+
+def _octoprint_call(instance: OctoPrintInstance, method: str, path: str,
+                    body: dict[str, object] | None = None) -> dict[str, object]:
+    request = urllib.request.Request(
+        instance.url + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"X-Api-Key": instance.api_key, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        text = answer.read()
+    return json.loads(text) if text else {}
+
+
+def _make_operational(instance: OctoPrintInstance, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    state = ""
+    while time.monotonic() < deadline:
+        state = str(_octoprint_call(instance, "GET", "/api/job").get("state", ""))
+        if state == "Operational":
+            return
+        if state.startswith(("Printing", "Paused", "Pausing", "Resuming")):
+            _octoprint_call(instance, "POST", "/api/job", {"command": "cancel"})
+        elif state.startswith(("Offline", "Closed", "Error")):
+            _octoprint_call(instance, "POST", "/api/connection",
+                            {"command": "connect", "port": "VIRTUAL"})
+        time.sleep(0.5)
+    raise AssertionError(f"OctoPrint stayed {state!r} for {timeout_s} s after the last test")
 
 
 @pytest.fixture(scope="session")

@@ -147,18 +147,21 @@ def test_an_unreachable_network_printer_is_a_clear_error() -> None:
 
 def test_a_printer_that_drops_the_connection_mid_job_is_a_clear_error() -> None:
     server = socket.create_server(("127.0.0.1", 0))
-    dropped = threading.Event()
+    opened, dropped = threading.Event(), threading.Event()
 
-    def reset_at_once() -> None:
+    def reset_once_opened() -> None:
         connection, _ = server.accept()
+        opened.wait(10)  # mid-job: after the kiosk opened the printer (a reset during the
+        # open is the "cannot be reached" case, and under load it raced this one)
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         connection.close()  # RST: the printer is gone
         dropped.set()
 
-    threading.Thread(target=reset_at_once, daemon=True).start()
+    threading.Thread(target=reset_once_opened, daemon=True).start()
     try:
         printer = open_receipt_printer(f"network:127.0.0.1:{server.getsockname()[1]}",
                                        profile="TM-T88III")
+        opened.set()
         assert dropped.wait(5)
         threading.Event().wait(0.1)
         with printer, pytest.raises(ReceiptPrinterUnavailable, match="stopped taking data"):
