@@ -53,7 +53,10 @@ _log = logging.getLogger(__name__)
 
 JOB_REF_PREFIX = "print3d:"
 RUNNING = frozenset({"printing", "paused"})
-READY = frozenset({"idle", "completed", "cancelled"})
+# The states a new print may start from. "failed" is the last job's end (an error, a
+# run-out, a disconnect), which OctoPrint keeps reporting until the next job: without it a
+# kiosk that restarted after a failed print would call the printer busy for ever.
+READY = frozenset({"idle", "completed", "cancelled", "failed"})
 OUTCOME_STAGE = {"completed": Stage3D.FINISHED, "cancelled": Stage3D.CANCELLED,
                  "failed": Stage3D.FAILED, "not_started": Stage3D.NOT_STARTED}
 

@@ -336,3 +336,12 @@ def test_time_left_is_estimated_from_the_time_printed_when_the_printer_does_not_
     elapsed = kiosk.printer.seconds_per_step
     assert first_left == round(elapsed * (100 - first_percent) / first_percent)
     assert first_left == pytest.approx(elapsed * (size - 160) / 160, abs=1)
+
+
+def test_a_printer_whose_last_print_failed_takes_the_next_one(tmp_path: Path) -> None:
+    """OctoPrint keeps reporting the last job's failure until the next job starts; a
+    kiosk (a fresh one after a restart too) must not call that printer busy."""
+    kiosk = Kiosk(tmp_path, step=160)
+    kiosk.printer.state = "failed"
+    started = kiosk.release()
+    assert started.stage is Stage3D.PRINTING, started
