@@ -43,6 +43,7 @@ from terminal.ports import (
 from terminal.print3d_follow import READY, Print3DFollower, job_ref
 from terminal.print3d_record import PrintRecord, PrintRecordStore
 from terminal.print3d_values import Listener3D, Print3DUpdate, ProfileOf, Stage3D
+from terminal.release import shortfall
 
 _log = logging.getLogger(__name__)
 
@@ -215,12 +216,7 @@ class Print3DDesk:
             _log.error("3D hold %s could not be voided: %s", key, exc)
 
     def _insufficient(self, username: str, job: Print3DJob) -> Print3DUpdate:
-        try:
-            balance: Balance | None = self.balance_of(username)
-        except BackendError:
-            balance = None
-        missing = None if balance is None else max(job.hold_amount - balance.available,
-                                                   Decimal("0.01"))
+        balance, missing = shortfall(self.balance_of, username, job.hold_amount)
         return _update(job, Stage3D.INSUFFICIENT, problem="insufficient_funds",
                        balance=balance, missing=missing)
 

@@ -476,14 +476,21 @@ class ReleaseWorkflow:
                        settlement=Settlement.UNSETTLED if open_hold else Settlement.NONE)
 
     def _insufficient(self, username: str, quote: JobQuote) -> ReleaseUpdate:
-        try:
-            balance: Balance | None = self.balance_of(username)
-        except BackendError:
-            balance = None
-        missing = None if balance is None else max(quote.amount - balance.available,
-                                                   Decimal("0.01"))
+        balance, missing = shortfall(self.balance_of, username, quote.amount)
         return _update(quote, Stage.INSUFFICIENT, problem="insufficient_funds",
                        balance=balance, missing=missing)
+
+
+def shortfall(balance_of: Callable[[str], Balance], username: str,
+              amount: Decimal) -> tuple[Balance | None, Decimal | None]:
+    """The balance and how much more ``amount`` needs (at least a cent: the hold was
+    refused), for the "not enough credit" screens; (None, None) when the backend cannot
+    say."""
+    try:
+        balance = balance_of(username)
+    except BackendError:
+        return None, None
+    return balance, max(amount - balance.available, Decimal("0.01"))
 
 
 class _Closing(Exception):
