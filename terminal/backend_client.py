@@ -653,6 +653,7 @@ def _identity(payload: dict[str, Any]) -> Identity:
             display_name=str(user.get("display_name") or user["username"]),
             language=str(user.get("language") or "en"),
             balance=_balance(raw["balance"]),
+            roles=tuple(str(role) for role in user.get("roles") or ()),
         )
 
     return _parse(parse, payload)

@@ -37,6 +37,9 @@ class Identity:
     display_name: str
     language: str
     balance: Balance
+    # the backend roles of the account (``technician`` opens technician mode, never a
+    # user session that could charge); empty for an ordinary user
+    roles: tuple[str, ...] = ()
 
 
 class BackendError(Exception):
