@@ -21,4 +21,9 @@ if [ -f ../shared/tools/import_rule.py ]; then
 fi
 echo "== pytest"
 # pytest exits 5 when it collected no test: that is a failure here too.
-exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist): most tests wait on a peer process, so two run in the time of
+# one; tests of one fixed resource share a group (tests/conftest.py), and each worker gets
+# its own X display (tests/worker_display.py). PRINTKIOSK_TEST_WORKERS=0 runs in-process.
+workers="${PRINTKIOSK_TEST_WORKERS:-2}"
+exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest \
+    -n "$workers" --dist loadgroup "$@"

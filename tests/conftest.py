@@ -22,6 +22,7 @@ from tests.drivers.snmp.snmpsim_peer import (
     start_snmpsim,
     stop,
 )
+from tests.worker_display import give_worker_its_own_display
 
 # the 3D printer servers (session fixtures ``octoprint`` and ``moonraker``)
 pytest_plugins = ["tests.peers3d"]
@@ -32,6 +33,20 @@ CORPUS = REPO.parent / "shared" / "corpus"
 
 def pytest_configure(config: pytest.Config) -> None:
     skip_rule.register(config, ALLOWED_SKIPS)
+    give_worker_its_own_display()
+
+
+# pcscd has one fixed socket per machine (/run/pcscd/pcscd.comm): the tests that start it
+# run on one pytest-xdist worker, one after the other (scripts/test.sh runs --dist loadgroup).
+PCSCD_MODULES = ("tests/drivers/cards/test_cards_pcsc.py",
+                 "tests/drivers/cards/test_cards_configured.py",
+                 "tests/printkiosk/test_doctor_command.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(PCSCD_MODULES):
+            item.add_marker(pytest.mark.xdist_group("pcscd"))
 
 
 @pytest.fixture(scope="session")

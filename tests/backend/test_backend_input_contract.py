@@ -113,7 +113,9 @@ def _event(**extra: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("moment", [0, 1_700_000_000, "1970-01-01T00:00:00Z",
                                     "1999-12-31T23:59:59+00:00",
-                                    (datetime.now(UTC) + timedelta(days=2)).isoformat()])
+                                    (datetime.now(UTC) + timedelta(days=2)).isoformat()],
+                         # fixed ids: every xdist worker must collect the same test names
+                         ids=["zero", "epoch-number", "1970", "1999", "two-days-ahead"])
 def test_event_times_before_2000_or_far_ahead_or_numbers_are_422(
         backend: Backend, moment: Any) -> None:
     answer = backend.client.post("/api/v1/events", headers=backend.headers(),
