@@ -257,3 +257,10 @@ def test_a_technicians_wrong_pins_lock_like_anyones(backend: Backend) -> None:
     locked = backend.client.post("/api/v1/sessions", json={"username": "tess", "pin": "9012"},
                                  headers=backend.headers())
     assert locked.status_code == 429 and locked.json()["code"] == "pin_locked"
+
+
+def test_the_demo_idle_screen_lists_the_demo_technician() -> None:
+    from printkiosk.commands.demo import demo_cards
+    from terminal.ports import DemoCard
+
+    assert DemoCard("1009", "Tess Technician", "tess", "9012") in demo_cards()
