@@ -128,3 +128,21 @@ def test_enrol_with_a_real_key_gives_a_token_that_works(backend: Backend, server
     assert (status.id, status.name) == (terminal_id, "lobby kiosk")
     with backend.db.read() as session:
         assert session.get_one(Terminal, terminal_id).name == "lobby kiosk"
+
+
+def test_a_technician_is_identified_with_the_role_and_locked_like_anyone(
+        backend: Backend, client: HttpBackend) -> None:
+    """What the kiosk's session controller gets: the role on the Identity, by card and by
+    PIN; and a technician's wrong PINs lock the username like anyone's."""
+    assert client.identify_card("1009").roles == ("technician",)
+    assert client.identify_pin("tess", "9012").roles == ("technician",)
+    assert client.identify_card("1002").roles == ()
+    codes = []
+    for _ in range(backend.config.security.pin_max_attempts):
+        with pytest.raises(BackendRejected) as wrong:
+            client.identify_pin("tess", "0000")
+        codes.append(wrong.value.code)
+    assert codes == ["pin_invalid"] * backend.config.security.pin_max_attempts
+    with pytest.raises(BackendRejected) as locked:
+        client.identify_pin("tess", "9012")
+    assert (locked.value.code, locked.value.status) == ("pin_locked", 429)
