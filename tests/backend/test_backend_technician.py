@@ -187,7 +187,8 @@ def test_a_technician_with_the_longest_username_is_audited_whole(backend: Backen
 @pytest.mark.parametrize("change", [{"via": "ssh"}, {"action": "Settings Change"},
                                     {"action": ""}, {"key": "short"}, {"technician": ""},
                                     {"at": "1999-12-31T23:00:00+00:00"},
-                                    {"details": {"a": "\x00"}}, {"extra": 1}])
+                                    {"details": {"a": "\x00"}}, {"technician": "te\x1bss"},
+                                    {"extra": 1}])
 def test_a_malformed_report_is_a_422_naming_the_field(backend: Backend,
                                                       change: dict[str, Any]) -> None:
     answer = backend.client.post(REPORTS, json=_report(**change), headers=backend.headers())
