@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend.models import AuditEntry
+from backend.models import AuditEntry, utcnow
 
 
 def record(session: Session, actor: str, action: str, subject: str,
-           details: dict[str, Any] | None = None) -> None:
-    session.add(AuditEntry(actor=actor, action=action, subject=subject, details=details))
+           details: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+    """``at``: when it happened, if not now (a kiosk reporting an action made offline)."""
+    session.add(AuditEntry(actor=actor, action=action, subject=subject, details=details,
+                           at=at or utcnow()))

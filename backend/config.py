@@ -108,6 +108,10 @@ class SessionSettings(_Section):
     # 3D uploads (each analysed in a child process): per terminal.
     print3d_uploads_per_hour: int = Field(default=120, ge=1, le=100_000)
     print3d_upload_burst: int = Field(default=20, ge=1, le=10_000)
+    # Technician reports (audit rows): a kiosk's outbox drains those made offline in a
+    # burst; a stolen token must not fill the audit log.
+    technician_reports_per_hour: int = Field(default=600, ge=1, le=100_000)
+    technician_report_burst: int = Field(default=100, ge=1, le=10_000)
 
     @field_validator("offline_limit")
     @classmethod
@@ -438,6 +442,8 @@ EXPECTED: dict[str, str] = {
     "sessions.card_enrolment_burst": "an integer between 1 and 10000",
     "sessions.print3d_uploads_per_hour": "an integer between 1 and 100000",
     "sessions.print3d_upload_burst": "an integer between 1 and 10000",
+    "sessions.technician_reports_per_hour": "an integer between 1 and 100000",
+    "sessions.technician_report_burst": "an integer between 1 and 10000",
     "vouchers.max_failed_attempts": "an integer between 1 and 1000",
     "vouchers.failure_window_min": "an integer between 1 and 10080 (minutes)",
     "vouchers.timezone": "an IANA time zone name such as \"Europe/Paris\" (a string)",

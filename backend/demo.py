@@ -1,5 +1,7 @@
-"""Demo data: three users with cards, PINs and balances, a demo terminal, and billing
-codes: client ACME pays for its projects (``payer = code``), GLOBEX's are paid by the user.
+"""Demo data: three users with cards, PINs and balances, a technician (tess, card 1009,
+role ``technician``, no credit: her card opens technician mode), a demo terminal, and
+billing codes: client ACME pays for its projects (``payer = code``), GLOBEX's are paid by
+the user.
 
 ``seed_demo`` is idempotent (run on every ``printkiosk backend --demo-data`` start): a user
 that exists is left as it is, so balances spent during a demo survive a restart.
@@ -23,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import ledger, vouchers
+from backend import ledger, roles, vouchers
 from backend.audit import record
 from backend.config import BackendConfig
 from backend.db import Database
@@ -62,6 +64,7 @@ class DemoUser:
     personal: Decimal
     pin: str
     group: str | None = None
+    roles: tuple[str, ...] = ()
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -69,6 +72,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("1002", "bob", "Bob Dupont", "en", Decimal("2.00"), Decimal("0.00"), "2345"),
     DemoUser("1003", "carol", "Carol Staff", "en", Decimal("50.00"), Decimal("20.00"), "3456",
              "staff"),
+    DemoUser("1009", "tess", "Tess Technician", "en", Decimal("0.00"), Decimal("0.00"), "9012",
+             roles=("technician",)),
 )
 # (card, username, display name) for the kiosk's demo screen.
 DEMO_CARDS: tuple[tuple[str, str, str], ...] = tuple(
@@ -132,6 +137,8 @@ def _create_user(session: Session, secret: bytes, currency: str, demo: DemoUser)
     session.add(user)
     session.flush()
     session.add(Card(user_id=user.id, card_hash=card_hash(secret, demo.card), label="demo"))
+    for role in demo.roles:
+        roles.grant(session, demo.username, role, actor="demo")
     if demo.virtual:
         ledger.credit(session, user, currency, kind="refill", amount=demo.virtual,
                       source_kind=AccountKind.QUOTA_FUNDING, description="demo quota",

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -29,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 from backend.money import Money
@@ -123,6 +124,36 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     groups: Mapped[list[Group]] = relationship(secondary="user_groups")
+    role_grants: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def roles(self) -> list[str]:
+        """The account's roles, sorted (what ``user_json`` answers)."""
+        return sorted(grant.role for grant in self.role_grants)
+
+
+# What an account may do beyond printing. ``technician`` opens technician mode at a kiosk
+# (issue 16); ``cashier`` and ``admin`` are for the cash desk and administration pages.
+ROLES = ("technician", "cashier", "admin")
+
+
+class UserRole(Base):
+    """A role granted to a user: one row per (user, role), so a grant is a fact that is
+    there or not, and two grants of the same role cannot both exist. The CHECK keeps
+    anything else out of the table, whoever writes it."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (CheckConstraint(
+        "role IN (" + ", ".join(f"'{role}'" for role in ROLES) + ")",
+        name="ck_user_roles_role"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    @validates("role")
+    def _known_role(self, _key: str, role: str) -> str:
+        if role not in ROLES:
+            raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        return role
 
 
 class PinAttempt(Base):
@@ -344,7 +375,8 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    actor: Mapped[str] = mapped_column(String(100))
+    # 200: a technician's report is ``technician:<username>@terminal:<id>`` (up to 153).
+    actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

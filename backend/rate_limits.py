@@ -1,5 +1,5 @@
-"""Per-terminal rate limits on logins (card lookups and PINs), card enrolments and 3D
-uploads.
+"""Per-terminal rate limits on logins (card lookups and PINs), card enrolments, 3D
+uploads and technician reports.
 
 A token bucket per terminal, in this process's memory. Why not a database table: a card
 lookup would then be a counted write under the same lock every charge needs (on SQLite
@@ -50,7 +50,9 @@ class RateLimits:
     def __init__(self, logins_per_minute: int, login_burst: int,
                  card_enrolments_per_hour: int, card_enrolment_burst: int,
                  clock: Callable[[], float] = time.monotonic,
-                 print3d_uploads_per_hour: int = 120, print3d_upload_burst: int = 20) -> None:
+                 print3d_uploads_per_hour: int = 120, print3d_upload_burst: int = 20,
+                 technician_reports_per_hour: int = 600,
+                 technician_report_burst: int = 100) -> None:
         self.logins = TokenBucket(logins_per_minute / 60, login_burst, clock)
         self.card_enrolments = TokenBucket(card_enrolments_per_hour / 3600,
                                            card_enrolment_burst, clock)
@@ -58,10 +60,15 @@ class RateLimits:
         # keep the server's cores busy.
         self.print3d_uploads = TokenBucket(print3d_uploads_per_hour / 3600,
                                            print3d_upload_burst, clock)
+        # Each report is an audit row: a stolen token must not fill the audit log.
+        self.technician_reports = TokenBucket(technician_reports_per_hour / 3600,
+                                              technician_report_burst, clock)
 
     @classmethod
     def from_settings(cls, settings: SessionSettings) -> RateLimits:
         return cls(settings.logins_per_minute, settings.login_burst,
                    settings.card_enrolments_per_hour, settings.card_enrolment_burst,
                    print3d_uploads_per_hour=settings.print3d_uploads_per_hour,
-                   print3d_upload_burst=settings.print3d_upload_burst)
+                   print3d_upload_burst=settings.print3d_upload_burst,
+                   technician_reports_per_hour=settings.technician_reports_per_hour,
+                   technician_report_burst=settings.technician_report_burst)

@@ -2,8 +2,9 @@
 
 CSV format (UTF-8, header required; columns in any order)::
 
-    username,display_name,email,language,groups,cost_centre,status,cards,overdraft_limit
-    alice,Alice Martin,alice@example.org,fr,staff;library,CC100,active,04A1B2C3D4,0.00
+    username,display_name,email,language,groups,cost_centre,status,cards,overdraft_limit,roles
+    alice,Alice Martin,alice@example.org,fr,staff;library,CC100,active,04A1B2C3D4,0.00,
+    tess,Tess Technician,,en,,,,,,technician
 
 Only ``username`` and ``display_name`` are required. ``groups`` and ``cards`` are
 ``;``-separated; groups and cost centres are created when missing. An empty cell leaves
@@ -12,6 +13,10 @@ groups (a directory export with a blank cell must not strip everyone's quota gro
 ``-`` removes every group. A non-empty ``groups`` cell replaces the user's groups.
 ``cards`` are added (never removed: a lost card is removed on purpose, not by omission);
 a card that belongs to another user is an error. ``status`` is active or disabled.
+``roles`` (optional column) lists the account's roles (``technician``, ``cashier``,
+``admin``), separated by ``;`` or spaces, like ``groups``: empty keeps the user's roles,
+``-`` removes them all, anything else replaces them; an unknown role is an error. Who
+got which roles is written in the import's audit row (a role is a privilege).
 PINs are not imported: users set them at the desk.
 
 Like the billing-code import it works in two phases. First the whole file is read and
@@ -37,16 +42,17 @@ from backend.audit import record
 from backend.csv_input import read_csv
 from backend.db import Database
 from backend.import_batches import bulk_insert, bulk_update, chunks, write_batches
-from backend.models import Card, CostCentre, Group, User, UserGroup
+from backend.models import ROLES, Card, CostCentre, Group, User, UserGroup, UserRole
 from backend.money import parse_amount
 from backend.security import card_hash
 
 REQUIRED_COLUMNS = ("username", "display_name")
 KNOWN_COLUMNS = ("username", "display_name", "email", "language", "groups", "cost_centre",
-                 "status", "cards", "overdraft_limit")
+                 "status", "cards", "overdraft_limit", "roles")
 LANGUAGES = ("en", "fr")
-CLEAR = "-"  # in the groups cell: remove every group
+CLEAR = "-"  # in the groups or roles cell: remove every group or role
 _SPACE = re.compile(r"\s")
+_ROLE_SEPARATORS = re.compile(r"[;\s]+")
 
 
 @dataclass
@@ -62,6 +68,7 @@ class _UserRow:
     line: int
     values: dict[str, str]
     groups: tuple[str, ...] | None  # None: leave the user's groups as they are
+    roles: tuple[str, ...] | None  # None: leave the user's roles as they are
     cards: tuple[str, ...]  # keyed hashes
     overdraft: Decimal | None
 
@@ -115,6 +122,10 @@ def _check_row(line: int, values: dict[str, str], cards: list[tuple[str, str]],
         if len(name) > 100 or (name == CLEAR and values["groups"] != CLEAR):
             problems.append(f"groups: {name[:100]!r} is not a group name (1-100 characters; "
                             f"{CLEAR!r} alone removes every group)")
+    for role in _ROLE_SEPARATORS.split(values.get("roles", "").strip()):
+        if role and role not in ROLES and not (role == CLEAR and values["roles"].strip() == CLEAR):
+            problems.append(f"roles: {role[:40]!r} is not one of {', '.join(ROLES)} "
+                            f"({CLEAR!r} alone removes every role)")
     if len(values.get("cost_centre", "")) > 64:
         problems.append("cost_centre: longer than 64 characters")
     for card, digest in cards:
@@ -132,6 +143,13 @@ def _groups(cell: str | None) -> tuple[str, ...] | None:
     if not cell:
         return None
     return () if cell == CLEAR else tuple(dict.fromkeys(_split(cell)))
+
+
+def _roles(cell: str | None) -> tuple[str, ...] | None:
+    cell = (cell or "").strip()
+    if not cell:
+        return None
+    return () if cell == CLEAR else tuple(sorted(set(_ROLE_SEPARATORS.split(cell))))
 
 
 def _parse(session: Session, data: bytes | str, secret: bytes,
@@ -164,6 +182,7 @@ def _parse(session: Session, data: bytes | str, secret: bytes,
         problems.extend((line, problem) for problem in found)
         if not found:
             rows.append(_UserRow(line, values, _groups(values.get("groups")),
+                                 _roles(values.get("roles")),
                                  tuple(digest for _, digest in cards), overdraft))
     report.errors.extend(f"line {line}: {problem}"
                          for line, problem in sorted(problems, key=lambda item: item[0]))
@@ -226,6 +245,12 @@ def _write_batch(rows: list[_UserRow], session: Session) -> None:
         pairs = [{"user_id": ids[row.values["username"]], "group_id": group_ids[name]}
                  for row in regrouped for name in row.groups or ()]
         bulk_insert(session, UserGroup, pairs)
+    reroled = [row for row in rows if row.roles is not None]
+    if reroled:
+        session.execute(delete(UserRole).where(
+            UserRole.user_id.in_([ids[row.values["username"]] for row in reroled])))
+        bulk_insert(session, UserRole, [{"user_id": ids[row.values["username"]], "role": role}
+                                        for row in reroled for role in row.roles or ()])
     bulk_insert(session, Card, [
         {"user_id": ids[row.values["username"]], "card_hash": digest, "label": "import"}
         for row in rows for digest in row.cards], "card_hash")
@@ -245,8 +270,12 @@ def import_users_csv(db: Database, data: bytes | str, secret: bytes, *, actor: s
         return report
     steps: list[Callable[[Session], None]] = [
         partial(_write_batch, list(batch)) for batch in chunks(rows)]
+    # Roles are privileges: the audit row says who got which (not only how many).
+    roles_set = {row.values["username"]: list(row.roles) for row in rows
+                 if row.roles is not None}
     steps.append(lambda session: record(session, actor, "users.import", "users", {
-        "created": len(report.created), "updated": len(report.updated)}))
+        "created": len(report.created), "updated": len(report.updated),
+        **({"roles": roles_set} if roles_set else {})}))
     write_batches(db, steps)
     report.applied = True
     return report

@@ -57,7 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    # A command may take words that come after its options (``backend role grant
+    # --config FILE tess technician``); anything else unknown is an error as always.
+    take = getattr(args, "take_positionals", None)
+    if extras and (take is None or any(word.startswith("-") for word in extras)
+                   or not take(args, extras)):
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     result: int = args.run(args)
     return result
 

@@ -47,6 +47,13 @@ within the screen's budget; a claim names the hold, so a resend is the same clai
 G-code download is streamed to a temporary file beside the destination and renamed
 into place once complete (a cut connection leaves no half file under the real name);
 a settlement is a money write keyed by the outbox entry's key, resent like a capture.
+
+Technician mode (issue 16): a technician report is an audit write keyed by its outbox
+entry's key, resent like an event (a resend is answered 200 and audited once);
+:meth:`terminal_status` is one unretried probe, so that the technician's backend check
+times one round trip and a 401 says the token is bad; :meth:`enrol_terminal` spends a
+one-time key and is never resent (a resend after a lost answer would find the key spent
+and the token lost either way: the technician asks for a new key).
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -87,6 +94,7 @@ from terminal.ports import (
     VoucherCredit,
     VoucherRefusal,
 )
+from terminal.technician_types import TechnicianReport
 
 _log = logging.getLogger(__name__)
 
@@ -96,6 +104,17 @@ SESSION_HEADER = "X-Printkiosk-Session"
 # Sessions kept: one user at a time at a kiosk, a few more while releases finish.
 _SESSIONS_KEPT = 8
 MAX_WAIT_S = 30  # the longest long-poll the backend holds (a top-up's status)
+
+
+@dataclass(frozen=True)
+class TerminalStatus:
+    """``GET /terminals/me``: the terminal the token stands for, and the backend's clock
+    when it answered (timezone-aware UTC)."""
+
+    id: str
+    name: str
+    state: str
+    server_time: datetime
 
 
 class _TimedOut(BackendUnavailable):
@@ -366,6 +385,44 @@ class HttpBackend:
         answer = self._call("POST", f"/print3d/jobs/{int(job_id)}/settle", body)
         return _parse(_print3d_settlement, answer)
 
+    # --- technician mode (issue 16) -----------------------------------------------------
+
+    def report_technician(self, report: TechnicianReport) -> None:
+        """``POST /technician/reports``: the report for the backend's audit log, keyed by
+        ``report.key`` (a resend is audited once). ``not_a_technician`` (403) is final."""
+        body: dict[str, object] = {
+            "key": report.key, "technician": single_line(report.technician),
+            "via": report.via, "action": report.action,
+            "details": without_nul(dict(report.details)),
+            "at": None if report.at is None else report.at.astimezone(UTC).isoformat(),
+        }
+        self._call("POST", "/technician/reports", body)
+
+    def terminal_status(self) -> TerminalStatus:
+        """``GET /terminals/me``, tried once within the screen's budget: the caller times
+        it. A bad or revoked token is :class:`BackendRejected` with status 401."""
+        answer = self._call("GET", "/terminals/me", None, retry=False,
+                            budget_s=self._screen_budget_s)
+        return _parse(_terminal_status, answer)
+
+    def enrol_terminal(self, enrolment_key: str, name: str, *, device: str | None = None,
+                       device_model: str | None = None,
+                       offline_limit: Decimal | None = None) -> tuple[str, str]:
+        """``POST /terminals/enrol``: (terminal id, token). Never resent: the key is
+        spent by the first request that reaches the backend. ``enrolment_key_invalid``
+        (403) and ``enrolment_key_used`` (409) are :class:`BackendRejected`."""
+        body: dict[str, object] = {"enrolment_key": enrolment_key.strip(),
+                                   "name": single_line(name)}
+        if device is not None:
+            body["device"] = single_line(device)
+        if device_model is not None:
+            body["device_model"] = single_line(device_model)
+        if offline_limit is not None:
+            body["offline_limit"] = wire_amount(offline_limit)
+        answer = self._call("POST", "/terminals/enrol", body, retry=False,
+                            budget_s=self._screen_budget_s)
+        return _parse(lambda raw: (_text(raw["terminal_id"]), _text(raw["token"])), answer)
+
     def health(self) -> bool:
         """One quick unretried probe (the heartbeat); True when the backend answers."""
         try:
@@ -576,6 +633,17 @@ def _utc(text: str) -> datetime:
     """An ISO timestamp; one without an offset is UTC (the backend stores UTC)."""
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{value!r} is not a non-empty string")
+    return value
+
+
+def _terminal_status(raw: dict[str, Any]) -> TerminalStatus:
+    return TerminalStatus(id=_text(raw["id"]), name=str(raw["name"]), state=str(raw["state"]),
+                          server_time=_utc(str(raw["server_time"])))
 
 
 def _price_list(raw: dict[str, Any]) -> tuple[str, tuple[int, int] | None]:

@@ -146,6 +146,8 @@ STATUS_OF_CODE: dict[str, int] = {
     "print3d_hold_invalid": 409,
     "print3d_too_many_jobs": 409,
     "print3d_not_priced": 422,
+    "not_a_technician": 403,
+    "role_unknown": 422,
 }
 
 

@@ -311,3 +311,33 @@ class Print3DSettleRequest(_Body):
     # The printer's own count, recorded beside ours (never charged): a decimal string.
     printer_filament_mm: str | None = Field(default=None, max_length=20,
                                             pattern=r"^[0-9]{1,12}(\.[0-9]{1,6})?$")
+
+
+class TechnicianReportRequest(_Body):
+    """One technician action at a kiosk, for the audit log (``key``: idempotency key).
+
+    ``technician`` is the account's username (``via`` card or pin) or the kiosk's
+    local technician (``local_pin``: the backend cannot say who it was); ``at`` is when
+    the technician acted (null: now), which may be long before a kiosk that was offline
+    reports it."""
+
+    key: str = IdempotencyKey
+    technician: str = Field(min_length=1, max_length=100)
+    via: Literal["card", "pin", "local_pin"]
+    # audited as ``technician.<action>``: settings.change, enrolment, test_page, reboot...
+    action: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
+    details: BoundedJson = Field(default_factory=dict)
+    at: Moment | None = None
+
+
+class TerminalStatus(BaseModel):
+    """``GET /terminals/me``: who this token is, and the server's clock."""
+
+    id: str
+    name: str
+    state: Literal["new", "connected", "disconnected"]
+    server_time: AwareDatetime = Field(description="the backend's clock, ISO 8601 UTC")
+
+
+class TechnicianReportAnswer(BaseModel):
+    ok: Literal[True]

@@ -37,6 +37,8 @@ def user_json(user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "language": user.language,
         "groups": sorted(group.name for group in user.groups),
+        # what the account may do beyond printing (``technician``: technician mode)
+        "roles": user.roles,
     }
 
 

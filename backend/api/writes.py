@@ -31,15 +31,18 @@ def idempotent_write(
     lock: Callable[[Session], Locked],
     effect: Callable[[Session, Locked], dict[str, Any]],
     status: int = 200,
+    replay_status: int | None = None,
 ) -> JSONResponse:
-    """``lock`` takes the lock (and returns what it found, handed to ``effect``)."""
+    """``lock`` takes the lock (and returns what it found, handed to ``effect``).
+    ``replay_status``: the status of a replay, when it is not the first answer's (a
+    201 Created answered 200 on a resend: nothing was created the second time)."""
     for attempt in (1, 2):
         try:
             with context.db.write() as session:
                 locked = lock(session)
                 previous = replay(session, terminal_id, key, operation, body)
                 if previous is not None:
-                    return JSONResponse(previous[1], status_code=previous[0])
+                    return JSONResponse(previous[1], status_code=replay_status or previous[0])
                 response = effect(session, locked)
                 remember(session, terminal_id, key, operation, body, status, response)
             return JSONResponse(response, status_code=status)

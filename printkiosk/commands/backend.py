@@ -18,6 +18,8 @@ terminal first; --migrate-only migrates and exits. To try it out: `printkiosk de
   printkiosk backend import-billing-codes --config FILE --file codes.csv [--dry-run]
   printkiosk backend import-users --config FILE --file users.csv [--dry-run]
   printkiosk backend set-pin --config FILE --user alice      (PIN read from stdin)
+  printkiosk backend role grant --config FILE tess technician   (or revoke; audited)
+  printkiosk backend role list --config FILE   who holds which role (technician, ...)
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ ACTIONS: dict[str, str] = {
     "adjust": "adjust a user's credit, with a reason",
     "check": "check the ledger invariants",
     "expire-holds": "void open holds older than --older-than-h",
+    "role": "grant USERNAME ROLE, revoke USERNAME ROLE, or list the users' roles",
 }
 
 
@@ -46,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "action", nargs="?", default="serve", choices=tuple(ACTIONS), metavar="ACTION",
         help="; ".join(f"{name}: {summary}" for name, summary in ACTIONS.items()),
     )
+    parser.add_argument("words", nargs="*", metavar="WORD",
+                        help="role: grant|revoke USERNAME ROLE, or list")
+    parser.set_defaults(take_positionals=_take_positionals)
     parser.add_argument("--terminal", help="terminal id for revoke")
     parser.add_argument("--user", help="adjust, set-pin: the username")
     parser.add_argument("--account", choices=("virtual", "personal"), help="adjust: which credit")
@@ -67,6 +73,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="create or upgrade the database schema, then exit")
 
 
+def _take_positionals(args: argparse.Namespace, extras: list[str]) -> bool:
+    """``role grant --config FILE tess technician``: the words after the options are the
+    role command's too (argparse alone stops at the first option)."""
+    if args.action != "role":
+        return False
+    args.words.extend(extras)
+    return True
+
+
 NO_CONFIG = (
     "printkiosk backend: no --config FILE given. Refusing to start: without a configuration "
     "the backend would create a new, empty database under your data directory and serve "
@@ -82,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
     if args.config is None:
         print(NO_CONFIG, file=sys.stderr)
         return 2
+    if args.action == "role":
+        return _role(args)
+    if args.words:
+        print(f"printkiosk backend {args.action}: unexpected {' '.join(args.words)!r}",
+              file=sys.stderr)
+        return 2
     config = load_or_report(args.config)
     if config is None:
         return 2
@@ -96,3 +117,11 @@ def run(args: argparse.Namespace) -> int:
                 import_file=args.file, dry_run=args.dry_run,
                 deactivate_missing=args.deactivate_missing, terminal_id=args.terminal,
                 adjustment=adjustment, older_than_h=args.older_than_h)
+
+
+def _role(args: argparse.Namespace) -> int:
+    from backend.role_cli import role_command
+    from printkiosk.commands.backend_file import run_on_backend
+
+    return run_on_backend("backend role", args.config,
+                          lambda backend: role_command(backend, args.words))

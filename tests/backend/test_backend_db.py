@@ -232,3 +232,30 @@ def test_migration_0005_carries_pin_counters_over_to_pin_attempts(db: Database) 
             "SELECT username, failed_attempts, locked_until IS NOT NULL FROM pin_attempts "
             "ORDER BY username")).all()
     assert [tuple(row) for row in rows] == [("dora", 3, False), ("eve", 0, True)]
+
+
+def test_migration_0011_keeps_the_audit_log_and_widens_its_actor(db: Database) -> None:
+    """Issue 16: on SQLite the wider ``audit_log.actor`` rebuilds the table; the rows of
+    an existing site survive, and a technician's 153-character actor fits (PostgreSQL
+    refused more than 100 before)."""
+    from alembic import command
+
+    upgrade(db.engine)
+    command.downgrade(alembic_config(db.engine), "0010")
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO audit_log (at, actor, action, subject, details) VALUES "
+            "('2026-11-30 10:00:00', 'cli:ops', 'terminal.enrol', 'kiosk-1', NULL)"))
+    upgrade(db.engine)
+    actor = f"technician:{'t' * 100}@terminal:{'0' * 32}"
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO audit_log (at, actor, action, subject, details) VALUES "
+            "('2026-12-01 10:00:00', :actor, 'technician.reboot', 'terminal:x', NULL)"),
+            {"actor": actor})
+        rows = connection.execute(text(
+            "SELECT actor, action FROM audit_log ORDER BY id")).all()
+        roles = connection.execute(text("SELECT COUNT(*) FROM user_roles")).scalar_one()
+    assert [tuple(row) for row in rows] == [("cli:ops", "terminal.enrol"),
+                                            (actor, "technician.reboot")]
+    assert roles == 0

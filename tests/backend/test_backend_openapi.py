@@ -89,3 +89,19 @@ def test_the_spec_declares_amounts_as_strings_with_the_pattern() -> None:
     hold_responses = spec["paths"]["/api/v1/holds"]["post"]["responses"]
     for status in ("400", "401", "404", "409", "413", "422"):
         assert "application/problem+json" in hold_responses[status]["content"]
+
+
+def test_the_spec_declares_the_technician_report_and_the_terminal_status() -> None:
+    """Issue 16: what the kiosk sends and reads in technician mode, as the spec says it
+    (and as schemathesis calls it above: a replay's 200 is a documented answer)."""
+    spec = APP.openapi()
+    components = spec["components"]["schemas"]
+    report = components["TechnicianReportRequest"]
+    assert set(report["required"]) == {"key", "technician", "via", "action"}
+    assert report["properties"]["via"]["enum"] == ["card", "pin", "local_pin"]
+    answers = spec["paths"]["/api/v1/technician/reports"]["post"]["responses"]
+    assert {"200", "201", "403", "409", "422", "429"} <= answers.keys()
+    status = spec["paths"]["/api/v1/terminals/me"]["get"]["responses"]["200"]
+    ref = status["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(components[ref]["required"]) == {"id", "name", "state", "server_time"}
+    assert components[ref]["properties"]["server_time"]["format"] == "date-time"

@@ -108,7 +108,8 @@ def test_openapi_documents_the_terminal_api(backend: Backend) -> None:
     for path in ("/api/v1/sessions", "/api/v1/holds", "/api/v1/holds/{hold_id}/capture",
                  "/api/v1/holds/{hold_id}/void", "/api/v1/refunds", "/api/v1/events",
                  "/api/v1/terminals/enrol", "/api/v1/cards/enrol", "/api/v1/billing-codes",
-                 "/api/v1/users/{username}/balance"):
+                 "/api/v1/users/{username}/balance", "/api/v1/terminals/me",
+                 "/api/v1/technician/reports"):
         assert path in paths, path
 
 

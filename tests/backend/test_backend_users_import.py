@@ -5,7 +5,8 @@ from __future__ import annotations
 from backend_fixtures import SECRET, Backend
 from sqlalchemy import func, select
 
-from backend.models import Card, User
+from backend.demo import DEMO_USERS
+from backend.models import AuditEntry, Card, User, UserRole
 from backend.users_import import import_users_csv
 
 GOOD = """username,display_name,email,language,groups,cost_centre,status,cards,overdraft_limit
@@ -27,7 +28,8 @@ def test_import_creates_users_with_cards_groups_and_overdraft(backend: Backend) 
     assert session_answer.status_code == 200
     body = session_answer.json()
     assert body["user"] == {"username": "dave", "display_name": "Dave Dubois",
-                            "language": "fr", "groups": ["library", "staff"]}
+                            "language": "fr", "groups": ["library", "staff"],
+                            "roles": []}
     assert body["balance"]["overdraft_limit"] == "1.50"
     assert body["balance"]["available"] == "1.50"
 
@@ -62,7 +64,7 @@ def test_every_problem_of_the_file_in_one_pass(backend: Backend) -> None:
     report = import_users_csv(backend.db, bad, SECRET, actor="admin:test")
     assert report.errors == [
         "line 1: unknown column(s): shoe_size (allowed: username, display_name, email, "
-        "language, groups, cost_centre, status, cards, overdraft_limit)",
+        "language, groups, cost_centre, status, cards, overdraft_limit, roles)",
         "line 2: cards: '1001' belongs to another user",
         "line 3: username: 'jo hn' must be 1-100 characters without spaces",
     ]
@@ -76,7 +78,8 @@ def test_dry_run_writes_nothing(backend: Backend) -> None:
     report = import_users_csv(backend.db, GOOD, SECRET, actor="admin:test", dry_run=True)
     assert report.created == ["dave", "erin"] and not report.applied
     with backend.db.read() as session:
-        assert session.scalar(select(func.count()).select_from(Card)) == 3  # the demo cards
+        # only the demo users' cards
+        assert session.scalar(select(func.count()).select_from(Card)) == len(DEMO_USERS)
 
 
 def _groups_of(backend: Backend, username: str) -> list[str]:
@@ -101,6 +104,49 @@ def test_an_empty_groups_cell_keeps_the_groups_and_a_dash_clears_them(backend: B
     import_users_csv(backend.db, "username,display_name,groups\ndave,Dave D.,lab\n", SECRET,
                      actor="admin:test")
     assert _groups_of(backend, "dave") == ["lab"]
+
+
+def _roles_of(backend: Backend, username: str) -> list[str]:
+    with backend.db.read() as session:
+        return list(session.scalars(select(UserRole.role).join(User).where(
+            User.username == username).order_by(UserRole.role)))
+
+
+def test_a_roles_column_sets_keeps_and_clears_roles(backend: Backend) -> None:
+    """Issue 16: technicians provisioned from the directory; ";" or spaces separate roles,
+    an empty cell keeps them (as for groups), "-" removes them all."""
+    report = import_users_csv(backend.db, "username,display_name,roles\n"
+                              "dave,Dave,technician; cashier\nerin,Erin,admin technician\n"
+                              "fay,Fay,\n", SECRET, actor="admin:test")
+    assert report.applied, report.errors
+    assert _roles_of(backend, "dave") == ["cashier", "technician"]
+    assert _roles_of(backend, "erin") == ["admin", "technician"]
+    assert _roles_of(backend, "fay") == []
+    with backend.db.read() as session:
+        audit = session.scalars(select(AuditEntry.details).where(
+            AuditEntry.action == "users.import")).one()
+    assert audit is not None and audit["roles"] == {"dave": ["cashier", "technician"],
+                                                    "erin": ["admin", "technician"]}
+    import_users_csv(backend.db, "username,display_name,roles\ndave,Dave,\nerin,Erin,-\n",
+                     SECRET, actor="admin:test")
+    assert _roles_of(backend, "dave") == ["cashier", "technician"]
+    assert _roles_of(backend, "erin") == []
+    import_users_csv(backend.db, "username,display_name,roles\ndave,Dave,admin\n", SECRET,
+                     actor="admin:test")
+    assert _roles_of(backend, "dave") == ["admin"]
+
+
+def test_an_unknown_role_is_a_line_error_and_nothing_is_written(backend: Backend) -> None:
+    report = import_users_csv(backend.db, "username,display_name,roles\n"
+                              "dave,Dave,technician\nerin,Erin,technician;root\n"
+                              "fay,Fay,technician -\n", SECRET, actor="admin:test")
+    assert not report.applied
+    assert report.errors == [
+        "line 3: roles: 'root' is not one of technician, cashier, admin ('-' alone removes "
+        "every role)",
+        "line 4: roles: '-' is not one of technician, cashier, admin ('-' alone removes "
+        "every role)"]
+    assert _roles_of(backend, "dave") == []
 
 
 def test_hostile_cells_are_refused_with_line_and_column(backend: Backend) -> None:

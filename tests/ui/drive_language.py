@@ -41,7 +41,8 @@ def main(backend_url: str) -> int:
         assert app.idle.heading.text == "Present your card to the reader"
         assert marked(app.idle.languages) == "en"
         hint = app.idle.demo_hint.text
-        for expected in ("1001 Alice Martin", "alice 1234", "bob 2345", "carol 3456"):
+        for expected in ("1001 Alice Martin", "alice 1234", "bob 2345", "carol 3456",
+                         "1009 Tess Technician", "tess 9012"):  # the demo technician
             assert expected in hint, (expected, hint)
         screenshot("language-idle-en-800x480")
         tap(app.idle.language_buttons["fr"])
