@@ -90,6 +90,7 @@ from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
 from terminal.spool_agent import ReportJournal, SpoolAgent, SpoolAgentConfig
 from terminal.spool_purge import SpoolPurger
+from terminal.technician_pin import read_pin_file
 from terminal.topups import TopUpDesk
 from terminal.vouchers import VoucherDesk
 
@@ -261,7 +262,24 @@ def check_kiosk_file(path: Path) -> tuple[KioskConfig | None, list[str]]:
     if isinstance(receipt, Mapping):  # judged even when another of its keys is bad
         problems.extend(receipt_problems(receipt.get("target"), receipt.get("profile"),
                                          path.name))
+    problems.extend(local_pin_problems(data.get("technician"), path.name))
     return (config if not problems else None), problems
+
+
+def local_pin_problems(technician: object, file_label: str) -> list[str]:
+    """What is wrong with the local technician PIN file a ``[technician]`` table names:
+    readable by others (refused like the token file) or not a PIN hash. A file not
+    written yet is no problem here (the entry answers ``no_local_pin``; doctor warns)."""
+    if not isinstance(technician, Mapping):
+        return []
+    name = technician.get("local_pin_file")
+    if not isinstance(name, str) or not name.strip() or not Path(name).exists():
+        return []
+    try:
+        read_pin_file(Path(name))
+    except ConfigError as exc:
+        return [f"{file_label}: technician.local_pin_file: {p}" for p in exc.problems]
+    return []
 
 
 def _valid_sections(data: Mapping[str, Any]) -> Any:
