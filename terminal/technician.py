@@ -170,6 +170,9 @@ class TechnicianMode:
         if not spec.dynamic:
             return list(spec.choices)
         found = [] if self._devices.queues is None else self._devices.queues()
+        current = as_text(lookup(self._current(), key))
+        if current and current not in found:  # CUPS away, or a queue it lost
+            found = [current, *found]
         return ([""] if key == "printer.hold_queue" else []) + found
 
     def save(self, technician: Technician, changes: Mapping[str, str]) -> Saved | SaveRefused:

@@ -38,7 +38,7 @@ from drivers.cards import (
     derive_rule,
     reader_from_config,
 )
-from drivers.cups import CupsHoldQueue
+from drivers.cups import CupsError, CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
 from drivers.printers3d import MoonrakerClient, OctoPrintClient, PrinterServerError
 from drivers.qr import Modules, qr_modules
@@ -605,7 +605,11 @@ def build_technician(terminal: Terminal, config_path: Path, card_reader: Checkin
     def queues() -> list[str]:
         if cups is None:
             return []
-        return sorted(cups.queue_names())
+        try:
+            return cups.queue_names()
+        except CupsError as exc:  # the screen still offers the queue the file names
+            _log.warning("technician: CUPS queues unavailable: %s", exc)
+            return []
 
     def test_page(document: bytes, title: str) -> int:
         assert cups is not None  # print_test_page asks only a kiosk with a queue

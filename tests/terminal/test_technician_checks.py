@@ -91,10 +91,18 @@ def test_the_snmp_probe_shows_the_recorded_counters_supplies_and_alerts(
         assert "lowToner" in probe.alerts and probe.status
 
 
-def test_snmp_off_or_unreachable_is_an_answer(tmp_path: Path) -> None:
-    for terminal in built(kiosk_file(tmp_path)):
+def test_snmp_off_is_an_answer_and_cups_away_still_offers_the_files_queue(
+    tmp_path: Path,
+) -> None:
+    from tests.drivers.snmp.snmpsim_peer import free_udp_port
+
+    path = kiosk_file(tmp_path, **{"cups_port = 631": f"cups_port = {free_udp_port()}"})
+    for terminal in built(path):
         assert terminal.technician is not None
         assert terminal.technician.probe_snmp().code == "snmp_disabled"
+        assert terminal.technician.choices("printer.queue") == ["library-mfp"]
+        page = terminal.technician.print_test_page(TESS)
+        assert page.code == "printer_unavailable" and page.detail
 
 
 @pytest.mark.peer

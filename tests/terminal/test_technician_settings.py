@@ -141,6 +141,7 @@ def test_the_choices_of_a_dynamic_setting_come_from_the_desks_queues(tmp_path: P
     path = kiosk_file(tmp_path)
     mode, _ = desk(path, devices=DeskDevices(snmp_probe=lambda: SnmpProbe(""),
                                              queues=lambda: ["a", "b"]))
-    assert mode.choices("printer.queue") == ["a", "b"]
-    assert mode.choices("printer.hold_queue") == ["", "a", "b"]
+    # the file's own queue stays offered when CUPS does not list it
+    assert mode.choices("printer.queue") == ["library-mfp", "a", "b"]
+    assert mode.choices("printer.hold_queue") == ["", "followme", "a", "b"]
     assert mode.choices("terminal.billing_code") == ["off", "optional", "required"]
