@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import tomlkit
+
 from terminal.charges import ChargeBook
 from terminal.config import ConfigError, KioskConfig
 from terminal.config_store import previous_path, restore_previous, write_atomic
@@ -176,6 +178,8 @@ class TechnicianMode:
         return ([""] if key == "printer.hold_queue" else []) + found
 
     def save(self, technician: Technician, changes: Mapping[str, str]) -> Saved | SaveRefused:
+        """Validate and write ``changes`` (key -> text); a key whose value is already
+        the file's is no change. Nothing changed: nothing written, no restart."""
         unknown = [key for key in changes if not is_known(key)]
         if unknown:
             return SaveRefused(tuple(f"{key}: is not a setting technician mode can change"
@@ -184,13 +188,15 @@ class TechnicianMode:
             text = self._path.read_text(encoding="utf-8")
             before = self._current()
             document = edited(text, changes)
+            after = document.unwrap()
+            changed = [key for key in changes if lookup(before, key) != lookup(after, key)]
+            if not changed:
+                return Saved((), restart=False)
             problems = validate(self._path, document, self._check)
             if problems:
                 return SaveRefused(tuple(problems))
             write_atomic(self._path, document.as_string(), mode=self._mode())
-        listed = tuple((key, self._shown(key, lookup(before, key), masked=True),
-                        self._shown(key, lookup(document.unwrap(), key), masked=True))
-                       for key in changes)
+        listed = self._listed(changed, before, after)
         self._journal(technician, "settings.change",
                       {"changes": [list(change) for change in listed]})
         return Saved(listed)
@@ -199,16 +205,34 @@ class TechnicianMode:
         return previous_path(self._path).exists()
 
     def restore_previous(self, technician: Technician) -> Saved | SaveRefused:
+        """Swap the version before the last write back in, after the same check as a
+        change (under the file's own name); the current one becomes the previous."""
         previous = previous_path(self._path)
         with self._write_lock:
             if not previous.exists():
-                return SaveRefused((f"{previous}: there is no previous version to restore",))
-            problems = self._check(previous)[1]
+                return SaveRefused((f"{previous.name}: there is no previous version to "
+                                    "restore",))
+            before = self._current()
+            try:
+                document = tomlkit.parse(previous.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                return SaveRefused((f"{previous.name}: cannot be read: {exc}",))
+            problems = validate(self._path, document, self._check)
             if problems:
                 return SaveRefused(tuple(problems))
             restore_previous(self._path)
-        self._journal(technician, "settings.restore", {"file": self._path.name})
-        return Saved(())
+        after = document.unwrap()
+        changed = [spec.key for spec in CATALOGUE
+                   if lookup(before, spec.key) != lookup(after, spec.key)]
+        listed = self._listed(changed, before, after)
+        self._journal(technician, "settings.restore",
+                      {"changes": [list(change) for change in listed]})
+        return Saved(listed)
+
+    def _listed(self, keys: Sequence[str], before: Mapping[str, Any],
+                after: Mapping[str, Any]) -> tuple[tuple[str, str, str], ...]:
+        return tuple((key, self._shown(key, lookup(before, key), masked=True),
+                      self._shown(key, lookup(after, key), masked=True)) for key in keys)
 
     def enrol(self, technician: Technician, enrolment_key: str) -> EnrolResult:
         token_file = self._config.backend.token_file

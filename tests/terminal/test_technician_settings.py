@@ -107,10 +107,40 @@ def test_restore_previous_swaps_the_last_version_back(tmp_path: Path) -> None:
     mode, charges = desk(path)
     mode.save(TESS, {"printer.queue": "other"})
     changed = path.read_text()
-    assert isinstance(mode.restore_previous(TESS), Saved)
+    restored = mode.restore_previous(TESS)
+    assert isinstance(restored, Saved)
+    assert restored.changes == (("printer.queue", "other", "library-mfp"),)
     assert path.read_text() == original and previous_path(path).read_text() == changed
-    actions = [e.body["action"] for e in technician_entries(charges)]
-    assert actions == ["settings.change", "settings.restore"]
+    entries = technician_entries(charges)
+    assert [e.body["action"] for e in entries] == ["settings.change", "settings.restore"]
+    assert entries[1].body["details"] == {"changes": [["printer.queue", "other",
+                                                       "library-mfp"]]}
+
+
+def test_a_previous_version_that_no_longer_passes_the_check_is_not_restored(
+    tmp_path: Path,
+) -> None:
+    path = kiosk_file(tmp_path)
+    mode, _ = desk(path)
+    mode.save(TESS, {"printer.queue": "other"})
+    previous_path(path).write_text(previous_path(path).read_text().replace(
+        "idle_timeout_s = 60", "idle_timeout_s = 1"))
+    current = path.read_text()
+    refused = mode.restore_previous(TESS)
+    assert isinstance(refused, SaveRefused)
+    assert refused.problems[0].startswith("kiosk.toml: terminal.idle_timeout_s: 1 ")
+    assert path.read_text() == current
+
+
+def test_a_value_equal_to_the_files_is_no_change(tmp_path: Path) -> None:
+    path = kiosk_file(tmp_path)
+    mode, charges = desk(path)
+    same = mode.save(TESS, {"printer.queue": "library-mfp", "printer.snmp.port": "161"})
+    assert same == Saved((), restart=False)
+    assert not previous_path(path).exists() and technician_entries(charges) == []
+    partly = mode.save(TESS, {"printer.queue": "library-mfp", "printer.name": "Lobby"})
+    assert isinstance(partly, Saved)
+    assert partly.changes == (("printer.name", "Library MFP (2nd floor)", "Lobby"),)
 
 
 def test_an_unknown_key_is_refused(tmp_path: Path) -> None:
