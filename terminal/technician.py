@@ -118,9 +118,15 @@ def install_log_ring() -> LogRing:
         if _RING is None:
             _RING = LogRing()
             root = logging.getLogger()
+            if not root.handlers:
+                # what logging's last resort did (warnings to stderr, so to journald):
+                # once the ring is a handler, the last resort is no longer used
+                stderr = logging.StreamHandler()
+                stderr.setLevel(logging.WARNING)
+                root.addHandler(stderr)
             root.addHandler(_RING)
             if root.level > logging.INFO or root.level == logging.NOTSET:
-                root.setLevel(logging.INFO)
+                root.setLevel(logging.INFO)  # the ring keeps INFO lines too
         return _RING
 
 

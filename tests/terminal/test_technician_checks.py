@@ -267,3 +267,16 @@ def test_enrolment_writes_the_token_0600_and_a_used_key_is_refused(tmp_path: Pat
     backend.down = True
     assert mode.enrol(TESS, "OTHER").code == "backend_unavailable"
     assert [e.body["action"] for e in charges.outbox.pending()] == ["enrolment"]
+
+
+def test_the_ring_installed_at_start_keeps_info_and_warnings_still_reach_stderr() -> None:
+    import subprocess
+
+    script = ("import logging\nfrom terminal.technician import install_log_ring\n"
+              "ring = install_log_ring()\nassert install_log_ring() is ring\n"
+              "log = logging.getLogger('kiosk.test')\nlog.info('hello info')\n"
+              "log.warning('a warning')\nprint('|'.join(ring.lines()))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=True, env={"PYTHONPATH": str(REPO)})
+    assert "hello info" in done.stdout and "a warning" in done.stdout
+    assert "a warning" in done.stderr and "hello info" not in done.stderr
