@@ -28,6 +28,7 @@ import tomlkit
 from terminal.charges import ChargeBook
 from terminal.config import ConfigError, KioskConfig
 from terminal.config_store import previous_path, restore_previous, write_atomic
+from terminal.outbox import EntryState
 from terminal.ports import BackendRejected, BackendUnavailable
 from terminal.technician_settings import (
     CATALOGUE,
@@ -313,7 +314,7 @@ class TechnicianMode:
         if self._charges is None:
             return OutboxStatus(0)
         outbox = self._charges.outbox
-        pending = len(outbox.pending(limit=100_000))
+        pending = outbox.counts()[EntryState.PENDING]
         oldest = outbox.oldest_pending()
         last = self._charges.last_drain
         return OutboxStatus(
