@@ -280,3 +280,28 @@ def test_the_ring_installed_at_start_keeps_info_and_warnings_still_reach_stderr(
                           timeout=60, check=True, env={"PYTHONPATH": str(REPO)})
     assert "hello info" in done.stdout and "a warning" in done.stdout
     assert "a warning" in done.stderr and "hello info" not in done.stderr
+
+
+def test_a_technician_report_waits_behind_older_entries_in_journal_order(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from terminal.charges import ChargeBook
+    from terminal.fakes import FakeLedger
+    from terminal.offline import OfflinePolicy
+    from terminal.outbox import Outbox
+
+    ledger, audit = FakeLedger(), FakeTechnicianBackend()
+    charges = ChargeBook(Outbox(tmp_path / "outbox.sqlite"), ledger,
+                         OfflinePolicy(True, Decimal("5.00")))
+    charges.use_technician_audit(audit)
+    ledger.down = True
+    event = charges.record_event("counters", {"counters": {"total": 7}})
+    report = charges.record_technician({"technician": "tess", "via": "card",
+                                        "action": "test_page", "details": {}, "at": None})
+    charges.drain()
+    assert audit.reports == {}  # the older event could not go: nothing after it goes
+    assert [e.key for e in charges.outbox.pending()] == [event.key, report.key]
+    ledger.down = False
+    charges.drain()
+    assert charges.outbox.pending() == [] and list(audit.reports) == [report.key]
+    assert list(ledger.events) == [event.key]
