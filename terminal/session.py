@@ -2,8 +2,8 @@
 
 idle -> identifying -> identified -> idle (logout, idle timeout); an account with the
 technician role (or the local technician PIN) goes to technician instead of identified,
-and times out and logs out the same way. One user at a time: a
-card presented while someone is identified is ignored, so a badge brushing the reader
+and times out and logs out the same way. One user at a time: a card presented while
+someone is identified is ignored, so a badge brushing the reader
 never switches the account under a user's finger. Backend calls run on a worker thread
 (never on the UI thread) and a result that arrives after the user has left, or after a
 newer request, is dropped: a generation counter makes stale answers harmless, so the
@@ -166,8 +166,8 @@ class SessionController:
         self._executor.submit(self._enter_local, pin, generation)
 
     def _enter_local(self, pin: str, generation: int) -> None:
+        refusal: str | None = "no_local_pin"
         try:
-            refusal = "no_local_pin" if self._local_pin is None else None
             if self._local_pin is not None:
                 found = self._local_pin.check(pin)
                 refusal = None if found is None else found.code
