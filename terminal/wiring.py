@@ -78,7 +78,7 @@ from terminal.config import (
     read_toml,
     snmp_cross_problems,
 )
-from terminal.config_store import restore_previous
+from terminal.config_store import restore_previous, write_atomic
 from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
@@ -646,7 +646,9 @@ class TerminalFactory:
 
     ``token_for`` reads the terminal's token (the environment or the 0600 file);
     ``extras`` are the keyword arguments of :func:`build_terminal` a demo adds (its
-    cards and vouchers), passed again at every restart.
+    cards and vouchers), passed again at every restart. The factory remembers the file
+    as the last core was built from it: that version is known to work, and is what a
+    failed restart puts back.
     """
 
     def __init__(self, config_path: Path,
@@ -655,31 +657,42 @@ class TerminalFactory:
         self.config_path = config_path
         self._token_for = token_for or terminal_token
         self._extras = dict(extras or {})
+        self._built_from: bytes | None = None
 
     def build(self) -> Terminal:
         """A terminal from the file as it is now, not started (ConfigError if invalid)."""
+        raw = self.config_path.read_bytes()
         config = load_checked_config(self.config_path)
         terminal = build_terminal(config, self._token_for(config),
                                   file_label=self.config_path.name,
                                   config_path=self.config_path, **self._extras)
         terminal.factory = self
+        self._built_from = raw
         return terminal
 
     def restart(self, terminal: Terminal) -> Terminal | RestartFailed:
         """Close ``terminal`` and start a new one from the file (a setting applied
         without a reboot). If the new one cannot be built or started -- an invalid
-        file, a reader that does not open, a token that cannot be read -- the previous
-        file is restored and a core built from it is started instead."""
+        file, a reader that does not open, a token that cannot be read -- the file the
+        closed core ran with is written back (atomically; the one that failed is kept
+        as ``.previous``) and a core is started from it. When the file did not change
+        since, it is not what failed, and the error is raised."""
+        working = self._built_from
         terminal.close()
         try:
             return self._started()
         except Exception as exc:  # whatever the new file breaks, the kiosk must come back
             problems = tuple(exc.problems) if isinstance(exc, ConfigError) else (
                 f"{self.config_path.name}: {exc.__class__.__name__}: {exc}",)
-            _log.error("restart with %s failed, previous restored: %s", self.config_path,
-                       "; ".join(problems))
-            if not restore_previous(self.config_path):
+            _log.error("restart with %s failed: %s", self.config_path, "; ".join(problems))
+            if working is None:
+                if not restore_previous(self.config_path):
+                    raise
+            elif self.config_path.read_bytes() == working:
                 raise
+            else:
+                write_atomic(self.config_path, working, mode=self.config_path.stat().st_mode
+                             & 0o777)
             return RestartFailed(problems, self._started())
 
     def _started(self) -> Terminal:

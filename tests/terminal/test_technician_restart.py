@@ -114,3 +114,42 @@ def test_an_invalid_file_is_rolled_back_with_the_validators_lines(tmp_path: Path
         assert path.read_text() == good
     finally:
         result.terminal.close()
+
+
+def test_a_failed_restart_goes_back_to_the_version_the_core_ran_not_an_intermediate(
+    tmp_path: Path, cups: PeerStack,
+) -> None:
+    path = site_file(tmp_path, cups)
+    factory = TerminalFactory(path)
+    old = factory.build()
+    running = path.read_text()
+    assert old.technician is not None
+    assert isinstance(old.technician.save(TESS, {"printer.queue": SECOND}), Saved)
+    intermediate = path.read_text()
+    blocker = tmp_path / "not-a-fifo"
+    blocker.write_text("x\n")
+    write_atomic(path, intermediate.replace('type = "simulated"',
+                                            f'type = "simulated"\nfifo = "{blocker}"'))
+    result = factory.restart(old)
+    assert isinstance(result, RestartFailed)
+    try:
+        assert path.read_text() == running  # two saves back: what the closed core ran
+        assert queue_of(result.terminal).cups.printer == FIRST
+    finally:
+        result.terminal.close()
+
+
+def test_a_failure_the_file_did_not_cause_is_raised_and_the_file_left_alone(
+    tmp_path: Path, cups: PeerStack, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from terminal.config import ConfigError
+
+    monkeypatch.delenv("PRINTKIOSK_TERMINAL_TOKEN", raising=False)
+    path = site_file(tmp_path, cups)
+    factory = TerminalFactory(path)
+    old = factory.build()
+    before = path.read_text()
+    (tmp_path / "terminal-token").chmod(0o644)  # the token, not the kiosk file, is bad
+    with pytest.raises(ConfigError, match="too open"):
+        factory.restart(old)
+    assert path.read_text() == before and not previous_path(path).exists()
