@@ -16,6 +16,7 @@ import logging
 import subprocess
 import threading
 import time
+import tomllib
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 import tomlkit
 
 from terminal.charges import ChargeBook
-from terminal.config import ConfigError, KioskConfig
+from terminal.config import ConfigError, KioskConfig, read_secret
 from terminal.config_store import previous_path, restore_previous, write_atomic
 from terminal.outbox import EntryState
 from terminal.ports import BackendRejected, BackendUnavailable
@@ -34,11 +35,13 @@ from terminal.technician_settings import (
     CATALOGUE,
     NORMALISE,
     SECRET_SHOWN,
+    SNMP_KEYS,
     KioskCheck,
     as_text,
     edited,
     is_known,
     is_secret,
+    keys_text,
     lookup,
     validate,
 )
@@ -169,7 +172,11 @@ class TechnicianMode:
 
     def settings(self) -> list[SettingValue]:
         data = self._current()
-        return [SettingValue(spec, self._shown(spec.key, lookup(data, spec.key)))
+        keys_file = lookup(data, "printer.snmp.keys_file")
+        keys = self._keys(Path(keys_file)) if isinstance(keys_file, str) else {}
+        return [SettingValue(spec, self._shown(spec.key, keys.get(spec.key)
+                                               if spec.key in SNMP_KEYS
+                                               else lookup(data, spec.key)))
                 for spec in CATALOGUE]
 
     def choices(self, key: str) -> list[str]:
@@ -186,27 +193,67 @@ class TechnicianMode:
 
     def save(self, technician: Technician, changes: Mapping[str, str]) -> Saved | SaveRefused:
         """Validate and write ``changes`` (key -> text); a key whose value is already
-        the file's is no change. Nothing changed: nothing written, no restart."""
+        the file's is no change. Nothing changed: nothing written, no restart. The
+        SNMPv3 keys go to ``printer.snmp.keys_file`` (0600), never to the kiosk file."""
         unknown = [key for key in changes if not is_known(key)]
         if unknown:
             return SaveRefused(tuple(f"{key}: is not a setting technician mode can change"
                                      for key in unknown))
+        in_file = {key: text for key, text in changes.items() if key not in SNMP_KEYS}
         with self._write_lock:
             text = self._path.read_text(encoding="utf-8")
             before = self._current()
-            document = edited(text, changes)
+            document = edited(text, in_file)
             after = document.unwrap()
-            changed = [key for key in changes if lookup(before, key) != lookup(after, key)]
+            changed = [key for key in in_file if lookup(before, key) != lookup(after, key)]
+            keys = self._new_keys(after, {k: t for k, t in changes.items() if k in SNMP_KEYS})
+            if isinstance(keys, SaveRefused):
+                return keys
+            old_keys, new_keys, keys_file = keys
+            changed += [key for key in SNMP_KEYS if old_keys.get(key) != new_keys.get(key)]
             if not changed:
                 return Saved((), restart=False)
-            problems = validate(self._path, document, self._check)
+            keys_written = None if new_keys == old_keys or keys_file is None else (
+                keys_file, keys_text(new_keys["printer.snmp.auth_key"],
+                                     new_keys["printer.snmp.priv_key"]))
+            problems = validate(self._path, document, self._check, keys_written)
             if problems:
                 return SaveRefused(tuple(problems))
-            write_atomic(self._path, document.as_string(), mode=self._mode())
-        listed = self._listed(changed, before, after)
+            if keys_written is not None:
+                write_atomic(keys_written[0], keys_written[1], mode=0o600)
+            if any(key not in SNMP_KEYS for key in changed):
+                write_atomic(self._path, document.as_string(), mode=self._mode())
+        listed = tuple((key, self._shown(key, old_keys.get(key), masked=True),
+                        self._shown(key, new_keys.get(key), masked=True)) if key in SNMP_KEYS
+                       else self._listed([key], before, after)[0] for key in changed)
         self._journal(technician, "settings.change",
                       {"changes": [list(change) for change in listed]})
         return Saved(listed)
+
+    def _new_keys(self, after: Mapping[str, Any], changes: Mapping[str, str]) -> tuple[
+        dict[str, str], dict[str, str], Path | None
+    ] | SaveRefused:
+        """(the keys now, the keys after ``changes``, the keys file) by setting key."""
+        name = lookup(after, "printer.snmp.keys_file")
+        if not isinstance(name, str):
+            if changes:
+                return SaveRefused((f"{self._path.name}: printer.snmp.keys_file: not set: "
+                                    "the SNMPv3 keys are kept in the 0600 file it names, "
+                                    "never in the kiosk file",))
+            return {}, {}, None
+        current = self._keys(Path(name))
+        return current, {**current, **{key: text.strip() for key, text in changes.items()}}, \
+            Path(name)
+
+    @staticmethod
+    def _keys(path: Path) -> dict[str, str]:
+        """The SNMPv3 keys file's keys by setting key ({} when unreadable)."""
+        try:
+            data = tomllib.loads(read_secret(path))
+        except (ConfigError, OSError, ValueError):
+            return {}
+        return {key: data[name] for key, name in SNMP_KEYS.items()
+                if isinstance(data.get(name), str)}
 
     def can_restore(self) -> bool:
         return previous_path(self._path).exists()

@@ -50,6 +50,12 @@ CATALOGUE: tuple[SettingSpec, ...] = (
     _S("printer.snmp.community", "SNMP community", "snmp", "secret",
        help="SNMP v1/v2c only"),
     _S("printer.snmp.v3_user", "SNMPv3 user", "snmp", "text", help="SNMP v3 only"),
+    _S("printer.snmp.keys_file", "SNMPv3 keys file", "snmp", "text",
+       help="SNMP v3 only: the 0600 file holding the two keys"),
+    _S("printer.snmp.auth_key", "SNMPv3 authentication key", "snmp", "secret",
+       help="SNMP v3 only; kept in the keys file (0600), never in the kiosk file"),
+    _S("printer.snmp.priv_key", "SNMPv3 privacy key", "snmp", "secret",
+       help="SNMP v3 only; kept in the keys file (0600), never in the kiosk file"),
     _S("printer.snmp.auth_protocol", "SNMPv3 authentication", "snmp", "choice",
        choices=("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")),
     _S("printer.snmp.priv_protocol", "SNMPv3 privacy", "snmp", "choice",
@@ -79,6 +85,8 @@ _TOGGLES = frozenset({"printer.snmp.enabled", "offline.enabled", NORMALISE + "re
 _TRUE, _FALSE = ("true", "on", "yes", "1"), ("false", "off", "no", "0")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 SPECS = {spec.key: spec for spec in CATALOGUE}
+# settings kept in printer.snmp.keys_file (0600), not in the kiosk file
+SNMP_KEYS = {"printer.snmp.auth_key": "auth_key", "printer.snmp.priv_key": "priv_key"}
 
 
 def is_known(key: str) -> bool:
@@ -155,11 +163,32 @@ def edited(text: str, changes: Mapping[str, str]) -> TOMLDocument:
     return document
 
 
-def validate(path: Path, document: TOMLDocument, check: KioskCheck) -> list[str]:
+def validate(path: Path, document: TOMLDocument, check: KioskCheck,
+             keys: tuple[Path, str] | None = None) -> list[str]:
     """Every problem ``check`` (doctor's) finds in ``document`` as if it were ``path``:
     it is written under the same name in a temporary directory beside the file, so that
-    the problems name the file the technician knows."""
+    the problems name the file the technician knows. ``keys`` is a new SNMPv3 keys file
+    (its path and text) checked with it: written 0600 in the same directory, the copy
+    of the document names it, and its problems name the real keys file."""
     with tempfile.TemporaryDirectory(prefix=".technician-", dir=path.parent) as scratch:
         candidate = Path(scratch) / path.name
-        candidate.write_text(tomlkit.dumps(document), encoding="utf-8")
-        return check(candidate)[1]
+        copy = tomlkit.parse(tomlkit.dumps(document))
+        shown: tuple[str, str] | None = None
+        if keys is not None:
+            keys_path, keys_text = keys
+            scratch_keys = Path(scratch) / f"keys-{keys_path.name}"
+            scratch_keys.touch(mode=0o600)
+            scratch_keys.write_text(keys_text, encoding="utf-8")
+            copy["printer"]["snmp"]["keys_file"] = str(scratch_keys)  # type: ignore[index]
+            shown = (str(scratch_keys), str(keys_path))
+        candidate.write_text(tomlkit.dumps(copy), encoding="utf-8")
+        problems = check(candidate)[1]
+    if shown is None:
+        return problems
+    return [problem.replace(*shown) for problem in problems]
+
+
+def keys_text(auth_key: str, priv_key: str) -> str:
+    """The SNMPv3 keys file (``read_snmp_v3_keys``' format) for two keys."""
+    return f"auth_key = {tomlkit.string(auth_key).as_string()}\n" \
+           f"priv_key = {tomlkit.string(priv_key).as_string()}\n"

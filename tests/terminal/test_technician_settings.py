@@ -175,3 +175,49 @@ def test_the_choices_of_a_dynamic_setting_come_from_the_desks_queues(tmp_path: P
     assert mode.choices("printer.queue") == ["library-mfp", "a", "b"]
     assert mode.choices("printer.hold_queue") == ["", "followme", "a", "b"]
     assert mode.choices("terminal.billing_code") == ["off", "optional", "required"]
+
+
+V3 = {"printer.snmp.version": "3", "printer.snmp.community": "", "printer.snmp.enabled": "on",
+      "printer.snmp.v3_user": "kiosk"}
+
+
+def test_snmpv3_keys_go_to_the_0600_keys_file_never_to_the_kiosk_file(tmp_path: Path) -> None:
+    from terminal.config import read_snmp_v3_keys
+    from terminal.technician_settings import keys_text
+
+    path = kiosk_file(tmp_path)
+    mode, charges = desk(path)
+    keys_file = tmp_path / "snmp-keys.toml"
+    saved = mode.save(TESS, {**V3, "printer.snmp.keys_file": str(keys_file),
+                             "printer.snmp.auth_key": "auth-secret-1",
+                             "printer.snmp.priv_key": "priv-secret-2"})
+    assert isinstance(saved, Saved), saved
+    assert ("printer.snmp.auth_key", "", "***") in saved.changes
+    assert keys_file.stat().st_mode & 0o777 == 0o600
+    config = load_checked_config(path)
+    keys = read_snmp_v3_keys(config.printer.snmp)
+    assert (keys.auth_key, keys.priv_key) == ("auth-secret-1", "priv-secret-2")
+    assert "secret" not in path.read_text() and "secret" not in str(charges.outbox.pending())
+    shown = {value.spec.key: value.value for value in mode.settings()}
+    assert shown["printer.snmp.auth_key"] == "set" == shown["printer.snmp.priv_key"]
+    only_key = mode.save(TESS, {"printer.snmp.priv_key": "priv-secret-3"})
+    assert isinstance(only_key, Saved)
+    assert only_key.changes == (("printer.snmp.priv_key", "***", "***"),)
+    assert keys_file.read_text() == keys_text("auth-secret-1", "priv-secret-3")
+
+
+def test_a_short_snmpv3_key_is_refused_naming_the_real_keys_file(tmp_path: Path) -> None:
+    path = kiosk_file(tmp_path)
+    mode, _ = desk(path)
+    keys_file = tmp_path / "snmp-keys.toml"
+    before = path.read_text()
+    refused = mode.save(TESS, {**V3, "printer.snmp.keys_file": str(keys_file),
+                               "printer.snmp.auth_key": "short", "printer.snmp.priv_key":
+                               "long-enough-key"})
+    assert isinstance(refused, SaveRefused)
+    assert refused.problems == (f"{keys_file}: auth_key: has 5 characters; SNMPv3 needs at "
+                                "least 8 (RFC 3414)",)
+    assert not keys_file.exists() and path.read_text() == before
+    no_file = mode.save(TESS, {"printer.snmp.auth_key": "long-enough-key"})
+    assert isinstance(no_file, SaveRefused)
+    assert no_file.problems[0].startswith("kiosk.toml: printer.snmp.keys_file: not set")
