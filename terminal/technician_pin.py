@@ -30,7 +30,8 @@ PIN_ENV = "PRINTKIOSK_TECHNICIAN_PIN"
 ATTEMPTS_FILE = "technician-pin-attempts.json"
 MAX_ATTEMPTS = 5
 LOCK_S = 300
-# scrypt cost: ~16 MiB and a few tens of ms on a Raspberry Pi 4, per attempt
+# scrypt cost: 16 MiB and about 0.15 s per check on the 2 shared cores it was measured
+# on (a login check runs on the worker thread, never the UI thread)
 _N, _R, _P = 2**14, 8, 1
 _PIN = re.compile(r"[0-9]{4,12}")
 
