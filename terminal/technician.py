@@ -300,7 +300,8 @@ class TechnicianMode:
             return EnrolResult(exc.code, detail=exc.detail)
         except BackendUnavailable as exc:
             return EnrolResult("backend_unavailable", detail=str(exc))
-        write_atomic(Path(token_file), token + "\n", mode=0o600)
+        # no .previous: a replaced token is of no use and is one more secret on the disk
+        write_atomic(Path(token_file), token + "\n", mode=0o600, keep_previous=False)
         self._journal(technician, "enrolment", {"terminal_id": terminal_id})
         return EnrolResult(None, terminal_id=terminal_id)
 

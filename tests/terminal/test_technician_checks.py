@@ -261,6 +261,7 @@ def test_enrolment_writes_the_token_0600_and_a_used_key_is_refused(tmp_path: Pat
     assert result.code is None and result.terminal_id == "t-2"
     assert token.read_text() == "token-for-Library kiosk 1\n"
     assert token.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "terminal-token.previous").exists()  # the old token is gone
     again = mode.enrol(TESS, "ONE-TIME-KEY")
     assert again.code == "enrolment_key_used"
     assert token.read_text() == "token-for-Library kiosk 1\n"
