@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -582,12 +582,10 @@ def build_terminal(
                        gcode_profile, backend.balance)
         if isinstance(printer3d, OctoPrintPrinter):
             terminal.close_printer3d = printer3d.close
-    # the backend's audit of technician actions; HttpBackend has it once BACK's client
-    # methods are merged (cast until then: the method names are the contract's)
-    audit = cast(TechnicianBackend, backend)
-    charges.use_technician_audit(audit)
+    # technician reports go to the backend's audit log, through the outbox
+    charges.use_technician_audit(backend)
     if config_path is not None:
-        terminal.technician = build_technician(terminal, config_path, card_reader, audit,
+        terminal.technician = build_technician(terminal, config_path, card_reader, backend,
                                                file_label)
     return terminal
 
