@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "vouchers": "voucher batches: create, sell, revoke, export, print cards, stats, lockouts",
     "payments": "top-ups paid by QR code: list, show, refund, reconcile, import a bank "
                 "statement, list its unmatched lines",
+    "technician": "technician mode: set the local technician PIN (offline fallback)",
     "3d": "3D print jobs on the backend: submit a G-code file for a user, list, show, cancel",
 }
 # Commands whose name is not a module name (a module cannot start with a digit).

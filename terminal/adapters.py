@@ -10,6 +10,8 @@ own exceptions only, never a driver's.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -21,7 +23,7 @@ from typing import Any
 
 import requests
 
-from drivers.cards import CardRead, WedgeCardReader
+from drivers.cards import CardNumberError, CardRead, NormalisedCardReader, WedgeCardReader
 from drivers.cups import CupsError, CupsHoldQueue, HeldJob, JobProgress, PrinterNotReady
 from drivers.printers3d import (
     MoonrakerClient,
@@ -45,6 +47,9 @@ from terminal.ports import (
 )
 from terminal.receipts import Receipt, ReceiptPrinterError
 from terminal.spool_agent import REPORT_PATH
+from terminal.technician_types import CardCheck, SnmpProbe, SupplyLevel
+
+_log = logging.getLogger(__name__)
 
 
 class WedgeCodeScanner:
@@ -610,3 +615,84 @@ class MoonrakerPrinter:
                 temperatures=status.temperatures,
                 message=str(stats.get("message") or ""),
             )
+
+
+class CheckingCardReader:
+    """The configured reader with the technician's card check: while a check watches,
+    each read goes to it as raw and normalised number (or why it could not be
+    normalised) and never to the session, so badging a card there logs nobody in."""
+
+    def __init__(self, reader: NormalisedCardReader) -> None:
+        self.source = reader.source
+        self.rule = reader.rule
+        self._watcher: Callable[[CardCheck], None] | None = None
+        self._lock = threading.Lock()
+
+    def start(self, on_card: Callable[[str], None]) -> None:
+        def on_read(read: CardRead) -> None:
+            with self._lock:
+                watcher = self._watcher
+            try:
+                number, error = self.rule.apply(read.raw), None
+            except CardNumberError as exc:
+                number, error = "", str(exc)
+            if watcher is not None:
+                watcher(CardCheck(read.raw, number, error))
+            elif error is not None:
+                _log.warning("card from %s not understood: %s", read.reader, error)
+            else:
+                on_card(number)
+
+        self.source.start(on_read)
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def watch(self, on_check: Callable[[CardCheck], None]) -> Callable[[], None]:
+        with self._lock:
+            self._watcher = on_check
+
+        def unwatch() -> None:
+            with self._lock:
+                if self._watcher is on_check:
+                    self._watcher = None
+
+        return unwatch
+
+
+def snmp_probe(target: SnmpTarget | None, host: str) -> SnmpProbe:
+    """The printer as its SNMP agent answers now, for the technician's SNMP check."""
+    if target is None:
+        return SnmpProbe(host, code="snmp_disabled")
+    try:
+        result = poll_printer(target)
+    except (RuntimeError, OSError) as exc:  # pysnmp missing, no socket
+        return SnmpProbe(target.host, code="snmp_unreachable", detail=str(exc))
+    if not result.reachable:
+        return SnmpProbe(target.host, code="snmp_unreachable", detail=result.reason or "")
+    counters: list[tuple[str, int]] = []
+    if result.counters is not None:
+        if result.counters.total is not None:
+            counters.append(("total", result.counters.total))
+        counters.extend((f"{c.vendor}:{c.kind.value}", c.value) for c in result.counters.vendor)
+    supplies = tuple(SupplyLevel(s.description, s.percent, _supply_state(s.percent, s.state.value))
+                     for s in result.supplies)
+    alerts: list[str] = []
+    status_words: list[str] = []
+    if result.status is not None:
+        alerts = [a.description or a.code for a in result.status.alerts]
+        for device in result.status.devices:
+            for word in (device.device_status, device.printer_state):
+                if word is not None:
+                    status_words.append(word.value)
+        alerts.extend(error.value for error in result.status.errors)
+    return SnmpProbe(target.host, status=", ".join(dict.fromkeys(status_words)),
+                     counters=tuple(counters), supplies=supplies, alerts=tuple(alerts))
+
+
+def _supply_state(percent: int | None, level: str) -> str:
+    if percent is None:
+        return "unknown" if level != "some_remaining" else "ok"
+    if percent <= 0:
+        return "empty"
+    return "low" if percent <= 10 else "ok"

@@ -41,7 +41,9 @@ from terminal.ports import (
     Ledger,
     Print3DJobs,
     Print3DSettlement,
+    TechnicianAudit,
 )
+from terminal.technician_types import TechnicianReport
 
 _log = logging.getLogger(__name__)
 
@@ -119,10 +121,23 @@ class ChargeBook:
         self._drain_lock = threading.Lock()
         self._decide_lock = threading.Lock()
         self._recorded = threading.Event()
+        # where technician reports go (the backend's audit log); None: kept pending
+        self._audit: TechnicianAudit | None = None
+        # (when, the drain's outcome) of the last drain: the technician's outbox check
+        self.last_drain: tuple[datetime, DrainReport] | None = None
 
     @property
     def outbox(self) -> Outbox:
         return self._outbox
+
+    def use_technician_audit(self, audit: TechnicianAudit) -> None:
+        """Send technician reports to ``audit`` (the wiring, before the start)."""
+        self._audit = audit
+
+    def record_technician(self, body: dict[str, Any]) -> Entry:
+        """Journal a technician report (technician, via, action, details, at); its key,
+        made now, is the report's idempotency key on the backend."""
+        return self._record(EntryKind.TECHNICIAN, body, None, None, None)
 
     def use_print3d(self, print3d: Print3DJobs) -> None:
         """Send 3D settlements to ``print3d`` (a 3D kiosk's wiring, before the start)."""
@@ -254,6 +269,11 @@ class ChargeBook:
 
     def drain(self, until: str | None = None) -> DrainReport:
         """Send waiting entries oldest first; stop at the first that cannot be sent now."""
+        report = self._drain(until)
+        self.last_drain = (datetime.now(UTC), report)
+        return report
+
+    def _drain(self, until: str | None) -> DrainReport:
         sent = refused = 0
         with self._drain_lock:
             while True:
@@ -312,6 +332,8 @@ class ChargeBook:
                 str(body["description"]), str(body["job_ref"]),
                 None if body.get("billing_code") is None else str(body["billing_code"]),
                 None if body.get("session") is None else str(body["session"])))
+        if entry.kind is EntryKind.TECHNICIAN:
+            return self._report_technician(entry)
         hold_id = self._parent_hold_id(entry)
         if entry.kind is EntryKind.CAPTURE:
             return _hold_result(self._ledger.capture(
@@ -324,6 +346,17 @@ class ChargeBook:
         amount = Decimal(body["amount"]) if "amount" in body else None
         return {"balance": balance_to_dict(
             self._ledger.refund(entry.key, hold_id, amount, str(body["reason"])))}
+
+    def _report_technician(self, entry: Entry) -> dict[str, Any]:
+        if self._audit is None:  # nowhere to send it yet: it waits in order
+            raise BackendUnavailable("no technician audit configured")
+        body = entry.body
+        at = body.get("at")
+        self._audit.report_technician(TechnicianReport(
+            key=entry.key, technician=str(body["technician"]), via=body["via"],
+            action=str(body["action"]), details=dict(body.get("details") or {}),
+            at=None if at is None else datetime.fromisoformat(str(at))))
+        return {"status": "stored"}
 
     def _settle_3d(self, entry: Entry, hold_id: str) -> dict[str, Any]:
         if self._print3d is None:  # a journal from a 3D kiosk opened by another kind

@@ -248,6 +248,16 @@ class ReceiptSection(Table):
     timeout_s: Annotated[float, BeforeValidator(seconds_between(0.5, 60))] = 10.0
 
 
+class TechnicianSection(Table):
+    """Technician mode: the offline fallback PIN (its scrypt hash in a 0600 file written
+    by ``printkiosk technician set-pin``; None: no local entry), the command the
+    *Reboot* check runs (empty: reboot not offered), and whether *Restart* is offered."""
+
+    local_pin_file: Text | None = None
+    reboot_command: list[str] = Field(default_factory=lambda: ["systemctl", "reboot"])
+    allow_restart: bool = True
+
+
 class KioskConfig(Table):
     terminal: TerminalSection
     backend: BackendSection
@@ -261,6 +271,7 @@ class KioskConfig(Table):
     voucher_scanner: VoucherScannerSection | None = None
     # None: no receipt printer (the kiosk offers no "Print receipt").
     receipt: ReceiptSection | None = None
+    technician: TechnicianSection = Field(default_factory=TechnicianSection)
 
 
 def _model_of(annotation: object) -> type[BaseModel] | None:

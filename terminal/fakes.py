@@ -49,6 +49,7 @@ from terminal.ports import (
     VoucherRefusal,
 )
 from terminal.receipts import Receipt, ReceiptPrinterError
+from terminal.technician_types import TechnicianReport
 
 
 class FakeBackend:
@@ -981,3 +982,55 @@ class FakeThreeDPrinter:
                 raise PrinterRejected("printer_busy", "the file is printing")
             self.current, self.position = None, 0
         self.files.pop(name, None)
+
+
+@dataclass(frozen=True)
+class FakeTerminalStatus:
+    id: str
+    name: str
+    state: str
+    server_time: datetime
+
+
+class FakeTechnicianBackend:
+    """The backend calls of the technician desk (terminal.technician.TechnicianBackend):
+    ``reports`` keeps each report once per key, like the backend's idempotent audit;
+    ``down`` / ``refuse`` make every call fail; ``skew_s`` sets the backend's clock
+    ahead of ours; ``keys`` are the enrolment keys still valid (each works once)."""
+
+    def __init__(self, name: str = "Kiosk", skew_s: float = 0.0,
+                 keys: Sequence[str] = ()) -> None:
+        self.name = name
+        self.skew_s = skew_s
+        self.keys = set(keys)
+        self.used: set[str] = set()
+        self.reports: dict[str, TechnicianReport] = {}
+        self.calls: list[str] = []
+        self.down = False
+        self.refuse: BackendRejected | None = None
+
+    def _gate(self, method: str) -> None:
+        self.calls.append(method)
+        if self.down:
+            raise BackendUnavailable("fake backend down")
+        if self.refuse is not None:
+            raise self.refuse
+
+    def terminal_status(self) -> FakeTerminalStatus:
+        self._gate("terminal_status")
+        return FakeTerminalStatus("t-1", self.name, "active",
+                                  datetime.now(UTC) + timedelta(seconds=self.skew_s))
+
+    def enrol_terminal(self, enrolment_key: str, name: str) -> tuple[str, str]:
+        self._gate("enrol_terminal")
+        if enrolment_key in self.used:
+            raise BackendRejected("enrolment_key_used", status=409)
+        if enrolment_key not in self.keys:
+            raise BackendRejected("enrolment_key_invalid", status=403)
+        self.keys.discard(enrolment_key)
+        self.used.add(enrolment_key)
+        return "t-2", f"token-for-{name}"
+
+    def report_technician(self, report: TechnicianReport) -> None:
+        self._gate("report_technician")
+        self.reports.setdefault(report.key, report)

@@ -136,6 +136,13 @@ class JobList:
         raise KeyError(f"job {job_id} is not among {self.username}'s held jobs")
 
 
+class TechnicianSession(Exception):
+    """Asked for the jobs of someone in technician mode: a technician session lists
+    nothing, releases nothing and is never charged."""
+
+    code = "technician_session"
+
+
 class JobNotFound(Exception):
     """The job is not (or no longer) held for this user."""
 
@@ -176,13 +183,22 @@ class JobService:
     # The print server's own analysis (job uuid -> analysis, None when it has none yet),
     # for jobs whose spool file this kiosk cannot read.
     reported: Callable[[str], DocumentAnalysis | None] | None = None
+    # whether a username is in technician mode here (the session's is_technician):
+    # every call for them is refused with TechnicianSession
+    technician: Callable[[str], bool] | None = None
     _cache: dict[int, DocumentAnalysis] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def refuse_technician(self, username: str) -> None:
+        """Raise :class:`TechnicianSession` when ``username`` is in technician mode."""
+        if self.technician is not None and self.technician(username):
+            raise TechnicianSession(f"{username} is in technician mode: no jobs, no charge")
 
     def list_jobs(self, username: str) -> JobList:
         """The user's held jobs, oldest first, priced with a pricer of this listing's own.
 
         Raises :class:`PricingUnavailable` when there is no price list for the user."""
+        self.refuse_technician(username)
         prices = self.pricer.prepare(username)
         held = sorted(self.queue.held_jobs(username), key=lambda job: job.submitted_at)
         if len(held) > 1 and self.parallel_analyses > 1:
@@ -200,17 +216,20 @@ class JobService:
 
     def change_options(self, username: str, job_id: int, options: JobOptions) -> JobList:
         """Apply mono/duplex at the print server, then list again with the new prices."""
+        self.refuse_technician(username)
         self._held(username, job_id)
         self.queue.set_options(job_id, colour=options.colour, duplex=options.duplex)
         return self.list_jobs(username)
 
     def delete(self, username: str, job_id: int) -> JobList:
+        self.refuse_technician(username)
         self._held(username, job_id)
         self.queue.cancel(job_id)
         return self.list_jobs(username)
 
     def analysis_of(self, username: str, job_id: int) -> tuple[HeldPrintJob, DocumentAnalysis]:
         """The job and its (cached) analysis: the release workflow prices partial prints."""
+        self.refuse_technician(username)
         found = self._analysed(self._held(username, job_id))
         return found.job, found.analysis
 

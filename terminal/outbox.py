@@ -59,6 +59,9 @@ class EntryKind(Enum):
     # a 3D print's end (completed, cancelled, failed, not_started), sent to the backend's
     # settle call of the job, which captures or voids the parent hold by its policy
     SETTLE_3D = "settle_3d"
+    # a technician's action for the backend's audit log (terminal.technician): journalled
+    # so that a change made offline, entered with the local PIN, still reaches it
+    TECHNICIAN = "technician"
 
 
 class EntryState(Enum):
@@ -194,6 +197,11 @@ class Outbox:
                 (username,),
             ).fetchall()
         return sum((Decimal(row[0]) for row in rows), Decimal("0"))
+
+    def oldest_pending(self) -> Entry | None:
+        """The entry that has waited longest (the one the drain is stuck on, if any)."""
+        rows = self._select("WHERE state = 'pending' ORDER BY seq LIMIT 1", ())
+        return rows[0] if rows else None
 
     def counts(self) -> dict[EntryState, int]:
         with self._lock:

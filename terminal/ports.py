@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 from analysis import ImpressionColour
 from terminal.receipts import Receipt
+from terminal.technician_types import TechnicianReport
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,15 @@ class Ledger(Protocol):
 
     def cancel_topup(self, username: str, topup_id: str) -> TopUp:
         """Cancel a pending top-up; one already paid stays paid (the answer says so)."""
+        ...
+
+
+class TechnicianAudit(Protocol):
+    """The backend's audit log of technician actions (``POST /technician/reports``)."""
+
+    def report_technician(self, report: TechnicianReport) -> None:
+        """Store the report once per ``report.key``; raises BackendUnavailable /
+        BackendRejected like the ledger's calls (a 4xx is final)."""
         ...
 
 

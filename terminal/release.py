@@ -157,8 +157,10 @@ class ReleaseWorkflow:
         A refused job never stops the batch: each job is checked (printer, credit) and
         held on its own. ``billing_code`` (the code the user picked, if any) goes with
         every job's hold. Blocks for as long as the printing takes: callers run it on a
-        worker thread.
+        worker thread. A technician session is refused before anything is held
+        (:class:`~terminal.jobs.TechnicianSession`).
         """
+        self.jobs.refuse_technician(username)
         finished = self.running(username) if self.running is not None else None
         try:
             return self._release_all(username, quotes, listener, billing_code)

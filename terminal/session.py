@@ -1,7 +1,9 @@
 """The user session state machine: who is at the kiosk right now.
 
-idle -> identifying -> identified -> idle (logout, idle timeout). One user at a time: a
-card presented while someone is identified is ignored, so a badge brushing the reader
+idle -> identifying -> identified -> idle (logout, idle timeout); an account with the
+technician role (or the local technician PIN) goes to technician instead of identified,
+and times out and logs out the same way. One user at a time: a card presented while
+someone is identified is ignored, so a badge brushing the reader
 never switches the account under a user's finger. Backend calls run on a worker thread
 (never on the UI thread) and a result that arrives after the user has left, or after a
 newer request, is dropped: a generation counter makes stale answers harmless, so the
@@ -37,6 +39,8 @@ from enum import Enum
 from terminal.config import SUPPORTED_LANGUAGES
 from terminal.offline import OFFLINE_PIN_UNAVAILABLE, OFFLINE_USER_UNKNOWN, OfflineCache
 from terminal.ports import Backend, BackendError, BackendUnavailable, Identity
+from terminal.technician_pin import LocalPin
+from terminal.technician_types import LOCAL_TECHNICIAN, TECHNICIAN_ROLE, Technician
 
 _log = logging.getLogger(__name__)
 
@@ -45,6 +49,13 @@ class SessionState(Enum):
     IDLE = "idle"
     IDENTIFYING = "identifying"
     IDENTIFIED = "identified"
+    # an account with the technician role, or the local PIN: the technician screens,
+    # never a job list, a balance or a release
+    TECHNICIAN = "technician"
+
+
+# the states someone is at the kiosk in: the idle timeout and its warning count in both
+_PRESENT = (SessionState.IDENTIFIED, SessionState.TECHNICIAN)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,8 @@ class SessionView:
     enrol_card_hint: str | None = None
     # The language the screens speak now (an ISO 639-1 code of SUPPORTED_LANGUAGES).
     language: str = "en"
+    # Who is in technician mode (state TECHNICIAN), and how they got in.
+    technician: Technician | None = None
 
 
 CARD_UNKNOWN = "card_unknown"
@@ -96,8 +109,10 @@ class SessionController:
         warning_s: float,
         offline_cache: OfflineCache | None = None,
         default_language: str = "en",
+        local_pin: LocalPin | None = None,
     ) -> None:
         self._default_language = _supported(default_language, "default language")
+        self._local_pin = local_pin
         self._backend = backend
         self._offline_cache = offline_cache
         self._offline = False
@@ -132,6 +147,54 @@ class SessionController:
 
     def login_with_pin(self, username: str, pin: str) -> None:
         self._begin(lambda: self._backend.identify_pin(username.strip(), pin), None)
+
+    def enter_local_technician(self, pin: str) -> None:
+        """The offline fallback: the local technician PIN (``[technician]
+        local_pin_file``), checked on the worker like a PIN login. Right: TECHNICIAN as
+        the local technician; else view.error ``pin_invalid``, ``pin_locked`` or
+        ``no_local_pin``. Allowed online and offline."""
+        with self._lock:
+            if self._view.state is not SessionState.IDLE:
+                return
+            self._unknown_card = None
+            self._generation += 1
+            generation = self._generation
+            self._view = SessionView(SessionState.IDENTIFYING, offline=self._offline,
+                                     language=self._view.language)
+            view = self._view
+        self._notify(view)
+        self._executor.submit(self._enter_local, pin, generation)
+
+    def _enter_local(self, pin: str, generation: int) -> None:
+        refusal: str | None = "no_local_pin"
+        try:
+            if self._local_pin is not None:
+                found = self._local_pin.check(pin)
+                refusal = None if found is None else found.code
+        except Exception:  # a bug must not leave the kiosk stuck on "identifying"
+            _log.exception("local technician PIN check failed unexpectedly")
+            refusal = "internal_error"
+        with self._lock:
+            if generation != self._generation:
+                return
+            if refusal is not None:
+                self._view = SessionView(SessionState.IDLE, error=refusal, offline=self._offline,
+                                         language=self._view.language)
+            else:
+                self._view = SessionView(
+                    SessionState.TECHNICIAN, offline=self._offline, language=self._view.language,
+                    technician=Technician(LOCAL_TECHNICIAN, "Local technician", "local_pin"))
+                self._last_activity = self._clock()
+            view = self._view
+        self._notify(view)
+
+    def is_technician(self, username: str) -> bool:
+        """Whether ``username`` is in technician mode here now: a job listing or a
+        release asked for them is refused (a technician session never charges)."""
+        with self._lock:
+            technician = self._view.technician
+            return self._view.state is SessionState.TECHNICIAN and technician is not None \
+                and technician.username == username
 
     def enrol_card(self, username: str, pin: str) -> None:
         """Associate the card just refused as unknown with this user, then log them in.
@@ -256,7 +319,7 @@ class SessionController:
                 self._view = SessionView(SessionState.IDLE, offline=self._offline,
                                      language=self._view.language)
                 forgotten = self._view
-            elif self._view.state is not SessionState.IDENTIFIED:
+            elif self._view.state not in _PRESENT:
                 return
             elif self._releases.get(self._generation):
                 return  # the user's jobs are printing: they are not idle
@@ -299,7 +362,9 @@ class SessionController:
         offline: bool | None = False  # None: a bug, nothing learnt about the backend
         try:
             identity = call()
-            if card is not None and self._offline_cache is not None:
+            # a technician is let in offline only by the local PIN, never from the cache
+            if card is not None and self._offline_cache is not None \
+                    and TECHNICIAN_ROLE not in identity.roles:
                 self._offline_cache.remember(card, identity)
         except BackendUnavailable as exc:
             if self._offline_cache is None or enrolling:
@@ -326,6 +391,14 @@ class SessionController:
                 hint = None if self._unknown_card is None else mask_card(self._unknown_card[0])
                 self._view = SessionView(SessionState.IDLE, error=error, offline=self._offline,
                                          enrol_card_hint=hint, language=self._view.language)
+            elif TECHNICIAN_ROLE in identity.roles:
+                self._unknown_card = None
+                technician = Technician(identity.username, identity.display_name,
+                                        "card" if card is not None else "pin")
+                self._view = SessionView(SessionState.TECHNICIAN, offline=self._offline,
+                                         language=self._profile_language(identity),
+                                         technician=technician)
+                self._last_activity = self._clock()
             else:
                 self._unknown_card = None
                 self._view = SessionView(SessionState.IDENTIFIED, identity=identity,

@@ -7,8 +7,10 @@ and nowhere at import time.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,8 +31,14 @@ from analysis import (
 from analysis.errors import DocumentAnalysisError
 from billing import ConfigError as PriceListError
 from billing import load_price_list
-from drivers.cards import CardConfigError, SimulatedCardReader, WedgeCardReader, reader_from_config
-from drivers.cups import CupsHoldQueue
+from drivers.cards import (
+    CardConfigError,
+    SimulatedCardReader,
+    WedgeCardReader,
+    derive_rule,
+    reader_from_config,
+)
+from drivers.cups import CupsError, CupsHoldQueue
 from drivers.cups.hold_queue import DEFAULT_SPOOL
 from drivers.printers3d import MoonrakerClient, OctoPrintClient, PrinterServerError
 from drivers.qr import Modules, qr_modules
@@ -44,6 +52,7 @@ from drivers.receipt import (
 )
 from drivers.snmp import CommunityAuth, SnmpTarget, SnmpVersion, UsmAuth
 from terminal.adapters import (
+    CheckingCardReader,
     CupsSpoolQueue,
     EscposReceiptPrinter,
     HttpAnalysisReporter,
@@ -52,6 +61,7 @@ from terminal.adapters import (
     OctoPrintPrinter,
     SnmpPrinter,
     WedgeCodeScanner,
+    snmp_probe,
 )
 from terminal.backend_client import HttpBackend
 from terminal.charges import ChargeBook, OutboxDrainer
@@ -68,6 +78,7 @@ from terminal.config import (
     read_toml,
     snmp_cross_problems,
 )
+from terminal.config_store import restore_previous, write_atomic
 from terminal.http_answers import load_token
 from terminal.jobs import BillingPricer, JobService, UserPricer
 from terminal.offline import OfflineCache, OfflinePolicy, load_or_create_key
@@ -90,9 +101,14 @@ from terminal.reporting import Reporter, ReportingLoop, ReportSchedule
 from terminal.session import SessionController
 from terminal.spool_agent import ReportJournal, SpoolAgent, SpoolAgentConfig
 from terminal.spool_purge import SpoolPurger
+from terminal.technician import DeskDevices, TechnicianBackend, TechnicianMode, install_log_ring
+from terminal.technician_pin import LocalPin, read_pin_file
+from terminal.technician_settings import as_text
+from terminal.technician_types import TECHNICIAN_ROLE
 from terminal.topups import TopUpDesk
 from terminal.vouchers import VoucherDesk
 
+_log = logging.getLogger(__name__)
 TOKEN_ENV = "PRINTKIOSK_TERMINAL_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
@@ -145,6 +161,10 @@ class Terminal:
     follower: Print3DFollower | None = None
     # what stops the 3D printer adapter's own threads (OctoPrint's event channel)
     close_printer3d: Callable[[], None] | None = None
+    # The technician desk over the kiosk file this terminal was built from (None when
+    # built from a configuration alone), and the factory that restarts it after a change.
+    technician: TechnicianMode | None = None
+    factory: TerminalFactory | None = None
 
     def start(self) -> None:
         self._started = True
@@ -199,10 +219,11 @@ class Terminal:
         self.backend.close()
 
 
-def build_card_reader(config: KioskConfig, file_label: str = "kiosk.toml") -> CardReader:
-    """The configured reader, not started; its table is checked by the reader library."""
+def build_card_reader(config: KioskConfig, file_label: str = "kiosk.toml") -> CheckingCardReader:
+    """The configured reader, not started, with the technician's card check; its table
+    is checked by the reader library."""
     try:
-        return reader_from_config(config.card_reader)
+        return CheckingCardReader(reader_from_config(config.card_reader))
     except CardConfigError as exc:
         raise ConfigError([f"{file_label}: {exc}"]) from exc
 
@@ -261,7 +282,24 @@ def check_kiosk_file(path: Path) -> tuple[KioskConfig | None, list[str]]:
     if isinstance(receipt, Mapping):  # judged even when another of its keys is bad
         problems.extend(receipt_problems(receipt.get("target"), receipt.get("profile"),
                                          path.name))
+    problems.extend(local_pin_problems(data.get("technician"), path.name))
     return (config if not problems else None), problems
+
+
+def local_pin_problems(technician: object, file_label: str) -> list[str]:
+    """What is wrong with the local technician PIN file a ``[technician]`` table names:
+    readable by others (refused like the token file) or not a PIN hash. A file not
+    written yet is no problem here (the entry answers ``no_local_pin``; doctor warns)."""
+    if not isinstance(technician, Mapping):
+        return []
+    name = technician.get("local_pin_file")
+    if not isinstance(name, str) or not name.strip() or not Path(name).exists():
+        return []
+    try:
+        read_pin_file(Path(name))
+    except ConfigError as exc:
+        return [f"{file_label}: technician.local_pin_file: {p}" for p in exc.problems]
+    return []
 
 
 def _valid_sections(data: Mapping[str, Any]) -> Any:
@@ -457,7 +495,10 @@ def build_terminal(
     demo_cards: list[DemoCard] | None = None,
     file_label: str = "kiosk.toml",
     demo_vouchers: Callable[[], list[str]] | None = None,
+    config_path: Path | None = None,
 ) -> Terminal:
+    """A terminal core from a valid configuration, not started; ``config_path`` (the
+    kiosk file it came from) gives it its technician desk."""
     card_reader = build_card_reader(config, file_label)
     pricer = load_pricer(config, file_label)
     receipt_printer = build_receipt_printer(config, file_label)  # before opening anything
@@ -490,6 +531,8 @@ def build_terminal(
         warning_s=config.terminal.logout_warning_s,
         offline_cache=offline_cache,
         default_language=config.terminal.language,
+        local_pin=LocalPin(Path(config.technician.local_pin_file)
+                           if config.technician.local_pin_file else None, state),
     )
     source = getattr(card_reader, "source", None)
     typed = source.present if isinstance(source, SimulatedCardReader) else None
@@ -525,7 +568,8 @@ def build_terminal(
         # case, optional) only for a user never seen, offline
         user_pricer = UserPricer(backend, pricer, offline_cache)
         terminal.jobs = JobService(
-            queue, user_pricer, _analyse, reported=lambda uuid: _reported(backend, uuid)
+            queue, user_pricer, _analyse, reported=lambda uuid: _reported(backend, uuid),
+            technician=session.is_technician,
         )
         terminal.release = ReleaseWorkflow(
             terminal.jobs, queue, charges, backend.balance, monitor=monitor,
@@ -538,7 +582,125 @@ def build_terminal(
                        gcode_profile, backend.balance)
         if isinstance(printer3d, OctoPrintPrinter):
             terminal.close_printer3d = printer3d.close
+    # technician reports go to the backend's audit log, through the outbox
+    charges.use_technician_audit(backend)
+    if config_path is not None:
+        terminal.technician = build_technician(terminal, config_path, card_reader, backend,
+                                               file_label)
     return terminal
+
+
+def build_technician(terminal: Terminal, config_path: Path, card_reader: CheckingCardReader,
+                     backend: TechnicianBackend, file_label: str) -> TechnicianMode:
+    """The technician desk of ``terminal``: its devices lent as small callables."""
+    config = terminal.config
+    printer = config.printer
+    target = snmp_target(config, file_label)
+    cups: CupsHoldQueue | None = None
+    if printer.kind == "mfp" and printer.queue is not None:
+        cups = CupsHoldQueue(printer.queue, server=printer.cups_server, port=printer.cups_port)
+
+    def queues() -> list[str]:
+        if cups is None:
+            return []
+        try:
+            return cups.queue_names()
+        except CupsError as exc:  # the screen still offers the queue the file names
+            _log.warning("technician: CUPS queues unavailable: %s", exc)
+            return []
+
+    def test_page(document: bytes, title: str) -> int:
+        assert cups is not None  # print_test_page asks only a kiosk with a queue
+        return cups.print_now(document, title, TECHNICIAN_ROLE)
+
+    devices = DeskDevices(
+        snmp_probe=lambda: snmp_probe(target, printer.snmp.host),
+        queues=queues, test_page=None if cups is None else test_page,
+        cards=card_reader, derive=derive_normalisation)
+    return TechnicianMode(config_path, config, check_kiosk_file, terminal.charges, backend,
+                          devices, install_log_ring())
+
+
+def derive_normalisation(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str], str]:
+    """Every field of the simplest rule mapping the (raw, printed) pairs, as setting
+    texts ("" for an unset extract), and its description; ValueError when none fits."""
+    derivation = derive_rule(pairs)
+    rule = derivation.rule
+    texts = {f.name: as_text(getattr(rule, f.name)) for f in dataclasses.fields(rule)}
+    return texts, derivation.description
+
+
+@dataclass(frozen=True)
+class RestartFailed:
+    """A restart whose new core could not be built or started: the previous kiosk file
+    is back, and ``terminal`` is the core rebuilt (and started) from it."""
+
+    problems: tuple[str, ...]
+    terminal: Terminal
+
+
+class TerminalFactory:
+    """Builds the terminal core from its kiosk file, and rebuilds it after a change.
+
+    ``token_for`` reads the terminal's token (the environment or the 0600 file);
+    ``extras`` are the keyword arguments of :func:`build_terminal` a demo adds (its
+    cards and vouchers), passed again at every restart. The factory remembers the file
+    as the last core was built from it: that version is known to work, and is what a
+    failed restart puts back.
+    """
+
+    def __init__(self, config_path: Path,
+                 token_for: Callable[[KioskConfig], str] | None = None,
+                 extras: Mapping[str, Any] | None = None) -> None:
+        self.config_path = config_path
+        self._token_for = token_for or terminal_token
+        self._extras = dict(extras or {})
+        self._built_from: bytes | None = None
+
+    def build(self) -> Terminal:
+        """A terminal from the file as it is now, not started (ConfigError if invalid)."""
+        raw = self.config_path.read_bytes()
+        config = load_checked_config(self.config_path)
+        terminal = build_terminal(config, self._token_for(config),
+                                  file_label=self.config_path.name,
+                                  config_path=self.config_path, **self._extras)
+        terminal.factory = self
+        self._built_from = raw
+        return terminal
+
+    def restart(self, terminal: Terminal) -> Terminal | RestartFailed:
+        """Close ``terminal`` and start a new one from the file (a setting applied
+        without a reboot). If the new one cannot be built or started -- an invalid
+        file, a reader that does not open, a token that cannot be read -- the file the
+        closed core ran with is written back (atomically; the one that failed is kept
+        as ``.previous``) and a core is started from it. When the file did not change
+        since, it is not what failed, and the error is raised."""
+        working = self._built_from
+        terminal.close()
+        try:
+            return self._started()
+        except Exception as exc:  # whatever the new file breaks, the kiosk must come back
+            problems = tuple(exc.problems) if isinstance(exc, ConfigError) else (
+                f"{self.config_path.name}: {exc.__class__.__name__}: {exc}",)
+            _log.error("restart with %s failed: %s", self.config_path, "; ".join(problems))
+            if working is None:
+                if not restore_previous(self.config_path):
+                    raise
+            elif self.config_path.read_bytes() == working:
+                raise
+            else:
+                write_atomic(self.config_path, working, mode=self.config_path.stat().st_mode
+                             & 0o777)
+            return RestartFailed(problems, self._started())
+
+    def _started(self) -> Terminal:
+        terminal = self.build()
+        try:
+            terminal.start()
+        except Exception:
+            terminal.close()
+            raise
+        return terminal
 
 
 def attach_print3d(

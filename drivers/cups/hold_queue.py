@@ -210,6 +210,11 @@ class CupsHoldQueue:
             document=self._document(job_id),
         )
 
+    def queue_names(self) -> list[str]:
+        """Every queue (printer or class) the CUPS server has: the technician's choice."""
+        printers: dict[str, Any] = self._call("get printers", None, lambda c: c.getPrinters())
+        return sorted(printers)
+
     def _queues(self) -> frozenset[str]:
         return frozenset({self.printer, *self.follow_me_queues})
 
@@ -369,6 +374,31 @@ class CupsHoldQueue:
         if job.queue != self.printer:
             self.pull(job_id)
         self._call("release job", job_id, lambda c: c.setJobHoldUntil(job_id, "no-hold"))
+
+    def print_now(self, document: bytes, title: str, user: str,
+                  document_format: str = "application/pdf") -> int:
+        """Print ``document`` on the kiosk's queue at once as ``user`` (IPP Print-Job
+        with ``job-hold-until=no-hold``, overriding a holding queue's default): the
+        technician's test page. Returns the CUPS job id."""
+        request = ipp.encode_request(
+            ipp.PRINT_JOB, 1,
+            {
+                "printer-uri": ipp.attr(ipp.URI, self._queue_uri(self.printer)),
+                "requesting-user-name": ipp.attr(ipp.NAME, user),
+                "job-name": ipp.attr(ipp.NAME, title),
+                "document-format": ipp.attr(ipp.MIME, document_format),
+            },
+            job_attrs={"job-hold-until": ipp.attr(ipp.KEYWORD, "no-hold")},
+        )
+        response = ipp.post(self.server, self.port, f"/printers/{self.printer}",
+                            request + document, self.timeout_s)
+        if not response.ok:
+            raise self._translate("print job", None, response.status, response.message)
+        for group in response.group("job"):
+            job_id = _first(group.get("job-id"))
+            if isinstance(job_id, int):
+                return job_id
+        raise CupsError(f"print job on {self._where}: the answer has no job-id")
 
     def pull(self, job_id: int) -> None:
         """Move a waiting job from a follow-me queue to the kiosk's queue, still held.

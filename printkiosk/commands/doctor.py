@@ -156,12 +156,29 @@ def _check_kiosk(path: Path) -> list[str]:
 
 
 def _kiosk_warnings(path: Path, data: dict[str, Any]) -> list[str]:
+    """What works but leaves a kiosk weaker than the operator probably thinks."""
+    if _kind(data) != "kiosk":
+        return []
+    return _local_pin_warnings(path, data) + _price_list_warnings(path, data)
+
+
+def _local_pin_warnings(path: Path, data: dict[str, Any]) -> list[str]:
+    """A [technician] local_pin_file named but not written: a kiosk that loses its
+    backend cannot be entered in technician mode until it is."""
+    technician = data.get("technician")
+    name = technician.get("local_pin_file") if isinstance(technician, dict) else None
+    if not isinstance(name, str) or not name.strip() or Path(name).exists():
+        return []
+    return [f"WARNING: {path.name}: technician.local_pin_file: {name} does not exist: "
+            "there is no offline way into technician mode (run printkiosk technician "
+            f"set-pin --config {path})"]
+
+
+def _price_list_warnings(path: Path, data: dict[str, Any]) -> list[str]:
     """A kiosk with no local price list ([pricing] price_list) gets every list from the
     backend: offline it prices only users whose list it cached (docs/offline.md). It
     works online, so it is a warning, not an error. A 3D kiosk prices nothing itself (its
     jobs come priced from the backend and cannot be listed offline): never warned."""
-    if _kind(data) != "kiosk":
-        return []
     printer = data.get("printer")
     if isinstance(printer, dict) and printer.get("kind") == "3d":
         return []
