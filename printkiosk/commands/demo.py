@@ -485,6 +485,7 @@ def run_3d(args: argparse.Namespace, port: int, data_dir: Path) -> int:
     """The 3D demo: OctoPrint and the 3D kiosk, against the demo backend already up."""
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.run import run_kiosk
+    from printkiosk.commands.kiosk import FileTerminals
     from printkiosk.commands.octoprint_peer import PeerStartError, start_octoprint
     from terminal.wiring import build_terminal
 
@@ -497,8 +498,9 @@ def run_3d(args: argparse.Namespace, port: int, data_dir: Path) -> int:
           f"({octoprint.base_dir})", file=sys.stderr)
     try:
         config = demo_kiosk_3d_config(port, data_dir, octoprint, args.language)
-        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
-                                 demo_vouchers=lambda: demo_vouchers(data_dir)))
+        run_kiosk(FileTerminals(Path(), lambda: build_terminal(
+            config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
+            demo_vouchers=lambda: demo_vouchers(data_dir))))
     finally:
         octoprint.stop()
     return 0
@@ -507,6 +509,7 @@ def run_3d(args: argparse.Namespace, port: int, data_dir: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.run import run_kiosk
+    from printkiosk.commands.kiosk import FileTerminals
     from terminal.wiring import build_terminal
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -525,8 +528,9 @@ def run(args: argparse.Namespace) -> int:
         printer = start_demo_printer_or_none(data_dir)
         config = demo_kiosk_config(port, data_dir, printer, args.language)
         os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
-        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
-                                 demo_vouchers=lambda: demo_vouchers(data_dir)))
+        run_kiosk(FileTerminals(Path(), lambda: build_terminal(
+            config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
+            demo_vouchers=lambda: demo_vouchers(data_dir))))
     except KeyboardInterrupt:
         return 130  # Ctrl-C is the usual way to stop the demo: no traceback
     finally:

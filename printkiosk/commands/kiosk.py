@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from terminal.wiring import Terminal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,5 +34,21 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    run_kiosk(build_terminal(config, token, file_label=args.config.name))
+    run_kiosk(FileTerminals(args.config, lambda: build_terminal(
+        load_checked_config(args.config), token, file_label=args.config.name)))
     return 0
+
+
+class FileTerminals:
+    """The kiosk's core built from its file, and built again from it after a change."""
+
+    def __init__(self, path: Path, build: Callable[[], Terminal]) -> None:
+        self.path = path
+        self._build = build
+
+    def build(self) -> Terminal:
+        return self._build()
+
+    def restart(self, terminal: Terminal) -> Terminal:
+        terminal.close()
+        return self._build()
