@@ -198,10 +198,12 @@ class KioskApp(App):
             self.manager.add_widget(screen)
         self.manager.current = "idle"
 
-    def _start_terminal(self) -> None:
-        """Listen to the mounted core's session and start it (its reader, its loops)."""
+    def _start_terminal(self, started: bool = False) -> None:
+        """Listen to the mounted core's session and start it (its reader, its loops),
+        unless it is ``started`` already (a restart hands a running core)."""
         self.terminal.session.subscribe(self._from_worker)
-        self.terminal.start()
+        if not started:
+            self.terminal.start()
         if self.terminal.voucher_scanner is not None:
             self.terminal.voucher_scanner.start(self._from_scanner)
 
@@ -272,7 +274,7 @@ class KioskApp(App):
         self._user = None
         self._technician = technician
         self._mount(terminal)
-        self._start_terminal()
+        self._start_terminal(started=True)
         self.technician.enter(technician)
         if problems is not None:
             self.technician.home.say("Not applied: the previous settings are back.",

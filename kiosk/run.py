@@ -17,7 +17,7 @@ class TerminalSource(Protocol):
 
     def build(self) -> Terminal: ...
 
-    def restart(self, terminal: Terminal) -> Any: ...
+    def restart(self, terminal: Terminal) -> Any: ...  # the new core is started
 
 
 def prepare_kivy_environment() -> None:
@@ -27,6 +27,23 @@ def prepare_kivy_environment() -> None:
     os.environ.setdefault("KIVY_NO_CONFIG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_CLIPBOARD", "dummy")  # a kiosk has no clipboard to share
+
+
+class ConfigTerminals:
+    """A core from an in-memory configuration (the 3D demo's): built again the same
+    way on a restart, started like the factory's."""
+
+    def __init__(self, build: Callable[[], Terminal]) -> None:
+        self._build = build
+
+    def build(self) -> Terminal:
+        return self._build()
+
+    def restart(self, terminal: Terminal) -> Terminal:
+        terminal.close()
+        fresh = self._build()
+        fresh.start()
+        return fresh
 
 
 def run_kiosk(factory: TerminalSource,

@@ -85,6 +85,7 @@ class TechnicianLoginScreen(PinScreen):
         super()._select("pin" if self.local else field)
 
     def submit(self) -> None:
+        self.status.text = ""  # a new attempt: the last one's answer is not this one's
         if self.local:
             if not self.pin:
                 return

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from terminal.wiring import Terminal
@@ -24,31 +23,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from kiosk.run import run_kiosk
     from terminal.config import ConfigError
-    from terminal.wiring import build_terminal, load_checked_config, terminal_token
+    from terminal.wiring import load_checked_config, terminal_token
 
     try:
         config = load_checked_config(args.config)
-        token = terminal_token(config)
+        terminal_token(config)  # refused here, before a window opens, when unreadable
     except ConfigError as exc:
         print(f"printkiosk kiosk: refusing to start, {args.config} has problems:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    run_kiosk(FileTerminals(args.config, lambda: build_terminal(
-        load_checked_config(args.config), token, file_label=args.config.name)))
+    run_kiosk(FileTerminals(args.config))
     return 0
 
 
 class FileTerminals:
-    """The kiosk's core built from its file, and built again from it after a change."""
+    """The kiosk's core built from its file, and built again from it after a change
+    (started, as the app expects of a restart)."""
 
-    def __init__(self, path: Path, build: Callable[[], Terminal]) -> None:
+    def __init__(self, path: Path, extras: dict[str, Any] | None = None) -> None:
         self.path = path
-        self._build = build
+        self._extras = dict(extras or {})
 
     def build(self) -> Terminal:
-        return self._build()
+        from terminal.wiring import build_terminal, load_checked_config, terminal_token
+
+        config = load_checked_config(self.path)
+        return build_terminal(config, terminal_token(config), file_label=self.path.name,
+                              **self._extras)
 
     def restart(self, terminal: Terminal) -> Terminal:
         terminal.close()
-        return self._build()
+        fresh = self.build()
+        fresh.start()
+        return fresh
