@@ -375,8 +375,8 @@ class TechnicianScreens:
 
     def _enrolment_rows(self) -> list[Widget]:
         tr = self._tr
-        rows: list[Widget] = [line(tr("Type the one-time enrolment key from the "
-                                      "administrator."), MUTED)]
+        rows: list[Widget] = [line(tr("Type the one-time enrolment key from the administrator."),
+                                 MUTED)]
         key = self._demo_key() if self._demo_key is not None else None
         if key:
             rows.append(line(tr("Demo enrolment key:"), MUTED))
