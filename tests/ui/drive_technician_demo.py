@@ -59,7 +59,7 @@ def main(data_dir: str) -> int:
 
         def type_on(keyboard, value: str) -> None:  # type: ignore[no-untyped-def]
             for char in value:
-                if char.isupper() != keyboard.upper and char.isalpha():
+                if char.isalpha() and char.isupper() != getattr(keyboard, "upper", False):
                     tap(keyboard.keys["⇧"])
                 tap(keyboard.keys[char.lower() if char.isalpha() else char])
 
@@ -197,7 +197,9 @@ def main(data_dir: str) -> int:
             tap(app.technician.home.logout_button)
             yield lambda: app.manager.current == "idle"
 
-            # five wrong PINs lock the account
+            # five wrong PINs lock the account (French again: logout went back to English)
+            app.terminal.session.set_language("fr")
+            yield lambda: app.tr.language == "fr"
             tap(app.idle.technician_button)
             yield lambda: app.manager.current == "technician_login"
             for attempt in range(6):

@@ -36,3 +36,16 @@ def test_technician_screens_change_refuse_restore_probe_and_derive_by_touch(
                  "technician-refused", "technician-snmp", "technician-derived",
                  "technician-snmp-fr", "technician-home-fr", "technician-settings-fr"):
         assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
+
+
+@pytest.mark.ui
+@pytest.mark.peer
+def test_technician_re_points_the_demo_kiosk_sees_snmp_checks_a_card_and_enrols(
+    tmp_path: Path,
+) -> None:
+    drive("drive_technician_demo.py", str(tmp_path / "demo"), timeout_s=300)
+    for name in ("technician-demo-home", "technician-demo-applied", "technician-demo-refused",
+                 "technician-demo-annex-jobs-fr", "technician-demo-snmp",
+                 "technician-demo-card", "technician-demo-enrolment",
+                 "technician-demo-home-fr", "technician-demo-locked-fr"):
+        assert (artifacts() / f"{name}.png").stat().st_size > 10_000, name
