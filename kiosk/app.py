@@ -396,16 +396,24 @@ class KioskApp(App):
         if self.manager.current == "voucher":
             self.terminal.session.touch()
             self.voucher.type_text(chars)
+        elif self.manager.current == "technician_text":
+            # a technician who brought a keyboard (a long URL, an enrolment key)
+            self.technician.text.type_text(chars)
 
     def _key_down(self, _window: object, key: int, *_args: object) -> bool:
-        if self.manager.current != "voucher":
+        field: Any
+        if self.manager.current == "voucher":
+            field = self.voucher
+        elif self.manager.current == "technician_text":
+            field = self.technician.text
+        else:
             return False
         self.terminal.session.touch()
         if key in ENTER_KEYS:
-            self.voucher.submit()
+            field.submit()
             return True
         if key == BACKSPACE_KEY:
-            self.voucher.backspace()
+            field.backspace()
             return True
         return False
 

@@ -273,7 +273,7 @@ class TextEntryScreen(Screen):
         self.field.shorten = True
         self.field.shorten_from = "left"  # the end just typed stays in view
         self.ok_button = touch_button(colour=OK, size_hint_x=0.25, height=dp(56))
-        self.ok_button.bind(on_release=lambda *_: self._on_ok(self.value))
+        self.ok_button.bind(on_release=lambda *_: self.submit())
         row.add_widget(self.cancel_button)
         row.add_widget(self.field)
         row.add_widget(self.ok_button)
@@ -299,6 +299,18 @@ class TextEntryScreen(Screen):
         self.value = self.value[:-1] if char == BACKSPACE else (self.value + char)[:200]
         self.status.text = ""
         self._show_value()
+
+    def type_text(self, chars: str) -> None:
+        """Characters from a physical keyboard, as if typed on the screen's."""
+        for char in chars:
+            if char.isprintable():
+                self._key(char)
+
+    def backspace(self) -> None:
+        self._key(BACKSPACE)
+
+    def submit(self) -> None:
+        self._on_ok(self.value)
 
     def _show_value(self) -> None:
         self.field.text = "•" * len(self.value) if self.secret else self.value

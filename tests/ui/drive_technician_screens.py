@@ -104,6 +104,13 @@ def main(backend_url: str) -> int:
         tap(ui.text.keyboard.keys["⇧"])
         type_on(ui.text.keyboard, "b")
         assert ui.text.value == "Library kiosk B", ui.text.value
+        # a physical keyboard types into the same field
+        from kivy.core.window import Window
+        Window.dispatch("on_textinput", "2")
+        Window.dispatch("on_key_down", 8, 0, "", [])
+        Window.dispatch("on_textinput", "!")
+        assert ui.text.value == "Library kiosk B!", ui.text.value
+        Window.dispatch("on_key_down", 8, 0, "", [])
         screenshot("technician-text")
         tap(ui.text.ok_button)
         yield lambda: desk.values["terminal.name"] == "Library kiosk B"
