@@ -76,7 +76,8 @@ class TechnicianScreens:
         self.login = TechnicianLoginScreen(session, tr, on_cancel=lambda: show("idle"))
         self.home = TechnicianHomeScreen(tr, on_settings=self.open_settings,
                                          on_checks=lambda: self.check("card"),
-                                         on_restore=self.ask_restore, on_logout=session.logout)
+                                         on_restore=self.ask_restore, on_logout=session.logout,
+                                         on_language=session.set_language)
         self.settings = SettingsScreen(tr, on_edit=self.edit, on_back=self.go_home)
         self.editor = SettingEditScreen(tr, on_save=self.save_one, on_cancel=self.open_settings)
         self.text = TextEntryScreen(tr)

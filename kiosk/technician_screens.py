@@ -16,7 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.i18n import Translator
+from kiosk.i18n import LANGUAGES, Translator
 from kiosk.keypad import BACKSPACE, TextKeyboard
 from kiosk.screens import PinScreen
 from kiosk.widgets import (
@@ -29,6 +29,7 @@ from kiosk.widgets import (
     OK_TEXT,
     TEXT,
     Backdrop,
+    LanguageSwitch,
     text,
     touch_button,
 )
@@ -129,7 +130,8 @@ class TechnicianHomeScreen(Screen):
 
     def __init__(self, tr: Translator, on_settings: Callable[[], None],
                  on_checks: Callable[[], None], on_restore: Callable[[], None],
-                 on_logout: Callable[[], None], **kwargs: Any) -> None:
+                 on_logout: Callable[[], None], on_language: Callable[[str], None],
+                 **kwargs: Any) -> None:
         super().__init__(name="technician", **kwargs)
         self._tr = tr
         self.terminal_name = ""
@@ -138,7 +140,13 @@ class TechnicianHomeScreen(Screen):
         self._view = SessionView(SessionState.IDLE)
         root = Backdrop(padding=dp(16), spacing=dp(10))
         self.heading = text(28, bold=True, size_hint_y=None, height=dp(44))
-        self.who = text(18, color=MUTED, size_hint_y=None, height=dp(28))
+        self.who = text(18, color=MUTED)
+        # this session's language, switched as on a user's home screen
+        self.languages = LanguageSwitch({code: code.upper() for code in LANGUAGES},
+                                        on_language, size_hint_x=0.22, height=dp(48))
+        who_row = BoxLayout(size_hint_y=None, height=dp(48), spacing=dp(10))
+        who_row.add_widget(self.who)
+        who_row.add_widget(self.languages)
         grid = BoxLayout(orientation="vertical", spacing=dp(10))
         first, second = (BoxLayout(spacing=dp(10)) for _ in range(2))
         self.settings_button = touch_button(size_hint_y=1)
@@ -159,7 +167,7 @@ class TechnicianHomeScreen(Screen):
         grid.add_widget(second)
         self.status = text(18, size_hint_y=None, height=dp(84))
         self.countdown = text(18, color=DANGER, size_hint_y=None, height=dp(28))
-        for widget in (self.heading, self.who, grid, self.status, self.countdown):
+        for widget in (self.heading, who_row, grid, self.status, self.countdown):
             root.add_widget(widget)
         self.add_widget(root)
         self.retranslate()
@@ -192,6 +200,7 @@ class TechnicianHomeScreen(Screen):
 
     def retranslate(self) -> None:
         tr = self._tr
+        self.languages.mark(tr.language)
         self.heading.text = tr("Technician mode — {terminal}", terminal=self.terminal_name)
         who = self.technician
         self.who.text = "" if who is None else tr(

@@ -180,8 +180,8 @@ def main(data_dir: str) -> int:
             tap(ui.home.logout_button)
             yield lambda: app.manager.current == "idle"
 
-            # username and PIN; in French
-            app.terminal.session.set_language("fr")
+            # username and PIN, from the idle screen in French
+            tap(app.idle.language_buttons["fr"])
             yield lambda: app.tr.language == "fr"
             tap(app.idle.technician_button)
             yield lambda: app.manager.current == "technician_login"
@@ -193,12 +193,15 @@ def main(data_dir: str) -> int:
             yield lambda: app.manager.current == "technician"
             assert app.technician.technician is not None
             assert app.technician.technician.via == "pin"
+            # Tess's profile says English: the home's FR switches this session
+            tap(app.technician.home.languages.buttons["fr"])
+            yield lambda: app.technician.home.settings_button.text == "Réglages"
             screenshot("technician-demo-home-fr")
             tap(app.technician.home.logout_button)
             yield lambda: app.manager.current == "idle"
 
             # five wrong PINs lock the account (French again: logout went back to English)
-            app.terminal.session.set_language("fr")
+            tap(app.idle.language_buttons["fr"])
             yield lambda: app.tr.language == "fr"
             tap(app.idle.technician_button)
             yield lambda: app.manager.current == "technician_login"

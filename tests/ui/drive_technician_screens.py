@@ -58,6 +58,7 @@ def main(backend_url: str) -> int:
         ui.enter(tess)  # what a technician session does (the real one: the other driver)
         yield lambda: app.manager.current == "technician"
         assert "Tess Technician" in ui.home.who.text, ui.home.who.text
+        assert ui.home.languages.current == "en"
         screenshot("technician-home")
 
         # the printer queue, from the CUPS server's queues, saved
