@@ -143,8 +143,8 @@ class TechnicianHomeScreen(Screen):
         self.who = text(18, color=MUTED)
         # this session's language, switched as on a user's home screen
         self.languages = LanguageSwitch({code: code.upper() for code in LANGUAGES},
-                                        on_language, size_hint_x=0.22, height=dp(48))
-        who_row = BoxLayout(size_hint_y=None, height=dp(48), spacing=dp(10))
+                                        on_language, size_hint_x=0.22)
+        who_row = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(10))
         who_row.add_widget(self.who)
         who_row.add_widget(self.languages)
         grid = BoxLayout(orientation="vertical", spacing=dp(10))
