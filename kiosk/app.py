@@ -183,7 +183,7 @@ class KioskApp(App):
                                       on_codes=self.billing.show_codes,
                                       on_error=self.billing.show_problem)
         self._user: str | None = None
-        technician_desk = getattr(terminal, "technician", None) or self._desk
+        technician_desk = terminal.technician or self._desk
         self.technician_executor = ThreadPoolExecutor(max_workers=1,
                                                       thread_name_prefix="technician")
         self.technician = TechnicianScreens(
@@ -518,8 +518,8 @@ class KioskApp(App):
     def render(self, view: SessionView) -> None:
         self._speak(view.language)
         self._show_offline(view.offline)
-        technician = getattr(view, "technician", None)
-        if isinstance(technician, Technician):
+        technician = view.technician
+        if view.state is SessionState.TECHNICIAN and technician is not None:
             # technician mode: its own screens; no jobs, balance or release
             if technician != self._technician:
                 self._technician = technician

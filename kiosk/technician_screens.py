@@ -92,7 +92,7 @@ class TechnicianLoginScreen(PinScreen):
                 return
             pin, self.pin = self.pin, ""
             self._refresh()
-            self._session.enter_local_technician(pin)  # type: ignore[attr-defined]
+            self._session.enter_local_technician(pin)
             return
         super().submit()
 

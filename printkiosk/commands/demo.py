@@ -21,7 +21,6 @@ users and balances and the held jobs of this run only.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import socket
@@ -508,43 +507,36 @@ def write_demo_kiosk_file(port: int, data_dir: Path, printer: DemoPrinter | None
     import tomlkit
 
     from backend.demo import DEMO_TERMINAL_TOKEN
+    from terminal.config_store import previous_path, write_atomic
 
     token = data_dir / DEMO_TOKEN_FILE
     if not token.exists():  # an enrolment in technician mode replaces it: kept then
-        write_atomically(token, DEMO_TERMINAL_TOKEN + "\n", mode=0o600)
+        write_atomic(token, DEMO_TERMINAL_TOKEN + "\n", mode=0o600, keep_previous=False)
     path = data_dir / DEMO_KIOSK_FILE
     changes = demo_changes(port, data_dir, printer, language, snmp)
-    if path.exists():
-        document = tomlkit.parse(path.read_text(encoding="utf-8"))
-        apply_changes(document, _run_keys(changes))
-    else:
+    if not path.exists():
         document = tomlkit.parse((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
         changes[("backend", "token_file")] = str(token)
-        apply_changes(document, changes)
-    write_atomically(path, tomlkit.dumps(document))
+        write_atomic(path, tomlkit.dumps(apply_changes(document, changes)),
+                     keep_previous=False)
+        return path
+    # the file and the version Restore previous would bring back both get this run's
+    # ports (an earlier run's would point at servers that are gone)
+    for version in (path, previous_path(path)):
+        if version.exists():
+            document = tomlkit.parse(version.read_text(encoding="utf-8"))
+            write_atomic(version, tomlkit.dumps(apply_changes(document, _run_keys(changes))),
+                         keep_previous=False)
     return path
-
-
-def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``path`` whole or not at all (a temp file beside it, fsync, rename), with
-    ``mode`` from the start (the token file is never readable by others)."""
-    temp = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, mode)
-    os.replace(temp, path)
 
 
 def demo_factory(path: Path, data_dir: Path, cards: list[DemoCard]) -> TerminalSource:
     """The demo kiosk's core from its file, with the demo's cards and vouchers listed
     on the idle screen, built again the same way after a technician's change."""
-    from printkiosk.commands.kiosk import FileTerminals
+    from terminal.wiring import TerminalFactory
 
-    return FileTerminals(path, extras={"demo_cards": cards,
-                                       "demo_vouchers": lambda: demo_vouchers(data_dir)})
+    return TerminalFactory(path, extras={"demo_cards": cards,
+                                         "demo_vouchers": lambda: demo_vouchers(data_dir)})
 
 
 def demo_enrolment_key(data_dir: Path) -> str | None:
