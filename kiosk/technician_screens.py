@@ -39,15 +39,6 @@ from terminal.technician_types import Technician
 WAYS = {"card": "card", "pin": "username and PIN", "local_pin": "local PIN"}
 
 
-def locked_message(tr: Translator, view: SessionView) -> str:
-    """The lockout, with the time left when the session says it (``retry_after_s``)."""
-    seconds = getattr(view, "retry_after_s", None)
-    if isinstance(seconds, int) and seconds > 0:
-        return tr("Too many wrong PINs: try again in {minutes} min {seconds} s.",
-                  minutes=seconds // 60, seconds=seconds % 60)
-    return tr.error("pin_locked")
-
-
 class TechnicianLoginScreen(PinScreen):
     """Username + PIN of a technician account (the ordinary PIN login: the account's
     role makes it a technician session), or the kiosk's local PIN, which works when the
@@ -113,10 +104,6 @@ class TechnicianLoginScreen(PinScreen):
         self.login_button.text = tr("Enter")
 
     def render(self, view: SessionView) -> None:
-        if view.error == "pin_locked":
-            self.status.color = DANGER_TEXT
-            self.status.text = locked_message(self._tr, view)
-            return
         if view.error == "pin_invalid" and self.local:
             self.status.color = DANGER_TEXT
             self.status.text = self._tr("Wrong local PIN.")
