@@ -71,7 +71,7 @@ from terminal.session import SessionState, SessionView
 from terminal.technician_types import Technician, TechnicianDesk
 from terminal.topups import TopUpDesk
 from terminal.vouchers import VoucherDesk
-from terminal.wiring import Terminal
+from terminal.wiring import RestartFailed, Terminal
 
 ENTER_KEYS = (13, 271)  # Return and the keypad's Enter, as Kivy's key codes
 BACKSPACE_KEY = 8
@@ -253,7 +253,7 @@ class KioskApp(App):
 
         def work() -> None:
             try:
-                result: Any = factory.restart(old)
+                result = factory.restart(old)
             except Exception as exc:  # the factory's own bug: keep the old screens
                 _log.exception("the terminal core did not restart")
                 problem = f"{type(exc).__name__}: {exc}"
@@ -264,19 +264,20 @@ class KioskApp(App):
 
         threading.Thread(target=work, name="terminal-restart", daemon=True).start()
 
-    def _restarted(self, result: Any, technician: Technician, message: str,
-                   lines: Sequence[str]) -> None:
+    def _restarted(self, result: Terminal | RestartFailed, technician: Technician,
+                   message: str, lines: Sequence[str]) -> None:
         """``result`` is the new Terminal, or RestartFailed with its problems and the
-        old file's core rebuilt."""
-        problems = getattr(result, "problems", None)
-        terminal = result.terminal if problems is not None else result
+        old file's core rebuilt (both started)."""
+        failed = isinstance(result, RestartFailed)
+        problems = result.problems if isinstance(result, RestartFailed) else ()
+        terminal = result.terminal if isinstance(result, RestartFailed) else result
         self.technician_executor.shutdown(wait=False, cancel_futures=True)
         self._user = None
         self._technician = technician
         self._mount(terminal)
         self._start_terminal(started=True)
         self.technician.enter(technician)
-        if problems is not None:
+        if failed:
             self.technician.home.say("Not applied: the previous settings are back.",
                                      ok=False, lines=list(problems))
         else:

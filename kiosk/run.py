@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from terminal.wiring import Terminal
+    from terminal.wiring import RestartFailed, Terminal
 
 
 class TerminalSource(Protocol):
@@ -17,7 +17,7 @@ class TerminalSource(Protocol):
 
     def build(self) -> Terminal: ...
 
-    def restart(self, terminal: Terminal) -> Any: ...  # the new core is started
+    def restart(self, terminal: Terminal) -> Terminal | RestartFailed: ...  # started
 
 
 def prepare_kivy_environment() -> None:
