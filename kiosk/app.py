@@ -21,6 +21,9 @@ Kivy clock like every other result.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -39,7 +42,9 @@ from kiosk.job_flow import JobFlow
 from kiosk.job_screens import JobDetailScreen, ReleaseScreen
 from kiosk.print3d_flow import Print3DFlow
 from kiosk.print3d_screens import PlateScreen, Print3DListPanel, Print3DProgressScreen
+from kiosk.run import TerminalSource
 from kiosk.screens import EnrolScreen, HomeScreen, IdleScreen, PinScreen
+from kiosk.technician_mode import TechnicianScreens
 from kiosk.topup_flow import TopUpFlow
 from kiosk.topup_screens import TopUpAmountScreen, TopUpQrScreen, TopUpResultScreen
 from kiosk.voucher_flow import VoucherFlow
@@ -63,9 +68,10 @@ from terminal.ports import (
 from terminal.print3d_values import Print3DUpdate
 from terminal.release import ReleaseUpdate
 from terminal.session import SessionState, SessionView
+from terminal.technician_types import Technician, TechnicianDesk
 from terminal.topups import TopUpDesk
 from terminal.vouchers import VoucherDesk
-from terminal.wiring import Terminal
+from terminal.wiring import RestartFailed, Terminal
 
 ENTER_KEYS = (13, 271)  # Return and the keypad's Enter, as Kivy's key codes
 BACKSPACE_KEY = 8
@@ -81,14 +87,29 @@ class KioskApp(App):
 
     title = "printkiosk"
 
-    def __init__(self, terminal: Terminal, **kwargs: Any) -> None:
+    def __init__(self, terminal: Terminal, factory: TerminalSource | None = None,
+                 technician_desk: TechnicianDesk | None = None,
+                 demo_enrolment_key: Callable[[], str | None] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.terminal = terminal
-        config = terminal.config
-        self.tr = Translator(terminal.session.view.language, config.terminal.timezone)
+        # what rebuilds the terminal core from its file after a technician's change
+        self.factory = factory
+        # the desk when the terminal brings none (a unit test's fake)
+        self._desk = technician_desk
+        self._demo_enrolment_key = demo_enrolment_key
+        self.tr = Translator(terminal.session.view.language, terminal.config.terminal.timezone)
         self.manager = ScreenManager(transition=NoTransition())
         self.offline_banner = Banner()
         self._offline = False
+        self._technician: Technician | None = None
+        self._mount(terminal)
+
+    def _mount(self, terminal: Terminal) -> None:
+        """Build every screen for ``terminal``: at start, and for the new core after a
+        technician's change was applied (the old screens go with the old core)."""
+        self.terminal = terminal
+        config = terminal.config
+        self.manager.clear_widgets()
         self.idle = IdleScreen(
             terminal.session,
             self.tr,
@@ -100,6 +121,7 @@ class KioskApp(App):
             on_language=terminal.session.set_language,
             on_pin_login=self.show_pin_login,
             on_enrol=self.show_enrol,
+            on_technician=self.show_technician_login,
         )
         self.flow: JobFlow | None = None
         if terminal.jobs is not None and terminal.release is not None:
@@ -161,23 +183,37 @@ class KioskApp(App):
                                       on_codes=self.billing.show_codes,
                                       on_error=self.billing.show_problem)
         self._user: str | None = None
+        technician_desk = terminal.technician or self._desk
+        self.technician_executor = ThreadPoolExecutor(max_workers=1,
+                                                      thread_name_prefix="technician")
+        self.technician = TechnicianScreens(
+            self.tr, terminal.session, technician_desk, self.technician_executor,
+            config.terminal.name,
+            show=self._show_screen, restart=self._restart if self.factory is not None else None,
+            demo_enrolment_key=self._demo_enrolment_key)
         for screen in (self.idle, self.home, self.pin, self.enrol, self.job, self.release,
                        self.billing, self.credit, self.voucher, self.voucher_result,
                        self.topup_amount, self.topup_qr, self.topup_result, self.plate,
-                       self.print3d):
+                       self.print3d, *self.technician.screens):
             self.manager.add_widget(screen)
+        self.manager.current = "idle"
 
-    def build(self) -> BoxLayout:
+    def _start_terminal(self, started: bool = False) -> None:
+        """Listen to the mounted core's session and start it (its reader, its loops),
+        unless it is ``started`` already (a restart hands a running core)."""
         self.terminal.session.subscribe(self._from_worker)
-        self.terminal.start()
-        Window.bind(on_touch_down=lambda *_: self.terminal.session.touch())
-        Window.bind(on_textinput=self._text_typed, on_key_down=self._key_down)
+        if not started:
+            self.terminal.start()
         if self.terminal.voucher_scanner is not None:
             self.terminal.voucher_scanner.start(self._from_scanner)
+
+    def build(self) -> BoxLayout:
+        self._start_terminal()
+        Window.bind(on_touch_down=lambda *_: self.terminal.session.touch())
+        Window.bind(on_textinput=self._text_typed, on_key_down=self._key_down)
         Clock.schedule_interval(lambda _dt: self.terminal.session.tick(), 1.0)
         Clock.schedule_interval(lambda _dt: self._topup_tick(), 1.0)
-        if self.print3d_flow is not None:
-            Clock.schedule_interval(lambda _dt: self._printer_tick(), 1.0)
+        Clock.schedule_interval(lambda _dt: self._printer_tick(), 1.0)
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.offline_banner)
         root.add_widget(self.manager)
@@ -192,7 +228,61 @@ class KioskApp(App):
         )
 
     def on_stop(self) -> None:
+        self.technician_executor.shutdown(wait=False, cancel_futures=True)
         self.terminal.close()
+
+    def _show_screen(self, name: str) -> None:
+        if name == "idle":
+            self.show_idle()
+        else:
+            self.manager.current = name
+
+    # technician mode -----------------------------------------------------------------
+
+    def show_technician_login(self) -> None:
+        self.technician.open_login()
+
+    def _restart(self, technician: Technician, message: str, lines: Sequence[str]) -> None:
+        """Apply the file: the factory closes this core and builds one from the file
+        (off the Kivy thread: it opens the reader, CUPS, the databases); the screens are
+        then rebuilt for the new core, the technician's home shown again."""
+        factory, old = self.factory, self.terminal
+        if factory is None:
+            return
+        self.technician.flow_end()
+
+        def work() -> None:
+            try:
+                result = factory.restart(old)
+            except Exception as exc:  # the factory's own bug: keep the old screens
+                _log.exception("the terminal core did not restart")
+                problem = f"{type(exc).__name__}: {exc}"
+                Clock.schedule_once(lambda _dt: self.technician.home.say(
+                    "Not applied:", ok=False, lines=[problem]))
+                return
+            Clock.schedule_once(lambda _dt: self._restarted(result, technician, message, lines))
+
+        threading.Thread(target=work, name="terminal-restart", daemon=True).start()
+
+    def _restarted(self, result: Terminal | RestartFailed, technician: Technician,
+                   message: str, lines: Sequence[str]) -> None:
+        """``result`` is the new Terminal, or RestartFailed with its problems and the
+        old file's core rebuilt (both started)."""
+        failed = isinstance(result, RestartFailed)
+        problems = result.problems if isinstance(result, RestartFailed) else ()
+        terminal = result.terminal if isinstance(result, RestartFailed) else result
+        self.technician_executor.shutdown(wait=False, cancel_futures=True)
+        self._user = None
+        self._technician = technician
+        self._mount(terminal)
+        self._start_terminal(started=True)
+        self.technician.enter(technician)
+        if failed:
+            self.technician.home.say("Not applied: the previous settings are back.",
+                                     ok=False, lines=list(problems))
+        else:
+            self.technician.home.say(message, lines=lines)
+        self._show_offline(terminal.session.view.offline)
 
     def show_pin_login(self) -> None:
         self.pin.clear()
@@ -307,16 +397,24 @@ class KioskApp(App):
         if self.manager.current == "voucher":
             self.terminal.session.touch()
             self.voucher.type_text(chars)
+        elif self.manager.current == "technician_text":
+            # a technician who brought a keyboard (a long URL, an enrolment key)
+            self.technician.text.type_text(chars)
 
     def _key_down(self, _window: object, key: int, *_args: object) -> bool:
-        if self.manager.current != "voucher":
+        field: Any
+        if self.manager.current == "voucher":
+            field = self.voucher
+        elif self.manager.current == "technician_text":
+            field = self.technician.text
+        else:
             return False
         self.terminal.session.touch()
         if key in ENTER_KEYS:
-            self.voucher.submit()
+            field.submit()
             return True
         if key == BACKSPACE_KEY:
-            self.voucher.backspace()
+            field.backspace()
             return True
         return False
 
@@ -339,6 +437,7 @@ class KioskApp(App):
                        self.topup_amount, self.topup_qr, self.topup_result, self.plate,
                        self.print3d):
             screen.retranslate()
+        self.technician.retranslate()
         self.print3d_panel.retranslate()
         self._printer_tick()
         self._show_offline(self._offline)
@@ -420,6 +519,19 @@ class KioskApp(App):
     def render(self, view: SessionView) -> None:
         self._speak(view.language)
         self._show_offline(view.offline)
+        technician = view.technician
+        if view.state is SessionState.TECHNICIAN and technician is not None:
+            # technician mode: its own screens; no jobs, balance or release
+            if technician != self._technician:
+                self._technician = technician
+                self.technician.enter(technician)
+            self.technician.render(view)
+            if view.seconds_left is not None and self.manager.current in self.technician.names:
+                self.manager.current = "technician"  # where the countdown is shown
+            return
+        if self._technician is not None:
+            self._technician = None
+            self.technician.leave()
         if view.state is SessionState.IDENTIFIED and view.identity is not None:
             self.pin.clear()
             self.enrol.clear()
@@ -458,6 +570,8 @@ class KioskApp(App):
             self.home.set_balance(None)
         if self.manager.current == "pin":
             self.pin.render(view)
+        elif self.manager.current == "technician_login":
+            self.technician.login.render(view)
         elif self.manager.current == "enrol" and (
             view.state is SessionState.IDENTIFYING or view.enrol_card_hint is not None
         ):

@@ -76,3 +76,56 @@ class AmountKeypad(BoxLayout):
                 self.keys[char] = button
                 line.add_widget(button)
             self.add_widget(line)
+
+
+TEXT_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl:", "zxcvbnm./-", "_@~+=")
+SHIFT = "⇧"
+SPACE = " "
+TEXT_KEY_HEIGHT = 50  # five rows and the field above fit a 480 px high panel
+
+
+class TextKeyboard(BoxLayout):
+    """A fuller keyboard for a technician's values: upper case (``SHIFT``), the
+    characters of URLs and paths, and a space; ``on_key`` receives the character (in
+    the case shown), or BACKSPACE. An enrolment key is mixed-case base64url, so the
+    user keypad's lower-case letters are not enough."""
+
+    def __init__(self, on_key: Callable[[str], None], **kwargs: Any) -> None:
+        kwargs.setdefault("orientation", "vertical")
+        kwargs.setdefault("spacing", dp(KEY_SPACING))
+        kwargs.setdefault("size_hint_y", None)
+        kwargs.setdefault("height", dp(TEXT_KEY_HEIGHT) * len(TEXT_ROWS)
+                          + dp(KEY_SPACING) * (len(TEXT_ROWS) - 1))
+        super().__init__(**kwargs)
+        self._on_key = on_key
+        self.upper = False
+        self.keys: dict[str, Any] = {}
+        for index, row in enumerate(TEXT_ROWS):
+            line = BoxLayout(spacing=dp(KEY_SPACING))
+            chars = list(row)
+            if index == len(TEXT_ROWS) - 1:
+                chars = [SHIFT, *chars, SPACE, BACKSPACE]
+            for char in chars:
+                line.add_widget(self._key(char))
+            self.add_widget(line)
+
+    def _key(self, char: str) -> Any:
+        special = char in (SHIFT, BACKSPACE)
+        button = touch_button(char, colour=DANGER if char == BACKSPACE else MUTED,
+                              size_hint_y=1, size_hint_x=2 if char == SPACE else 1)
+        if special:
+            button.font_name = SYMBOL_FONT
+        if char != BACKSPACE:
+            button.color = (0.05, 0.06, 0.08, 1)
+        button.bind(on_release=lambda *_: self._press(char))
+        self.keys[char] = button
+        return button
+
+    def _press(self, char: str) -> None:
+        if char == SHIFT:
+            self.upper = not self.upper
+            for key, button in self.keys.items():
+                if key.isalpha() and len(key) == 1:
+                    button.text = key.upper() if self.upper else key
+            return
+        self._on_key(char.upper() if self.upper and char.isalpha() else char)

@@ -53,6 +53,7 @@ class IdleScreen(Screen):
         on_pin_login: Any,
         on_enrol: Any = None,
         demo_vouchers: Callable[[], list[str]] | None = None,
+        on_technician: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name="idle", **kwargs)
@@ -103,7 +104,17 @@ class IdleScreen(Screen):
             entry.add_widget(self.present_button)
             root.add_widget(self.demo_hint)
             root.add_widget(entry)
-        root.add_widget(languages)
+        # Technician mode: a small button beside the languages, no extra height
+        self.technician_button = touch_button(colour=(0.25, 0.28, 0.33, 1), size_hint_x=0.3)
+        self.technician_button.font_size = sp(16)
+        if on_technician is not None:
+            self.technician_button.bind(on_release=lambda *_: on_technician())
+            bottom = BoxLayout(size_hint_y=None, height=dp(64), spacing=dp(12))
+            bottom.add_widget(languages)
+            bottom.add_widget(self.technician_button)
+            root.add_widget(bottom)
+        else:
+            root.add_widget(languages)
         root.add_widget(self.where)
         self.add_widget(root)
         self.retranslate()
@@ -123,6 +134,7 @@ class IdleScreen(Screen):
         self.heading.text = tr("Present your card to the reader")
         self.subtitle.text = tr("or log in with your username and PIN")
         self.pin_button.text = tr("Log in with username and PIN")
+        self.technician_button.text = tr("Technician")
         self.enrol_button.text = tr("Associate this card with my account")
         self.where.text = f"{self.where.text.split(' · ')[0]} · " + tr(
             "Printer: {printer}", printer=self._printer_name

@@ -49,7 +49,21 @@ from terminal.ports import (
     VoucherRefusal,
 )
 from terminal.receipts import Receipt, ReceiptPrinterError
-from terminal.technician_types import TechnicianReport
+from terminal.technician_types import (
+    BackendCheck,
+    CardCheck,
+    EnrolResult,
+    OutboxStatus,
+    Saved,
+    SaveRefused,
+    SettingSpec,
+    SettingValue,
+    SnmpProbe,
+    SupplyLevel,
+    Technician,
+    TechnicianReport,
+    TestPageResult,
+)
 
 
 class FakeBackend:
@@ -1034,3 +1048,127 @@ class FakeTechnicianBackend:
     def report_technician(self, report: TechnicianReport) -> None:
         self._gate("report_technician")
         self.reports.setdefault(report.key, report)
+
+
+# -- the technician desk ----------------------------------------------------------------
+
+FAKE_TECHNICIAN_SETTINGS = (
+    SettingSpec("printer.queue", "Printer queue", "printer", "choice", dynamic=True),
+    SettingSpec("printer.kind", "Kiosk kind", "printer", "choice", choices=("mfp", "3d")),
+    SettingSpec("printer.snmp.enabled", "SNMP enabled", "snmp", "toggle"),
+    SettingSpec("printer.snmp.host", "SNMP host", "snmp", "text"),
+    SettingSpec("printer.snmp.community", "SNMP community", "snmp", "secret"),
+    SettingSpec("terminal.name", "Terminal name", "terminal", "text"),
+    SettingSpec("terminal.idle_timeout_s", "Idle timeout (s)", "terminal", "number",
+                minimum=10, maximum=3600, step=10),
+)
+
+
+@dataclass
+class FakeTechnicianDesk:
+    """A technician desk over a dict of settings, for the kiosk's screens: ``save`` keeps
+    the previous values for ``restore_previous`` and refuses what ``refuse`` names (key ->
+    problem); every call is recorded in ``calls``; ``present`` plays a badged card to the
+    watcher, as a reader check would."""
+
+    values: dict[str, str] = field(default_factory=lambda: {
+        "printer.queue": "kiosk", "printer.kind": "mfp", "printer.snmp.enabled": "true",
+        "printer.snmp.host": "127.0.0.1", "printer.snmp.community": "set",
+        "terminal.name": "Library kiosk 1", "terminal.idle_timeout_s": "60"})
+    queues: list[str] = field(default_factory=lambda: ["kiosk", "annex-mfp"])
+    refuse: dict[str, str] = field(default_factory=dict)
+    probe: SnmpProbe = field(default_factory=lambda: SnmpProbe(
+        "127.0.0.1", status="idle", counters=(("total", 1234), ("colour", 321)),
+        supplies=(SupplyLevel("Black toner", 80), SupplyLevel("Cyan toner", 12, "low")),
+        alerts=("Cyan toner low",)))
+    logs: list[str] = field(default_factory=lambda: [f"line {n}" for n in range(250)])
+    enrolment_keys: set[str] = field(default_factory=set)
+    previous: dict[str, str] | None = None
+    calls: list[tuple[str, object]] = field(default_factory=list)
+    _watcher: Callable[[CardCheck], None] | None = None
+
+    def settings(self) -> list[SettingValue]:
+        self.calls.append(("settings", None))
+        return [SettingValue(spec, self.values.get(spec.key, ""))
+                for spec in FAKE_TECHNICIAN_SETTINGS]
+
+    def choices(self, key: str) -> list[str]:
+        self.calls.append(("choices", key))
+        return list(self.queues) if key == "printer.queue" else []
+
+    def save(self, technician: Technician, changes: Mapping[str, str]) -> Saved | SaveRefused:
+        self.calls.append(("save", dict(changes)))
+        problems = tuple(self.refuse[key] for key in changes if key in self.refuse)
+        if problems:
+            return SaveRefused(problems)
+        self.previous = dict(self.values)
+        done = tuple((key, self.values.get(key, ""), new) for key, new in changes.items())
+        self.values.update(changes)
+        return Saved(done)
+
+    def can_restore(self) -> bool:
+        return self.previous is not None
+
+    def restore_previous(self, technician: Technician) -> Saved | SaveRefused:
+        self.calls.append(("restore_previous", technician.username))
+        if self.previous is None:
+            return SaveRefused(("no previous version of the kiosk file",))
+        earlier, self.previous = self.previous, dict(self.values)
+        done = tuple((key, self.values.get(key, ""), value) for key, value in earlier.items()
+                     if self.values.get(key) != value)
+        self.values = earlier
+        return Saved(done)
+
+    def enrol(self, technician: Technician, enrolment_key: str) -> EnrolResult:
+        self.calls.append(("enrol", enrolment_key))
+        if enrolment_key not in self.enrolment_keys:
+            return EnrolResult("enrolment_key_invalid")
+        self.enrolment_keys.discard(enrolment_key)
+        return EnrolResult(terminal_id="t-1")
+
+    def watch_cards(self, on_card: Callable[[CardCheck], None]) -> Callable[[], None]:
+        self.calls.append(("watch_cards", None))
+        self._watcher = on_card
+
+        def stop() -> None:
+            self._watcher = None
+        return stop
+
+    def present(self, raw: str) -> None:
+        """A card badged during the reader check: its number with the leading zeros cut."""
+        if self._watcher is not None:
+            self._watcher(CardCheck(raw, raw.lstrip("0") or "0"))
+
+    def derive_normalisation(self, pairs: Sequence[tuple[str, str]]) -> dict[str, str] | str:
+        self.calls.append(("derive_normalisation", list(pairs)))
+        if all(raw.lstrip("0") == printed for raw, printed in pairs):
+            return {"card_reader.strip_leading_zeros": "true"}
+        return "no rule maps every card to its printed number"
+
+    def probe_snmp(self) -> SnmpProbe:
+        self.calls.append(("probe_snmp", None))
+        return self.probe
+
+    def print_test_page(self, technician: Technician) -> TestPageResult:
+        self.calls.append(("print_test_page", technician.username))
+        return TestPageResult(job_id=7, queue=self.values["printer.queue"])
+
+    def check_backend(self) -> BackendCheck:
+        self.calls.append(("check_backend", None))
+        return BackendCheck("http://127.0.0.1:8470", True, latency_ms=3.2, clock_skew_s=0.4,
+                            token_valid=True, terminal_name="Library kiosk 1")
+
+    def outbox_status(self) -> OutboxStatus:
+        self.calls.append(("outbox_status", None))
+        return OutboxStatus(2, oldest_at=T0)
+
+    def drain_now(self) -> OutboxStatus:
+        self.calls.append(("drain_now", None))
+        return OutboxStatus(0, last_drain_at=T0)
+
+    def log_lines(self, limit: int = 200) -> list[str]:
+        return self.logs[-limit:]
+
+    def reboot(self, technician: Technician) -> str | None:
+        self.calls.append(("reboot", technician.username))
+        return "reboot_unavailable"

@@ -21,7 +21,6 @@ users and balances and the held jobs of this run only.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import socket
@@ -39,6 +38,8 @@ from printkiosk import REPO_CONFIG
 
 if TYPE_CHECKING:
     from drivers.cups.sandbox import CupsSandbox
+    from kiosk.run import TerminalSource
+    from printkiosk.commands.demo_snmp import DemoSnmpAgent
     from printkiosk.commands.octoprint_peer import OctoPrintInstance
     from terminal.config import KioskConfig
     from terminal.ports import DemoCard
@@ -217,6 +218,8 @@ def stop_demo_backend(process: subprocess.Popen[bytes]) -> None:
 
 DEMO_QUEUE = "kiosk"
 DEMO_FOLLOW_ME = "followme"
+# a second queue on the same server, for a technician to re-point the kiosk to
+DEMO_ANNEX_QUEUE = "annex-mfp"
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,7 @@ class DemoJob:
     title: str
     colour_pages: tuple[bool, ...]
     follow_me: bool = False
+    queue: str | None = None  # another queue than the kiosk's (or the follow-me one)
 
     @property
     def colour_mode(self) -> str:
@@ -238,6 +242,7 @@ DEMO_JOBS = (
     DemoJob("alice", "Lab slides", (True, False)),
     DemoJob("bob", "Concert poster", (True,)),
     DemoJob("carol", "Board minutes", (False,), follow_me=True),
+    DemoJob("alice", "Annex handout", (False,), queue=DEMO_ANNEX_QUEUE),
 )
 
 
@@ -300,6 +305,7 @@ class DemoPrinter:
     sandbox: CupsSandbox
     queue: str = DEMO_QUEUE
     hold_queue: str = DEMO_FOLLOW_ME
+    annex_queue: str = DEMO_ANNEX_QUEUE
     job_ids: list[int] = field(default_factory=list)
     scratch: Path | None = None  # a temp dir to remove on close, when one was needed
 
@@ -349,12 +355,13 @@ def start_demo_printer(data_dir: Path, jobs: Sequence[DemoJob] = DEMO_JOBS) -> D
         printer.sandbox.start()
         printer.sandbox.add_queue(printer.queue)
         printer.sandbox.add_queue(printer.hold_queue)
+        printer.sandbox.add_queue(printer.annex_queue)
         documents = base / "documents"
         documents.mkdir()
         for number, job in enumerate(jobs, start=1):
             document = documents / f"{number:02d}-{job.user}.pdf"
             document.write_bytes(sample_pdf(job.title, job.colour_pages))
-            queue = printer.hold_queue if job.follow_me else printer.queue
+            queue = job.queue or (printer.hold_queue if job.follow_me else printer.queue)
             printer.job_ids.append(
                 printer.sandbox.submit(
                     queue, job.user, document, job.title, f"print-color-mode={job.colour_mode}"
@@ -383,7 +390,9 @@ def start_demo_printer_or_none(data_dir: Path) -> DemoPrinter | None:
               file=sys.stderr)
         return None
     print(f"demo: {len(printer.job_ids)} held print jobs on a private CUPS server at "
-          f"127.0.0.1:{printer.sandbox.cups_port} ({printer.sandbox.base})", file=sys.stderr)
+          f"127.0.0.1:{printer.sandbox.cups_port} ({printer.sandbox.base}); queues "
+          f"{printer.queue}, {printer.hold_queue} (follow-me) and {printer.annex_queue} "
+          "(to re-point the kiosk to in technician mode)", file=sys.stderr)
     return printer
 
 
@@ -415,36 +424,137 @@ def demo_vouchers(data_dir: Path, limit: int = 3) -> list[str]:
         database.engine.dispose()
 
 
+def demo_changes(port: int, data_dir: Path, printer: DemoPrinter | None, language: str = "en",
+                 snmp: DemoSnmpAgent | None = None) -> dict[tuple[str, ...], Any]:
+    """What the demo changes in the shipped ``config/kiosk-mfp.toml``, as (table path,
+    key) -> value; a dict value replaces the whole table.
+
+    Only what must differ on a demo machine: this run's backend, the simulated reader, a
+    window instead of full screen, the billing-code picker on, the SNMP agent the demo
+    started (off without one: page counts then come from the virtual printer's completed
+    impressions), the campus list as the offline fallback, and the demo's print server.
+    """
+    changes: dict[tuple[str, ...], Any] = {
+        ("backend", "url"): f"http://127.0.0.1:{port}",
+        ("terminal", "language"): language,
+        # the demo shows the billing-code picker (the shipped file has it off): ACME's
+        # codes are paid by the client, GLOBEX's by the user
+        ("terminal", "billing_code"): "optional",
+        ("card_reader",): {"type": "simulated", "debounce_s": 0.0},
+        # the kiosk's outbox and offline cache belong with the demo backend's database
+        ("offline", "state_dir"): str(data_dir / "kiosk"),
+        ("pricing",): {"price_list": str(REPO_CONFIG / "pricelists" / "campus-default.toml")},
+        ("printer", "snmp"): snmp.printer_snmp() if snmp is not None else {"enabled": False},
+        ("display", "fullscreen"): False,
+    }
+    if printer is not None:
+        changes.update({("printer", key): value
+                        for key, value in printer.printer_config().items()})
+    return changes
+
+
+def apply_changes(document: Any, changes: dict[tuple[str, ...], Any]) -> Any:
+    """Set each change in a TOML document (a dict, or a tomlkit document keeping the
+    shipped file's comments)."""
+    for path, value in changes.items():
+        table = document
+        for name in path[:-1]:
+            table = table[name]
+        table[path[-1]] = value
+    return document
+
+
 def demo_kiosk_config(
     port: int, data_dir: Path, printer: DemoPrinter | None, language: str = "en"
 ) -> KioskConfig:
-    """The shipped ``config/kiosk-mfp.toml`` pointed at the demo's backend and print server.
-
-    Only what must differ on a demo machine is changed: the simulated reader, a window
-    instead of full screen, the billing-code picker on, no SNMP agent (page counts come
-    from the virtual printer's completed impressions) and the campus list as the offline
-    fallback. The UI test of the demo's paths builds its kiosk with this same function, so
-    what it proves is what a new user gets.
-    """
+    """The shipped ``config/kiosk-mfp.toml`` with :func:`demo_changes` (no SNMP agent).
+    The UI tests of the demo's paths build their kiosk with this same function, so what
+    they prove is what a new user gets."""
     import tomllib
 
     from terminal.config import parse_kiosk_config
 
     data = tomllib.loads((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-    data["backend"]["url"] = f"http://127.0.0.1:{port}"
-    data["terminal"]["language"] = language
-    # the demo shows the billing-code picker (the shipped file has it off): ACME's codes
-    # are paid by the client, GLOBEX's by the user
-    data["terminal"]["billing_code"] = "optional"
-    data["card_reader"] = {"type": "simulated", "debounce_s": 0.0}
-    # the kiosk's outbox and offline cache belong with the demo backend's database
-    data["offline"]["state_dir"] = str(data_dir / "kiosk")
-    data["pricing"] = {"price_list": str(REPO_CONFIG / "pricelists" / "campus-default.toml")}
-    data["printer"]["snmp"] = {"enabled": False}
-    data["display"]["fullscreen"] = False
-    if printer is not None:
-        data["printer"].update(printer.printer_config())
+    apply_changes(data, demo_changes(port, data_dir, printer, language))
     return parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
+
+
+DEMO_KIOSK_FILE = "kiosk.toml"
+DEMO_TOKEN_FILE = "terminal-token"  # noqa: S105 - a file name, not a secret
+
+
+def _run_keys(changes: dict[tuple[str, ...], Any]) -> dict[tuple[str, ...], Any]:
+    """The changes that follow this run (ports and paths of what the demo just
+    started): refreshed in a file a technician may have edited; the rest is theirs."""
+    kept: dict[tuple[str, ...], Any] = {("backend", "url"): changes[("backend", "url")]}
+    for key in ("cups_server", "cups_port", "cups_spool_dir"):
+        if ("printer", key) in changes:
+            kept[("printer", key)] = changes[("printer", key)]
+    snmp = changes[("printer", "snmp")]
+    if snmp.get("enabled"):
+        kept[("printer", "snmp", "host")] = snmp["host"]
+        kept[("printer", "snmp", "port")] = snmp["port"]
+    return kept
+
+
+def write_demo_kiosk_file(port: int, data_dir: Path, printer: DemoPrinter | None,
+                          language: str = "en", snmp: DemoSnmpAgent | None = None) -> Path:
+    """``<data dir>/kiosk.toml``, the file the demo kiosk runs from (and a technician
+    edits): written from the shipped file with :func:`demo_changes` the first time;
+    later runs keep it (a technician's changes survive a restart without --reset) and
+    refresh only this run's backend URL, CUPS port and SNMP port. The terminal token
+    goes in a 0600 ``terminal-token`` beside it, named by backend.token_file."""
+    import tomlkit
+
+    from backend.demo import DEMO_TERMINAL_TOKEN
+    from terminal.config_store import previous_path, write_atomic
+
+    token = data_dir / DEMO_TOKEN_FILE
+    if not token.exists():  # an enrolment in technician mode replaces it: kept then
+        write_atomic(token, DEMO_TERMINAL_TOKEN + "\n", mode=0o600, keep_previous=False)
+    path = data_dir / DEMO_KIOSK_FILE
+    changes = demo_changes(port, data_dir, printer, language, snmp)
+    if not path.exists():
+        document = tomlkit.parse((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
+        changes[("backend", "token_file")] = str(token)
+        write_atomic(path, tomlkit.dumps(apply_changes(document, changes)),
+                     keep_previous=False)
+        return path
+    # the file and the version Restore previous would bring back both get this run's
+    # ports (an earlier run's would point at servers that are gone)
+    for version in (path, previous_path(path)):
+        if version.exists():
+            document = tomlkit.parse(version.read_text(encoding="utf-8"))
+            write_atomic(version, tomlkit.dumps(apply_changes(document, _run_keys(changes))),
+                         keep_previous=False)
+    return path
+
+
+def demo_factory(path: Path, data_dir: Path, cards: list[DemoCard]) -> TerminalSource:
+    """The demo kiosk's core from its file, with the demo's cards and vouchers listed
+    on the idle screen, built again the same way after a technician's change."""
+    from terminal.wiring import TerminalFactory
+
+    return TerminalFactory(path, extras={"demo_cards": cards,
+                                         "demo_vouchers": lambda: demo_vouchers(data_dir)})
+
+
+def demo_enrolment_key(data_dir: Path) -> str | None:
+    """A one-time enrolment key made by the demo backend's own CLI, to type on the
+    technician's enrolment screen (shown there like the demo vouchers); None if the CLI
+    could not make one (said on stderr)."""
+    import re
+
+    result = subprocess.run(
+        [sys.executable, "-m", "printkiosk", "backend", "enrolment-key",
+         "--config", str(data_dir / "backend.toml")],
+        capture_output=True, text=True, timeout=60, check=False)
+    found = re.search(r"\b[A-Za-z0-9_-]{40,}\b", result.stdout)
+    if result.returncode != 0 or found is None:
+        print(f"demo: no demo enrolment key ({(result.stderr or result.stdout).strip()[-200:]})",
+              file=sys.stderr)
+        return None
+    return found.group(0)
 
 
 # OctoPrint's virtual printer sleeps a tenth of each move's duration: the demo cube
@@ -484,7 +594,7 @@ def demo_kiosk_3d_config(port: int, data_dir: Path, octoprint: OctoPrintInstance
 def run_3d(args: argparse.Namespace, port: int, data_dir: Path) -> int:
     """The 3D demo: OctoPrint and the 3D kiosk, against the demo backend already up."""
     from backend.demo import DEMO_TERMINAL_TOKEN
-    from kiosk.run import run_kiosk
+    from kiosk.run import ConfigTerminals, run_kiosk
     from printkiosk.commands.octoprint_peer import PeerStartError, start_octoprint
     from terminal.wiring import build_terminal
 
@@ -497,17 +607,17 @@ def run_3d(args: argparse.Namespace, port: int, data_dir: Path) -> int:
           f"({octoprint.base_dir})", file=sys.stderr)
     try:
         config = demo_kiosk_3d_config(port, data_dir, octoprint, args.language)
-        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
-                                 demo_vouchers=lambda: demo_vouchers(data_dir)))
+        run_kiosk(ConfigTerminals(lambda: build_terminal(
+            config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
+            demo_vouchers=lambda: demo_vouchers(data_dir))))
     finally:
         octoprint.stop()
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    from backend.demo import DEMO_TERMINAL_TOKEN
     from kiosk.run import run_kiosk
-    from terminal.wiring import build_terminal
+    from printkiosk.commands.demo_snmp import start_demo_snmp_or_none
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     port = args.port or free_port()
@@ -519,17 +629,22 @@ def run(args: argparse.Namespace) -> int:
               "whose terminal token is public)", file=sys.stderr)
     backend = start_demo_backend(port, data_dir, lan=lan)
     printer: DemoPrinter | None = None
+    snmp: DemoSnmpAgent | None = None
     try:
         if getattr(args, "print3d", False):
             return run_3d(args, port, data_dir)
         printer = start_demo_printer_or_none(data_dir)
-        config = demo_kiosk_config(port, data_dir, printer, args.language)
-        os.environ.setdefault("PRINTKIOSK_TERMINAL_TOKEN", DEMO_TERMINAL_TOKEN)
-        run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards(),
-                                 demo_vouchers=lambda: demo_vouchers(data_dir)))
+        snmp = start_demo_snmp_or_none(data_dir / "snmp")
+        path = write_demo_kiosk_file(port, data_dir, printer, args.language, snmp)
+        print(f"demo: the kiosk runs from {path} (technician mode: card 1009 or tess / "
+              "9012)", file=sys.stderr)
+        key = demo_enrolment_key(data_dir)
+        run_kiosk(demo_factory(path, data_dir, demo_cards()), demo_enrolment_key=lambda: key)
     except KeyboardInterrupt:
         return 130  # Ctrl-C is the usual way to stop the demo: no traceback
     finally:
+        if snmp is not None:
+            snmp.close()
         if printer is not None:
             printer.close()
         stop_demo_backend(backend)

@@ -19,15 +19,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from kiosk.run import run_kiosk
     from terminal.config import ConfigError
-    from terminal.wiring import build_terminal, load_checked_config, terminal_token
+    from terminal.wiring import TerminalFactory, load_checked_config, terminal_token
 
     try:
         config = load_checked_config(args.config)
-        token = terminal_token(config)
+        terminal_token(config)  # refused here, before a window opens, when unreadable
     except ConfigError as exc:
         print(f"printkiosk kiosk: refusing to start, {args.config} has problems:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    run_kiosk(build_terminal(config, token, file_label=args.config.name))
+    run_kiosk(TerminalFactory(args.config))
     return 0
