@@ -277,6 +277,9 @@ class KioskApp(App):
         self._mount(terminal)
         self._start_terminal(started=True)
         self.technician.enter(technician)
+        # the new core's session starts idle: it takes the technician over, with the idle
+        # timeout running again
+        terminal.session.resume_technician(technician)
         if failed:
             self.technician.home.say("Not applied: the previous settings are back.",
                                      ok=False, lines=list(problems))

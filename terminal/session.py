@@ -188,6 +188,19 @@ class SessionController:
             view = self._view
         self._notify(view)
 
+    def resume_technician(self, technician: Technician) -> None:
+        """Carry a technician over to this controller: the terminal core restarted under
+        them (a change applied), and a new core's session starts idle. Without this the
+        technician screens would stay open with no idle timeout, so a technician who
+        walks away after a change would leave the kiosk in technician mode."""
+        with self._lock:
+            self._generation += 1
+            self._view = SessionView(SessionState.TECHNICIAN, offline=self._offline,
+                                     language=self._view.language, technician=technician)
+            self._last_activity = self._clock()
+            view = self._view
+        self._notify(view)
+
     def is_technician(self, username: str) -> bool:
         """Whether ``username`` is in technician mode here now: a job listing or a
         release asked for them is refused (a technician session never charges)."""

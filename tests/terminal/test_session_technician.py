@@ -115,6 +115,20 @@ def test_a_technician_session_times_out_like_a_user_session() -> None:
     assert session.view.state is SessionState.IDLE and session.view.technician is None
 
 
+def test_a_restarted_core_takes_the_technician_over_with_the_idle_timeout() -> None:
+    """After a change is applied the new core's controller starts idle; resuming the
+    technician there keeps technician mode, and its idle timeout still ends it."""
+    clock = ManualClock()
+    session = controller(FakeBackend(), clock)
+    tess = Technician("tess", "Tess Technician", "card")
+    session.resume_technician(tess)
+    assert session.view.state is SessionState.TECHNICIAN and session.view.technician == tess
+    assert session.is_technician("tess")
+    clock.advance(61)
+    session.tick()
+    assert session.view.state is SessionState.IDLE and session.view.technician is None
+
+
 def test_jobs_and_release_are_refused_for_a_technician_session() -> None:
     session = controller(FakeBackend(cards={"1009": TESS}))
     queue = FakeHoldQueue([FakeHeldJob(1, "report.pdf", "tess")])

@@ -91,6 +91,9 @@ def main(data_dir: str) -> int:
                 "Saved and applied." in app.technician.home.status.text
             ui = app.technician
             assert app.terminal.config.printer.queue == DEMO_ANNEX_QUEUE
+            # the new core's session carries the technician on, idle timeout included
+            assert app.terminal.session.view.technician is not None
+            assert app.terminal.session.view.technician.username == "tess"
             assert f'queue = "{DEMO_ANNEX_QUEUE}"' in path.read_text(encoding="utf-8")
             screenshot("technician-demo-applied")
 
