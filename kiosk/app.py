@@ -190,7 +190,7 @@ class KioskApp(App):
             self.tr, terminal.session, technician_desk, self.technician_executor,
             config.terminal.name,
             show=self._show_screen, restart=self._restart if self.factory is not None else None,
-            demo_enrolment_key=self._demo_enrolment_key)
+            demo_enrolment_key=self._demo_enrolment_key, typed_card=terminal.typed_card)
         for screen in (self.idle, self.home, self.pin, self.enrol, self.job, self.release,
                        self.billing, self.credit, self.voucher, self.voucher_result,
                        self.topup_amount, self.topup_qr, self.topup_result, self.plate,

@@ -64,8 +64,12 @@ class TechnicianScreens:
     def __init__(self, tr: Translator, session: SessionController,
                  desk: TechnicianDesk | None, executor: Executor, terminal_name: str,
                  show: Callable[[str], None], restart: Restart | None = None,
-                 demo_enrolment_key: Callable[[], str | None] | None = None) -> None:
+                 demo_enrolment_key: Callable[[], str | None] | None = None,
+                 typed_card: Callable[[str], None] | None = None) -> None:
         self._tr = tr
+        # the simulated reader (demo): a card is "badged" by typing its number, as on
+        # the idle screen, and goes through the reader's normalisation like a real read
+        self._typed_card = typed_card
         self._session = session
         self._show = show
         self._restart = restart
@@ -417,6 +421,8 @@ class TechnicianScreens:
         rows = card_rows(tr, self.cards, len(self.pairs) if self.pairs is not None else None)
         proposal = self._answers.get("derive")
         actions: list[Action] = [("Derive normalisation", self._start_derive, ACCENT)]
+        if self._typed_card is not None:
+            actions.insert(0, ("Type a card number", self._type_card, ACCENT))
         if isinstance(proposal, str):
             rows.append(line(proposal, DANGER_TEXT))
         elif isinstance(proposal, Mapping):
@@ -424,6 +430,19 @@ class TechnicianScreens:
             rows += [line(f"{key} = {value}") for key, value in proposal.items()]
             actions.append(("Save this rule", lambda: self.save(proposal), OK))
         return rows, actions
+
+    def _type_card(self) -> None:
+        typed = self._typed_card
+        if typed is None:
+            return
+
+        def badge(number: str) -> None:
+            self._back_to_cards()
+            if number.strip():
+                typed(number.strip())
+
+        self.text.open("Card number", "", on_ok=badge, on_cancel=self._back_to_cards)
+        self._show("technician_text")
 
     def _start_cards(self) -> None:
         if self._watching or self.flow is None:

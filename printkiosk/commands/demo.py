@@ -481,6 +481,10 @@ def demo_kiosk_config(
 
 DEMO_KIOSK_FILE = "kiosk.toml"
 DEMO_TOKEN_FILE = "terminal-token"  # noqa: S105 - a file name, not a secret
+# the demo kiosk's local technician PIN (the offline fallback of technician mode), hashed
+# into a 0600 file beside the kiosk file as `printkiosk technician set-pin` does
+DEMO_LOCAL_PIN = "4321"
+DEMO_PIN_FILE = "technician-pin"
 
 
 def _run_keys(changes: dict[tuple[str, ...], Any]) -> dict[tuple[str, ...], Any]:
@@ -508,6 +512,7 @@ def write_demo_kiosk_file(port: int, data_dir: Path, printer: DemoPrinter | None
 
     from backend.demo import DEMO_TERMINAL_TOKEN
     from terminal.config_store import previous_path, write_atomic
+    from terminal.technician_pin import write_pin_file
 
     token = data_dir / DEMO_TOKEN_FILE
     if not token.exists():  # an enrolment in technician mode replaces it: kept then
@@ -517,6 +522,9 @@ def write_demo_kiosk_file(port: int, data_dir: Path, printer: DemoPrinter | None
     if not path.exists():
         document = tomlkit.parse((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
         changes[("backend", "token_file")] = str(token)
+        pin_file = data_dir / DEMO_PIN_FILE
+        write_pin_file(pin_file, DEMO_LOCAL_PIN)
+        changes[("technician",)] = {"local_pin_file": str(pin_file)}
         write_atomic(path, tomlkit.dumps(apply_changes(document, changes)),
                      keep_previous=False)
         return path
@@ -636,8 +644,8 @@ def run(args: argparse.Namespace) -> int:
         printer = start_demo_printer_or_none(data_dir)
         snmp = start_demo_snmp_or_none(data_dir / "snmp")
         path = write_demo_kiosk_file(port, data_dir, printer, args.language, snmp)
-        print(f"demo: the kiosk runs from {path} (technician mode: card 1009 or tess / "
-              "9012)", file=sys.stderr)
+        print(f"demo: the kiosk runs from {path} (technician mode: card 1009, tess / "
+              f"9012, or the local PIN {DEMO_LOCAL_PIN})", file=sys.stderr)
         key = demo_enrolment_key(data_dir)
         run_kiosk(demo_factory(path, data_dir, demo_cards()), demo_enrolment_key=lambda: key)
     except KeyboardInterrupt:

@@ -15,10 +15,12 @@ from printkiosk.commands import demo_snmp
 from printkiosk.commands.demo import (
     DEMO_ANNEX_QUEUE,
     DEMO_JOBS,
+    DEMO_LOCAL_PIN,
     demo_kiosk_config,
     write_demo_kiosk_file,
 )
 from printkiosk.commands.demo_snmp import DEMO_PAGES, start_demo_snmp, start_demo_snmp_or_none
+from terminal.technician_pin import LocalPin
 from terminal.wiring import check_kiosk_file, load_checked_config, terminal_token
 
 
@@ -33,12 +35,22 @@ def test_the_demo_kiosk_file_is_the_shipped_one_with_the_demo_changes_and_a_0600
     assert problems == [] and config is not None
     # what the in-memory demo config says, the file says (but the token's file)
     shipped = demo_kiosk_config(8470, tmp_path, None)
-    assert config.model_dump(exclude={"backend"}) == shipped.model_dump(exclude={"backend"})
+    assert config.model_dump(exclude={"backend", "technician"}) == \
+        shipped.model_dump(exclude={"backend", "technician"})
     assert config.backend.url == "http://127.0.0.1:8470"
     token = tmp_path / "terminal-token"
     assert config.backend.token_file == str(token)
     assert stat.S_IMODE(token.stat().st_mode) == 0o600
     assert terminal_token(load_checked_config(path)) == DEMO_TERMINAL_TOKEN
+    # the local technician PIN of the demo, hashed in a 0600 file the kiosk file names
+    assert config.technician.local_pin_file is not None
+    pin_file = Path(config.technician.local_pin_file)
+    assert stat.S_IMODE(pin_file.stat().st_mode) == 0o600
+    assert DEMO_LOCAL_PIN not in pin_file.read_text(encoding="utf-8")
+    local = LocalPin(pin_file, tmp_path / "state")
+    assert local.check(DEMO_LOCAL_PIN) is None
+    refusal = local.check("0000")
+    assert refusal is not None and refusal.code == "pin_invalid"
 
 
 def test_a_technicians_change_survives_a_rerun_and_this_runs_ports_are_refreshed(

@@ -156,9 +156,12 @@ def main(data_dir: str) -> int:
             # the card check with the simulated reader: raw and normalised
             tap(ui.checks.check_buttons["card"])
             yield lambda: ui._stop_watch is not None
-            typed = app.terminal.typed_card
-            assert typed is not None
-            typed("1001")
+            # the simulated reader is badged by typing, by touch, as a demo user does
+            yield lambda: "Type a card number" in ui.checks.action_buttons
+            tap(ui.checks.action_buttons["Type a card number"])
+            yield lambda: app.manager.current == "technician_text"
+            type_on(ui.text.keyboard, "1001")
+            tap(ui.text.ok_button)
             yield lambda: "Raw: 1001" in words(ui.checks.rows)
             assert "Normalised: 1001" in words(ui.checks.rows)
             assert app.manager.current == "technician_checks"  # not a login
