@@ -43,6 +43,7 @@ from terminal.technician_types import (
     EnrolResult,
     Saved,
     SaveRefused,
+    SettingSpec,
     SettingValue,
     Technician,
     TechnicianDesk,
@@ -56,6 +57,17 @@ SHOWN_CARDS = 5
 
 def change_lines(saved: Saved) -> list[str]:
     return [f"{key}: {old or '-'} -> {new or '-'}" for key, old, new in saved.changes]
+
+
+# a number with more steps than this (a port: 65535) is typed; tapping + from 631 to
+# 36945 is no way to set it
+MAX_STEPS = 1000
+
+
+def _too_many_steps(spec: SettingSpec) -> bool:
+    if spec.kind != "number" or spec.minimum is None or spec.maximum is None:
+        return False
+    return (spec.maximum - spec.minimum) / (spec.step or 1) > MAX_STEPS
 
 
 class TechnicianScreens:
@@ -164,7 +176,7 @@ class TechnicianScreens:
 
     def edit(self, setting: SettingValue) -> None:
         spec = setting.spec
-        if spec.kind in ("text", "secret"):
+        if spec.kind in ("text", "secret") or _too_many_steps(spec):
             self.text.open(spec.label, setting.value,
                            on_ok=lambda value: self.save_one(spec.key, value),
                            on_cancel=self.open_settings, secret=spec.kind == "secret")

@@ -1055,6 +1055,8 @@ class FakeTechnicianBackend:
 FAKE_TECHNICIAN_SETTINGS = (
     SettingSpec("printer.queue", "Printer queue", "printer", "choice", dynamic=True),
     SettingSpec("printer.kind", "Kiosk kind", "printer", "choice", choices=("mfp", "3d")),
+    SettingSpec("printer.cups_port", "CUPS port", "printer", "number",
+                minimum=1, maximum=65535, step=1),
     SettingSpec("printer.snmp.enabled", "SNMP enabled", "snmp", "toggle"),
     SettingSpec("printer.snmp.host", "SNMP host", "snmp", "text"),
     SettingSpec("printer.snmp.community", "SNMP community", "snmp", "secret"),

@@ -77,6 +77,16 @@ def main(backend_url: str) -> int:
         assert "printer.queue: kiosk -> annex-mfp" in ui.home.status.text, ui.home.status.text
         screenshot("technician-saved")
 
+        # a port is typed on the keyboard (65535 steps are no stepper's job)
+        tap(ui.home.settings_button)
+        yield lambda: "printer.cups_port" in ui.settings.buttons
+        tap(ui.settings.buttons["printer.cups_port"])
+        yield lambda: app.manager.current == "technician_text"
+        tap(ui.text.cancel_button)
+        yield lambda: app.manager.current == "technician_settings"
+        tap(ui.settings.back_button)
+        yield lambda: app.manager.current == "technician"
+
         # a value the validators refuse: not saved, the problem shown, the value kept
         desk.refuse["terminal.idle_timeout_s"] = (
             "kiosk.toml: terminal.idle_timeout_s = 70: refused by the test")

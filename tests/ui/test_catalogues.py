@@ -149,3 +149,15 @@ def test_the_backends_session_refusals_are_translated() -> None:
     for language in ("en", "fr"):
         messages = catalogue(language)
         assert sorted(code for code in codes if f"error.{code}" not in messages) == [], language
+
+
+def test_every_technician_setting_has_its_label_and_help_in_both_catalogues() -> None:
+    """The settings' labels and helps are msgids the terminal's catalogue hands to the
+    kiosk as data (not ``tr("...")`` literals the scan above finds): each needs both."""
+    from terminal.technician_settings import CATALOGUE
+
+    texts = {text for spec in CATALOGUE for text in (spec.label, spec.help) if text}
+    for language in ("en", "fr"):
+        messages = catalogue(language)
+        missing = sorted(text for text in texts if not messages.get(text))
+        assert not missing, f"{language}.po lacks {missing}"
