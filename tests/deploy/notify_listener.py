@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,10 +55,12 @@ class NotifyListener:
         with self._lock:
             return [message for message in self.messages if message.at >= since]
 
-    def wait_for(self, text: str, timeout_s: float, since: float = 0.0) -> Message:
-        """The first message starting with ``text`` after ``since``, waiting for it."""
+    def wait_for(self, text: str, timeout_s: float, since: float = 0.0,
+                 sender: subprocess.Popen[str] | None = None) -> Message:
+        """The first message starting with ``text`` after ``since``, waiting for it
+        (not longer than ``sender`` lives)."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and (sender is None or sender.poll() is None):
             for message in self.received(since):
                 if message.text.startswith(text):
                     return message

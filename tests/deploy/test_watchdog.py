@@ -115,7 +115,10 @@ def test_the_kiosk_says_ready_at_its_first_frame_pings_and_stops_pinging_when_fr
     output = tmp_path / "kiosk.out"
     kiosk = start_kiosk(config, listener.env(WATCHDOG_USEC), home, output)
     try:
-        ready = listener.wait_for("READY=1", timeout_s=60)
+        try:
+            ready = listener.wait_for("READY=1", timeout_s=60, sender=kiosk)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nthe kiosk said:\n{output.read_text()[-3000:]}") from None
         print(f"kiosk READY=1 {ready.at - started:.2f} s after start")
         assert listener.pings(started, ready.at) == [], "a ping before READY=1"
         time.sleep(5 * WATCHDOG_S)
@@ -128,7 +131,15 @@ def test_the_kiosk_says_ready_at_its_first_frame_pings_and_stops_pinging_when_fr
             kiosk.send_signal(signal.SIGCONT)
             kiosk.kill()
             kiosk.wait()
-    assert kiosk.returncode == 0, output.read_text()[-3000:]
+    said = output.read_text()
+    assert kiosk.returncode == 0, said[-3000:]
+    # logs go to stderr (journald under systemd), Kivy's as well; no file of their own
+    assert "INFO kivy: " in said, said[-3000:]
+    written = [path for folder in (home, tmp_path / "state") for path in folder.rglob("*")
+               if path.is_file()]
+    print("the kiosk wrote:", sorted(str(path.relative_to(tmp_path)) for path in written))
+    assert not [path for path in written if "log" in path.name.lower()], written
+    assert not [path for path in written if home in path.parents], "written into HOME"
     texts = [m.text for m in listener.received()]
     assert texts[0] == "READY=1\nSTATUS=serving" and texts[-1] == "STOPPING=1", texts
     assert set(texts[1:-1]) == {"WATCHDOG=1"}, texts
