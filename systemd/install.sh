@@ -102,6 +102,49 @@ secret() {
     own "$USER_NAME" "$to"
 }
 
+# toml_get FILE TABLE KEY: a string value of the kiosk file ("" when absent), by tomllib
+toml_get() {
+    "$PYTHON3" -c 'import sys, tomllib
+with open(sys.argv[1], "rb") as f: data = tomllib.load(f)
+value = data.get(sys.argv[2], {}).get(sys.argv[3], "")
+print(value if isinstance(value, str) else "")' "$@"
+}
+# The offline technician PIN: hashed into [technician] local_pin_file by the kiosk's own
+# command (scrypt, 0600), once: a PIN already set is kept (a new hash has a new salt, and
+# changing it is `printkiosk technician set-pin`). A file without the key gets the table.
+set_technician_pin() {
+    local file=$ROOT$ETC/$conf pin_file config_for_pin
+    pin_file=$(toml_get "$file" technician local_pin_file)
+    if [ -z "$pin_file" ]; then
+        if "$PYTHON3" -c 'import sys, tomllib
+with open(sys.argv[1], "rb") as f: sys.exit(0 if "technician" in tomllib.load(f) else 1)' "$file"; then
+            die "$ETC/$conf: [technician] has no local_pin_file: add local_pin_file = \"$ETC/technician-pin\""
+        fi
+        printf '\n# added by install.sh (PRINTKIOSK_TECHNICIAN_PIN): the offline technician PIN\n[technician]\nlocal_pin_file = "%s"\n' \
+            "$ETC/technician-pin" >>"$file"
+        say "added [technician] local_pin_file to $ETC/$conf"
+        pin_file=$ETC/technician-pin
+    fi
+    case "$pin_file" in /*) ;; *) die "$ETC/$conf: technician.local_pin_file must be absolute" ;; esac
+    if [ -e "$ROOT$pin_file" ]; then
+        say "kept the technician PIN in $pin_file (change it: printkiosk technician set-pin --config $ETC/$conf)"
+        return
+    fi
+    config_for_pin=$file
+    if [ -n "$ROOT" ]; then
+        # the command writes where the file says: under --root, a copy that says DIR/...
+        config_for_pin=$(mktemp "$ROOT$ETC/.pin-config.XXXXXX")
+        sed -E "s#^([[:space:]]*local_pin_file[[:space:]]*=[[:space:]]*)\"([^\"]*)\"#\\1\"$ROOT\\2\"#" \
+            "$file" >"$config_for_pin"
+    fi
+    PRINTKIOSK_TECHNICIAN_PIN=$PRINTKIOSK_TECHNICIAN_PIN \
+        "$ROOT$VENV/bin/printkiosk" technician set-pin --config "$config_for_pin" ||
+        { [ "$config_for_pin" = "$file" ] || rm -f "$config_for_pin"; die "the technician PIN was not set"; }
+    [ "$config_for_pin" = "$file" ] || rm -f "$config_for_pin"
+    own "$USER_NAME" "$ROOT$pin_file"
+    say "set the offline technician PIN ($pin_file, 0600)"
+}
+
 # -- Debian packages: what the venv builds against, and what runs beside it ---------------
 packages=(python3-venv python3-dev build-essential libffi-dev ghostscript)
 case "$role" in
@@ -166,18 +209,7 @@ if [ -n "${PRINTKIOSK_TERMINAL_TOKEN:-}" ] && [ "$role" = kiosk ]; then
     secret "$ETC/terminal-token" "$PRINTKIOSK_TERMINAL_TOKEN"
 fi
 if [ -n "${PRINTKIOSK_TECHNICIAN_PIN:-}" ] && [ "$role" = kiosk ]; then
-    if [ -n "$ROOT" ]; then
-        pin_file=$("$PYTHON3" -c 'import sys, tomllib
-with open(sys.argv[1], "rb") as f: print(tomllib.load(f).get("technician", {}).get("local_pin_file", ""))' "$ROOT$ETC/$conf")
-        case "$pin_file" in
-            "$ROOT"/*) ;;
-            *) die "--root: $ETC/$conf names local_pin_file '$pin_file', outside $ROOT" ;;
-        esac
-    fi
-    # hashed (scrypt) into [technician] local_pin_file by the kiosk's own command, 0600
-    PRINTKIOSK_TECHNICIAN_PIN=$PRINTKIOSK_TECHNICIAN_PIN \
-        "$ROOT$VENV/bin/printkiosk" technician set-pin --config "$ROOT$ETC/$conf"
-    say "set the offline technician PIN"
+    set_technician_pin
 fi
 
 # -- units, udev rules, the kiosk session, polkit, journald --------------------------------

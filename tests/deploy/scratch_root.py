@@ -24,8 +24,9 @@ def _executable(path: Path, text: str) -> None:
     path.chmod(0o755)
 
 
-def make_stubs(folder: Path) -> Path:
-    """The stub commands in ``folder``; each appends one line to ``folder/calls.log``."""
+def make_stubs(folder: Path, code: Path = REPO) -> Path:
+    """The stub commands in ``folder``; each appends one line to ``folder/calls.log``.
+    The venv's ``printkiosk`` runs the checkout at ``code``."""
     log = folder / "calls.log"
     for name in STUBBED:
         _executable(folder / name, f'#!/bin/sh\necho "{name} $*" >> "{log}"\n')
@@ -43,7 +44,7 @@ if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
     mkdir -p "$3/bin"
     printf '#!/bin/sh\\nexec {sys.executable} "$@"\\n' > "$3/bin/python"
     printf '#!/bin/sh\\necho "pip $*" >> "{log}"\\n' > "$3/bin/pip"
-    printf '#!/bin/sh\\nPYTHONPATH={REPO} exec {sys.executable} -m printkiosk "$@"\\n' \\
+    printf '#!/bin/sh\\nPYTHONPATH={code} exec {sys.executable} -m printkiosk "$@"\\n' \\
         > "$3/bin/printkiosk"
     chmod 755 "$3/bin/python" "$3/bin/pip" "$3/bin/printkiosk"
     exit 0

@@ -154,3 +154,4 @@ def test_bad_arguments_are_refused_with_the_usage(tmp_path: Path) -> None:
     run = install(tmp_path / "root", tmp_path, "printer")
     assert run.returncode == 2
     assert "usage: install.sh [--root DIR] kiosk|backend|spool-agent" in run.output
+
