@@ -10,6 +10,7 @@ STOPPING=1 and a clean exit.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -174,3 +175,30 @@ def test_the_backend_says_ready_once_it_listens_pings_from_its_loop_and_stops_wh
     texts = [m.text for m in listener.received()]
     assert texts[0] == "READY=1\nSTATUS=serving" and texts[-1] == "STOPPING=1", texts
     assert set(texts[1:-1]) == {"WATCHDOG=1"}, texts
+
+
+@pytest.mark.ui
+def test_the_kiosk_heartbeat_pauses_while_the_ui_thread_is_blocked_and_sigterm_closes_it(
+    demo_backend_url: str,
+) -> None:
+    """SIGSTOP freezes every thread; this blocks only the Kivy thread (a 3 s sleep in a
+    Clock callback) while another thread of the process runs on: a heartbeat sent from
+    a thread of its own would go on, the kiosk's stops for the whole block."""
+    if not os.environ.get("DISPLAY"):
+        pytest.fail("the kiosk needs an X display: run the tests through scripts/test.sh")
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("drive_blocked_loop.py")),
+         demo_backend_url],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    start, end = seen["blocked"]
+    beats, ticks = seen["beats"], seen["ticks"]
+    assert end - start >= 2.9
+    during = [beat for beat in beats if start < beat < end]
+    assert during == [], f"heartbeats while the UI thread was blocked: {during}"
+    assert [tick for tick in ticks if start < tick < end], "the other thread was blocked too"
+    gap = min(beat for beat in beats if beat >= end) - max(b for b in beats if b <= start)
+    assert gap >= 2.9, gap
+    assert len(beats) == 12  # SIGTERM after the 12th beat closed the app: no 13th
