@@ -9,7 +9,8 @@
 # spool-agent: the held-job analyser, on the CUPS print server
 #
 # --root DIR writes every file under DIR instead of / and starts nothing (for tests and
-# for preparing an image). The commands it runs can be replaced for the same reason:
+# for preparing an image: the user goes into DIR's /etc/passwd, useradd --prefix). The
+# commands it runs can be replaced for the same reason:
 # SYSTEMCTL, UDEVADM, USERADD, USERMOD, APT_GET, PYTHON3 (environment variables).
 # Secrets from the environment, never the command line (`ps` shows it to everyone):
 #   PRINTKIOSK_TERMINAL_TOKEN   written to /etc/printkiosk/terminal-token (0600)
@@ -60,8 +61,17 @@ if [ -r /etc/os-release ]; then
     [ "$codename" = bookworm ] || say "warning: made for Debian 12 bookworm, this is '${codename:-unknown}'"
 fi
 
-# The owner when the user exists here (with a stubbed useradd it may not: then root keeps it).
-user_known() { getent passwd "$USER_NAME" >/dev/null 2>&1; }
+# Whether the user exists (in DIR's /etc/passwd with --root). With a stubbed useradd it
+# may not: then root keeps what it would own.
+user_known() {
+    if [ -n "$ROOT" ]; then grep -q "^$USER_NAME:" "$ROOT/etc/passwd" 2>/dev/null
+    else getent passwd "$USER_NAME" >/dev/null 2>&1; fi
+}
+# user:group to chown to: numeric from DIR's passwd with --root (the host may not know it)
+owner_of() {
+    if [ -n "$ROOT" ]; then awk -F: -v u="$1" '$1 == u { print $3 ":" $4 }' "$ROOT/etc/passwd"
+    else echo "$1:$1"; fi
+}
 
 # put SRC DEST MODE [OWNER]: install a file only when its content or mode differs, so a
 # second run rewrites nothing (same bytes, same times, no daemon reload for nothing).
@@ -76,11 +86,11 @@ put() {
     fi
     own "$owner" "$to"
 }
-# own OWNER PATH: chown to OWNER (user:group defaults to OWNER:OWNER) if that user exists.
+# own OWNER PATH: chown to OWNER and its group if that user exists.
 own() {
     local who=$1 path=$2
     if [ "$who" = root ]; then chown root:root "$path" 2>/dev/null || true; return; fi
-    if user_known; then chown "$who:$who" "$path"; fi
+    if user_known; then chown "$(owner_of "$who")" "$path"; fi
 }
 # dir PATH MODE OWNER
 dir() {
@@ -155,22 +165,34 @@ case "$role" in
     spool-agent) packages+=(libcups2-dev) ;;
 esac
 if [ -z "$ROOT" ]; then
-    DEBIAN_FRONTEND=noninteractive "$APT_GET" install -y --no-install-recommends "${packages[@]}"
+    "$APT_GET" update -q
+    DEBIAN_FRONTEND=noninteractive "$APT_GET" install -y -q --no-install-recommends "${packages[@]}"
 else
     say "--root: not installing Debian packages (${packages[*]})"
 fi
 
 # -- the system user ----------------------------------------------------------------------
 if ! user_known; then
-    "$USERADD" --system --user-group --home-dir "$STATE" --no-create-home \
+    "$USERADD" ${ROOT:+--prefix "$ROOT"} --system --user-group --home-dir "$STATE" --no-create-home \
         --shell /usr/sbin/nologin --comment "printkiosk service" "$USER_NAME"
 fi
 case "$role" in
     # the display, the GPU and the touch screen (cage opens them through logind as well)
-    kiosk) "$USERMOD" -a -G video,input,render "$USER_NAME" ;;
+    kiosk) groups=video,input,render ;;
     # CUPS's spool files are root:lp
-    spool-agent) "$USERMOD" -a -G lp "$USER_NAME" ;;
+    spool-agent) groups=lp ;;
+    *) groups="" ;;
 esac
+# only the groups it is not in yet: usermod rewrites /etc/group even for nothing
+missing=$(awk -F: -v u="$USER_NAME" -v want="$groups" '
+    BEGIN { n = split(want, w, ","); for (i = 1; i <= n; i++) need[w[i]] = 1 }
+    $1 in need { split($4, m, ","); for (j in m) if (m[j] == u) delete need[$1] }
+    END { s = ""; for (i = 1; i <= n; i++) if (w[i] in need) s = s (s ? "," : "") w[i]; print s }' \
+    "$ROOT/etc/group" 2>/dev/null ||
+    echo "$groups")
+if [ -n "$groups" ] && [ -n "$missing" ]; then
+    "$USERMOD" ${ROOT:+--prefix "$ROOT"} -a -G "$missing" "$USER_NAME"
+fi
 
 # -- directories ----------------------------------------------------------------------------
 dir "$OPT" 0755 root

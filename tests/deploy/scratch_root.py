@@ -1,6 +1,7 @@
 """systemd/install.sh run in a scratch root, with the commands it runs replaced by stubs
 that record their arguments (systemctl, udevadm, useradd, usermod, apt-get, and python3
-for the venv: the venv's ``printkiosk`` runs this checkout's code)."""
+for the venv: the venv's ``printkiosk`` runs this checkout's code). systemctl, useradd
+and usermod then run for real when asked to act on the scratch root only."""
 
 from __future__ import annotations
 
@@ -30,11 +31,15 @@ def make_stubs(folder: Path, code: Path = REPO) -> Path:
     log = folder / "calls.log"
     for name in STUBBED:
         _executable(folder / name, f'#!/bin/sh\necho "{name} $*" >> "{log}"\n')
-    # systemctl --root=DIR works without a running systemd: let the real one enable units
-    real = shutil.which("systemctl") or "/usr/bin/systemctl"
-    _executable(folder / "systemctl", f'''#!/bin/sh
-echo "systemctl $*" >> "{log}"
-case "$1" in --root=*) exec {real} "$@" ;; esac
+    # The real ones where they can act on the scratch root alone: systemctl --root=DIR
+    # (no running systemd needed) enables units there; useradd and usermod --prefix DIR
+    # edit DIR's /etc/passwd and /etc/group, never the host's.
+    for name, only_with in (("systemctl", "--root=*"), ("useradd", "--prefix"),
+                            ("usermod", "--prefix")):
+        real = shutil.which(name) or f"/usr/sbin/{name}"
+        _executable(folder / name, f'''#!/bin/sh
+echo "{name} $*" >> "{log}"
+case "$1" in {only_with}) exec {real} "$@" ;; esac
 ''')
     # python3: `-m venv DIR` makes a venv whose pip records and whose printkiosk is this
     # checkout's (with the test's interpreter); anything else is the real python3.
@@ -84,9 +89,19 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, str]]:
 
 
 def prepare_image(root: Path) -> None:
-    """What the OS image already holds and install.sh relies on: systemd's own units
-    (for `systemd-analyze --root`) and cage (a stub executable: cage is not installed on
-    this test machine; only its path is checked)."""
+    """What the OS image already holds and install.sh relies on: the account files with
+    root and the device groups, systemd's own units (for `systemd-analyze --root`) and
+    cage (a stub executable: cage is not installed on this test machine; only its path
+    is checked)."""
+    etc = root / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    groups = {"root": 0, "lp": 7, "video": 44, "input": 105, "render": 106}
+    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (etc / "group").write_text("".join(f"{name}:x:{gid}:\n" for name, gid in groups.items()))
+    (etc / "shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (etc / "gshadow").write_text("".join(f"{name}:*::\n" for name in groups))
+    for secret in ("shadow", "gshadow"):
+        (etc / secret).chmod(0o640)
     shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system",
                     symlinks=True)
     _executable(root / "usr/bin/cage", "#!/bin/sh\nexec \"$@\"\n")

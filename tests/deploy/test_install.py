@@ -82,27 +82,52 @@ def test_the_kiosk_install_writes_the_units_rules_session_and_config(kiosk: Inst
     assert (root / "opt/printkiosk/docs/raspberry-pi.md").is_file()
 
 
-def test_secrets_are_0600_state_0750_and_owners_are_root_without_the_user(
-    kiosk: Installed,
-) -> None:
+def account(root: Path, name: str) -> tuple[int, int]:
+    """uid and gid of ``name`` in the scratch root's /etc/passwd."""
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == name:
+            return int(fields[2]), int(fields[3])
+    raise AssertionError(f"no user {name} in {root}/etc/passwd")
+
+
+def owner(path: Path) -> tuple[int, int]:
+    return path.stat().st_uid, path.stat().st_gid
+
+
+def test_secrets_are_0600_state_0750_and_the_service_user_owns_them(kiosk: Installed) -> None:
     root = kiosk.root
+    service = account(root, "printkiosk")
+    assert service[0] != 0
+    passwd = [line for line in (root / "etc/passwd").read_text().splitlines()
+              if line.startswith("printkiosk:")]
+    assert passwd == [f"printkiosk:x:{service[0]}:{service[1]}:printkiosk service:"
+                      "/var/lib/printkiosk:/usr/sbin/nologin"]
+    for group in ("video", "input", "render"):
+        line = next(line for line in (root / "etc/group").read_text().splitlines()
+                    if line.startswith(f"{group}:"))
+        assert line.split(":")[3].split(",") == ["printkiosk"], line
     token = root / "etc/printkiosk/terminal-token"
     assert token.read_text() == TOKEN + "\n"
-    assert mode(token) == 0o600
-    assert mode(root / "var/lib/printkiosk") == 0o750
-    assert mode(root / "etc/printkiosk") == 0o750  # the kiosk saves its settings there
+    assert (mode(token), owner(token)) == (0o600, service)
+    assert (mode(root / "var/lib/printkiosk"), owner(root / "var/lib/printkiosk")) == \
+        (0o750, service)
+    # the kiosk saves its settings (atomic renames) in its configuration directory
+    assert (mode(root / "etc/printkiosk"), owner(root / "etc/printkiosk")) == (0o750, service)
+    assert owner(root / "etc/printkiosk/kiosk.toml") == service
+    for path in ("opt/printkiosk", "etc/systemd/system/printkiosk-kiosk.service",
+                 "etc/udev/rules.d/99-printkiosk-card-reader.rules"):
+        assert owner(root / path) == (0, 0), path
     assert mode(root / "opt/printkiosk") == 0o755
-    # useradd is a stub, so user printkiosk does not exist here: nothing may be given to
-    # an owner that does not exist, everything stays root's (never another uid's)
-    for path in (token, root / "var/lib/printkiosk", root / "etc/printkiosk/kiosk.toml"):
-        assert (path.stat().st_uid, path.stat().st_gid) == (0, 0), path
 
 
 def test_the_commands_create_the_user_the_venv_and_enable_the_unit(kiosk: Installed) -> None:
     calls = kiosk.calls_first
-    assert ("useradd --system --user-group --home-dir /var/lib/printkiosk --no-create-home "
-            "--shell /usr/sbin/nologin --comment printkiosk service printkiosk") in calls
-    assert "usermod -a -G video,input,render printkiosk" in calls
+    prefix = f"--prefix {kiosk.root}"  # into the scratch root's /etc/passwd, not the host's
+    assert (f"useradd {prefix} --system --user-group --home-dir /var/lib/printkiosk "
+            "--no-create-home --shell /usr/sbin/nologin --comment printkiosk service "
+            "printkiosk") in calls
+    assert f"usermod {prefix} -a -G video,input,render printkiosk" in calls
     venv = kiosk.root / "opt/printkiosk/.venv"
     assert f"python3 -m venv {venv}" in calls
     assert any(call.startswith("pip install") and str(REPO) in call for call in calls)
@@ -110,7 +135,9 @@ def test_the_commands_create_the_user_the_venv_and_enable_the_unit(kiosk: Instal
     # --root starts nothing and reloads nothing on the machine running the test
     assert not [call for call in calls if call.startswith(("udevadm", "apt-get"))], calls
     assert "systemctl daemon-reload" not in calls
-    assert "python3 -m venv" not in " ".join(kiosk.calls_second)  # the venv is kept
+    again = " ".join(kiosk.calls_second)
+    assert "python3 -m venv" not in again  # the venv is kept
+    assert "useradd" not in again and "usermod" not in again  # the user and its groups too
 
 
 def test_a_second_run_changes_nothing(kiosk: Installed) -> None:
@@ -147,7 +174,7 @@ def test_the_backend_and_spool_agent_installs_are_idempotent_too(
     assert unit.read_bytes() == (REPO / f"systemd/printkiosk-{role}.service").read_bytes()
     assert not (done.root / "etc/udev/rules.d").exists()  # no card reader on a server
     if role == "spool-agent":
-        assert "usermod -a -G lp printkiosk" in done.calls_first
+        assert f"usermod --prefix {done.root} -a -G lp printkiosk" in done.calls_first
 
 
 def test_bad_arguments_are_refused_with_the_usage(tmp_path: Path) -> None:
