@@ -202,3 +202,41 @@ def test_the_kiosk_heartbeat_pauses_while_the_ui_thread_is_blocked_and_sigterm_c
     gap = min(beat for beat in beats if beat >= end) - max(b for b in beats if b <= start)
     assert gap >= 2.9, gap
     assert len(beats) == 12  # SIGTERM after the 12th beat closed the app: no 13th
+
+
+def test_the_spool_agent_says_ready_pings_between_passes_and_stops_when_frozen(
+    demo_backend_url: str, listener: NotifyListener, tmp_path: Path
+) -> None:
+    """The real ``printkiosk spool-agent`` (its CUPS is away: every pass fails and is
+    logged, the loop goes on, as it must on a print server whose CUPS restarts)."""
+    data = tomllib.loads((REPO / "config" / "spool-agent.toml").read_text(encoding="utf-8"))
+    data["spool_agent"].update(cups_port=free_port(), poll_interval_s=0.5,
+                               spool_dir=str(tmp_path / "spool"),
+                               state_dir=str(tmp_path / "state"))
+    data["backend"]["url"] = demo_backend_url
+    config = tmp_path / "spool-agent.toml"
+    config.write_text(toml_text(data), encoding="utf-8")
+    started = time.monotonic()
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "printkiosk", "spool-agent", "--config", str(config)],
+        env={**listener.env(WATCHDOG_USEC), "PRINTKIOSK_SPOOL_AGENT_TOKEN": DEMO_TERMINAL_TOKEN,
+             "PYTHONPATH": str(REPO)},
+        stdout=(tmp_path / "agent.out").open("w"), stderr=subprocess.STDOUT, text=True)
+    try:
+        ready = listener.wait_for("READY=1", timeout_s=30, since=started, sender=agent)
+        time.sleep(5 * WATCHDOG_S)
+        until = time.monotonic()
+        assert_regular(listener.pings(ready.at, until), ready.at, until)
+        freeze_and_thaw(agent, listener)
+        stop_cleanly(agent, listener)
+    finally:
+        if agent.poll() is None:
+            agent.send_signal(signal.SIGCONT)
+            agent.kill()
+            agent.wait()
+    said = (tmp_path / "agent.out").read_text()
+    assert agent.returncode == 0, said[-3000:]
+    assert "cannot list held jobs" in said, said[-3000:]
+    texts = [m.text for m in listener.received()]
+    assert texts[0] == "READY=1\nSTATUS=serving" and texts[-1] == "STOPPING=1", texts
+    assert set(texts[1:-1]) == {"WATCHDOG=1"}, texts
