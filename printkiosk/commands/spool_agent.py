@@ -60,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
         watchdog = Watchdog()
         watchdog.beat()
         stop = BeatingEvent(watchdog)
-        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+
+        def on_sigterm(_signum: int, _frame: object) -> None:
+            watchdog.stopping()  # now, not once the current pass has ended
+            stop.set()
+
+        signal.signal(signal.SIGTERM, on_sigterm)
         try:
             agent.run_until(stop, config.spool_agent.poll_interval_s)
         except KeyboardInterrupt:
