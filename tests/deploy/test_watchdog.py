@@ -141,6 +141,8 @@ def test_the_kiosk_says_ready_at_its_first_frame_pings_and_stops_pinging_when_fr
     print("the kiosk wrote:", sorted(str(path.relative_to(tmp_path)) for path in written))
     assert not [path for path in written if "log" in path.name.lower()], written
     assert not [path for path in written if home in path.parents], "written into HOME"
+    state_files = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".key", ".json")
+    assert all(path.name.endswith(state_files) for path in written), written
     texts = [m.text for m in listener.received()]
     assert texts[0] == "READY=1\nSTATUS=serving" and texts[-1] == "STOPPING=1", texts
     assert set(texts[1:-1]) == {"WATCHDOG=1"}, texts
