@@ -28,7 +28,7 @@ def main(backend_url: str) -> int:
     from kivy.clock import Clock
 
     from backend.demo import DEMO_TERMINAL_TOKEN
-    from kiosk.run import run_kiosk
+    from kiosk.run import ConfigTerminals, run_kiosk
     from terminal.wiring import build_terminal
 
     beats: list[float] = []
@@ -55,7 +55,8 @@ def main(backend_url: str) -> int:
     config = kiosk_config(backend_url, display={"width": 800, "height": 480,
                                                 "fullscreen": False})
     threading.Thread(target=count, daemon=True).start()
-    run_kiosk(build_terminal(config, DEMO_TERMINAL_TOKEN), heartbeat=heartbeat)
+    run_kiosk(ConfigTerminals(lambda: build_terminal(config, DEMO_TERMINAL_TOKEN)),
+              heartbeat=heartbeat)
     running.set()
     print(json.dumps({"beats": beats, "ticks": ticks, "blocked": blocked}))
     return 0
