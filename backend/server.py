@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+
+import uvicorn
 
 from backend.app import create_app, prepare_database
 from backend.config import BackendConfig, BackendConfigError
 from backend.db import Database, DatabaseRefused, is_sqlite, verify_database
+
+# How often the serving loop calls the heartbeat (the caller's watchdog decides when a
+# ping is due); a loop blocked longer than systemd's WatchdogSec gets the service restarted.
+HEARTBEAT_TICK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,12 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
          port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
          import_file: Path | None = None, dry_run: bool = False,
          deactivate_missing: bool = False, terminal_id: str | None = None,
-         adjustment: Adjustment | None = None, older_than_h: float | None = None) -> int:
+         adjustment: Adjustment | None = None, older_than_h: float | None = None,
+         heartbeat: Callable[[], None] | None = None,
+         stopping: Callable[[], None] | None = None) -> int:
+    """Run one action. Serving, ``heartbeat`` is called once the socket listens, then
+    from the server's own asyncio loop; ``stopping`` once when the shutdown begins
+    (systemd's READY=1 / WATCHDOG=1 / STOPPING=1, see printkiosk.systemd_notify)."""
     # Whatever this process creates (the SQLite file and its -wal/-shm, the key file) is
     # for the backend's own user only; the systemd unit sets UMask=0077 as well.
     os.umask(0o077)
@@ -81,22 +95,60 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
                                          deactivate_missing=deactivate_missing)
         if action == "refill":
             return _refill(db, config.ledger.currency)
-        import uvicorn
-
         try:
             app = create_app(config, db, secret, migrate=False, schedule=True)
         except BackendConfigError as exc:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return 2
-        uvicorn.run(app, host=host or config.server.host, port=port or config.server.port,
-                    log_level="info")
-        return 0
+        server = _Server(uvicorn.Config(
+            app, host=host or config.server.host, port=port or config.server.port,
+            log_level="info"), stopping or _nothing)
+        asyncio.run(_serve(server, heartbeat or _nothing))
+        return 0 if server.started else 3  # 3: uvicorn's own "startup failed" status
     except KeyboardInterrupt:
         return 0
     finally:
         db.dispose()
         sys.stdout.flush()
+
+
+def _nothing() -> None:
+    """No supervisor to tell."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying ``stopping`` when a signal starts the shutdown (uvicorn
+    re-raises that signal once it has shut down, so after ``serve`` is too late)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._stopping = stopping
+        self._told_stopping = False
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if not self._told_stopping:
+            self._told_stopping = True
+            self._stopping()
+        super().handle_exit(sig, frame)
+
+
+async def _serve(server: uvicorn.Server, heartbeat: Callable[[], None]) -> None:
+    """Serve, beating from a task on the same loop as the requests: a loop stuck in a
+    blocking call stops the beats as it stops the answers."""
+
+    async def pulse() -> None:
+        while not server.started:
+            await asyncio.sleep(0.05)
+        while not server.should_exit:
+            heartbeat()
+            await asyncio.sleep(HEARTBEAT_TICK_S)
+
+    beating = asyncio.create_task(pulse())
+    try:
+        await server.serve()
+    finally:
+        beating.cancel()
 
 
 def _import_billing_codes(db: Database, path: Path | None, *, dry_run: bool,

@@ -109,14 +109,18 @@ def run(args: argparse.Namespace) -> int:
     import getpass
 
     from backend.server import Adjustment, main
+    from printkiosk.systemd_notify import Watchdog
 
+    watchdog = Watchdog()
     adjustment = Adjustment(args.user, args.account, args.amount, args.reason,
                             actor=f"cli:{getpass.getuser()}")
     return main(config, action=args.action, host=args.host, port=args.port,
                 demo_data=args.demo_data, migrate_only=args.migrate_only,
                 import_file=args.file, dry_run=args.dry_run,
                 deactivate_missing=args.deactivate_missing, terminal_id=args.terminal,
-                adjustment=adjustment, older_than_h=args.older_than_h)
+                adjustment=adjustment, older_than_h=args.older_than_h,
+                # under systemd (Type=notify): READY=1 once listening, then the watchdog
+                heartbeat=watchdog.beat, stopping=watchdog.stopping)
 
 
 def _role(args: argparse.Namespace) -> int:
