@@ -22,8 +22,11 @@ fi
 echo "== pytest"
 # pytest exits 5 when it collected no test: that is a failure here too.
 # Two workers (pytest-xdist): most tests wait on a peer process, so two run in the time of
-# one; tests of one fixed resource share a group (tests/conftest.py), and each worker gets
-# its own X display (tests/worker_display.py). PRINTKIOSK_TEST_WORKERS=0 runs in-process.
+# one. --dist loadfile keeps each module on one worker, so the tests of a fixed resource
+# (pcscd's one socket per machine: tests/drivers/cards/test_cards_pcsc.py) never meet a
+# second copy of it; xdist_group marks would be finer but xdist 3.8 cannot apply them
+# under pytest 9 (it rewrites a node id pytest 9 no longer keeps). Each worker gets its own
+# X display (tests/worker_display.py). PRINTKIOSK_TEST_WORKERS=0 runs in-process.
 workers="${PRINTKIOSK_TEST_WORKERS:-2}"
 exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest \
-    -n "$workers" --dist loadgroup "$@"
+    -n "$workers" --dist loadfile "$@"

@@ -36,17 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
     give_worker_its_own_display()
 
 
-# pcscd has one fixed socket per machine (/run/pcscd/pcscd.comm): the tests that start it
-# run on one pytest-xdist worker, one after the other (scripts/test.sh runs --dist loadgroup).
-PCSCD_MODULES = ("tests/drivers/cards/test_cards_pcsc.py",
-                 "tests/drivers/cards/test_cards_configured.py",
-                 "tests/printkiosk/test_doctor_command.py")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.nodeid.startswith(PCSCD_MODULES):
-            item.add_marker(pytest.mark.xdist_group("pcscd"))
 
 
 @pytest.fixture(scope="session")

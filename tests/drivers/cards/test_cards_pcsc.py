@@ -2,6 +2,8 @@
 
 pcscd's client socket is fixed (/run/pcscd/pcscd.comm): the session fixture starts the only
 pcscd, with a reader.conf naming just the vpcd readers on free ports, and stops it at the end.
+Every test that needs it lives in this module: scripts/test.sh runs the suite on two
+pytest-xdist workers with --dist loadfile, which keeps a module on one worker.
 If pcscd cannot run here, the pcscd tests are skipped with the reason and the APDU-level
 tests at the top still check the UID read against the same card emulator.
 """

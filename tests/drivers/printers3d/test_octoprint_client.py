@@ -125,6 +125,10 @@ def test_starting_while_busy_is_refused_as_busy(client: OctoPrintClient, tmp_pat
 
 
 def test_temperatures_and_state(client: OctoPrintClient) -> None:
+    # right after a (re)connection OctoPrint has no temperature yet: the virtual printer
+    # reports one at OctoPrint's next M105 poll, a couple of seconds later
+    wait_for(lambda: set(client.printer().temperatures) >= {"tool0", "bed"},
+             "the first temperature report")
     printer = client.printer()
     assert printer.state == "Operational" and printer.flags["operational"] is True
     assert set(printer.temperatures) >= {"tool0", "bed"}
