@@ -153,17 +153,9 @@ class SessionController:
         local_pin_file``), checked on the worker like a PIN login. Right: TECHNICIAN as
         the local technician; else view.error ``pin_invalid``, ``pin_locked`` or
         ``no_local_pin``. Allowed online and offline."""
-        with self._lock:
-            if self._view.state is not SessionState.IDLE:
-                return
-            self._unknown_card = None
-            self._generation += 1
-            generation = self._generation
-            self._view = SessionView(SessionState.IDENTIFYING, offline=self._offline,
-                                     language=self._view.language)
-            view = self._view
-        self._notify(view)
-        self._executor.submit(self._enter_local, pin, generation)
+        generation = self._start_identifying(forget_card=True)
+        if generation is not None:
+            self._executor.submit(self._enter_local, pin, generation)
 
     def _enter_local(self, pin: str, generation: int) -> None:
         refusal: str | None = "no_local_pin"
@@ -354,18 +346,26 @@ class SessionController:
 
     def _begin(self, call: Callable[[], Identity], card: str | None,
                enrolling: bool = False) -> None:
+        # another card or a login: the unknown card kept for an enrolment is gone
+        generation = self._start_identifying(forget_card=not enrolling)
+        if generation is not None:
+            self._executor.submit(self._identify, call, card, generation, enrolling)
+
+    def _start_identifying(self, forget_card: bool) -> int | None:
+        """Go from idle to identifying under a new generation (returned: the worker's
+        answer counts only while it is still the newest); None when not idle."""
         with self._lock:
             if self._view.state is not SessionState.IDLE:
-                return
-            if not enrolling:
-                self._unknown_card = None  # another card or a login: that one is gone
+                return None
+            if forget_card:
+                self._unknown_card = None
             self._generation += 1
             generation = self._generation
             self._view = SessionView(SessionState.IDENTIFYING, offline=self._offline,
                                      language=self._view.language)
             view = self._view
         self._notify(view)
-        self._executor.submit(self._identify, call, card, generation, enrolling)
+        return generation
 
     def _identify(self, call: Callable[[], Identity], card: str | None, generation: int,
                   enrolling: bool = False) -> None:

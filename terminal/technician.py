@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import tomlkit
 
 from terminal.charges import ChargeBook
-from terminal.config import ConfigError, KioskConfig, read_secret
+from terminal.config import ConfigError, KioskConfig, read_secret, read_toml
 from terminal.config_store import previous_path, restore_previous, write_atomic
 from terminal.outbox import EntryState
 from terminal.ports import BackendRejected, BackendUnavailable
@@ -394,8 +394,6 @@ class TechnicianMode:
     # --- helpers -------------------------------------------------------------------
 
     def _current(self) -> dict[str, Any]:
-        from terminal.config import read_toml
-
         try:
             return read_toml(self._path)
         except ConfigError:
