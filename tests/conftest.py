@@ -34,6 +34,12 @@ CORPUS = REPO.parent / "shared" / "corpus"
 def pytest_configure(config: pytest.Config) -> None:
     skip_rule.register(config, ALLOWED_SKIPS)
     give_worker_its_own_display()
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        # the controller of a run on several workers empties the UI screenshot folder
+        # once, before any worker starts (tests/ui/conftest.py does it otherwise)
+        from tests.ui.harness import clean_screens
+
+        clean_screens()
 
 
 
