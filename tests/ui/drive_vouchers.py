@@ -37,8 +37,24 @@ POSTER = "Poster set"
 def keyboard_types(text: str) -> None:
     """Type ``text`` then Enter on the X server's keyboard, into this process's window."""
     focus = ["xdotool", "search", "--sync", "--pid", str(os.getpid()), "windowfocus"]
-    subprocess.run([*focus, "type", "--delay", "40", text], check=True, timeout=30)
-    subprocess.run([*focus, "key", "Return"], check=True, timeout=30)
+    xdotool([*focus, "type", "--delay", "40", text])
+    xdotool([*focus, "key", "Return"])
+
+
+def xdotool(command: list[str], attempts: int = 5) -> None:
+    """Run xdotool, trying again while it cannot open the display.
+
+    Once in a full CI run xdotool could not open the display our own window was drawn
+    on ("Can't open display"), before sending any key; a repeat of that is retried here,
+    and any other failure, or the same one five times, fails the scenario.
+    """
+    for attempt in range(attempts):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        if done.returncode == 0:
+            return
+        if "open display" not in done.stderr or attempt == attempts - 1:
+            raise RuntimeError(f"{' '.join(command)}: exit {done.returncode}: {done.stderr}")
+        time.sleep(1.0)
 
 
 def typo_of(body: str, position: int = 12) -> str:

@@ -28,12 +28,16 @@ from tests.drivers.snmp.snmpsim_peer import REPO, Agent, free_udp_port
 pytestmark = pytest.mark.peer
 
 
-def v3(agent: Agent, context: str, **changes: str) -> SnmpTarget:
+def v3(agent: Agent, context: str, timeout_s: float = 5.0, **changes: str) -> SnmpTarget:
+    """A v3 authPriv target on the agent. Reads that must succeed get a generous timeout:
+    v3 needs an engine-discovery round trip first, and the Python agent answers it slowly
+    when both test workers are busy (1 s failed once in a full CI run). Refusals keep 1 s,
+    since they wait out the whole timeout."""
     auth = UsmAuth(user=agent.v3_user, auth_key=agent.v3_auth_key, priv_key=agent.v3_priv_key,
                    auth_protocol="SHA", priv_protocol="AES", context_name=context)
     if changes:
         auth = UsmAuth(**{**auth.__dict__, **changes})
-    return SnmpTarget(agent.host, agent.port, auth, timeout_s=1.0, retries=0)
+    return SnmpTarget(agent.host, agent.port, auth, timeout_s=timeout_s, retries=0)
 
 
 def test_is_usable_here() -> None:
@@ -52,14 +56,14 @@ def test_v3_auth_priv_reads_the_same_as_v2c(snmp_agent: Agent) -> None:
 
 
 def test_v3_wrong_privacy_key_is_unreachable_with_a_reason(snmp_agent: Agent) -> None:
-    result = poll_printer(v3(snmp_agent, "sharp", priv_key="not-the-right-key"))
+    result = poll_printer(v3(snmp_agent, "sharp", timeout_s=1.0, priv_key="not-the-right-key"))
     assert not result.reachable
     assert result.reason and f"{snmp_agent.host}:{snmp_agent.port}" in result.reason
     assert result.counters is None and result.supplies == ()
 
 
 def test_v3_unknown_user_is_unreachable_with_a_reason(snmp_agent: Agent) -> None:
-    result = poll_printer(v3(snmp_agent, "sharp", user="intruder"))
+    result = poll_printer(v3(snmp_agent, "sharp", timeout_s=1.0, user="intruder"))
     assert not result.reachable and result.reason
 
 
