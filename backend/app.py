@@ -48,6 +48,7 @@ from backend.topup_reconcile import reconcile
 from backend.topup_waiter import TopUpWaiter
 from backend.topups import expire_top_ups
 from backend.voucher_admin import expire_vouchers
+from backend.web.mount import install_web
 
 API_PREFIX = "/api/v1"
 _log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
         from backend.payments import demo_gateway
 
         app.include_router(demo_gateway.router(context))
+    install_web(app, API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES)
     def health() -> dict[str, str]:

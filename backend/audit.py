@@ -11,7 +11,9 @@ from backend.models import AuditEntry, utcnow
 
 
 def record(session: Session, actor: str, action: str, subject: str,
-           details: dict[str, Any] | None = None, at: datetime | None = None) -> None:
-    """``at``: when it happened, if not now (a kiosk reporting an action made offline)."""
+           details: dict[str, Any] | None = None, at: datetime | None = None,
+           origin: str | None = None) -> None:
+    """``at``: when it happened, if not now (a kiosk reporting an action made offline).
+    ``origin``: where the change came from, e.g. ``web:203.0.113.5`` for a page."""
     session.add(AuditEntry(actor=actor, action=action, subject=subject, details=details,
-                           at=at or utcnow()))
+                           at=at or utcnow(), origin=origin))

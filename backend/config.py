@@ -367,6 +367,27 @@ class Print3DSettings(_Section):
         return next((group for group in self.groups if group.name == name), None)
 
 
+class WebSettings(_Section):
+    """``[web]``: the staff pages (cash desk, administration) and the user's own page."""
+
+    # A staff session ends after this long without a request (the next clerk at the
+    # desk must not act as the last one); the user's own page allows longer.
+    staff_idle_timeout_s: int = Field(default=900, ge=60, le=86400)
+    me_idle_timeout_s: int = Field(default=1800, ge=60, le=86400)
+    # Wrong passwords in a row for one username before it is locked, and for how long.
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_s: int = Field(default=900, ge=10, le=86400)
+    # Login attempts per minute from one client address (any usernames).
+    logins_per_minute_per_address: int = Field(default=20, ge=1, le=10_000)
+    # "auto": cookies are Secure over HTTPS and on loopback (browsers accept Secure
+    # cookies from http://127.0.0.1), plain over HTTP on a LAN address (the demo's
+    # --lan). "always": Secure everywhere (behind a TLS proxy: set it).
+    secure_cookies: Literal["auto", "always"] = "auto"
+    # The client address is the proxy's X-Forwarded-For only when the peer is one of
+    # these (a reverse proxy in front of the backend).
+    trusted_proxies: list[str] = []
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -379,6 +400,7 @@ class BackendConfig(_Section):
     vouchers: VoucherSettings = VoucherSettings()
     payments: PaymentSettings = PaymentSettings()
     print3d: Print3DSettings | None = None
+    web: WebSettings = WebSettings()
 
     @property
     def database_url(self) -> str:

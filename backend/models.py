@@ -122,6 +122,9 @@ class User(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     overdraft_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # The web sign-in password (staff pages and the user's own page), scrypt-hashed by
+    # backend.web.passwords; None: no password sign-in for this account.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
 
     groups: Mapped[list[Group]] = relationship(secondary="user_groups")
     role_grants: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
@@ -133,8 +136,11 @@ class User(Base):
 
 
 # What an account may do beyond printing. ``technician`` opens technician mode at a kiosk
-# (issue 16); ``cashier`` and ``admin`` are for the cash desk and administration pages.
-ROLES = ("technician", "cashier", "admin")
+# (issue 16); the staff roles sign in to the web pages: ``cashier`` the cash desk only,
+# ``administrator`` everything, ``auditor`` reads everything (the audit log too) and
+# changes nothing.
+STAFF_ROLES = ("cashier", "administrator", "auditor")
+ROLES = ("technician", *STAFF_ROLES)
 
 
 class UserRole(Base):
@@ -380,6 +386,9 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where the change came from: a web page's client address ("web:203.0.113.5"), a
+    # terminal, the CLI; None for rows written before it was recorded.
+    origin: Mapped[str | None] = mapped_column(String(100))
 
 
 class JobAnalysis(Base):
@@ -625,3 +634,35 @@ class Print3DJob(Base):
     charged: Mapped[Decimal | None] = mapped_column(Money())
     printer_filament_mm: Mapped[str | None] = mapped_column(String(32))
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebSession(Base):
+    """A signed-in browser: staff pages (``area`` "staff") or the user's own page ("me").
+
+    In the database, not in a signed cookie, so that signing out, disabling an account
+    or an idle timeout ends it on every backend process at once. The cookie carries a
+    random token; the row keeps only its keyed hash (``id``), so a copy of the database
+    opens no session.
+    """
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    area: Mapped[str] = mapped_column(String(8))  # staff | me
+    origin: Mapped[str] = mapped_column(String(100))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebLoginFailure(Base):
+    """Wrong passwords in a row for a username as typed, known or not (like
+    ``PinAttempt`` for the kiosk): an unknown name locks like a real one, and every
+    backend process sees the same count."""
+
+    __tablename__ = "web_login_failures"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

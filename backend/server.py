@@ -66,8 +66,10 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
         prepare_database(db, config.ledger.currency)
         if demo_data:
             from backend.demo import seed_demo, seed_demo_print3d
+            from backend.demo_web import seed_demo_web
 
             seed_demo(db, secret, config.ledger.currency)
+            seed_demo_web(db, secret)
             seed_demo_print3d(db, config)
         if migrate_only:
             print(f"database at the latest schema: {db.engine.url.render_as_string()}")

@@ -51,8 +51,21 @@ peer_venv() {
     echo "$want" > "$dir/.stamp"
 }
 # PRINTKIOSK_PEERS=0 skips them (a production kiosk talks to a real printer's server)
+# peer_npm NAME VERSION INTEGRITY: .peers/NAME unpacked from the npm registry's tarball,
+# checked against its pinned sha512 (test-only browser libraries: no Node.js needed).
+peer_npm() {
+    local dir=.peers/$1 want="$1@$2 $3"
+    if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$want" ]; then
+        return
+    fi
+    echo "setup: fetching $1@$2 into $dir"
+    .venv/bin/python scripts/fetch_npm.py "$1" "$2" "$3" "$dir"
+}
 if [ "${PRINTKIOSK_PEERS:-1}" != 0 ]; then
     peer_venv octoprint "octoprint==1.11.8"
     peer_venv moonraker "moonraker==0.11.0"
+    # the accessibility checks of the browser tests (WCAG 2.1 AA rules)
+    peer_npm axe-core 4.10.3 \
+        "sha512-Xm7bpRXnDSX2YE2YFfBk2FnF0ep6tmG7xPh8iHee8MIcrgq762Nkce856dYtJYLkuIoYZvGfTs/PbZhideTcEg=="
 fi
-echo "setup: ready (.venv/bin/printkiosk, .peers/octoprint, .peers/moonraker)"
+echo "setup: ready (.venv/bin/printkiosk, .peers/octoprint, .peers/moonraker, .peers/axe-core)"

@@ -20,6 +20,8 @@ terminal first; --migrate-only migrates and exits. To try it out: `printkiosk de
   printkiosk backend set-pin --config FILE --user alice      (PIN read from stdin)
   printkiosk backend role grant --config FILE tess technician   (or revoke; audited)
   printkiosk backend role list --config FILE   who holds which role (technician, ...)
+  printkiosk backend staff add --config FILE ada administrator --name "Ada Lovelace"
+      (password from stdin; also: staff passwd USERNAME, staff disable USERNAME, staff list)
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "check": "check the ledger invariants",
     "expire-holds": "void open holds older than --older-than-h",
     "role": "grant USERNAME ROLE, revoke USERNAME ROLE, or list the users' roles",
+    "staff": "web staff accounts: add USERNAME ROLE, passwd USERNAME, disable USERNAME, list",
 }
 
 
@@ -50,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="; ".join(f"{name}: {summary}" for name, summary in ACTIONS.items()),
     )
     parser.add_argument("words", nargs="*", metavar="WORD",
-                        help="role: grant|revoke USERNAME ROLE, or list")
+                        help="role: grant|revoke USERNAME ROLE, or list; staff: add "
+                             "USERNAME ROLE, passwd USERNAME, disable USERNAME, or list")
+    parser.add_argument("--name", help="staff add: the display name of a new account")
     parser.set_defaults(take_positionals=_take_positionals)
     parser.add_argument("--terminal", help="terminal id for revoke")
     parser.add_argument("--user", help="adjust, set-pin: the username")
@@ -76,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _take_positionals(args: argparse.Namespace, extras: list[str]) -> bool:
     """``role grant --config FILE tess technician``: the words after the options are the
     role command's too (argparse alone stops at the first option)."""
-    if args.action != "role":
+    if args.action not in ("role", "staff"):
         return False
     args.words.extend(extras)
     return True
@@ -99,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.action == "role":
         return _role(args)
+    if args.action == "staff":
+        return _staff(args)
     if args.words:
         print(f"printkiosk backend {args.action}: unexpected {' '.join(args.words)!r}",
               file=sys.stderr)
@@ -129,3 +136,11 @@ def _role(args: argparse.Namespace) -> int:
 
     return run_on_backend("backend role", args.config,
                           lambda backend: role_command(backend, args.words))
+
+
+def _staff(args: argparse.Namespace) -> int:
+    from backend.web.staff_cli import staff_command
+    from printkiosk.commands.backend_file import run_on_backend
+
+    return run_on_backend("backend staff", args.config,
+                          lambda backend: staff_command(backend, args.words, args.name))

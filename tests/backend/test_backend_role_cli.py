@@ -62,7 +62,7 @@ def test_an_unknown_user_or_role_is_one_line_and_changes_nothing(
     assert (user.returncode, role.returncode, usage.returncode) == (2, 2, 2)
     assert user.stderr.strip() == "printkiosk backend role: no user 'zed'; nothing changed"
     assert role.stderr.strip() == ("printkiosk backend role: role 'wizard' is not one of "
-                                   "technician, cashier, admin; nothing changed")
+                                   "technician, cashier, administrator, auditor; nothing changed")
     assert "role grant USERNAME ROLE" in usage.stderr and "nothing changed" in usage.stderr
     with backend.db.read() as session:
         assert session.scalar(select(AuditEntry.id).where(

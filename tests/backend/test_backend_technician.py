@@ -66,14 +66,14 @@ def test_a_login_answers_the_accounts_roles(backend: Backend) -> None:
 def test_roles_are_sorted_granted_once_and_revoked_with_an_audit_row(backend: Backend) -> None:
     with backend.db.write() as session:
         assert roles.grant(session, "bob", "technician", "cli:ops").changed
-        assert roles.grant(session, "bob", "admin", "cli:ops").changed
-        assert not roles.grant(session, "bob", "admin", "cli:ops").changed
+        assert roles.grant(session, "bob", "administrator", "cli:ops").changed
+        assert not roles.grant(session, "bob", "administrator", "cli:ops").changed
     answer = backend.client.post("/api/v1/sessions", json={"card": "1002"},
                                  headers=backend.headers())
-    assert answer.json()["user"]["roles"] == ["admin", "technician"]
+    assert answer.json()["user"]["roles"] == ["administrator", "technician"]
     with backend.db.write() as session:
-        assert roles.revoke(session, "bob", "admin", "cli:ops").changed
-        assert not roles.revoke(session, "bob", "admin", "cli:ops").changed
+        assert roles.revoke(session, "bob", "administrator", "cli:ops").changed
+        assert not roles.revoke(session, "bob", "administrator", "cli:ops").changed
         audited = session.execute(select(AuditEntry.actor, AuditEntry.action,
                                          AuditEntry.subject, AuditEntry.details)
                                   .where(AuditEntry.action.like("user.role_%"),
@@ -81,8 +81,8 @@ def test_roles_are_sorted_granted_once_and_revoked_with_an_audit_row(backend: Ba
                                   .order_by(AuditEntry.id)).all()
     assert [tuple(row) for row in audited] == [
         ("cli:ops", "user.role_grant", "bob", {"role": "technician"}),
-        ("cli:ops", "user.role_grant", "bob", {"role": "admin"}),
-        ("cli:ops", "user.role_revoke", "bob", {"role": "admin"})]
+        ("cli:ops", "user.role_grant", "bob", {"role": "administrator"}),
+        ("cli:ops", "user.role_revoke", "bob", {"role": "administrator"})]
 
 
 def test_an_unknown_role_or_user_is_refused(backend: Backend) -> None:
@@ -91,7 +91,7 @@ def test_an_unknown_role_or_user_is_refused(backend: Backend) -> None:
             roles.grant(session, "bob", "wizard", "cli:ops")
         with pytest.raises(LedgerError) as user:
             roles.grant(session, "nobody", "technician", "cli:ops")
-    assert role.value.code == "role_unknown" and "technician, cashier, admin" in \
+    assert role.value.code == "role_unknown" and "technician, cashier, administrator, auditor" in \
         role.value.detail
     assert user.value.code == "user_unknown"
     with pytest.raises(ValueError, match="wizard"):

@@ -116,24 +116,24 @@ def test_a_roles_column_sets_keeps_and_clears_roles(backend: Backend) -> None:
     """Issue 16: technicians provisioned from the directory; ";" or spaces separate roles,
     an empty cell keeps them (as for groups), "-" removes them all."""
     report = import_users_csv(backend.db, "username,display_name,roles\n"
-                              "dave,Dave,technician; cashier\nerin,Erin,admin technician\n"
+                              "dave,Dave,technician; cashier\nerin,Erin,administrator technician\n"
                               "fay,Fay,\n", SECRET, actor="admin:test")
     assert report.applied, report.errors
     assert _roles_of(backend, "dave") == ["cashier", "technician"]
-    assert _roles_of(backend, "erin") == ["admin", "technician"]
+    assert _roles_of(backend, "erin") == ["administrator", "technician"]
     assert _roles_of(backend, "fay") == []
     with backend.db.read() as session:
         audit = session.scalars(select(AuditEntry.details).where(
             AuditEntry.action == "users.import")).one()
     assert audit is not None and audit["roles"] == {"dave": ["cashier", "technician"],
-                                                    "erin": ["admin", "technician"]}
+                                                    "erin": ["administrator", "technician"]}
     import_users_csv(backend.db, "username,display_name,roles\ndave,Dave,\nerin,Erin,-\n",
                      SECRET, actor="admin:test")
     assert _roles_of(backend, "dave") == ["cashier", "technician"]
     assert _roles_of(backend, "erin") == []
-    import_users_csv(backend.db, "username,display_name,roles\ndave,Dave,admin\n", SECRET,
+    import_users_csv(backend.db, "username,display_name,roles\ndave,Dave,administrator\n", SECRET,
                      actor="admin:test")
-    assert _roles_of(backend, "dave") == ["admin"]
+    assert _roles_of(backend, "dave") == ["administrator"]
 
 
 def test_an_unknown_role_is_a_line_error_and_nothing_is_written(backend: Backend) -> None:
@@ -142,10 +142,10 @@ def test_an_unknown_role_is_a_line_error_and_nothing_is_written(backend: Backend
                               "fay,Fay,technician -\n", SECRET, actor="admin:test")
     assert not report.applied
     assert report.errors == [
-        "line 3: roles: 'root' is not one of technician, cashier, admin ('-' alone removes "
-        "every role)",
-        "line 4: roles: '-' is not one of technician, cashier, admin ('-' alone removes "
-        "every role)"]
+        "line 3: roles: 'root' is not one of technician, cashier, administrator, auditor "
+        "('-' alone removes every role)",
+        "line 4: roles: '-' is not one of technician, cashier, administrator, auditor "
+        "('-' alone removes every role)"]
     assert _roles_of(backend, "dave") == []
 
 
