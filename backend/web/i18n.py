@@ -1,8 +1,10 @@
 """The pages' texts in English and French, from gettext catalogues beside this module.
 
-The same approach as the kiosk (``kiosk.i18n``): ``locale/<lang>.po`` compiled in memory
-with Babel at start-up, so a translator edits one text file and no stale ``.mo`` exists.
-The backend cannot import the kiosk (the import rule), hence its own small catalogue.
+The same approach as the kiosk (``kiosk.i18n``): ``.po`` files compiled in memory with
+Babel at start-up, so a translator edits text files and no stale ``.mo`` exists. The
+backend cannot import the kiosk (the import rule), hence its own catalogue: one file per
+part of the site under ``locale/<lang>/`` (``base.po``, ``desk.po``, ...), read as one.
+The source texts are English, so English needs no file.
 Amounts and dates are formatted with Babel for the page's language and the site's time
 zone.
 """
@@ -28,13 +30,25 @@ _BABEL_LOCALE = {"en": "en_GB", "fr": "fr_FR"}
 
 
 @cache
-def catalogue(language: str) -> gettext.GNUTranslations:
-    with (LOCALE_DIR / f"{language}.po").open("rb") as po_file:
-        read = read_po(po_file, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, read)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+def catalogue(language: str) -> gettext.NullTranslations:
+    """The language's texts; English (the source language) translates to itself."""
+    files = sorted((LOCALE_DIR / language).glob("*.po"))
+    if not files:
+        return gettext.NullTranslations()
+    merged: gettext.NullTranslations | None = None
+    for path in files:
+        with path.open("rb") as po_file:
+            read = read_po(po_file, locale=language)
+        buffer = io.BytesIO()
+        write_mo(buffer, read)
+        buffer.seek(0)
+        part = gettext.GNUTranslations(buffer)
+        if merged is None:
+            merged = part
+        else:
+            merged.add_fallback(part)
+    assert merged is not None
+    return merged
 
 
 def pick_language(preferred: str | None, accept_language: str | None) -> str:
