@@ -27,6 +27,7 @@ echo "== pytest"
 # second copy of it; xdist_group marks would be finer but xdist 3.8 cannot apply them
 # under pytest 9 (it rewrites a node id pytest 9 no longer keeps). Each worker gets its own
 # X display (tests/worker_display.py). PRINTKIOSK_TEST_WORKERS=0 runs in-process.
+# --durations lists the 30 slowest tests at the end, to keep the suite within its time.
 workers="${PRINTKIOSK_TEST_WORKERS:-2}"
 exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest \
-    -n "$workers" --dist loadfile "$@"
+    -n "$workers" --dist loadfile --durations=30 "$@"

@@ -623,6 +623,16 @@ def run_3d(args: argparse.Namespace, port: int, data_dir: Path) -> int:
     return 0
 
 
+def web_pages_hint(base_url: str) -> str:
+    """Where the demo's web pages are and the accounts that open them (all public)."""
+    from backend.demo_web import DEMO_STAFF, demo_user_password
+
+    staff = ", ".join(f"{who.username} / {who.password} ({who.role})" for who in DEMO_STAFF)
+    return (f"demo: web pages at {base_url}/ -- staff sign-in {base_url}/login: {staff}; "
+            f"a user's own page {base_url}/me: alice / {demo_user_password('alice')} "
+            "(also bob, carol)")
+
+
 def run(args: argparse.Namespace) -> int:
     from kiosk.run import run_kiosk
     from printkiosk.commands.demo_snmp import start_demo_snmp_or_none
@@ -636,6 +646,7 @@ def run(args: argparse.Namespace) -> int:
               f"http://{lan}:{port}/pay/... (anyone on this network can reach the demo, "
               "whose terminal token is public)", file=sys.stderr)
     backend = start_demo_backend(port, data_dir, lan=lan)
+    print(web_pages_hint(f"http://{lan or '127.0.0.1'}:{port}"), file=sys.stderr)
     printer: DemoPrinter | None = None
     snmp: DemoSnmpAgent | None = None
     try:
