@@ -166,7 +166,7 @@ def update_profile(session: Session, user: User, profile: Profile, *, actor: str
 def add_card(session: Session, secret: bytes, user: User, raw_number: str, label: str, *,
              actor: str, origin: str | None) -> Card:
     """A card for the user, stored as its keyed hash (normalised as the kiosk does);
-    the number itself is neither stored nor audited, only its last two characters."""
+    the number itself is neither stored nor audited."""
     number = normalise_card(raw_number)
     if not number or len(number) > 64:
         raise Refused("card", "card_empty")
@@ -181,7 +181,7 @@ def add_card(session: Session, secret: bytes, user: User, raw_number: str, label
     session.add(card)
     session.flush()
     record(session, actor, "user.card_add", user.username,
-           {"card": card.id, "label": card.label, "ends_with": number[-2:]}, origin=origin)
+           {"card": card.id, "label": card.label}, origin=origin)
     return card
 
 

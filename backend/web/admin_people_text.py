@@ -43,9 +43,10 @@ MESSAGES = {
     "virtual_credit_negative": _("Virtual credit cannot go below zero."),
     "name_length": _("Enter 1 to {limit} characters."),
     "name_taken": _("This name is already used."),
-    "group_has_members": _("This group has {count} members: move them first."),
+    "group_has_members": _("Users still in this group: {count}. Move them first."),
     "group_in_use": _("A quota rule or a billing code uses this group: change them first."),
-    "cost_centre_has_members": _("This cost centre has {count} users: move them first."),
+    "cost_centre_has_members": _("Users still in this cost centre: {count}. Move them "
+                                 "first."),
     "cost_centre_in_use": _("A billing code is assigned to this cost centre: change it first."),
 }
 
