@@ -5,6 +5,7 @@ audit log filtered by actor and action, and an auditor who reads without forms."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from web_site import WebSite, assert_accessible, screenshot, sign_in
 
 from backend.demo_web import DEMO_STAFF
 from backend.ledger import balance
-from backend.models import AuditEntry, Card, LedgerTransaction, User
+from backend.models import AuditEntry, Card, LedgerTransaction, User, utcnow
 from backend.security import card_hash
 
 pytestmark = [pytest.mark.peer, pytest.mark.browser]
@@ -243,6 +244,16 @@ def test_the_audit_log_filtered_by_actor_and_action_shows_the_changes(
     expect(rows.first).to_contain_text('"role": "cashier"')
     screenshot(page, "admin-audit")
     assert_accessible(page)
+    today = utcnow().date()  # the demo site's time zone is UTC
+    page.get_by_label("From", exact=True).fill(today.isoformat())
+    page.get_by_label("To", exact=True).fill(today.isoformat())
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("table.audit tbody tr")).to_contain_text(["alice"])
+    page.get_by_label("From", exact=True).fill((today + timedelta(days=1)).isoformat())
+    page.get_by_label("To", exact=True).fill("")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("table.audit tbody tr")).to_have_text(["No entry matches."])
+    page.get_by_label("From", exact=True).fill("")
     page.get_by_label("Action").select_option("")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("table.audit tbody tr").first).to_contain_text("user.role_grant")
