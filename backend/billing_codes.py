@@ -294,9 +294,10 @@ def _deactivate(ids: list[int], session: Session) -> None:
 
 
 def import_csv(db: Database, data: bytes | str, *, actor: str, dry_run: bool = False,
-               deactivate_missing: bool = False) -> ImportReport:
+               deactivate_missing: bool = False, origin: str | None = None) -> ImportReport:
     """Check the whole file (a read transaction: no write lock), then, unless it has a
     problem or this is a dry run, write it in short batches (``backend.import_batches``).
+    ``origin``: where the import came from, for its audit row (a page's address).
 
     Validation comes first so that the write phase cannot fail on the file's contents;
     re-importing the same file after an interruption converges (clients are written
@@ -320,7 +321,7 @@ def import_csv(db: Database, data: bytes | str, *, actor: str, dry_run: bool = F
     steps.append(lambda session: record(
         session, actor, "billing_codes.import", "billing_codes", {
             "created": len(report.created), "updated": len(report.updated),
-            "deactivated": len(report.deactivated)}))
+            "deactivated": len(report.deactivated)}, origin=origin))
     write_batches(db, steps)
     report.applied = True
     return report

@@ -396,8 +396,9 @@ def refund(session: Session, charge: LedgerTransaction, amount: Decimal | None, 
 
 
 def adjust(session: Session, user: User, currency: str, *, account_kind: str, amount: Decimal,
-           reason: str, actor: str) -> LedgerTransaction:
+           reason: str, actor: str, origin: str | None = None) -> LedgerTransaction:
     """A manual correction by an administrator, with its reason (never zero, never silent).
+    ``origin``: where it came from, for the audit row (a page's ``web:<address>``).
 
     Virtual credit cannot be taken below zero: a user cannot hold negative quota.
     """
@@ -412,7 +413,7 @@ def adjust(session: Session, user: User, currency: str, *, account_kind: str, am
         raise LedgerError("virtual_credit_negative", "virtual credit cannot go below zero")
     counterpart = get_account(session, AccountKind.ADJUSTMENTS, currency)
     record(session, actor, "ledger.adjust", user.username,
-           {"account": account_kind, "amount": fmt(amount), "reason": reason})
+           {"account": account_kind, "amount": fmt(amount), "reason": reason}, origin=origin)
     return post(
         session,
         LedgerTransaction(kind="adjustment", description="manual adjustment", reason=reason,

@@ -666,3 +666,35 @@ class WebLoginFailure(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# --- admin_people (issue 17): adjustments by operation id, uploaded imports, audit indexes
+
+
+class AdminAdjustment(Base):
+    """The operation id of an adjustment made from the console: UNIQUE, so a double
+    click or a replayed form posts the adjustment once and finds the same transaction."""
+
+    __tablename__ = "admin_adjustments"
+    operation: Mapped[str] = mapped_column(String(32), primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ImportUpload(Base):
+    """A CSV uploaded to the console, kept between its dry run and its confirmation:
+    the applied file is byte for byte the file whose dry run was shown (keyed by its
+    SHA-256), not a second upload that might differ."""
+
+    __tablename__ = "import_uploads"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # users | billing_codes
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+# The audit log page reads newest first, filtered by actor or action.
+Index("ix_audit_log_at", AuditEntry.at)
+Index("ix_audit_log_actor_at", AuditEntry.actor, AuditEntry.at)
+Index("ix_audit_log_action_at", AuditEntry.action, AuditEntry.at)

@@ -40,25 +40,27 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def grant(session: Session, username: str, role: str, actor: str) -> RoleChange:
+def grant(session: Session, username: str, role: str, actor: str,
+          origin: str | None = None) -> RoleChange:
     check_role(role)
     user = _user(session, username)
     if session.get(UserRole, (user.id, role)) is not None:
         return RoleChange(username, role, changed=False)
     session.add(UserRole(user_id=user.id, role=role))
-    record(session, actor, "user.role_grant", username, {"role": role})
+    record(session, actor, "user.role_grant", username, {"role": role}, origin=origin)
     session.flush()
     return RoleChange(username, role, changed=True)
 
 
-def revoke(session: Session, username: str, role: str, actor: str) -> RoleChange:
+def revoke(session: Session, username: str, role: str, actor: str,
+           origin: str | None = None) -> RoleChange:
     check_role(role)
     user = _user(session, username)
     found = session.get(UserRole, (user.id, role))
     if found is None:
         return RoleChange(username, role, changed=False)
     session.delete(found)
-    record(session, actor, "user.role_revoke", username, {"role": role})
+    record(session, actor, "user.role_revoke", username, {"role": role}, origin=origin)
     session.flush()
     return RoleChange(username, role, changed=True)
 

@@ -257,8 +257,9 @@ def _write_batch(rows: list[_UserRow], session: Session) -> None:
 
 
 def import_users_csv(db: Database, data: bytes | str, secret: bytes, *, actor: str,
-                     dry_run: bool = False) -> UserImportReport:
+                     dry_run: bool = False, origin: str | None = None) -> UserImportReport:
     """Check the whole file (no write lock), then write it in short batches, or nothing.
+    ``origin``: where the import came from, for its audit row (a page's address).
 
     Re-importing the same file after an interruption converges: users are inserted when
     missing and set to the file's values, groups are replaced, cards added when missing.
@@ -275,7 +276,7 @@ def import_users_csv(db: Database, data: bytes | str, secret: bytes, *, actor: s
                  if row.roles is not None}
     steps.append(lambda session: record(session, actor, "users.import", "users", {
         "created": len(report.created), "updated": len(report.updated),
-        **({"roles": roles_set} if roles_set else {})}))
+        **({"roles": roles_set} if roles_set else {})}, origin=origin))
     write_batches(db, steps)
     report.applied = True
     return report
