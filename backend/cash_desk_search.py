@@ -5,9 +5,11 @@ The query must stay fast over many users (bench/bench_web.py): each searched col
 an index on ``lower(column)`` (migration 0013). One or two characters are matched as a
 prefix (a btree range scan with text_pattern_ops on PostgreSQL); three or more as a
 substring, which PostgreSQL answers from trigram GIN indexes when pg_trgm exists. Results
-are ordered by lower(username), so the list does not jump while typing. (Not by the
-username itself: PostgreSQL would then walk the username index in order, filtering
-each row, which is fast for a common name and reads half the table for a rare one.)
+are ordered by username, so the list does not jump while typing. That order also lets
+PostgreSQL choose per query: for a common name it walks the username index in order and
+stops at the 20th match; for a rare one it takes the few rows the trigram indexes give
+and sorts them (ordering by lower(username) forced the second plan, which sorts
+thousands of rows for a common name: 10 times slower at the median, bench_web.py).
 
 Cards: the kiosk sends ``NormalisationRule().apply(raw)`` (drivers/cards/normalise.py,
 the rule of a reader with no ``normalise`` table): separators ``:``, ``-`` and spaces
@@ -62,7 +64,7 @@ def search_users(session: Session, query: str, limit: int = LIMIT) -> list[Found
     rows = session.execute(
         select(User.username, User.display_name, User.email, User.status)
         .where(or_(*(func.lower(column).like(pattern, escape=escape) for column in columns)))
-        .order_by(func.lower(User.username), User.username).limit(limit)).tuples()
+        .order_by(User.username).limit(limit)).tuples()
     return [Found(*row) for row in rows]
 
 
