@@ -60,7 +60,7 @@ def test_a_network_printer_gets_the_job_on_its_raw_port() -> None:
 def test_a_printer_that_is_not_there_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ReceiptPrinterError, match="receipt printer file:"):
         print_receipt(f"file:{tmp_path}/missing/lp0", b"x")
-    with pytest.raises(ReceiptPrinterError, match="receipt printer tcp:127.0.0.1:9"):
+    with pytest.raises(ReceiptPrinterError, match=r"receipt printer tcp:127\.0\.0\.1:9"):
         print_receipt("tcp:127.0.0.1:9", b"x", timeout_s=1)
 
 
