@@ -367,6 +367,23 @@ class Print3DSettings(_Section):
         return next((group for group in self.groups if group.name == name), None)
 
 
+class CashDeskSettings(_Section):
+    """``[web.cash_desk]``: the desk's receipt printer (``file:/dev/usb/lp0`` or
+    ``tcp:HOST:PORT``), printed after every operation; none: PDF receipts only."""
+
+    receipt_printer: str | None = None
+    receipt_profile: str = "TM-T88III"
+
+    @field_validator("receipt_printer")
+    @classmethod
+    def _printer(cls, value: str | None) -> str | None:
+        if value is not None:
+            from backend.cash_desk_receipts import parse_printer
+
+            parse_printer(value)
+        return value
+
+
 class WebSettings(_Section):
     """``[web]``: the staff pages (cash desk, administration) and the user's own page."""
 
@@ -386,6 +403,7 @@ class WebSettings(_Section):
     # The client address is the proxy's X-Forwarded-For only when the peer is one of
     # these (a reverse proxy in front of the backend).
     trusted_proxies: list[str] = []
+    cash_desk: CashDeskSettings = CashDeskSettings()
 
 
 class BackendConfig(_Section):

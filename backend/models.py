@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
@@ -84,10 +85,13 @@ class AccountKind:
     # What payment gateways kept of top-ups (their fees, when they report them): an
     # expense, so negative like money the organisation paid out.
     PAYMENT_FEES = "payment_fees"
+    # What the cash desk's card terminal took and its acquirer will pay out (issue 17);
+    # not payment_clearing, which the invariants reconcile against online top-ups.
+    CARD_TERMINAL = "card_terminal"
 
     SYSTEM = (
         VOUCHER_LIABILITY, CASH_DRAWER, PAYMENT_CLEARING, REVENUE, QUOTA_FUNDING, ADJUSTMENTS,
-        VOUCHER_RECEIVABLE, PAYMENT_FEES,
+        VOUCHER_RECEIVABLE, PAYMENT_FEES, CARD_TERMINAL,
     )
 
 
@@ -698,3 +702,45 @@ class ImportUpload(Base):
 Index("ix_audit_log_at", AuditEntry.at)
 Index("ix_audit_log_actor_at", AuditEntry.actor, AuditEntry.at)
 Index("ix_audit_log_action_at", AuditEntry.action, AuditEntry.at)
+
+# --- desk (issue 17: the cash desk) ---
+
+
+class DeskDrawer(Base):
+    """One clerk's cash drawer from opening (with its float) to the count at the end of
+    the day; at most one open drawer per clerk (a partial unique index)."""
+
+    __tablename__ = "desk_drawers"
+    __table_args__ = (Index("uq_desk_drawers_open_clerk", "clerk_id", unique=True,
+                            sqlite_where=text("closed_at IS NULL"),
+                            postgresql_where=text("closed_at IS NULL")),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    clerk: Mapped[str] = mapped_column(String(100))  # the username, as audited
+    currency: Mapped[str] = mapped_column(String(3))
+    opening_float: Mapped[Decimal] = mapped_column(Money())
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expected: Mapped[Decimal | None] = mapped_column(Money())
+    counted: Mapped[Decimal | None] = mapped_column(Money())
+    difference: Mapped[Decimal | None] = mapped_column(Money())
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class DeskOperation(Base):
+    """A money operation at the desk; its id is the receipt number. ``operation`` is the
+    form's hidden id: UNIQUE, so a double submit or a replay posts once."""
+
+    __tablename__ = "desk_operations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # cash_in | cash_out | job_refund | voucher_sale
+    method: Mapped[str] = mapped_column(String(16))  # cash | card_terminal | cheque | credit
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    drawer_id: Mapped[int] = mapped_column(ForeignKey("desk_drawers.id"), index=True)
+    clerk: Mapped[str] = mapped_column(String(100))
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

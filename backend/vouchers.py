@@ -177,8 +177,11 @@ class Sale:
 
 
 def sell(session: Session, public_id: str, count: int, payment: Payment, buyer: str,
-         actor: str, timezone: str | None = None) -> Sale:
-    """Sell the next ``count`` vouchers of the batch in stock (lowest serials first)."""
+         actor: str, timezone: str | None = None, *, serials: Sequence[int] | None = None,
+         origin: str | None = None) -> Sale:
+    """Sell the next ``count`` vouchers of the batch in stock (lowest serials first), or
+    exactly ``serials`` (the cash desk's range; each must be in stock, ``count`` is then
+    their number). ``origin``: where the sale came from, for the audit (a page)."""
     if payment not in SOURCE_ACCOUNT:
         raise LedgerError("voucher_payment_invalid",
                           f"payment {payment!r}: use cash or invoice")
@@ -188,10 +191,21 @@ def sell(session: Session, public_id: str, count: int, payment: Payment, buyer: 
     if batch.expires_on < today(timezone):
         raise LedgerError("voucher_expired",
                           f"batch {batch.public_id} expired on {batch.expires_on.isoformat()}")
-    stock = (Voucher.batch_id == batch.id, Voucher.sold_at.is_(None),
-             Voucher.revoked_at.is_(None))
-    serials = list(session.scalars(select(Voucher.serial).where(*stock)
-                                   .order_by(Voucher.serial).limit(max(count, 0))))
+    stock: tuple[Any, ...] = (Voucher.batch_id == batch.id, Voucher.sold_at.is_(None),
+                              Voucher.revoked_at.is_(None))
+    if serials is not None:
+        wanted = sorted(set(serials))
+        count = len(wanted)
+        stock = (*stock, Voucher.serial.in_(wanted))
+    found = list(session.scalars(select(Voucher.serial).where(*stock)
+                                 .order_by(Voucher.serial).limit(max(count, 0))))
+    if serials is not None and len(found) < count:
+        missing = sorted(set(wanted) - set(found))
+        shown = ", ".join(str(serial) for serial in missing[:10])
+        raise LedgerError("voucher_not_in_stock",
+                          f"batch {batch.public_id}: serial(s) {shown} are not in stock "
+                          "(sold or revoked)")
+    serials = found
     if count < 1 or len(serials) < count:
         available = session.scalar(select(func.count()).select_from(Voucher).where(*stock))
         raise LedgerError("voucher_stock_short",
@@ -211,7 +225,8 @@ def sell(session: Session, public_id: str, count: int, payment: Payment, buyer: 
     assert changed.rowcount == count  # type: ignore[attr-defined]  # under the batch lock
     record(session, actor, "voucher.sell", batch.public_id, {
         "count": count, "first": serials[0], "last": serials[-1], "payment": payment,
-        "buyer": buyer, "amount": fmt(total), "transaction_id": transaction.id})
+        "buyer": buyer, "amount": fmt(total), "transaction_id": transaction.id},
+        origin=origin)
     session.flush()
     return Sale(batch, serials[0], serials[-1], count, transaction)
 

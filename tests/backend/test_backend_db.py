@@ -61,6 +61,11 @@ def test_models_and_migrations_do_not_drift(db: Database) -> None:
     upgrade(db.engine)
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    # The cash desk's search indexes (migration 0013) are expressions, per dialect, and
+    # the trigram ones exist only where pg_trgm could be created: not in the model.
+    diff = [change for change in diff if not (
+        change[0] == "remove_index"
+        and change[1].name.startswith(("ix_users_lower_", "ix_users_trgm_")))]
     assert diff == []
 
 
