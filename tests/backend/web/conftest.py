@@ -1,15 +1,68 @@
 """Browser fixtures: one Chromium per test session (Playwright, the system Chromium),
-a fresh context per test; the site over the test's database (SQLite and PostgreSQL)."""
+a fresh context per test; the site over the test's database (SQLite and PostgreSQL).
+
+Every test gets its own database, copied from one migrated and seeded once per session
+(demo data and the demo web accounts): migrating and seeding took about 2 s a test, the
+scrypt of seven demo passwords included, and the browser tests are many.
+"""
 
 from __future__ import annotations
 
+import itertools
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pg_cluster as pg
 import pytest
+from backend_fixtures import SECRET
 from web_site import CHROMIUM, WebSite, serving
 
+from backend.app import prepare_database
 from backend.db import Database
+from backend.demo import seed_demo
+from backend.demo_web import seed_demo_web
+
+_copies = itertools.count()
+
+
+def _seed(url: str) -> None:
+    database = Database.from_url(url)
+    try:
+        prepare_database(database, "EUR")
+        seed_demo(database, SECRET, "EUR")
+        seed_demo_web(database, SECRET)
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("web-template") / "seeded.sqlite3"
+    _seed(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeded_pg_template(pg_server: pg.PgServer, pg_template: str) -> str:
+    pg_server.admin(f"CREATE DATABASE web_template TEMPLATE {pg_template}")
+    _seed(pg_server.url("web_template"))
+    return "web_template"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A copy of the seeded database (overrides the backend fixtures' empty one)."""
+    if request.param == "sqlite":
+        copy = tmp_path / "backend.sqlite3"
+        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), copy)
+        return f"sqlite:///{copy}"
+    server: pg.PgServer = request.getfixturevalue("pg_server")
+    template: str = request.getfixturevalue("seeded_pg_template")
+    name = f"web_{next(_copies)}"
+    server.admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    return server.url(name)
 
 
 @pytest.fixture(scope="session")
