@@ -9,7 +9,19 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from backend.rate_limits import TokenBucket
-from backend.web import admin_audit, admin_groups, admin_home, admin_imports, admin_users, sign_in
+from backend.web import (
+    admin_audit,
+    admin_groups,
+    admin_holds,
+    admin_home,
+    admin_imports,
+    admin_prices,
+    admin_quotas,
+    admin_terminals,
+    admin_users,
+    admin_vouchers,
+    sign_in,
+)
 from backend.web.auth import Forbidden, SignInRequired
 from backend.web.security_headers import SecurityHeaders
 from backend.web.templating import render
@@ -24,7 +36,8 @@ def install_web(app: FastAPI, api_prefix: str) -> None:
                                              web.logins_per_minute_per_address)
     app.add_middleware(SecurityHeaders, api_prefix=api_prefix)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (sign_in, admin_home, admin_imports, admin_users, admin_groups, admin_audit):
+    for module in (sign_in, admin_home, admin_imports, admin_users, admin_groups, admin_audit,
+                   admin_prices, admin_quotas, admin_terminals, admin_holds, admin_vouchers):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)
