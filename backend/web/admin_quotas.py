@@ -35,19 +35,21 @@ def quotas_page(request: Request, identity: Reader) -> HTMLResponse:
     with context.db.read() as session:
         rules = refill_status.rule_status(session, utcnow())
         runs = refill_status.last_runs(session)
-    ran = request.query_params.get("ran", "")
+    ran, was_due = (request.query_params.get(name, "") for name in ("ran", "due"))
     return render(request, "admin/quotas.html", identity, rules=rules, runs=runs,
                   due=refill_status.due_now(rules), settings=context.config.refill,
-                  ran=int(ran) if ran.isdigit() else None)
+                  ran=int(ran) if ran.isdigit() else None,
+                  was_due=int(was_due) if was_due.isdigit() else 0)
 
 
 @router.post("/admin/quotas/run")
 def run_now(request: Request, identity: Admin) -> Response:
     context = context_of(request)
     with context.db.write() as session:
+        due = refill_status.due_now(refill_status.rule_status(session, utcnow()))
         done = refill_due(session, context.currency)
         record(session, f"staff:{identity.username}", "refill.run", "quota_rules", {
-            "users_refilled": len(done),
+            "rules_due": due, "users_refilled": len(done),
             "amount": fmt(sum((item.amount for item in done), ZERO))},
             origin=origin_of(request))
-    return RedirectResponse(f"/admin/quotas?ran={len(done)}", status_code=303)
+    return RedirectResponse(f"/admin/quotas?due={due}&ran={len(done)}", status_code=303)

@@ -50,7 +50,7 @@ def test_the_refills_run_now_once_then_nothing_is_due(page: Any, site: WebSite) 
     expect(page.get_by_role("status")).to_contain_text("Nothing due")
     screenshot(page, "admin-quotas-ran")
     runs = _audited(site, "refill.run")
-    assert [r.details["users_refilled"] for r in runs] == [1, 0]
+    assert [(r.details["rules_due"], r.details["users_refilled"]) for r in runs] == [(1, 1), (0, 0)]
     assert {(r.actor, r.origin) for r in runs} == {("staff:admin", "web:127.0.0.1")}
 
 
