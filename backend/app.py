@@ -39,7 +39,7 @@ from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
 from backend.payments.gateway import PaymentGateway
 from backend.payments.registry import make_gateway
-from backend.pricing import load_catalogue
+from backend.price_uploads import LivePrices
 from backend.problems import PROBLEM_RESPONSES, install_handlers
 from backend.rate_limits import RateLimits
 from backend.refill import refill_due
@@ -112,7 +112,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
     context = BackendContext(config=config, db=db,
                              secret=secret if secret is not None else config.secret_key(),
                              limits=RateLimits.from_settings(config.sessions),
-                             prices=load_catalogue(config.pricing))
+                             live_prices=LivePrices(db, config.pricing))
 
     if migrate:
         removed = print3d.prepare_storage(context)

@@ -33,7 +33,7 @@ BATCH = 200
 
 
 def void_open_holds(session: Session, hold_ids: Sequence[str], actor: str,
-                    action: str) -> list[Hold]:
+                    action: str, origin: str | None = None) -> list[Hold]:
     """Void those of ``hold_ids`` still open, each under its user's lock and audited as
     ``action``; return the ones voided. The ids must come ordered by user (users locked in
     one order: no deadlock). Shared by hold expiry and terminal revocation."""
@@ -51,13 +51,13 @@ def void_open_holds(session: Session, hold_ids: Sequence[str], actor: str,
         record(session, actor, action, hold.id, {
             "amount": fmt(hold.amount), "user_id": hold.user_id,
             "terminal_id": hold.terminal_id, "created_at": hold.created_at.isoformat(),
-            "payer": hold.payer})
+            "payer": hold.payer}, origin=origin)
         voided.append(hold)
     return voided
 
 
 def expire_holds(session: Session, older_than: datetime, actor: str,
-                 limit: int | None = None) -> list[str]:
+                 limit: int | None = None, origin: str | None = None) -> list[str]:
     """Void the open holds created before ``older_than`` (at most ``limit`` of them);
     return those this call voided. A hold behind a 3D print in progress is left for
     :data:`PRINTING_MAX_AGE`: a print may run for days, and its settlement needs it."""
@@ -69,7 +69,8 @@ def expire_holds(session: Session, older_than: datetime, actor: str,
         .order_by(Hold.user_id, Hold.id)
         .limit(limit)
     ).all()
-    voided = [hold.id for hold in void_open_holds(session, stale, actor, "hold.expire")]
+    voided = [hold.id for hold in void_open_holds(session, stale, actor, "hold.expire",
+                                                  origin)]
     session.flush()
     return voided
 

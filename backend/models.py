@@ -229,6 +229,10 @@ class EnrolmentKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))
+    # admin_site (0014): None for keys made before expiry existed (they never expire).
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Account(Base):
@@ -744,3 +748,27 @@ class DeskOperation(Base):
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
     comment: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+# admin_site (issue 17): the administration console's site settings.
+
+
+class PriceListUpload(Base):
+    """A price list uploaded from ``/admin/prices``: its TOML as uploaded, who and when.
+
+    Rows are never changed: each upload is a version. The price book is the files of
+    ``[pricing] price_lists_dir`` plus these, an upload replacing a file's list of the
+    same scope from the same period; ``effective_from`` is the start of the accounting
+    period the upload was made in (or the file's later date).
+    """
+
+    __tablename__ = "price_list_uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    scope_kind: Mapped[str] = mapped_column(String(16))
+    scope_target: Mapped[str] = mapped_column(String(200), default="")
+    effective_from: Mapped[date] = mapped_column(Date)
+    toml: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -12,7 +12,7 @@ sessions; both are audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -31,11 +31,52 @@ DISCONNECTED_AFTER = timedelta(minutes=5)
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 
 
+# A key made from the console lives this long unless the administrator says otherwise.
+DEFAULT_KEY_LIFETIME = timedelta(days=7)
+MAX_KEY_LIFETIME = timedelta(days=90)
+
+
 def create_enrolment_key(session: Session, secret: bytes, actor: str,
-                         key: str | None = None) -> str:
+                         key: str | None = None, expires_at: datetime | None = None,
+                         origin: str | None = None) -> str:
+    """A one-time key (shown once: only its hash is kept); ``expires_at`` None never
+    expires (the CLI's keys, as before)."""
+    if expires_at is not None and not utcnow() < expires_at <= utcnow() + MAX_KEY_LIFETIME:
+        raise LedgerError("enrolment_key_expiry_invalid",
+                          f"expiry {expires_at.isoformat()}: must be in the future and "
+                          f"within {MAX_KEY_LIFETIME.days} days")
     key = key or new_token()
-    session.add(EnrolmentKey(key_hash=token_hash(secret, key)))
-    record(session, actor, "enrolment_key.create", "enrolment_key")
+    row = EnrolmentKey(key_hash=token_hash(secret, key), expires_at=expires_at,
+                       created_by=actor)
+    session.add(row)
+    session.flush()
+    record(session, actor, "enrolment_key.create", str(row.id),
+           {"expires_at": expires_at.isoformat() if expires_at else None}, origin=origin)
+    return key
+
+
+def key_state(key: EnrolmentKey, now: datetime | None = None) -> str:
+    """unused | used | expired | revoked."""
+    if key.used_at is not None:
+        return "used"
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= (now or utcnow()):
+        return "expired"
+    return "unused"
+
+
+def revoke_enrolment_key(session: Session, key_id: int, actor: str,
+                         origin: str | None = None) -> EnrolmentKey:
+    """Make an unused key useless; a used, expired or revoked one is refused."""
+    key = session.get(EnrolmentKey, key_id, with_for_update=True)
+    if key is None:
+        raise LedgerError("enrolment_key_unknown", f"no enrolment key {key_id}")
+    state = key_state(key)
+    if state != "unused":
+        raise LedgerError("enrolment_key_not_unused", f"enrolment key {key_id} is {state}")
+    key.revoked_at = utcnow()
+    record(session, actor, "enrolment_key.revoke", str(key_id), origin=origin)
     session.flush()
     return key
 
@@ -53,6 +94,8 @@ def enrol(session: Session, secret: bytes, enrolment_key: str, name: str,
         raise LedgerError("enrolment_key_invalid", "unknown enrolment key")
     if key.used_at is not None:
         raise LedgerError("enrolment_key_used", "this enrolment key was already used")
+    if key_state(key) != "unused":  # expired or revoked: as unknown to the caller
+        raise LedgerError("enrolment_key_invalid", "unknown enrolment key")
     token = new_token()
     terminal = Terminal(name=name, token_hash=token_hash(secret, token), state="new",
                         device=device, device_model=device_model, offline_limit=offline_limit)
@@ -116,7 +159,8 @@ class Revocation:
     ended_sessions: int
 
 
-def revoke(session: Session, terminal_id: str, actor: str) -> Revocation:
+def revoke(session: Session, terminal_id: str, actor: str,
+           origin: str | None = None) -> Revocation:
     """Revoke the token, void the terminal's open holds and end its sessions. Run again on
     a revoked terminal it voids what is still open (a hold sent just before)."""
     terminal = session.get(Terminal, terminal_id)
@@ -126,20 +170,21 @@ def revoke(session: Session, terminal_id: str, actor: str) -> Revocation:
     first = terminal.revoked_at is None
     if first:
         terminal.revoked_at = now
-    voided = _void_open_holds(session, terminal_id, actor)
+    voided = _void_open_holds(session, terminal_id, actor, origin)
     amount = sum((hold.amount for hold in voided), ZERO)
     ended = terminal_sessions.end_all(session, terminal_id, now)
     if first or voided or ended:
         record(session, actor, "terminal.revoke", terminal_id, {
             "voided_holds": len(voided), "voided_amount": fmt(amount),
-            "ended_sessions": ended})
+            "ended_sessions": ended}, origin=origin)
     session.flush()
     return Revocation(terminal, len(voided), amount, ended)
 
 
-def _void_open_holds(session: Session, terminal_id: str, actor: str) -> list[Hold]:
+def _void_open_holds(session: Session, terminal_id: str, actor: str,
+                     origin: str | None) -> list[Hold]:
     """Void the terminal's open holds, each audited ``hold.void_revoked``."""
     open_ids = session.scalars(
         select(Hold.id).where(Hold.terminal_id == terminal_id, Hold.status == "open")
         .order_by(Hold.user_id, Hold.id)).all()
-    return void_open_holds(session, open_ids, actor, "hold.void_revoked")
+    return void_open_holds(session, open_ids, actor, "hold.void_revoked", origin)

@@ -270,7 +270,8 @@ def expire_top_ups(db: Database, now: datetime | None = None) -> list[str]:
 
 
 def refund_top_up(session: Session, top_up: TopUp, gateway: PaymentGateway,
-                  amount: Decimal | None, reason: str, actor: str) -> LedgerTransaction | None:
+                  amount: Decimal | None, reason: str, actor: str,
+                  origin: str | None = None) -> LedgerTransaction | None:
     """Give a paid top-up back through the gateway, and take it from the user's personal
     credit. A ``mismatch`` top-up (never credited) is refunded in full at the gateway
     only: nothing was posted for it. Refused when the user has spent the credit."""
@@ -285,7 +286,7 @@ def refund_top_up(session: Session, top_up: TopUp, gateway: PaymentGateway,
         _changed(top_up, "refunded", utcnow())
         record(session, actor, "topup.refund", top_up.public_id, {
             "amount": fmt(top_up.paid_amount), "reason": reason, "refund_id": refund_id,
-            "credited": False})
+            "credited": False}, origin=origin)
         session.flush()
         return None
     if top_up.status != "paid":
@@ -311,6 +312,6 @@ def refund_top_up(session: Session, top_up: TopUp, gateway: PaymentGateway,
         _changed(top_up, "refunded", utcnow())
     record(session, actor, "topup.refund", top_up.public_id, {
         "amount": fmt(amount), "reason": reason, "refund_id": refund_id,
-        "transaction_id": transaction.id})
+        "transaction_id": transaction.id}, origin=origin)
     session.flush()
     return transaction

@@ -68,7 +68,8 @@ def _chunks(serials: Sequence[int] | None) -> list[Sequence[int] | None]:
 
 
 def revoke(session: Session, public_id: str, *, serials: Sequence[int] | None,
-           sold_vouchers: SoldVouchers | None, reason: str, actor: str) -> Revocation:
+           sold_vouchers: SoldVouchers | None, reason: str, actor: str,
+           origin: str | None = None) -> Revocation:
     """Revoke the whole batch (``serials`` None) or some of its vouchers. Sold, still
     redeemable ones need ``sold_vouchers``: ``refund`` moves their liability back to where
     they were sold from, ``forfeit`` to revenue."""
@@ -117,7 +118,7 @@ def revoke(session: Session, public_id: str, *, serials: Sequence[int] | None,
     record(session, actor, "voucher.revoke", batch.public_id, {
         "serials": "all" if serials is None else _spans(serials), "reason": reason,
         "unsold": unsold, "sold": sold, "sold_vouchers": sold_vouchers,
-        "amount": fmt(amount)})
+        "amount": fmt(amount)}, origin=origin)
     session.flush()
     return Revocation(batch, unsold, sold if sold_vouchers == "refund" else 0,
                       sold if sold_vouchers == "forfeit" else 0, amount)

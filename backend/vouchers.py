@@ -91,7 +91,7 @@ def create_batch(session: Session, secret: bytes, *, value: Decimal, currency: s
                  count: int, expires_on: date, prefix: str, note: str, actor: str,
                  timezone: str | None = None, public_id: str | None = None,
                  randbits: Callable[[int], int] = secrets.randbits,
-                 sealed: bool = True) -> CreatedBatch:
+                 sealed: bool = True, origin: str | None = None) -> CreatedBatch:
     """Create ``count`` vouchers; return their plain codes (for the export file, once)
     and the one-time export token (None when ``sealed`` is False: the demo, whose codes
     come from a public seed)."""
@@ -131,13 +131,14 @@ def create_batch(session: Session, secret: bytes, *, value: Decimal, currency: s
         batch.export_token_hash = voucher_export.token_hash(secret, token)
     record(session, actor, "voucher.create", batch.public_id, {
         "value": fmt(value), "currency": currency, "count": count,
-        "expires_on": expires_on.isoformat(), "prefix": prefix, "note": note})
+        "expires_on": expires_on.isoformat(), "prefix": prefix, "note": note}, origin=origin)
     session.flush()
     return CreatedBatch(batch, codes, token)
 
 
 def export_codes(session: Session, secret: bytes, public_id: str, token: str,
-                 actor: str) -> tuple[VoucherBatch, list[VoucherCode]]:
+                 actor: str, origin: str | None = None
+                 ) -> tuple[VoucherBatch, list[VoucherCode]]:
     """The plain codes once more, with the export token; then they are gone for good."""
     batch = find_batch(session, public_id, lock=True)
     if batch.export_blob is None or batch.export_token_hash is None:
@@ -154,7 +155,8 @@ def export_codes(session: Session, secret: bytes, public_id: str, token: str,
                           "server secret changed since creation?)")
     batch.export_blob = None
     batch.export_token_hash = None
-    record(session, actor, "voucher.export", batch.public_id, {"count": len(bodies)})
+    record(session, actor, "voucher.export", batch.public_id, {"count": len(bodies)},
+           origin=origin)
     session.flush()
     return batch, [VoucherCode(body, batch.prefix) for body in bodies]
 

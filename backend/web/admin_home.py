@@ -30,7 +30,15 @@ class Section:
 
 
 # The console's sections, in the order of the front page.
-SECTIONS: list[Section] = []
+SECTIONS: list[Section] = [
+    # admin_site
+    Section("/admin/prices", "Price lists", "The list in force, uploads and versions"),
+    Section("/admin/quotas", "Quotas and refills", "The policy, the last and next refills"),
+    Section("/admin/terminals", "Terminals", "Enrolment keys, terminals, revocation"),
+    Section("/admin/holds", "Open holds", "Holds by age, expire them"),
+    Section("/admin/vouchers", "Vouchers", "Voucher batches, new batch, revoke"),
+    Section("/admin/top-ups", "Top-ups", "Online top-ups and refunds"),
+]
 
 
 @router.get("/admin", response_class=HTMLResponse)

@@ -12,9 +12,14 @@ from backend.rate_limits import TokenBucket
 from backend.web import (
     admin_audit,
     admin_groups,
+    admin_holds,
     admin_home,
     admin_imports,
+    admin_prices,
+    admin_quotas,
+    admin_terminals,
     admin_users,
+    admin_vouchers,
     desk_pages,
     sign_in,
 )
@@ -33,6 +38,7 @@ def install_web(app: FastAPI, api_prefix: str) -> None:
     app.add_middleware(SecurityHeaders, api_prefix=api_prefix)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (sign_in, admin_home, admin_imports, admin_users, admin_groups, admin_audit,
+                   admin_prices, admin_quotas, admin_terminals, admin_holds, admin_vouchers,
                    desk_pages):
         app.include_router(module.router)
 

@@ -1,7 +1,7 @@
 """admin console, people: adjustment operation ids, uploaded imports, audit indexes
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-02
 
 Issue 17, the administration pages for people. ``admin_adjustments`` makes an
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
