@@ -74,7 +74,7 @@ def kind_label(text: PageText) -> dict[str, str]:
             "adjustment": text("Adjustment"), "refill": text("Quota refill"),
             "deposit": text("Deposit"), "topup": text("Top-up"),
             "topup_refund": text("Top-up refund"),
-            "voucher_redemption": text("Voucher"), "print3d": text("3D print")}
+            "voucher_redemption": text("Voucher")}
 
 
 def status_labels(text: PageText) -> dict[str, Any]:
