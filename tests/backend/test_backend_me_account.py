@@ -6,8 +6,10 @@ the other /me sessions; a top-up started from /me through the kiosk's start_top_
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from backend_fixtures import SECRET, Backend
@@ -16,6 +18,10 @@ from topup_helpers import personal, user_id
 from voucher_helpers import make_batch, redeem
 
 from backend import me_account, topups, vouchers
+from backend.app import prepare_database
+from backend.config import load_backend_config
+from backend.db import Database
+from backend.demo import seed_demo, seed_demo_print3d
 from backend.models import (
     AuditEntry,
     LedgerTransaction,
@@ -28,6 +34,8 @@ from backend.payments.fakes import FakeGateway
 from backend.web.passwords import hash_password, verify_password
 from backend.web.sessions import open_session, open_sessions
 from billing.voucher_codes import new_code
+from printkiosk import REPO_CONFIG
+from printkiosk.commands.demo import DEMO_LOGIN_RATE, DEMO_PRICE_LISTS, demo_backend_toml
 
 ORIGIN = "web:192.0.2.7"
 LIMIT = 5
@@ -178,3 +186,28 @@ def test_a_top_up_from_the_page_is_the_kiosks_with_no_terminal(backend: Backend)
         audits = session.scalars(select(AuditEntry).where(
             AuditEntry.action == "topup.start")).all()
     assert [(a.actor, a.origin) for a in audits] == [("user:bob", ORIGIN)] * 2
+
+
+def test_the_3d_jobs_are_the_users_own(tmp_path: Path) -> None:
+    """With the demo's [print3d] group: alice's two uploads, bob's one, newest first."""
+    lists = tmp_path / "pricelists"
+    lists.mkdir()
+    for name in DEMO_PRICE_LISTS:
+        shutil.copyfile(REPO_CONFIG / "pricelists" / name, lists / name)
+    database = (tmp_path / "backend.sqlite3").as_posix()
+    (tmp_path / "backend.toml").write_text(
+        demo_backend_toml(8470, database, lists, DEMO_LOGIN_RATE, None), encoding="utf-8")
+    config = load_backend_config(tmp_path / "backend.toml")
+    db = Database.from_url(config.database_url)
+    try:
+        prepare_database(db, "EUR")
+        seed_demo(db, SECRET, "EUR")
+        seed_demo_print3d(db, config)
+        with db.read() as session:
+            alice = me_account.print3d_jobs(session, user_id(db, "alice"))
+            bob = me_account.print3d_jobs(session, user_id(db, "bob"))
+    finally:
+        db.dispose()
+    assert sorted(job.name for job in alice) == ["bracket-mk3s.gcode", "demo-cube.gcode"]
+    assert [job.name for job in bob] == ["tower.gcode"]
+    assert alice[0].uploaded_at >= alice[1].uploaded_at
