@@ -200,9 +200,12 @@ def top_up(request: Request, identity: Me,
             public_base_url=settings.public_base_url,
             idempotency_key=f"me:{operation}" if operation else None,
             actor=me_account.actor_of(identity.username), origin=origin_of(request))
-    except (topups.GatewayUnavailable, LedgerError):
+    except topups.GatewayUnavailable:
         return _page(request, identity, 503, errors={"topup": text(
             "The payment service did not answer. Try again in a moment.")})
+    except LedgerError:  # the form of an earlier top-up, sent again with another amount
+        return _page(request, identity, 409, errors={"topup": text(
+            "This form was already sent for another amount: try again here.")})
     if started.pay_url is None:  # the demo gateway's page, on this site
         token = topups.url_token(context.secret, started.public_id)
         return RedirectResponse(f"/pay/{token}", status_code=303)

@@ -23,7 +23,7 @@ from backend import ledger
 from backend.db import Database
 from backend.demo import DEMO_TERMINAL_NAME, demo_voucher_codes
 from backend.demo_web import demo_user_password
-from backend.models import AuditEntry, Terminal, User, VoucherFailure
+from backend.models import AuditEntry, Terminal, TopUp, User, VoucherFailure
 
 pytestmark = [pytest.mark.peer, pytest.mark.browser]
 PAYMENTS = {"payments": {"gateway": "demo", "public_base_url": "http://kiosk.test:8470",
@@ -263,3 +263,23 @@ def test_a_display_name_with_markup_is_shown_as_text(page: Any, site: WebSite) -
     expect(page.locator("header .user")).to_have_text(name)
     assert page.locator("script:not([src])").count() == 0
     assert dialogs == []
+
+
+def test_a_top_up_form_sent_twice_starts_one_top_up(page: Any, paying_site: WebSite) -> None:
+    site = paying_site
+    sign_in(page, site, "bob", demo_user_password("bob"), "/me/login")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    csrf = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    operation = page.locator("input[name=operation]").get_attribute("value")
+
+    def send(amount: str) -> httpx.Response:
+        return httpx.post(site.url + "/me/topup", cookies=cookies, follow_redirects=False,
+                          data={"csrf_token": csrf, "operation": operation, "other": amount})
+
+    first, again, other = send("5.00"), send("5.00"), send("6.00")
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    assert other.status_code == 409 and "already sent for another amount" in other.text
+    with site.db.read() as session:
+        assert session.scalars(select(TopUp)).all()[0].amount == Decimal("5.00")
+        assert len(session.scalars(select(TopUp)).all()) == 1
