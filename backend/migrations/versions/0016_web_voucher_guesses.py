@@ -1,7 +1,7 @@
 """voucher guesses from the user's own page: no terminal
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-02
 
 Issue 17, the user's page (/me). A voucher code typed on /me is counted against the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
