@@ -485,7 +485,8 @@ class VoucherFailure(Base):
     __table_args__ = (Index("ix_voucher_failures_terminal_at", "terminal_id", "at"),
                       Index("ix_voucher_failures_user_at", "user_id", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    # None: typed on the user's own page (/me), which has no terminal (migration 0016).
+    terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -497,7 +498,7 @@ class VoucherLockout(Base):
     __tablename__ = "voucher_lockouts"
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(8))  # "terminal" | "user"
-    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminals.id"))  # None: /me
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     failures: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

@@ -37,7 +37,7 @@ from backend.db import Database
 from backend.ledger import LedgerError
 from backend.models import AccountKind, LedgerTransaction, TopUp, TopUpEvent, User, utcnow
 from backend.money import fmt
-from backend.payments.gateway import CreatedPayment, PaymentGateway
+from backend.payments.gateway import CreatedPayment, GatewayError, PaymentGateway
 from backend.security import keyed_hash
 
 # Statuses a payment may still arrive in (and be credited, "late" unless pending).
@@ -122,6 +122,53 @@ def attach_payment(session: Session, top_up: TopUp, created: CreatedPayment,
     top_up.pay_url = None if token in created.pay_url else created.pay_url
     top_up.qr_payload = created.qr_payload
     session.flush()
+
+
+class GatewayUnavailable(Exception):
+    """The gateway refused or did not answer: the top-up was marked failed."""
+
+
+def start_top_up(db: Database, secret: bytes, gateway: PaymentGateway, *, user_id: int,
+                 terminal_id: str | None, amount: Decimal, currency: str,
+                 expire_after: timedelta, public_base_url: str | None,
+                 idempotency_key: str | None, actor: str,
+                 origin: str | None = None) -> TopUp:
+    """A new top-up with its gateway payment: the kiosk's ``POST /topups`` and the user's
+    own page both start one here. The gateway is asked outside any transaction (no lock
+    held while it answers); the same idempotency key returns the first top-up. Raises
+    :class:`GatewayUnavailable` (the top-up is then failed and audited)."""
+    with db.write() as session:
+        user = ledger.lock_user(session, user_id)
+        if user.status != "active":
+            raise LedgerError("user_disabled", f"user {user.username} is disabled")
+        top_up = create_top_up(session, secret, user=user, terminal_id=terminal_id,
+                               amount=amount, currency=currency, gateway_name=gateway.name,
+                               expire_after=expire_after, idempotency_key=idempotency_key)
+        if top_up.gateway_payment_id is not None or top_up.status != "pending":
+            session.expunge(top_up)
+            return top_up
+        public_id, amount = top_up.public_id, top_up.amount
+        record(session, actor, "topup.start", public_id,
+               {"amount": fmt(amount), "currency": currency, "gateway": gateway.name,
+                "terminal_id": terminal_id}, origin=origin)
+    token = url_token(secret, public_id)
+    base = (public_base_url or "").rstrip("/")
+    try:
+        created = gateway.create_payment(public_id, amount, currency,
+                                         f"printkiosk top-up {public_id}",
+                                         f"{base}/pay/{token}/done")
+    except GatewayError as exc:
+        with db.write() as session:
+            failed = find(session, public_id)
+            failed.status, failed.changed_at = "failed", utcnow()
+            record(session, actor, "topup.gateway_error", public_id, {"error": str(exc)},
+                   origin=origin)
+        raise GatewayUnavailable(str(exc)) from exc
+    with db.write() as session:
+        top_up = find(session, public_id, lock=True)
+        attach_payment(session, top_up, created, token)
+        session.expunge(top_up)
+    return top_up
 
 
 def _changed(top_up: TopUp, status: str, now: datetime) -> None:

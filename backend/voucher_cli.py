@@ -280,7 +280,7 @@ def lockouts(backend: Backend, hours: float) -> None:
         return
     print(table(("STARTED", "UNTIL", "LOCKED", "TERMINAL", "USER", "FAILURES"),
                 [(local_time(lockout.started_at), local_time(lockout.until), lockout.scope,
-                  lockout.terminal_id, users.get(lockout.user_id, "?"),
+                  lockout.terminal_id or "(web page)", users.get(lockout.user_id, "?"),
                   str(lockout.failures)) for lockout in found]))
 
 

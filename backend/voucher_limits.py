@@ -69,21 +69,25 @@ def _scope_lockout(session: Session, limits: GuessLimits, scope: str,
     return Lockout(scope, recent[-1] + limits.window, limits.max_failed)
 
 
-def current_lockout(session: Session, limits: GuessLimits, terminal_id: str, user_id: int,
-                    now: datetime) -> Lockout | None:
-    """The lockout that applies to this terminal or this user now, the longer of the two."""
-    found = [lockout for lockout in (
-        _scope_lockout(session, limits, "terminal", VoucherFailure.terminal_id == terminal_id,
-                       now),
-        _scope_lockout(session, limits, "user", VoucherFailure.user_id == user_id, now),
-    ) if lockout is not None]
+def current_lockout(session: Session, limits: GuessLimits, terminal_id: str | None,
+                    user_id: int, now: datetime) -> Lockout | None:
+    """The lockout that applies to this terminal or this user now, the longer of the two.
+    ``terminal_id`` None: the user's own page, where only the user's limit applies (the
+    same count as at the kiosks: the page gives a guesser no attempts of its own)."""
+    scopes = [_scope_lockout(session, limits, "user", VoucherFailure.user_id == user_id,
+                             now)]
+    if terminal_id is not None:
+        scopes.append(_scope_lockout(session, limits, "terminal",
+                                     VoucherFailure.terminal_id == terminal_id, now))
+    found = [lockout for lockout in scopes if lockout is not None]
     return max(found, key=lambda lockout: lockout.until) if found else None
 
 
-def note_refusal(session: Session, lockout: Lockout, terminal_id: str, user_id: int,
-                 now: datetime) -> None:
+def note_refusal(session: Session, lockout: Lockout, terminal_id: str | None, user_id: int,
+                 now: datetime, actor: str | None = None, origin: str | None = None) -> None:
     """Record (and audit) the lockout at its first refusal; later refusals of the same
-    lockout add nothing, so that a guesser cannot fill the audit log."""
+    lockout add nothing, so that a guesser cannot fill the audit log. ``actor`` and
+    ``origin``: who and where, when not a terminal (the user's own page)."""
     owner = (VoucherLockout.terminal_id == terminal_id if lockout.scope == "terminal"
              else VoucherLockout.user_id == user_id)
     known = session.scalar(select(VoucherLockout.id).where(
@@ -93,18 +97,20 @@ def note_refusal(session: Session, lockout: Lockout, terminal_id: str, user_id: 
     session.add(VoucherLockout(scope=lockout.scope, terminal_id=terminal_id, user_id=user_id,
                                failures=lockout.failures, started_at=now,
                                until=lockout.until))
-    record(session, f"terminal:{terminal_id}", "voucher.lockout", lockout.scope,
+    record(session, actor or f"terminal:{terminal_id}", "voucher.lockout", lockout.scope,
            {"terminal_id": terminal_id, "user_id": user_id, "count": lockout.failures,
-            "until": lockout.until.isoformat()})
+            "until": lockout.until.isoformat()}, origin=origin)
     session.flush()
 
 
-def record_failure(session: Session, limits: GuessLimits, terminal_id: str, user_id: int,
-                   now: datetime) -> None:
+def record_failure(session: Session, limits: GuessLimits, terminal_id: str | None,
+                   user_id: int, now: datetime) -> None:
     """One more guess; failures of this terminal or user that left the window go."""
-    session.execute(delete(VoucherFailure).where(
-        or_(VoucherFailure.terminal_id == terminal_id, VoucherFailure.user_id == user_id),
-        VoucherFailure.at <= now - limits.window))
+    owners = [VoucherFailure.user_id == user_id]
+    if terminal_id is not None:
+        owners.append(VoucherFailure.terminal_id == terminal_id)
+    session.execute(delete(VoucherFailure).where(or_(*owners),
+                                                 VoucherFailure.at <= now - limits.window))
     session.add(VoucherFailure(terminal_id=terminal_id, user_id=user_id, at=now))
     session.flush()
 

@@ -259,19 +259,21 @@ def check_typed(text: str) -> str | Refusal:
                    "check it (the check character or a character is wrong)")
 
 
-def redeem(session: Session, secret: bytes, *, user: User, terminal_id: str, body: str,
-           currency: str, limits: GuessLimits, timezone: str | None = None,
-           now: datetime | None = None) -> Redemption | Refusal:
+def redeem(session: Session, secret: bytes, *, user: User, terminal_id: str | None,
+           body: str, currency: str, limits: GuessLimits, timezone: str | None = None,
+           now: datetime | None = None, actor: str | None = None,
+           origin: str | None = None) -> Redemption | Refusal:
     """Redeem the code ``body`` (from :func:`check_typed`) for ``user``.
 
     The caller holds the terminal's lock (``voucher_limits.lock_terminal``) and the
     user's (``ledger.lock_user``), in that order, and commits whatever this returns:
-    a refusal records the guess or the lockout.
+    a refusal records the guess or the lockout. ``terminal_id`` None: the user's own
+    page (only the user's guessing limit applies; ``actor``/``origin`` say who and where).
     """
     now = now or utcnow()
     lockout = current_lockout(session, limits, terminal_id, user.id, now)
     if lockout is not None:
-        note_refusal(session, lockout, terminal_id, user.id, now)
+        note_refusal(session, lockout, terminal_id, user.id, now, actor, origin)
         wait_s = lockout.retry_after_s(now)
         return Refusal("voucher_rate_limited",
                        f"too many unknown voucher codes from this {lockout.scope}; "
@@ -304,7 +306,7 @@ def redeem(session: Session, secret: bytes, *, user: User, terminal_id: str, bod
     _virtual, personal = ledger.user_accounts(session, user.id, currency)
     liability = ledger.get_account(session, AccountKind.VOUCHER_LIABILITY, currency)
     transaction = ledger.post(session, LedgerTransaction(
-        kind="voucher_redemption", user_id=user.id, terminal_id=terminal_id,
+        kind="voucher_redemption", user_id=user.id, terminal_id=terminal_id, actor=actor,
         description=f"voucher {batch.public_id} #{voucher.serial}"),
         [(personal, batch.value), (liability, -batch.value)])
     session.execute(update(Voucher).where(Voucher.id == voucher.id)

@@ -26,7 +26,7 @@ from backend.context import BackendContext
 from backend.ledger import LedgerError
 from backend.models import TopUp, User, utcnow
 from backend.money import fmt
-from backend.payments.gateway import GatewayError, PaymentGateway, WebhookRejected
+from backend.payments.gateway import PaymentGateway, WebhookRejected
 from backend.problems import ApiProblem
 
 router = APIRouter(tags=["top-ups"])
@@ -79,37 +79,18 @@ def create(body: TopUpRequest, request: Request, context: Context,
                          max=fmt(settings.max_decimal))
     user_id = session_user(context, terminal, session_token)
     try:
-        with context.db.write() as session:
-            user = ledger.lock_user(session, user_id)
-            if user.status != "active":
-                raise LedgerError("user_disabled", f"user {user.username} is disabled")
-            top_up = topups.create_top_up(
-                session, context.secret, user=user, terminal_id=terminal.id,
-                amount=body.amount, currency=context.currency, gateway_name=gateway.name,
-                expire_after=timedelta(minutes=settings.expire_after_min),
-                idempotency_key=body.idempotency_key)
-            if top_up.gateway_payment_id is not None or top_up.status != "pending":
-                return JSONResponse({"topup": top_up_json(context, top_up)}, 201)
-            public_id, amount = top_up.public_id, top_up.amount
+        top_up = topups.start_top_up(
+            context.db, context.secret, gateway, user_id=user_id, terminal_id=terminal.id,
+            amount=body.amount, currency=context.currency,
+            expire_after=timedelta(minutes=settings.expire_after_min),
+            public_base_url=settings.public_base_url,
+            idempotency_key=body.idempotency_key, actor="terminal")
     except LedgerError as exc:
         raise problem_from(exc) from exc
-    token = topups.url_token(context.secret, public_id)
-    base = (settings.public_base_url or "").rstrip("/")
-    try:  # outside the transaction: no lock held while the gateway answers
-        created = gateway.create_payment(public_id, amount, context.currency,
-                                         f"printkiosk top-up {public_id}",
-                                         f"{base}/pay/{token}/done")
-    except GatewayError as exc:
-        with context.db.write() as session:
-            failed = topups.find(session, public_id)
-            failed.status, failed.changed_at = "failed", utcnow()
-            record(session, "terminal", "topup.gateway_error", public_id, {"error": str(exc)})
+    except topups.GatewayUnavailable as exc:
         raise ApiProblem(503, "topup_unavailable", "Top-up unavailable",
                          f"the payment gateway refused or did not answer: {exc}") from exc
-    with context.db.write() as session:
-        top_up = topups.find(session, public_id, lock=True)
-        topups.attach_payment(session, top_up, created, token)
-        return JSONResponse({"topup": top_up_json(context, top_up)}, 201)
+    return JSONResponse({"topup": top_up_json(context, top_up)}, 201)
 
 
 def _mine(session: Session, public_id: str, user_id: int) -> TopUp:
