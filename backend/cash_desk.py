@@ -38,7 +38,7 @@ from backend.models import (
     User,
     Voucher,
 )
-from backend.money import fmt, parse_amount
+from backend.money import fmt, parse_typed_amount
 from backend.voucher_admin import parse_serials
 
 Method = Literal["cash", "card_terminal", "cheque"]
@@ -64,7 +64,7 @@ class DeskError(Exception):
 def desk_amount(raw: str, field: str = "amount") -> Decimal:
     """A form amount: > 0, at most 2 decimals, at most :data:`MAX_DESK_AMOUNT`."""
     try:
-        amount = parse_amount(raw.strip(), allow_zero=False)
+        amount = parse_typed_amount(raw, allow_zero=False)
     except ValueError as exc:
         raise DeskError("amount_invalid", str(exc), field) from exc
     if amount > MAX_DESK_AMOUNT:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backend.audit import record
 from backend.db import Database
 from backend.models import DeskDrawer, DeskOperation, utcnow
-from backend.money import fmt, parse_amount
+from backend.money import fmt, parse_typed_amount
 
 ZERO = Decimal("0.00")
 
@@ -60,7 +60,7 @@ def open_drawer_of(session: Session, clerk_id: int) -> DeskDrawer | None:
 
 def _amount(raw: str, field: str, *, allow_zero: bool) -> Decimal:
     try:
-        return parse_amount(raw.strip(), allow_zero=allow_zero)
+        return parse_typed_amount(raw, allow_zero=allow_zero)
     except ValueError as exc:
         raise DrawerError("amount_invalid", str(exc), field) from exc
 

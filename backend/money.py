@@ -83,6 +83,17 @@ def parse_amount(raw: object, *, allow_zero: bool = True) -> Decimal:
     return amount.quantize(CENT)
 
 
+def parse_typed_amount(raw: str, *, allow_zero: bool = True) -> Decimal:
+    """An amount a person typed in a web form: as :func:`parse_amount`, after trimming
+    spaces, and with a decimal comma read as a point ("5,00" is how a French clerk writes
+    five euros). Only one separator: "1,234.50" and "1.234,50" stay refused, since
+    guessing which is the thousands separator could post a hundred times the amount."""
+    text = raw.strip()
+    if "," in text and "." not in text and text.count(",") == 1:
+        text = text.replace(",", ".")
+    return parse_amount(text, allow_zero=allow_zero)
+
+
 def parse_signed_amount(raw: object) -> Decimal:
     """A non-zero correction (the CLI's ``adjust``): an optional ``-``, then an amount as
     :func:`parse_amount` reads it, with the same bounds."""

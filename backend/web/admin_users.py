@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from backend import people
 from backend.models import ROLES, AccountKind, AdminAdjustment, Card, CostCentre, Group
-from backend.money import parse_amount
+from backend.money import parse_typed_amount
 from backend.web.admin_home import SECTIONS, Section
 from backend.web.admin_people_text import form_text, refusal
 from backend.web.auth import context_of, origin_of, staff
@@ -60,7 +60,7 @@ def signed_amount(raw: str) -> Decimal:
     """An adjustment's amount: ``parse_amount``'s plain form with an optional sign."""
     raw = raw.strip()
     negative = raw.startswith("-")
-    amount = parse_amount(raw[1:] if raw[:1] in "+-" and raw else raw)
+    amount = parse_typed_amount(raw[1:] if raw[:1] in "+-" and raw else raw)
     return -amount if negative else amount
 
 
@@ -125,7 +125,7 @@ async def save_profile(request: Request, identity: Admin, username: str) -> Resp
     text = page_text(request, identity)
     errors: dict[str, str] = {}
     try:
-        overdraft = parse_amount(form_text(form, "overdraft_limit", 30) or "0")
+        overdraft = parse_typed_amount(form_text(form, "overdraft_limit", 30) or "0")
     except ValueError:
         errors["overdraft_limit"] = text("Enter an amount such as 5.00.")
         overdraft = Decimal("0")

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from backend import topups, voucher_admin, voucher_cards, vouchers
 from backend.ledger import LedgerError
 from backend.models import TopUp, User
-from backend.money import parse_amount
+from backend.money import parse_typed_amount
 from backend.web.auth import context_of, origin_of, staff
 from backend.web.sessions import WebIdentity
 from backend.web.templating import page_text, render
@@ -60,7 +60,7 @@ def create_batch(request: Request, identity: Admin, value: Field = "", count: Fi
               "note": note}
     errors: dict[str, str] = {}
     try:
-        amount = parse_amount(value.strip(), allow_zero=False)
+        amount = parse_typed_amount(value, allow_zero=False)
     except ValueError:
         errors["value"] = text("Value: give an amount such as 5.00.")
     number = int(count) if count.strip().isdigit() else 0
@@ -181,7 +181,7 @@ def refund(request: Request, public_id: str, identity: Admin, amount: Field = ""
     wanted: Decimal | None = None
     if amount.strip():
         try:
-            wanted = parse_amount(amount.strip(), allow_zero=False)
+            wanted = parse_typed_amount(amount, allow_zero=False)
         except ValueError:
             return _topups_page(request, identity, 400, text(
                 "Amount: give an amount such as 5.00, or leave it empty for all."))

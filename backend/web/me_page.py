@@ -23,7 +23,7 @@ from backend import ledger, me_account, topups
 from backend.api.vouchers import STATUS_OF_REFUSAL
 from backend.ledger import LedgerError
 from backend.models import User
-from backend.money import parse_amount
+from backend.money import parse_typed_amount
 from backend.payments.gateway import PaymentGateway
 from backend.vouchers import Refusal
 from backend.web import login_limits
@@ -166,9 +166,8 @@ def redeem(request: Request, identity: Me,
 
 
 def _amount(preset: str, other: str) -> Decimal | None:
-    raw = (other or preset).strip().replace(",", ".")
     try:
-        return parse_amount(raw, allow_zero=False)
+        return parse_typed_amount(other or preset, allow_zero=False)
     except ValueError:
         return None
 

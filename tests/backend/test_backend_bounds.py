@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from backend.ledger import LedgerError, adjust, balance
 from backend.models import AccountKind, User
-from backend.money import MAX_BALANCE, parse_amount
+from backend.money import MAX_BALANCE, parse_amount, parse_typed_amount
 from backend.users_import import import_users_csv
 
 
@@ -124,3 +124,17 @@ def test_an_amount_with_too_many_digits_is_refused_as_too_large(raw: str) -> Non
     """Digits a person typed, one too many: the reason is the maximum, not the spelling."""
     with pytest.raises(ValueError, match=r"exceeds the maximum 1000000\.00"):
         parse_amount(raw)
+
+
+@pytest.mark.parametrize(("typed", "amount"), [
+    ("5,00", Decimal("5.00")), (" 12.5 ", Decimal("12.50")), ("0,99", Decimal("0.99")),
+    ("7", Decimal("7.00"))])
+def test_a_typed_amount_may_use_a_decimal_comma(typed: str, amount: Decimal) -> None:
+    assert parse_typed_amount(typed) == amount
+
+
+@pytest.mark.parametrize("typed", ["1,234.50", "1.234,50", "1,2,3", "5,", ",5,", "-5,00",
+                                   "5 00", "€5"])
+def test_a_typed_amount_with_two_separators_or_other_marks_is_refused(typed: str) -> None:
+    with pytest.raises(ValueError):
+        parse_typed_amount(typed)
