@@ -157,6 +157,10 @@ class SnmpSection(Table):
     keys_file: Text | None = None
     timeout_s: Annotated[float, BeforeValidator(seconds_between(0.1, 30))] = 2.0
     retries: Annotated[int, BeforeValidator(_int_between(0, 10))] = 1
+    # Charge by the delta of this agent's page counter (true), or by the impressions the
+    # print server reports (false) while SNMP still reports supplies and alerts: for an
+    # agent that is not the device the queue prints on, or whose counter lags the job.
+    count_pages: bool = True
 
 
 class OctoPrintSection(Table):

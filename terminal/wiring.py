@@ -572,7 +572,8 @@ def build_terminal(
             technician=session.is_technician,
         )
         terminal.release = ReleaseWorkflow(
-            terminal.jobs, queue, charges, backend.balance, monitor=monitor,
+            terminal.jobs, queue, charges, backend.balance,
+            monitor=monitor if printer.snmp.count_pages else None,
             running=session.release_running,
         )
         terminal.purger = SpoolPurger(queue, timedelta(hours=printer.spool_max_age_h))

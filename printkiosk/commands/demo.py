@@ -465,17 +465,18 @@ def apply_changes(document: Any, changes: dict[tuple[str, ...], Any]) -> Any:
 
 
 def demo_kiosk_config(
-    port: int, data_dir: Path, printer: DemoPrinter | None, language: str = "en"
+    port: int, data_dir: Path, printer: DemoPrinter | None, language: str = "en",
+    snmp: DemoSnmpAgent | None = None,
 ) -> KioskConfig:
-    """The shipped ``config/kiosk-mfp.toml`` with :func:`demo_changes` (no SNMP agent).
-    The UI tests of the demo's paths build their kiosk with this same function, so what
-    they prove is what a new user gets."""
+    """The shipped ``config/kiosk-mfp.toml`` with :func:`demo_changes`, as the demo writes
+    its kiosk file. The UI tests of the demo's paths build their kiosk with this same
+    function and the demo's SNMP agent, so what they prove is what a new user gets."""
     import tomllib
 
     from terminal.config import parse_kiosk_config
 
     data = tomllib.loads((REPO_CONFIG / "kiosk-mfp.toml").read_text(encoding="utf-8"))
-    apply_changes(data, demo_changes(port, data_dir, printer, language))
+    apply_changes(data, demo_changes(port, data_dir, printer, language, snmp))
     return parse_kiosk_config(data, "kiosk-mfp.toml (demo)")
 
 

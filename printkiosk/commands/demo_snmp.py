@@ -74,9 +74,12 @@ class DemoSnmpAgent:
     community: str = DEMO_COMMUNITY
 
     def printer_snmp(self) -> dict[str, object]:
-        """The kiosk file's ``[printer.snmp]`` keys that point at this agent."""
+        """The kiosk file's ``[printer.snmp]`` keys that point at this agent. It serves a
+        recording, not the demo's virtual printer, so its page counter never moves:
+        ``count_pages = false`` charges by the impressions the print server reports (with
+        the counter, every demo job printed "nothing" and was free)."""
         return {"enabled": True, "host": "127.0.0.1", "port": self.port, "version": "2c",
-                "community": self.community}
+                "community": self.community, "count_pages": False}
 
     def close(self) -> None:
         self.process.terminate()

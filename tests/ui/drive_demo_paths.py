@@ -35,6 +35,7 @@ def main(data_dir: str) -> int:
         start_demo_printer,
         stop_demo_backend,
     )
+    from printkiosk.commands.demo_snmp import start_demo_snmp
     from terminal.backend_client import HttpBackend
     from terminal.release import Settlement, Stage
     from terminal.wiring import build_terminal
@@ -44,8 +45,12 @@ def main(data_dir: str) -> int:
     port = free_port()
     backend = start_demo_backend(port, base)
     printer = start_demo_printer(base)
+    # the demo's SNMP agent too, as `printkiosk demo` runs it: its recorded counter never
+    # moves, and with it every demo job once printed "nothing" and was free
+    snmp = start_demo_snmp(base / "snmp")
     try:
-        config = demo_kiosk_config(port, base, printer)
+        config = demo_kiosk_config(port, base, printer, snmp=snmp)
+        assert config.printer.snmp.enabled
         terminal = build_terminal(config, DEMO_TERMINAL_TOKEN, demo_cards=demo_cards())
         ledger = HttpBackend(f"http://127.0.0.1:{port}", DEMO_TERMINAL_TOKEN)
         ledger.identify_card("1001")  # the test's own reader: a session of alice's
@@ -102,6 +107,7 @@ def main(data_dir: str) -> int:
 
         return run_scenario(app, scenario, timeout_s=60)
     finally:
+        snmp.close()
         printer.close()
         stop_demo_backend(backend)
 
