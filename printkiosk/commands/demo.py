@@ -499,6 +499,8 @@ def _run_keys(changes: dict[tuple[str, ...], Any]) -> dict[tuple[str, ...], Any]
     if snmp.get("enabled"):
         kept[("printer", "snmp", "host")] = snmp["host"]
         kept[("printer", "snmp", "port")] = snmp["port"]
+        # a demo file written before count_pages existed charged nothing (see demo_snmp)
+        kept[("printer", "snmp", "count_pages")] = snmp["count_pages"]
     return kept
 
 
