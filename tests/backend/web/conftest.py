@@ -1,4 +1,4 @@
-"""Browser fixtures: one Chromium per test session (Playwright, the system Chromium),
+"""Browser fixtures: one Chromium per test module (Playwright, the system Chromium),
 a fresh context per test; the site over the test's database (SQLite and PostgreSQL).
 
 Every test gets its own database, copied from one migrated and seeded once per session
@@ -65,8 +65,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.url(name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an
+    asyncio loop running on this thread while it is started, and the later tests of the
+    same worker that refuse to block inside a running loop (``poll_printer``) failed."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
