@@ -406,6 +406,52 @@ class WebSettings(_Section):
     cash_desk: CashDeskSettings = CashDeskSettings()
 
 
+class SmtpSettings(_Section):
+    """``[notifications.smtp]``: the mail server the outbox worker hands mails to.
+
+    ``security``: "starttls" (port 587, the usual submission), "tls" (implicit TLS, port
+    465) or "none" (a relay on the same machine only). The password is never in
+    backend.toml: ``password_file`` names a file readable by the backend's user only.
+    """
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    # A CA bundle to verify the server with (a site's own CA); default: the system's.
+    ca_file: str | None = None
+    username: str | None = None
+    password_file: str | None = None
+    timeout_s: int = Field(default=30, ge=1, le=600)
+
+
+class NotificationSettings(_Section):
+    """``[notifications]``: e-mail to users and administrators (docs/notifications.md).
+
+    Nothing is recorded while ``enabled`` is false; with it true, ``smtp.host`` and
+    ``from_address`` are required.
+    """
+
+    enabled: bool = False
+    from_address: str | None = None
+    # A folder of templates that replace the shipped ones file by file
+    # (``<language>/<name>.txt`` ...); doctor compiles every file in it.
+    templates_dir: str | None = None
+    # Where administrators' mails go (device problems, failed deliveries), besides the
+    # e-mail of every user with the administrator role.
+    admin_addresses: list[str] = []
+    # How often the outbox worker looks for due mails.
+    check_interval_s: int = Field(default=15, ge=1, le=3600)
+    smtp: SmtpSettings = SmtpSettings()
+
+    @model_validator(mode="after")
+    def _complete(self) -> NotificationSettings:
+        if self.enabled and not self.smtp.host:
+            raise ValueError("enabled = true needs smtp.host (the mail server)")
+        if self.enabled and not self.from_address:
+            raise ValueError("enabled = true needs from_address (the sender of the mails)")
+        return self
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -419,6 +465,7 @@ class BackendConfig(_Section):
     payments: PaymentSettings = PaymentSettings()
     print3d: Print3DSettings | None = None
     web: WebSettings = WebSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @property
     def database_url(self) -> str:
@@ -514,6 +561,18 @@ EXPECTED: dict[str, str] = {
     "print3d.groups": "a non-empty list of [[print3d.groups]] tables",
     "print3d.groups.N.name": "a group name of letters, digits, '.', '_', '-' (a string)",
     "print3d.groups.N.printer_model": "a printer model such as \"MK4\" (a string)",
+    "notifications.enabled": "true or false",
+    "notifications.from_address": "an e-mail address such as \"print@example.org\"",
+    "notifications.templates_dir": "a directory path (a string)",
+    "notifications.admin_addresses": "a list of e-mail addresses (strings)",
+    "notifications.check_interval_s": "an integer between 1 and 3600 (seconds)",
+    "notifications.smtp.host": "a mail server's host name or address (a string)",
+    "notifications.smtp.port": "an integer between 1 and 65535",
+    "notifications.smtp.security": "one of \"starttls\", \"tls\", \"none\"",
+    "notifications.smtp.ca_file": "a file path (a string)",
+    "notifications.smtp.username": "a user name (a string)",
+    "notifications.smtp.password_file": "a file path (a string)",
+    "notifications.smtp.timeout_s": "an integer between 1 and 600 (seconds)",
     "print3d.groups.N.materials": "a non-empty list of material names such as [\"PLA\"]",
 }
 SECTIONS: dict[str, type[_Section]] = {
@@ -528,6 +587,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "vouchers": VoucherSettings,
     "payments": PaymentSettings,
     "print3d": Print3DSettings,
+    "notifications": NotificationSettings,
 }
 
 

@@ -773,3 +773,40 @@ class PriceListUpload(Base):
     toml: Mapped[str] = mapped_column(Text)
     uploaded_by: Mapped[str] = mapped_column(String(100))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Notification(Base):
+    """One e-mail in the outbox (docs/notifications.md).
+
+    Written in the same database transaction as the event that caused it, so a committed
+    charge always has its alert and a rolled-back one never does; sent later by the
+    outbox worker, never inside the event's transaction (an SMTP server that is down
+    must not block or undo a charge). ``dedupe_key`` makes recording idempotent: the
+    same event recorded twice (a retried request, two backend processes) is one row.
+    ``context`` holds JSON values only; amounts are decimal strings, times ISO 8601 UTC:
+    the template formats them in the recipient's language when the mail is rendered.
+    Status: pending -> sent | failed (a permanent refusal, shown to the administrator).
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))  # the template name: low_balance, ...
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Not sent before this instant: a grouping window still open, or the next retry.
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # A worker's lease on the row while it sends (several backend processes).
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Fixed at the first attempt, so a retry after an unknown outcome carries the same
+    # Message-ID and a mail client can drop the duplicate.
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,2 @@
+"""E-mail notifications: the outbox, its worker, templates and the rules that fill it
+(docs/notifications.md)."""
