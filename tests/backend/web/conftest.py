@@ -1,5 +1,11 @@
 """Browser fixtures: one Chromium per test module (Playwright, the system Chromium),
-a fresh context per test; the site over the test's database (SQLite and PostgreSQL).
+a fresh context per test; the site over the test's database.
+
+A browser flow runs on SQLite only, unless it is marked ``both_databases`` because what
+it shows depends on the database (the cash desk's search uses PostgreSQL's trigram
+indexes; the sign-in lockout is a row every process sees). The services under the pages
+are tested on both databases by their own tests; running every page flow twice cost
+about 150 s of a 2-core CI run and found nothing the service tests did not.
 
 Every test gets its own database, copied from one migrated and seeded once per session
 (demo data and the demo web accounts): migrating and seeding took about 2 s a test, the
@@ -35,6 +41,23 @@ def _seed(url: str) -> None:
         seed_demo_web(database, SECRET)
     finally:
         database.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the PostgreSQL variant of browser flows not marked ``both_databases``."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        browser_flow = "page" in getattr(item, "fixturenames", ())
+        if on_postgres and browser_flow and item.get_closest_marker("both_databases") is None:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

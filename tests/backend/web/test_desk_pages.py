@@ -55,6 +55,7 @@ def _pdf_text(page: Any, site: WebSite, href: str, tmp_path: Path) -> str:
                           text=True).stdout
 
 
+@pytest.mark.both_databases
 def test_find_a_user_by_typing_and_by_a_card_swipe(page: Any, site: WebSite) -> None:
     _clerk(page, site)
     page.goto(site.url + "/cash-desk")

@@ -79,6 +79,7 @@ def test_the_next_address_never_leaves_the_site(page: Any, site: WebSite) -> Non
     expect(page).to_have_url(site.url + "/admin")
 
 
+@pytest.mark.both_databases
 def test_wrong_passwords_lock_the_username_even_the_right_one_then(page: Any,
                                                                    site: WebSite) -> None:
     allowed = site.config.web.login_max_failures
