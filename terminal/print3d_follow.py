@@ -181,6 +181,7 @@ class Print3DFollower:
             profile = FilamentProfile(record.file_size or 1, record.grams_estimate,
                                       record.grams_estimate, ())
         _log.info("3D job %s: following again after a restart", record.job_id)
+        self._reports.resumed(record.job_id)
         self.adopt(record, profile)
 
     # -- the loop ----------------------------------------------------------------------

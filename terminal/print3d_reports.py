@@ -14,7 +14,9 @@ away is sent when it returns, in order, before the print's settlement.
   ``raised``, ``cleared`` lists of ``{"code", "severity", "description"}``) with the code
   ``filament_runout``: raised when the printer reports a run-out during our print,
   cleared when it prints again after a pause, or when the print ends. The backend turns
-  those into administrator mails (the device part).
+  those into administrator mails (the device part). A kiosk restarted mid-print does
+  not know whether it had raised one: it sends a "cleared" at the end all the same
+  (clearing an alert that is not raised changes nothing), so none stays raised for ever.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ class Print3DReports:
         self._last_at = 0.0
         self._runout = False
         self._paused_since_runout = False
+        self._clear_at_end = False
+
+    def resumed(self, job_id: int) -> None:
+        """Following ``job_id`` again after a restart: whether a run-out was raised
+        before is not known, so its end clears one."""
+        self._job, self._clear_at_end = job_id, True
 
     def progress(self, job_id: int, state: str, percent: float | None,
                  time_left_s: int | None, file_position: int | None,
@@ -82,11 +90,11 @@ class Print3DReports:
 
     def ended(self, job_id: int) -> None:
         """The print ended (settled): a run-out still raised is cleared."""
-        if self._runout:
+        if self._runout or self._clear_at_end:
             self._clear(job_id)
-        self._job = None
+        self._job, self._clear_at_end = None, False
 
     def _clear(self, job_id: int) -> None:
-        self._runout = self._paused_since_runout = False
+        self._runout = self._paused_since_runout = self._clear_at_end = False
         self._journal.record_event("alert", {"active": [], "raised": [],
                                              "cleared": [_runout_alert(job_id)]})

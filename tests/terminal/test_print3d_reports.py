@@ -74,3 +74,19 @@ def test_a_runout_is_raised_once_and_cleared_when_printing_resumes(tmp_path: Pat
         {"active": [runout], "raised": [runout], "cleared": []},
         {"active": [], "raised": [], "cleared": [runout]},   # the print ended
     ]
+
+
+def test_a_kiosk_restarted_during_a_runout_clears_it_when_the_print_ends(
+        tmp_path: Path) -> None:
+    kiosk = Kiosk(tmp_path, step=16)
+    kiosk.release()
+    for _ in range(3):
+        kiosk.follower.poll_once()
+    kiosk.printer.state = "paused"
+    kiosk.printer.events = ["filament_runout"]
+    kiosk.follower.poll_once()
+    kiosk.restart()  # a new process: it does not know it raised the run-out
+    kiosk.printer.state = "printing"
+    assert kiosk.follow_until_final().stage is Stage3D.FINISHED
+    assert [(len(a["raised"]), len(a["cleared"])) for a in sent(kiosk, "alert")] == [
+        (1, 0), (0, 1)]
