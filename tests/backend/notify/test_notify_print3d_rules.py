@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from backend import ledger, print3d_jobs
 from backend.app import create_app
-from backend.config import BackendConfig
+from backend.config import BackendConfig, BackendConfigError, load_backend_config
 from backend.db import Database
 from backend.demo import seed_demo
 from backend.demo_gcode import cube_gcode
@@ -253,3 +253,17 @@ def test_a_progress_event_with_a_bad_payload_is_refused_naming_the_field(
         "payload": {"job_id": 0, "percent": 120}}]})
     assert answer.status_code == 422
     assert "job_id" in answer.text and "percent" in answer.text
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("nearly_done_percent = 200", "nearly_done_percent: 200 is not an integer between 0 and 100"),
+    ("nearly_done_minutes = -1", "nearly_done_minutes: -1 is not an integer between 0 and 1440"),
+    ("nearly = 5", "notifications.print3d.nearly: unknown key"),
+])
+def test_the_3d_mail_settings_are_checked_naming_the_key(tmp_path: Path, line: str,
+                                                         says: str) -> None:
+    path = tmp_path / "backend.toml"
+    path.write_text(f"[notifications.print3d]\n{line}\n", encoding="utf-8")
+    with pytest.raises(BackendConfigError) as error:
+        load_backend_config(path)
+    assert says in str(error.value) and "backend.toml" in str(error.value)
