@@ -424,6 +424,20 @@ class SmtpSettings(_Section):
     timeout_s: int = Field(default=30, ge=1, le=600)
 
 
+class Print3DNotificationSettings(_Section):
+    """``[notifications.print3d]``: the mails a 3D user gets about their print.
+
+    Nearly done is sent once per job when the kiosk reports at most ``nearly_done_minutes``
+    left or at least ``nearly_done_percent`` done (whichever comes first; 0 turns that
+    test off). ``collect_at`` says, per printer group, where the user collects the print
+    (a mail without it names the printer only)."""
+
+    enabled: bool = True
+    nearly_done_minutes: int = Field(default=15, ge=0, le=1440)
+    nearly_done_percent: int = Field(default=90, ge=0, le=100)
+    collect_at: dict[str, str] = {}
+
+
 class NotificationSettings(_Section):
     """``[notifications]``: e-mail to users and administrators (docs/notifications.md).
 
@@ -442,6 +456,7 @@ class NotificationSettings(_Section):
     # How often the outbox worker looks for due mails.
     check_interval_s: int = Field(default=15, ge=1, le=3600)
     smtp: SmtpSettings = SmtpSettings()
+    print3d: Print3DNotificationSettings = Print3DNotificationSettings()
 
     @model_validator(mode="after")
     def _complete(self) -> NotificationSettings:
@@ -573,6 +588,13 @@ EXPECTED: dict[str, str] = {
     "notifications.smtp.username": "a user name (a string)",
     "notifications.smtp.password_file": "a file path (a string)",
     "notifications.smtp.timeout_s": "an integer between 1 and 600 (seconds)",
+    "notifications.print3d.enabled": "true or false",
+    "notifications.print3d.nearly_done_minutes":
+        "an integer between 0 and 1440 (minutes left; 0: not by time)",
+    "notifications.print3d.nearly_done_percent":
+        "an integer between 0 and 100 (percent done; 0: not by percent)",
+    "notifications.print3d.collect_at":
+        "a table of printer group name = where to collect the print (strings)",
     "print3d.groups.N.materials": "a non-empty list of material names such as [\"PLA\"]",
 }
 SECTIONS: dict[str, type[_Section]] = {

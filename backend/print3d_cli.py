@@ -135,7 +135,8 @@ def cancel(backend: Backend, job_text: str) -> None:
     settings = _intake(backend).settings
     try:
         with backend.db.write() as session:
-            job = print3d_jobs.cancel(session, _job_id(job_text), backend.actor)
+            job = print3d_jobs.cancel(session, _job_id(job_text), backend.actor,
+                                      backend.config.notifications)
             names = (job.stored_name, job.original_name)
     except LedgerError as exc:
         raise CliRefused(exc.detail) from exc

@@ -36,10 +36,11 @@ from sqlalchemy.orm import Session
 from analysis import GcodeAnalysis, filament_up_to, grams_of
 from backend import ledger
 from backend.audit import record
-from backend.config import Print3DGroup, Print3DSettings
+from backend.config import NotificationSettings, Print3DGroup, Print3DSettings
 from backend.ledger import LedgerError
 from backend.models import Hold, Print3DJob, User, utcnow
 from backend.money import fmt
+from backend.notify import print3d as notify
 from backend.pricing import PriceCatalogue, device_context
 from backend.print3d_analysis import (
     flags_of,
@@ -334,11 +335,19 @@ def measure(settings: Print3DSettings, catalogue: PriceCatalogue | None, session
     return Measured(policy, measured, minutes, amount, measured)
 
 
+# Why a print ended, as the user's mail says it (backend.notify.print3d).
+REASON_OF_OUTCOME = {"completed": "completed", "cancelled": "cancelled_by_user",
+                     "failed": "printer_error"}
+
+
 def settle(session: Session, job_id: int, hold_id: str, terminal_id: str, outcome: str,
            measured: Measured, printer_filament_mm: Decimal | None, currency: str,
-           order: ledger.ConsumptionOrder) -> tuple[Print3DJob, Hold, Decimal, Measured]:
+           order: ledger.ConsumptionOrder,
+           notifications: NotificationSettings | None = None,
+           ) -> tuple[Print3DJob, Hold, Decimal, Measured]:
     """Apply a measured settlement, under the owner's lock (the caller took it); what
-    was applied (a hold voided meanwhile is settled as a refund)."""
+    was applied (a hold voided meanwhile is settled as a refund). The user's mail of the
+    outcome is recorded in the same transaction (``notifications``: none, no mail)."""
     job = find_job(session, job_id, lock=True)
     if job.hold_id != hold_id or job.terminal_id != terminal_id:
         raise LedgerError("print3d_not_ready",
@@ -347,7 +356,9 @@ def settle(session: Session, job_id: int, hold_id: str, terminal_id: str, outcom
         raise LedgerError("hold_settled", f"3D job {job_id} was already settled "
                           f"({job.status})")
     hold = session.get_one(Hold, hold_id, populate_existing=True)
+    reason = REASON_OF_OUTCOME.get(outcome, outcome)
     if hold.status != "open":
+        reason = "hold_expired"
         # Voided meanwhile (expired after PRINTING_MAX_AGE, or the terminal revoked): the
         # user is not charged, and the job does not stay "printing" for ever.
         measured = Measured("refund", Decimal("0.00"), 0, Decimal("0.00"),
@@ -378,15 +389,20 @@ def settle(session: Session, job_id: int, hold_id: str, terminal_id: str, outcom
             "charged": fmt(charged),
             "printer_filament_mm": None if printer_filament_mm is None
             else str(printer_filament_mm)})
+    if notifications is not None:
+        notify.job_settled(session, notifications, job, outcome, measured.policy, reason,
+                           charged, measured.grams, measured.minutes, terminal_id)
     session.flush()
     return job, hold, charged, measured
 
 
 # --- cancel (before printing) ----------------------------------------------------------
 
-def cancel(session: Session, job_id: int, actor: str) -> Print3DJob:
+def cancel(session: Session, job_id: int, actor: str,
+           notifications: NotificationSettings | None = None) -> Print3DJob:
     """A ready job withdrawn by its user or an operator: ``deleted``; its files go with
-    the commit (the caller removes them)."""
+    the commit (the caller removes them). The user is told (nothing was charged) when
+    ``notifications`` are given."""
     owner = session.scalar(select(Print3DJob.user_id).where(Print3DJob.id == job_id))
     if owner is None:
         raise LedgerError("print3d_job_unknown", f"no 3D job {job_id}")
@@ -397,5 +413,8 @@ def cancel(session: Session, job_id: int, actor: str) -> Print3DJob:
                           "ready job can be cancelled")
     job.status = "deleted"
     record(session, actor, "print3d.cancel", job_ref(job.id), {"name": job.name})
+    if notifications is not None:
+        notify.job_settled(session, notifications, job, "cancelled", "withdrawn", "withdrawn",
+                           Decimal("0.00"), Decimal("0.00"), 0, None)
     session.flush()
     return job

@@ -17,6 +17,10 @@ How a print ends is read from the printer, never guessed from a timer:
   something else) -> ``failed`` at the last position seen. Right after a start the
   server may not show the job yet: a short grace (``start_grace_s``) is allowed first.
 
+While it runs, its progress and any filament run-out are journalled as events for the
+backend (:mod:`terminal.print3d_reports`: the user's nearly-done mail, the
+administrators' run-out alert).
+
 The settlement is journalled in the outbox (``EntryKind.SETTLE_3D``, its idempotency key
 made then) and sent by the charge book, or later by the drainer: recorded once, sent
 until answered, charged once. The print's record (:mod:`terminal.print3d_record`) is
@@ -41,6 +45,7 @@ from terminal.ports import (
     ThreeDPrinter,
 )
 from terminal.print3d_record import PrintRecord, PrintRecordStore
+from terminal.print3d_reports import Print3DReports
 from terminal.print3d_values import (
     FilamentProfile,
     Listener3D,
@@ -78,10 +83,11 @@ class Print3DFollower:
     def __init__(
         self, printer: ThreeDPrinter, charges: ChargeBook, store: PrintRecordStore,
         profile_of: ProfileOf, poll_s: float = 2.0, start_grace_s: float = 20.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, reports: Print3DReports | None = None,
     ) -> None:
         self._printer = printer
         self._charges = charges
+        self._reports = reports if reports is not None else Print3DReports(charges, clock)
         self._store = store
         self._profile_of = profile_of
         self.poll_s = poll_s
@@ -175,6 +181,7 @@ class Print3DFollower:
             profile = FilamentProfile(record.file_size or 1, record.grams_estimate,
                                       record.grams_estimate, ())
         _log.info("3D job %s: following again after a restart", record.job_id)
+        self._reports.resumed(record.job_id)
         self.adopt(record, profile)
 
     # -- the loop ----------------------------------------------------------------------
@@ -257,6 +264,9 @@ class Print3DFollower:
         with self._lock:
             self._latest = update
         self._publish(update)
+        self._reports.events(record.job_id, status.events)
+        self._reports.progress(record.job_id, status.state, percent, update.time_left_s,
+                               status.file_position, status.print_time_s)
 
     def _seen(self, record: PrintRecord, status: PrintStatus,
               position: int | None) -> PrintRecord:
@@ -301,6 +311,7 @@ class Print3DFollower:
             self._latest = settling
         self._publish(settling)
         final = replace(self._update(record, stage), percent=None)
+        self._reports.ended(record.job_id)
         try:
             done = self._charges.settle_print3d(
                 record.hold_key, record.job_id, outcome, position, record.print_time_s,

@@ -1,6 +1,12 @@
 """POST /events: a batch of terminal events (device counters, supplies, alerts, job
-reports) drained from the kiosk's outbox. Each event has its own idempotency key, so a
-batch resent after a lost answer stores nothing twice; the answer says which were new."""
+reports, 3D print progress) drained from the kiosk's outbox. Each event has its own
+idempotency key, so a batch resent after a lost answer stores nothing twice; the answer
+says which were new.
+
+A new ``print3d_progress`` event may record the job user's nearly-done mail, in the
+transaction that stores the event (backend.notify.print3d): progress goes through the
+kiosk's outbox like any report, so one made while the backend was away arrives later,
+in order, before the print's settlement."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from backend.api.deps import Context, CurrentTerminal
 from backend.api.schemas import EventBatch
 from backend.context import BackendContext
 from backend.models import TerminalEvent
+from backend.notify import print3d as notify_print3d
 
 router = APIRouter(tags=["events"])
 
@@ -46,5 +53,10 @@ def _store(context: BackendContext, terminal_id: str, body: EventBatch) -> list[
             session.add(TerminalEvent(
                 terminal_id=terminal_id, idempotency_key=event.idempotency_key,
                 kind=event.kind, occurred_at=event.occurred_at, payload=event.payload))
+            progress = event.progress()
+            if progress is not None:
+                notify_print3d.progress_reported(
+                    session, context.config.notifications, terminal_id, event.occurred_at,
+                    progress.job_id, progress.percent, progress.time_left_s)
             results.append({"idempotency_key": event.idempotency_key, "status": "accepted"})
     return results

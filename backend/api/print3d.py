@@ -236,7 +236,8 @@ def settle_job(job_id: JobId, body: Print3DSettleRequest, context: Context,
     def effect(session: Session, _user: User) -> dict[str, Any]:
         job, hold, charged, applied = print3d_jobs.settle(
             session, job_id, body.hold_id, terminal.id, body.outcome, measured, filament,
-            context.currency, context.config.ledger.consumption_order)
+            context.currency, context.config.ledger.consumption_order,
+            context.config.notifications)
         return _settle_answer(session, job.id, body.outcome, applied.policy, applied.grams,
                               applied.minutes, charged, hold, context.currency)
 

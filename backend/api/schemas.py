@@ -202,7 +202,18 @@ class CardEnrolRequest(_Body):
     pin: str = Field(min_length=1, max_length=32)
 
 
-EventKind = Literal["counters", "supplies", "alert", "job_report"]
+EventKind = Literal["counters", "supplies", "alert", "job_report", "print3d_progress"]
+
+
+class Print3DProgress(_Body):
+    """The payload of a ``print3d_progress`` event: how far the kiosk's 3D print is (the
+    backend records the user's nearly-done mail from it, backend.notify.print3d)."""
+
+    job_id: int = Field(ge=1, le=DATABASE_ID_MAX)
+    percent: float | None = Field(default=None, ge=0, le=100)
+    time_left_s: int | None = Field(default=None, ge=0, le=100 * 24 * 3600)
+    file_position: int | None = Field(default=None, ge=0)
+    print_time_s: int | None = Field(default=None, ge=0)
 
 
 class Event(_Body):
@@ -210,6 +221,25 @@ class Event(_Body):
     kind: EventKind
     occurred_at: Moment
     payload: BoundedJson
+
+    @model_validator(mode="after")
+    def _known_payload(self) -> Event:
+        if self.kind == "print3d_progress":
+            try:
+                Print3DProgress.model_validate(self.payload)
+            except ValueError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(map(str, error['loc'])) or 'payload'}: {error['msg']}"
+                    for error in getattr(exc, "errors", lambda: [])())
+                raise ValueError(f"a print3d_progress payload needs job_id, percent, "
+                                 f"time_left_s: {problems or exc}") from exc
+        return self
+
+    def progress(self) -> Print3DProgress | None:
+        """The 3D progress this event reports (validated above), or None."""
+        if self.kind != "print3d_progress":
+            return None
+        return Print3DProgress.model_validate(self.payload)
 
 
 class EventBatch(_Body):
