@@ -219,7 +219,8 @@ def _finish_failed(db: Database, config: BackendConfig, row: _Claimed, at: datet
     _log.warning("notification %d (%s to %s) failed: %s", row.id, row.kind,
                  row.to_address, reason)
     return _finish(db, row, Attempt(row.id, "failed", reason), status="failed",
-                   attempts=row.attempts + 1, last_error=reason, tell=(config, at))
+                   attempts=row.attempts + 1, last_error=reason, failed_at=at,
+                   tell=(config, at))
 
 
 def _finish(db: Database, row: _Claimed, attempt: Attempt, *,
