@@ -236,7 +236,8 @@ def _finish(db: Database, row: _Claimed, attempt: Attempt, *,
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return Attempt(row.id, "lost", "the lease expired before the outcome was "
                                            "written; another run owns the row")
-        if tell is not None and row.kind != FAILED_KIND:  # never about itself: no loops
+        # never about itself (no loops); one per failure: the claim token is the attempt's
+        if tell is not None and row.kind != FAILED_KIND:
             config, at = tell
             for address, language in administrators(session, config.notifications):
                 outbox.record(session, kind=FAILED_KIND, to_address=address,
@@ -245,6 +246,6 @@ def _finish(db: Database, row: _Claimed, attempt: Attempt, *,
                                        "error": attempt.error or "",
                                        "failed_at": at.isoformat(),
                                        "notification_id": row.id},
-                              dedupe_key=f"{FAILED_KIND}:{row.id}:"
-                                         f"{row.attempts + 1}:{address.lower()}")
+                              dedupe_key=f"{FAILED_KIND}:{row.id}:{row.token}:"
+                                         f"{address.lower()}")
     return attempt

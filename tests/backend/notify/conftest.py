@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+# The browser test of the outbox page uses the web tests' helpers (tests/backend/web/
+# web_site.py: the served app, sign-in, axe-core, screenshots); their folder is on the
+# path only when pytest collects it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
 from smtp_peer import Mailbox, deliver_all
 
 from backend.app import prepare_database
