@@ -83,6 +83,8 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
         raise _by_code(server, code, text, "refused the recipient") from exc
     except smtplib.SMTPSenderRefused as exc:
         raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the sender") from exc
+    except smtplib.SMTPAuthenticationError as exc:
+        raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the login") from exc
     except smtplib.SMTPResponseException as exc:
         raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the mail") from exc
     except (smtplib.SMTPException, OSError) as exc:

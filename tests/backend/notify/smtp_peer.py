@@ -3,7 +3,9 @@ STARTTLS with a self-signed certificate for 127.0.0.1, keeping every mail it acc
 (parsed with ``email.policy.default``); and ``deliver_all``, which runs the outbox worker
 until nothing is left to send.
 
-Recipients that make the server refuse: ``nobody@...`` gets 550 (no such user, a
+It accepts a login (after STARTTLS only) as ``kiosk`` / ``mail-password`` and refuses
+any other with 535; a client that does not log in may still send. Recipients that make
+the server refuse: ``nobody@...`` gets 550 (no such user, a
 permanent failure), ``busy@...`` gets 451 (try later).
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -33,6 +35,7 @@ from backend.models import Notification, utcnow
 from backend.notify.worker import deliver_due
 
 HOST = "127.0.0.1"
+LOGIN, PASSWORD = "kiosk", "mail-password"
 
 
 def make_certificate(folder: Path, name: str) -> tuple[Path, Path]:
@@ -56,6 +59,13 @@ def make_certificate(folder: Path, name: str) -> tuple[Path, Path]:
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+def _authenticate(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
+                  auth_data: object) -> AuthResult:
+    good = (isinstance(auth_data, LoginPassword) and auth_data.login == LOGIN.encode()
+            and auth_data.password == PASSWORD.encode())
+    return AuthResult(success=good, handled=False)
 
 
 class _Handler:
@@ -102,7 +112,8 @@ class Mailbox:
             self._tls.load_cert_chain(str(self.cert), str(key))
             self.port = free_port()
         self._controller = Controller(_Handler(self), hostname=HOST, port=self.port,
-                                      tls_context=self._tls, ready_timeout=10)
+                                      tls_context=self._tls, ready_timeout=10,
+                                      authenticator=_authenticate, auth_require_tls=True)
         self._controller.start()
 
     def stop(self) -> None:

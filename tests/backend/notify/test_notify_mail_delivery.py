@@ -5,8 +5,9 @@ when the server refuses it, is down, or is the wrong one."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from smtp_peer import Mailbox, deliver_all
+from smtp_peer import LOGIN, PASSWORD, Mailbox, deliver_all
 from sqlalchemy import select
 
 from backend.db import Database
@@ -170,3 +171,32 @@ def test_smtp_stopped_during_a_burst_then_restarted_delivers_each_mail_once(
     assert set(first_ids.values()) <= set(received)
     with db.read() as session:
         assert {r.status for r in session.scalars(select(Notification))} == {"sent"}
+
+
+def test_a_login_with_the_password_file_sends_and_a_wrong_one_waits(
+        notify_db: Database, mailbox: Mailbox, tmp_path: Path) -> None:
+    db = notify_db
+    password = tmp_path / "smtp-password"
+    password.write_text(f"{PASSWORD}\n", encoding="utf-8")
+    password.chmod(0o600)
+    config = mailbox.config(db, smtp={"username": LOGIN, "password_file": str(password)})
+    first = _record(db, "dan@kiosk.test")
+    assert deliver_due(db, config) == 1
+    assert _row(db, first).status == "sent"
+
+    password.write_text("not-the-password\n", encoding="utf-8")
+    second = _record(db, "erin@kiosk.test")
+    assert deliver_due(db, config) == 0
+    row = _row(db, second)
+    # 535 is the operator's to fix: the mail waits, it is not failed
+    assert row.status == "pending" and row.last_error is not None
+    assert row.last_error.startswith(f"127.0.0.1:{mailbox.port} refused the login: 535 ")
+    assert "check notifications.smtp.username and password_file" in row.last_error
+
+    password.chmod(0o640)
+    deliver_due(db, config, now=row.next_attempt_at)
+    row = _row(db, second)
+    assert row.status == "pending"
+    assert row.last_error == (f"notifications.smtp.password_file: {password}: mode 0o640 "
+                              f"lets others read it; expected 0600 (chmod 600 {password})")
+    assert mailbox.to("erin@kiosk.test") == []
