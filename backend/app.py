@@ -37,6 +37,7 @@ from backend.db import Database
 from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
+from backend.notify.worker import deliver_due
 from backend.payments.gateway import PaymentGateway
 from backend.payments.registry import make_gateway
 from backend.price_uploads import LivePrices
@@ -98,6 +99,9 @@ def scheduled_tasks(config: BackendConfig, db: Database,
     if config.refill.enabled:
         tasks.append(PeriodicTask("quota refill", config.refill.check_interval_s, refill,
                                   "users refilled"))
+    if config.notifications.enabled:
+        tasks.append(PeriodicTask("mail outbox", config.notifications.check_interval_s,
+                                  lambda: deliver_due(db, config), "mails sent"))
     return tasks
 
 

@@ -455,6 +455,12 @@ class NotificationSettings(_Section):
     admin_addresses: list[str] = []
     # How often the outbox worker looks for due mails.
     check_interval_s: int = Field(default=15, ge=1, le=3600)
+    # The outbox worker's retries after a temporary failure (server down, 4xx): the first
+    # after retry_initial_s, each next one twice as long, at most retry_max_s apart; a
+    # mail still not accepted give_up_after_h after it was recorded is failed.
+    retry_initial_s: int = Field(default=60, ge=1, le=86400)
+    retry_max_s: int = Field(default=3600, ge=1, le=86400)
+    give_up_after_h: int = Field(default=72, ge=1, le=720)
     smtp: SmtpSettings = SmtpSettings()
     print3d: Print3DNotificationSettings = Print3DNotificationSettings()
 
@@ -581,6 +587,9 @@ EXPECTED: dict[str, str] = {
     "notifications.templates_dir": "a directory path (a string)",
     "notifications.admin_addresses": "a list of e-mail addresses (strings)",
     "notifications.check_interval_s": "an integer between 1 and 3600 (seconds)",
+    "notifications.retry_initial_s": "an integer between 1 and 86400 (seconds)",
+    "notifications.retry_max_s": "an integer between 1 and 86400 (seconds)",
+    "notifications.give_up_after_h": "an integer between 1 and 720 (hours)",
     "notifications.smtp.host": "a mail server's host name or address (a string)",
     "notifications.smtp.port": "an integer between 1 and 65535",
     "notifications.smtp.security": "one of \"starttls\", \"tls\", \"none\"",

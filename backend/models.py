@@ -810,3 +810,5 @@ class Notification(Base):
     message_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When it was given up (status failed): shown to the administrator.
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -38,6 +38,9 @@ SECTIONS: list[Section] = [
     Section("/admin/holds", "Open holds", "Holds by age, expire them"),
     Section("/admin/vouchers", "Vouchers", "Voucher batches, new batch, revoke"),
     Section("/admin/top-ups", "Top-ups", "Online top-ups and refunds"),
+    # admin_notify
+    Section("/admin/notifications", "Notifications",
+            "The e-mail outbox: failed and waiting mails, retry"),
 ]
 
 

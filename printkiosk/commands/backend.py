@@ -22,6 +22,10 @@ terminal first; --migrate-only migrates and exits. To try it out: `printkiosk de
   printkiosk backend role list --config FILE   who holds which role (technician, ...)
   printkiosk backend staff add --config FILE ada administrator --name "Ada Lovelace"
       (password from stdin; also: staff passwd USERNAME, staff disable USERNAME, staff list)
+  printkiosk backend notify test --config FILE --to you@example.org   send a test mail now
+  printkiosk backend notify outbox --config FILE   mails by status, the failed ones' errors
+  printkiosk backend notify send --config FILE     run the outbox worker once
+  printkiosk backend notify retry --config FILE ID   queue a failed mail again (audited)
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ ACTIONS: dict[str, str] = {
     "expire-holds": "void open holds older than --older-than-h",
     "role": "grant USERNAME ROLE, revoke USERNAME ROLE, or list the users' roles",
     "staff": "web staff accounts: add USERNAME ROLE, passwd USERNAME, disable USERNAME, list",
+    "notify": "e-mail outbox: test --to ADDRESS, send, outbox, retry ID",
 }
 
 
@@ -56,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="role: grant|revoke USERNAME ROLE, or list; staff: add "
                              "USERNAME ROLE, passwd USERNAME, disable USERNAME, or list")
     parser.add_argument("--name", help="staff add: the display name of a new account")
+    parser.add_argument("--to", help="notify test: the address to send the test mail to")
     parser.set_defaults(take_positionals=_take_positionals)
     parser.add_argument("--terminal", help="terminal id for revoke")
     parser.add_argument("--user", help="adjust, set-pin: the username")
@@ -81,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _take_positionals(args: argparse.Namespace, extras: list[str]) -> bool:
     """``role grant --config FILE tess technician``: the words after the options are the
     role command's too (argparse alone stops at the first option)."""
-    if args.action not in ("role", "staff"):
+    if args.action not in ("role", "staff", "notify"):
         return False
     args.words.extend(extras)
     return True
@@ -106,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         return _role(args)
     if args.action == "staff":
         return _staff(args)
+    if args.action == "notify":
+        return _notify(args)
     if args.words:
         print(f"printkiosk backend {args.action}: unexpected {' '.join(args.words)!r}",
               file=sys.stderr)
@@ -144,3 +152,11 @@ def _staff(args: argparse.Namespace) -> int:
 
     return run_on_backend("backend staff", args.config,
                           lambda backend: staff_command(backend, args.words, args.name))
+
+
+def _notify(args: argparse.Namespace) -> int:
+    from backend.notify.cli import notify_command
+    from printkiosk.commands.backend_file import run_on_backend
+
+    return run_on_backend("backend notify", args.config,
+                          lambda backend: notify_command(backend, args.words, args.to))

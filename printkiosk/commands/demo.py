@@ -9,7 +9,9 @@ IPP Everywhere printer on loopback ports) with a kiosk queue and a follow-me que
 sample documents are written at start, so the demo needs nothing outside the
 repository. Both stop when the kiosk window closes, on Ctrl-C and on SIGTERM. Without
 the CUPS tools (or root, which cupsd's filters need) the demo says so in one line and
-runs without held jobs.
+runs without held jobs. Every mail the backend sends (low balance, charge alerts,
+device alerts) goes to a local SMTP server saving it in ``<demo folder>/mail/new``
+(:mod:`printkiosk.commands.demo_mail`), printed at start.
 
 Everything the demo keeps lives in one folder, :func:`demo_data_dir` (printed at start):
 the backend's database and config, the kiosk's outbox and offline cache, the CUPS
@@ -145,8 +147,10 @@ def lan_address() -> str:
 
 
 def demo_backend_toml(port: int, database: str, price_lists: Path,
-                      login_rate: tuple[int, int], lan: str | None) -> str:
-    """The demo backend's configuration (see :func:`start_demo_backend`)."""
+                      login_rate: tuple[int, int], lan: str | None,
+                      notifications: str = "") -> str:
+    """The demo backend's configuration (see :func:`start_demo_backend`);
+    ``notifications``: a ``[notifications]`` section (the demo mailbox's)."""
     from backend.demo import DEMO_PRINT3D_GROUP
 
     return (
@@ -175,12 +179,14 @@ def demo_backend_toml(port: int, database: str, price_lists: Path,
         f'name = "{DEMO_PRINT3D_GROUP}"\n'
         'printer_model = "MK4"\n'
         'materials = ["PLA"]\n'
+        + (f"\n{notifications}" if notifications else "")
     )
 
 
 def start_demo_backend(port: int, data_dir: Path,
                        login_rate: tuple[int, int] = DEMO_LOGIN_RATE,
-                       lan: str | None = None) -> subprocess.Popen[bytes]:
+                       lan: str | None = None,
+                       notifications: str = "") -> subprocess.Popen[bytes]:
     """Start ``printkiosk backend`` with demo data on 127.0.0.1:port; return once it listens.
     ``login_rate``: logins per minute and burst of its terminal (a benchmark's badge loop
     goes faster than any kiosk). ``lan``: this machine's LAN address, for ``--lan``: the
@@ -191,8 +197,8 @@ def start_demo_backend(port: int, data_dir: Path,
     price_lists.mkdir(exist_ok=True)
     for name in DEMO_PRICE_LISTS:
         shutil.copyfile(REPO_CONFIG / "pricelists" / name, price_lists / name)
-    config.write_text(demo_backend_toml(port, database, price_lists, login_rate, lan),
-                      encoding="utf-8")
+    config.write_text(demo_backend_toml(port, database, price_lists, login_rate, lan,
+                                        notifications), encoding="utf-8")
     process = subprocess.Popen(
         [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), "--demo-data"],
     )
@@ -638,6 +644,7 @@ def web_pages_hint(base_url: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from kiosk.run import run_kiosk
+    from printkiosk.commands.demo_mail import mails_line, start_demo_mailbox
     from printkiosk.commands.demo_snmp import start_demo_snmp_or_none
 
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -648,7 +655,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"demo: --lan: the backend listens on every interface; phones pay top-ups at "
               f"http://{lan}:{port}/pay/... (anyone on this network can reach the demo, "
               "whose terminal token is public)", file=sys.stderr)
-    backend = start_demo_backend(port, data_dir, lan=lan)
+    mailbox = start_demo_mailbox(data_dir / "mail")
+    print(mails_line(mailbox), file=sys.stderr)
+    try:
+        backend = start_demo_backend(port, data_dir, lan=lan,
+                                     notifications=mailbox.notifications_toml())
+    except BaseException:
+        mailbox.close()
+        raise
     print(web_pages_hint(f"http://{lan or '127.0.0.1'}:{port}"), file=sys.stderr)
     printer: DemoPrinter | None = None
     snmp: DemoSnmpAgent | None = None
@@ -670,4 +684,5 @@ def run(args: argparse.Namespace) -> int:
         if printer is not None:
             printer.close()
         stop_demo_backend(backend)
+        mailbox.close()
     return 0

@@ -15,7 +15,10 @@ any checker sees them. For a backend file it also checks the secret key file tha
 file with a ``[receipt]`` printer it tries to reach the printer, printing nothing, and
 says what answered (a printer that does not answer is a warning, see
 ``_receipt_printer_finding``); likewise for a 3D kiosk's OctoPrint or Moonraker server
-(``_printer3d_finding``: version and printer state, or why it does not answer).
+(``_printer3d_finding``: version and printer state, or why it does not answer). Of a
+backend's ``[notifications]`` it checks the SMTP password and CA files, compiles every
+template of the operator's folder (``<file>:<line>: <message>``) and asks the mail
+server EHLO, sending nothing (``backend.notify.doctor``).
 """
 
 from __future__ import annotations
@@ -114,6 +117,10 @@ def diagnose(path: Path) -> Diagnosis:
         problems += key_problems
         warnings += key_warnings
         problems += _gateway_problems(path)
+        notify_problems, notify_findings = _notification_findings(path)
+        problems += notify_problems
+        for reachable, finding in notify_findings:
+            (notes if reachable else warnings).append(finding)
     if _kind(data) == "kiosk" and not problems and "receipt" in data:
         reachable, finding = _receipt_printer_finding(path, data["receipt"])
         (notes if reachable else warnings).append(finding)
@@ -284,6 +291,20 @@ def _gateway_problems(path: Path) -> list[str]:
     except GatewayError as exc:
         return [f"{path.name}: {exc}"]
     return []
+
+
+def _notification_findings(path: Path) -> tuple[list[str], list[tuple[bool, str]]]:
+    """[notifications]: the files it names (password, CA bundle, every template of the
+    operator's folder compiled) and, when enabled and the files are sound, whether the
+    mail server answers EHLO (no mail is sent)."""
+    from backend.config import load_backend_config
+    from backend.notify import doctor
+
+    settings = load_backend_config(path).notifications
+    problems = doctor.problems(path.name, settings)
+    if problems or not settings.enabled:
+        return problems, []
+    return [], [doctor.reachability(path.name, settings)]
 
 
 def _check_price_list(path: Path) -> list[str]:
