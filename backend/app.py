@@ -37,6 +37,7 @@ from backend.db import Database
 from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
+from backend.notify import devices
 from backend.notify.worker import deliver_due
 from backend.payments.gateway import PaymentGateway
 from backend.payments.registry import make_gateway
@@ -102,6 +103,11 @@ def scheduled_tasks(config: BackendConfig, db: Database,
     if config.notifications.enabled:
         tasks.append(PeriodicTask("mail outbox", config.notifications.check_interval_s,
                                   lambda: deliver_due(db, config), "mails sent"))
+    if devices.active(config) is not None:
+        tasks.append(PeriodicTask("device problems",
+                                  config.notifications.devices.check_interval_s,
+                                  lambda: devices.run_checks(db, config),
+                                  "device problems opened or digests recorded"))
     return tasks
 
 
