@@ -50,6 +50,7 @@ ALERT_PROBLEMS: dict[str, str] = {
     "markerInkAlmostEmpty": "toner_low",
     "doorOpen": "door_open", "coverOpen": "door_open", "interlockOpen": "door_open",
     "offline": "printer_offline", "subunitOffline": "printer_offline",
+    "printer_unreachable": "printer_unreachable",  # the kiosk's own (terminal/reporting.py)
     "noPaper": "paper_empty", "inputMediaSupplyEmpty": "paper_empty",
     "filament_runout": "filament_runout",
 }

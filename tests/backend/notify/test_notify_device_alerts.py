@@ -23,7 +23,7 @@ from drivers.snmp import CommunityAuth, SnmpTarget
 from terminal.adapters import SnmpPrinter
 from terminal.fakes import FakeEventJournal
 from terminal.reporting import Reporter, ReportSchedule
-from tests.drivers.snmp.snmpsim_peer import Agent
+from tests.drivers.snmp.snmpsim_peer import Agent, free_udp_port
 
 
 def test_an_alert_repeated_in_ten_batches_is_one_mail_until_it_clears(db: Database) -> None:
@@ -139,12 +139,16 @@ def test_digest_mode_mails_nothing_at_once(db: Database) -> None:
         assert mails(db, "device_problem") == []
 
 
-def _kiosk_reports(snmp_agent: Agent, recording: str) -> list[tuple[str, dict[str, object]]]:
-    """What a kiosk's Reporter journals after one tick over a real recording."""
+def _kiosk_reports(snmp_agent: Agent, recording: str, port: int | None = None,
+                   ticks: int = 1) -> list[tuple[str, dict[str, object]]]:
+    """What a kiosk's Reporter journals after ``ticks`` heartbeats over a real recording
+    (``port``: where no agent answers)."""
     journal = FakeEventJournal()
-    printer = SnmpPrinter(SnmpTarget(snmp_agent.host, snmp_agent.port,
-                                     CommunityAuth(recording), timeout_s=2.0, retries=1))
-    Reporter(journal, printer, lambda: True, ReportSchedule()).tick()
+    printer = SnmpPrinter(SnmpTarget(snmp_agent.host, port or snmp_agent.port,
+                                     CommunityAuth(recording), timeout_s=1.0, retries=0))
+    reporter = Reporter(journal, printer, lambda: True, ReportSchedule(heartbeat_s=0))
+    for _ in range(ticks):
+        reporter.tick()
     return journal.events
 
 
@@ -168,3 +172,14 @@ def test_real_recordings_reported_by_a_kiosk_open_one_problem_each(
         assert english == ["A door or cover is open at demo kiosk",
                            "Paper jam at demo kiosk", "Toner Cartridge is empty at demo kiosk",
                            "Toner low at demo kiosk"]
+
+
+@pytest.mark.peer
+def test_a_printer_that_stops_answering_is_one_problem(db: Database, snmp_agent: Agent) -> None:
+    reports = _kiosk_reports(snmp_agent, "sharp", port=free_udp_port(), ticks=4)
+    assert [kind for kind, _ in reports] == ["alert"], "reported once, at the third read"
+    with device_backend(db) as backend:
+        post_events(backend, *reports)
+        assert [(p.code, p.cleared_at) for p in problems(db)] == [("printer_unreachable", None)]
+        french = next(render_mail(m) for m in mails(db, "device_problem") if m.language == "fr")
+        assert french.subject == "La borne ne joint plus son imprimante sur demo kiosk"
