@@ -5,9 +5,12 @@ schedulers running the job at the same moment."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from backend_fixtures import start_backend, stop_backend, write_config
 from device_helpers import (
     OPS,
     alert,
@@ -17,6 +20,7 @@ from device_helpers import (
     problems,
     rendered,
 )
+from pg_cluster import free_port
 from sqlalchemy import update
 
 from backend.db import Database
@@ -171,3 +175,26 @@ def test_two_schedulers_record_one_digest_per_administrator(db: Database) -> Non
         assert sorted(m.to_address for m in digests) == ["alice@example.org", OPS]
         assert all(isinstance(m, Notification) and len(m.context["opened"]) == 2
                    for m in digests)
+
+
+def test_two_backend_processes_schedule_the_checks_and_mail_a_silent_kiosk_once(
+        db: Database, tmp_path: Path) -> None:
+    with device_backend(db) as backend:
+        url = backend.db.engine.url.render_as_string(hide_password=False)
+        _last_seen(db, 60)  # the demo kiosk went quiet an hour ago
+        settings = ('[notifications]\nenabled = true\nfrom_address = "print@example.org"\n'
+                    f'admin_addresses = ["{OPS}"]\n\n[notifications.smtp]\n'
+                    'host = "127.0.0.1"\n\n[notifications.devices]\ncheck_interval_s = 1\n')
+        processes = [start_backend(write_config(tmp_path / f"b{n}.toml", url, free_port(),
+                                                settings)) for n in range(2)]
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not problems(db):
+                time.sleep(0.2)
+            time.sleep(2.5)  # more ticks of both: nothing more to do
+        finally:
+            for process in processes:
+                stop_backend(process)
+    assert [(p.code, p.cleared_at) for p in problems(db)] == [("kiosk_silent", None)]
+    assert sorted(m.to_address for m in mails(db, "device_problem")) == [
+        "alice@example.org", OPS]
