@@ -25,13 +25,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.config import BackendConfig, DeviceNotificationSettings
 from backend.db import Database
-from backend.models import DeviceProblem, Hold, Notification, Terminal, utcnow
+from backend.holds_expiry import PRINTING_MAX_AGE
+from backend.models import DeviceProblem, Hold, Notification, Print3DJob, Terminal, utcnow
 from backend.money import fmt
 from backend.notify.outbox import record
 from backend.notify.recipients import administrators
@@ -271,15 +272,20 @@ def check_stale_holds(session: Session, config: BackendConfig,
                       settings: DeviceNotificationSettings) -> int:
     """A hold still open ``stale_hold_h`` after it was taken: its kiosk never settled it
     (hold expiry voids it later; the administrator may want to look before). One problem
-    per hold, closed when the hold is settled (captured, voided or expired)."""
+    per hold, closed when the hold is settled (captured, voided or expired). The hold of
+    a 3D print in progress is not stale (:data:`~backend.holds_expiry.PRINTING_MAX_AGE`)."""
     for problem in open_problems(session, source="hold"):
         hold = session.get(Hold, problem.subject)
         if hold is None or hold.status != "open":
             clear(session, [problem])
     cutoff = utcnow() - timedelta(hours=settings.stale_hold_h)
+    # A 3D print may run for days on its hold: stale only as hold expiry sees it.
+    printing = exists(select(Print3DJob.id).where(Print3DJob.hold_id == Hold.id,
+                                                  Print3DJob.status == "printing"))
     opened = 0
-    stale = session.scalars(select(Hold).where(Hold.status == "open",
-                                               Hold.created_at < cutoff).order_by(Hold.id))
+    stale = session.scalars(select(Hold).where(
+        Hold.status == "open", Hold.created_at < cutoff,
+        or_(~printing, Hold.created_at < utcnow() - PRINTING_MAX_AGE)).order_by(Hold.id))
     for hold in stale:
         terminal = session.get(Terminal, hold.terminal_id)
         assert terminal is not None

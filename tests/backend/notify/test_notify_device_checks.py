@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from backend_fixtures import start_backend, stop_backend, write_config
@@ -24,7 +25,7 @@ from pg_cluster import free_port
 from sqlalchemy import update
 
 from backend.db import Database
-from backend.models import Hold, Notification, Terminal, utcnow
+from backend.models import Hold, Notification, Print3DJob, Terminal, utcnow
 from backend.notify import devices
 
 
@@ -115,6 +116,31 @@ def test_a_stale_hold_is_one_problem_until_it_is_settled(db: Database) -> None:
         assert voided.status_code == 200, voided.text
         devices.run_checks(db, backend.config)
         assert problems(db)[0].cleared_at is not None
+
+
+def test_the_hold_of_a_3d_print_in_progress_is_not_stale(db: Database) -> None:
+    with device_backend(db, stale_hold_h=2) as backend:
+        answer = backend.client.post("/api/v1/holds", headers=backend.headers(user="bob"),
+                                     json={"idempotency_key": "hold-3d-1",
+                                           "username": "bob", "amount": "1.00"})
+        assert answer.status_code == 201, answer.text
+        _last_seen(db, 0)
+        with db.write() as session:
+            hold = session.get(Hold, answer.json()["hold_id"])
+            assert hold is not None
+            hold.created_at = utcnow() - timedelta(hours=9)  # a nine-hour print
+            session.add(Print3DJob(
+                user_id=hold.user_id, group_name="mk4", name="vase.gcode",
+                stored_name="x.gcode", sha256="0" * 64, size_bytes=1, format="gcode",
+                grams="100", metres="33", minutes=600, grams_source="ours",
+                time_source="ours", diameter_mm="1.75", density_g_cm3="1.24", ours={},
+                slicer={}, flags=[], price_list="demo", price=Decimal("1.00"),
+                hold_amount=Decimal("1.00"), currency="EUR", status="printing",
+                hold_id=hold.id, terminal_id=hold.terminal_id, uploaded_by="bob"))
+        assert devices.run_checks(db, backend.config) == 0
+        with db.write() as session:
+            session.execute(update(Print3DJob).values(status="failed"))
+        assert devices.run_checks(db, backend.config) == 1, "no print behind it: stale"
 
 
 def test_two_schedulers_at_once_open_one_problem_and_one_mail_each(db: Database) -> None:
