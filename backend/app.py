@@ -29,6 +29,7 @@ from backend.api import (
     topups,
     vouchers,
 )
+from backend.api.deps import note_heartbeat
 from backend.api.params import single_line_parameters
 from backend.body_limit import BodyLimit
 from backend.config import BackendConfig
@@ -173,7 +174,8 @@ def create_app(config: BackendConfig, db: Database | None = None,
         app.include_router(demo_gateway.router(context))
     install_web(app, API_PREFIX)
 
-    @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES)
+    @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES,
+             dependencies=[Depends(note_heartbeat)])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

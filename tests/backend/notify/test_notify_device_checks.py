@@ -224,3 +224,18 @@ def test_two_backend_processes_schedule_the_checks_and_mail_a_silent_kiosk_once(
     assert [(p.code, p.cleared_at) for p in problems(db)] == [("kiosk_silent", None)]
     assert sorted(m.to_address for m in mails(db, "device_problem")) == [
         "alice@example.org", OPS]
+
+
+def test_a_kiosks_heartbeat_counts_as_seen(db: Database) -> None:
+    """The kiosk's heartbeat is GET /health with its token (terminal/backend_client.py):
+    an idle kiosk that only beats is not silent."""
+    with device_backend(db, heartbeat_missing_min=10) as backend:
+        _last_seen(db, 30)
+        assert backend.client.get("/api/v1/health").json() == {"status": "ok"}
+        assert backend.client.get("/api/v1/health", headers={
+            "Authorization": "Bearer not-a-token"}).json() == {"status": "ok"}
+        assert devices.run_checks(db, backend.config) == 1, "no token: not seen"
+        assert backend.client.get("/api/v1/health", headers=backend.headers()).json() == {
+            "status": "ok"}
+        devices.run_checks(db, backend.config)
+        assert problems(db)[0].cleared_at is not None
