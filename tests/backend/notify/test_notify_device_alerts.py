@@ -17,8 +17,10 @@ from device_helpers import (
 from device_helpers import (
     rendered as render_mail,
 )
+from sqlalchemy import update
 
 from backend.db import Database
+from backend.models import Terminal
 from drivers.snmp import CommunityAuth, SnmpTarget
 from terminal.adapters import SnmpPrinter
 from terminal.fakes import FakeEventJournal
@@ -183,3 +185,17 @@ def test_a_printer_that_stops_answering_is_one_problem(db: Database, snmp_agent:
         assert [(p.code, p.cleared_at) for p in problems(db)] == [("printer_unreachable", None)]
         french = next(render_mail(m) for m in mails(db, "device_problem") if m.language == "fr")
         assert french.subject == "La borne ne joint plus son imprimante sur demo kiosk"
+
+
+def test_a_kiosk_name_is_escaped_in_the_html_mail(db: Database) -> None:
+    with device_backend(db) as backend:
+        with db.write() as session:
+            session.execute(update(Terminal).values(name='<b onclick="x">Lib</b>',
+                                                    device="ipp://mfp-2/"))
+        post_events(backend, alert(["markerTonerEmpty"], raised=["markerTonerEmpty"]))
+        english = next(render_mail(m) for m in mails(db, "device_problem")
+                       if m.language == "en")
+    assert "&lt;b onclick=&#34;x&#34;&gt;Lib&lt;/b&gt;" in english.html
+    assert "<b onclick" not in english.html
+    assert english.subject == 'Toner or ink empty at <b onclick="x">Lib</b>'
+    assert "Device:   ipp://mfp-2/" in english.text
