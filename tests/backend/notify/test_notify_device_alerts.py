@@ -24,6 +24,7 @@ from backend.models import Terminal
 from drivers.snmp import CommunityAuth, SnmpTarget
 from terminal.adapters import SnmpPrinter
 from terminal.fakes import FakeEventJournal
+from terminal.print3d_reports import Print3DReports
 from terminal.reporting import Reporter, ReportSchedule
 from tests.drivers.snmp.snmpsim_peer import Agent, free_udp_port
 
@@ -199,3 +200,26 @@ def test_a_kiosk_name_is_escaped_in_the_html_mail(db: Database) -> None:
     assert "<b onclick" not in english.html
     assert english.subject == 'Toner or ink empty at <b onclick="x">Lib</b>'
     assert "Device:   ipp://mfp-2/" in english.text
+
+
+def test_the_3d_kiosks_run_out_alerts_open_and_close_one_problem(db: Database) -> None:
+    """The events terminal/print3d_reports.py journals for a run-out, as the kiosk sends
+    them: raised at the run-out (once, however often the printer repeats it), cleared
+    when the print resumes."""
+    journal = FakeEventJournal()
+    reports = Print3DReports(journal)
+    reports.progress(7, "printing", 40.0, 600, 1000, 300)
+    reports.events(7, ["filament_runout"])
+    reports.events(7, ["filament_runout"])
+    reports.progress(7, "paused", 40.0, 600, 1000, 320)
+    with device_backend(db) as backend:
+        post_events(backend, *journal.events)
+        assert [(p.code, p.cleared_at) for p in problems(db)] == [("filament_runout", None)]
+        french = next(render_mail(m) for m in mails(db, "device_problem") if m.language == "fr")
+        assert "Fin de filament (imprimante 3D)" in french.subject
+        assert "filament run-out on the 3D printer (job 7)" in french.text
+        sent = len(journal.events)
+        reports.progress(7, "printing", 41.0, 590, 1010, 400)  # new filament, resumed
+        post_events(backend, *journal.events[sent:])
+        assert problems(db)[0].cleared_at is not None
+        assert len(mails(db, "device_problem")) == 2
