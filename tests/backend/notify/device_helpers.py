@@ -34,9 +34,11 @@ def device_config(db: Database, enabled: bool = True, **devices: Any) -> Backend
 
 
 @contextmanager
-def device_backend(db: Database, enabled: bool = True, **devices: Any) -> Iterator[Backend]:
-    """The demo backend; alice (French) is an administrator, ops@ the shared mailbox."""
-    config = device_config(db, enabled, **devices)
+def device_backend(db: Database, enabled: bool = True, config: BackendConfig | None = None,
+                   **devices: Any) -> Iterator[Backend]:
+    """The demo backend; alice (French) is an administrator, ops@ the shared mailbox
+    (``config``: instead of the one made of ``enabled`` and ``devices``)."""
+    config = config or device_config(db, enabled, **devices)
     app = create_app(config, db, SECRET)
     seed_demo(db, SECRET, config.ledger.currency)
     with db.write() as session:
