@@ -29,6 +29,7 @@ from backend.api import (
     topups,
     vouchers,
 )
+from backend.api.deps import note_heartbeat
 from backend.api.params import single_line_parameters
 from backend.body_limit import BodyLimit
 from backend.config import BackendConfig
@@ -37,6 +38,7 @@ from backend.db import Database
 from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
+from backend.notify import devices
 from backend.notify.worker import deliver_due
 from backend.payments.gateway import PaymentGateway
 from backend.payments.registry import make_gateway
@@ -102,6 +104,11 @@ def scheduled_tasks(config: BackendConfig, db: Database,
     if config.notifications.enabled:
         tasks.append(PeriodicTask("mail outbox", config.notifications.check_interval_s,
                                   lambda: deliver_due(db, config), "mails sent"))
+    if devices.active(config) is not None:
+        tasks.append(PeriodicTask("device problems",
+                                  config.notifications.devices.check_interval_s,
+                                  lambda: devices.run_checks(db, config),
+                                  "device problems opened or digests recorded"))
     return tasks
 
 
@@ -167,7 +174,8 @@ def create_app(config: BackendConfig, db: Database | None = None,
         app.include_router(demo_gateway.router(context))
     install_web(app, API_PREFIX)
 
-    @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES)
+    @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES,
+             dependencies=[Depends(note_heartbeat)])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

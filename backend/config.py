@@ -438,6 +438,27 @@ class Print3DNotificationSettings(_Section):
     collect_at: dict[str, str] = {}
 
 
+class DeviceNotificationSettings(_Section):
+    """``[notifications.devices]``: device problems mailed to the administrators.
+
+    ``mode``: "immediate" (one mail when a problem opens) or "digest" (one mail a day at
+    ``digest_hour``, the site's local hour, listing what opened and cleared). A kiosk
+    unheard of for ``heartbeat_missing_min`` minutes is a problem; so is a hold still
+    open after ``stale_hold_h`` hours (before hold expiry voids it).
+    """
+
+    enabled: bool = True
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest_hour: int = Field(default=8, ge=0, le=23)
+    heartbeat_missing_min: int = Field(default=15, ge=1, le=10080)
+    stale_hold_h: int = Field(default=2, ge=1, le=720)
+    # Low toner (and a supply at or below low_supply_percent) is worth a mail on a site
+    # that changes cartridges itself; others turn it off and hear only of empty ones.
+    low_toner: bool = True
+    low_supply_percent: int = Field(default=10, ge=1, le=50)
+    check_interval_s: int = Field(default=60, ge=1, le=3600)
+
+
 class NotificationSettings(_Section):
     """``[notifications]``: e-mail to users and administrators (docs/notifications.md).
 
@@ -463,6 +484,7 @@ class NotificationSettings(_Section):
     give_up_after_h: int = Field(default=72, ge=1, le=720)
     smtp: SmtpSettings = SmtpSettings()
     print3d: Print3DNotificationSettings = Print3DNotificationSettings()
+    devices: DeviceNotificationSettings = DeviceNotificationSettings()
 
     @model_validator(mode="after")
     def _complete(self) -> NotificationSettings:
@@ -604,6 +626,14 @@ EXPECTED: dict[str, str] = {
         "an integer between 0 and 100 (percent done; 0: not by percent)",
     "notifications.print3d.collect_at":
         "a table of printer group name = where to collect the print (strings)",
+    "notifications.devices.enabled": "true or false",
+    "notifications.devices.mode": "one of \"immediate\", \"digest\"",
+    "notifications.devices.digest_hour": "an integer between 0 and 23 (the local hour)",
+    "notifications.devices.heartbeat_missing_min": "an integer between 1 and 10080 (minutes)",
+    "notifications.devices.stale_hold_h": "an integer between 1 and 720 (hours)",
+    "notifications.devices.low_toner": "true or false",
+    "notifications.devices.low_supply_percent": "an integer between 1 and 50 (percent)",
+    "notifications.devices.check_interval_s": "an integer between 1 and 3600 (seconds)",
     "print3d.groups.N.materials": "a non-empty list of material names such as [\"PLA\"]",
 }
 SECTIONS: dict[str, type[_Section]] = {

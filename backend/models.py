@@ -812,3 +812,30 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # When it was given up (status failed): shown to the administrator.
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DeviceProblem(Base):
+    """One device problem, from the moment it is seen until it clears (docs/notifications.md).
+
+    ``code`` is the problem in our words (``jam``, ``toner_empty``, ``kiosk_silent``...),
+    ``subject`` what it is about within the terminal ("" for the printer itself, a supply's
+    name, a hold's id). ``open_key`` is ``terminal:code:subject`` while the problem is
+    open and NULL once it cleared: being unique, it lets exactly one open row exist per
+    device and problem, even with two backend processes seeing the same alert at once
+    (the second insert fails and is a no-op), while closed rows keep the history and a
+    recurrence opens a new row and a new mail. ``source`` says what clears it: the next
+    alert or supplies report of the kiosk, its next heartbeat, the hold's settlement.
+    """
+
+    __tablename__ = "device_problems"
+    __table_args__ = (Index("ix_device_problems_terminal", "terminal_id", "cleared_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminals.id"))
+    source: Mapped[str] = mapped_column(String(16))  # alert | supplies | heartbeat | hold
+    code: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    # The raw codes and the printer's own words, for the mail and the admin page.
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    open_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -10,7 +10,10 @@ backend's log then reads like the printer's history.
 The heartbeat is a quick probe of the backend: it keeps the reachability flag fresh,
 so the UI shows "offline" before anyone badges, and wakes the outbox drainer when the
 backend comes back. A printer that does not answer is logged and tried again at the next
-tick; it never stops the kiosk.
+tick; it never stops the kiosk. After ``unreachable_after`` alert reads in a row that
+failed, the alert set gains :data:`PRINTER_UNREACHABLE` (the alerts last read are kept:
+a jam seen before the printer went quiet is not "cleared" by silence), and loses it at
+the first read that works: the backend tells the administrators (issue 18).
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ _log = logging.getLogger(__name__)
 class ReportSchedule:
     heartbeat_s: float = 30.0
     device_s: float = 900.0
+    # Failed alert reads in a row (one per heartbeat) before the printer is reported
+    # unreachable: one lost UDP answer is not worth an administrator's mail.
+    unreachable_after: int = 3
+
+
+# The alert a kiosk adds while its printer does not answer (code, severity, description).
+PRINTER_UNREACHABLE = ("printer_unreachable", "critical", "the printer does not answer")
 
 
 class Reporter:
@@ -54,6 +64,7 @@ class Reporter:
         self._next_heartbeat = clock()
         self._next_device = clock()
         self._alerts: frozenset[tuple[str, str, str]] | None = None
+        self._failed_reads = 0
 
     def tick(self) -> None:
         now = self._clock()
@@ -97,9 +108,13 @@ class Reporter:
             return
         try:
             active = _alerts(self._monitor.alerts())
+            self._failed_reads = 0
         except PrinterUnreadable as exc:  # retry at the next heartbeat
             _log.warning("printer alerts could not be read: %s", exc)
-            return
+            self._failed_reads += 1
+            if self._failed_reads < self._schedule.unreachable_after:
+                return
+            active = (self._alerts or frozenset()) | {PRINTER_UNREACHABLE}
         previous = self._alerts
         self._alerts = active
         if active == previous or (previous is None and not active):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend import terminal_sessions
 from backend.context import BackendContext
@@ -42,6 +43,24 @@ def current_terminal(request: Request, context: Context) -> Terminal:
 
 
 CurrentTerminal = Annotated[Terminal, Depends(current_terminal)]
+
+
+def note_heartbeat(request: Request, context: Context) -> None:
+    """A kiosk's heartbeat (``GET /health``) carries its token: count it as the kiosk
+    seen, so an idle kiosk is not taken for a silent one (backend.notify.devices). The
+    answer stays the same whatever the token (no oracle for guessing one), and a database
+    that does not answer is the health check's business, not an error here."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return
+    try:
+        with context.db.read() as session:
+            terminal = authenticate(session, context.secret, token.strip())
+        if needs_touch(terminal):
+            with context.db.write() as session:
+                touch(session, terminal)
+    except (LedgerError, SQLAlchemyError):
+        return
 
 SESSION_HEADER = "X-Printkiosk-Session"
 # The user session a card or PIN opened at this terminal (POST /sessions "session").

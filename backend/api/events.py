@@ -6,7 +6,10 @@ says which were new.
 A new ``print3d_progress`` event may record the job user's nearly-done mail, in the
 transaction that stores the event (backend.notify.print3d): progress goes through the
 kiosk's outbox like any report, so one made while the backend was away arrives later,
-in order, before the print's settlement."""
+in order, before the print's settlement.
+
+A new alert or supplies event may open or clear a device problem (backend.notify.devices)
+in the same transaction; a duplicate does nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from backend.api.deps import Context, CurrentTerminal
 from backend.api.schemas import EventBatch
 from backend.context import BackendContext
 from backend.models import TerminalEvent
+from backend.notify import devices
 from backend.notify import print3d as notify_print3d
 
 router = APIRouter(tags=["events"])
@@ -58,5 +62,7 @@ def _store(context: BackendContext, terminal_id: str, body: EventBatch) -> list[
                 notify_print3d.progress_reported(
                     session, context.config.notifications, terminal_id, event.occurred_at,
                     progress.job_id, progress.percent, progress.time_left_s)
+            # Device problems (an alert, an empty supply) open in the event's transaction.
+            devices.on_event(session, context.config, terminal_id, event.kind, event.payload)
             results.append({"idempotency_key": event.idempotency_key, "status": "accepted"})
     return results

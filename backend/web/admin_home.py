@@ -41,6 +41,8 @@ SECTIONS: list[Section] = [
     # admin_notify
     Section("/admin/notifications", "Notifications",
             "The e-mail outbox: failed and waiting mails, retry"),
+    # admin_devices
+    Section("/admin/devices", "Device problems", "Open problems of printers and kiosks"),
 ]
 
 

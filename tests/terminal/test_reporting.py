@@ -79,3 +79,27 @@ def test_a_silent_printer_is_skipped_and_job_reports_are_journalled(tmp_path: Pa
     assert event["kind"] == "job_report"
     assert event["payload"] == {"job_ref": "cups-42", "username": "alice", "pages": 6,
                                 "colour_pages": 2, "charged": "0.72", "outcome": "completed"}
+
+
+def test_a_printer_silent_for_three_reads_is_reported_unreachable_until_it_answers(
+        tmp_path: Path) -> None:
+    reporter, book, _, monitor, clock, _ = setup(tmp_path)
+    jam = FakeAlert("jam", "critical", "tray 2")
+    monitor.active_alerts = [jam]
+    reporter.tick()
+    monitor.failing = True
+    for _ in range(5):  # two lost answers are nothing; the third says unreachable, once
+        clock.advance(30)
+        reporter.tick()
+    monitor.failing = False
+    clock.advance(30)
+    reporter.tick()
+    alerts = [e.body["payload"] for e in book.outbox.pending() if e.body["kind"] == "alert"]
+    jammed = {"code": "jam", "severity": "critical", "description": "tray 2"}
+    unreachable = {"code": "printer_unreachable", "severity": "critical",
+                   "description": "the printer does not answer"}
+    assert alerts == [
+        {"active": [jammed], "raised": [jammed], "cleared": []},
+        {"active": [jammed, unreachable], "raised": [unreachable], "cleared": []},
+        {"active": [jammed], "raised": [], "cleared": [unreachable]},
+    ]
