@@ -39,6 +39,7 @@ from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
 from backend.notify import devices
+from backend.notify.hook import install_rules
 from backend.notify.worker import deliver_due
 from backend.payments.gateway import PaymentGateway
 from backend.payments.registry import make_gateway
@@ -118,6 +119,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
     """``schedule``: run the periodic tasks in this process (the server does; tests of the
     API alone do not)."""
     db = db or Database.from_url(config.database_url, config.database.pool_size)
+    install_rules(db, config)
     if migrate:
         prepare_database(db, config.ledger.currency)
     context = BackendContext(config=config, db=db,
