@@ -111,7 +111,7 @@ class UserRules:
         window = timedelta(minutes=self.alerts.group_minutes)
         quiet_until = row.alerts_quiet_until
         if quiet_until is None or now >= quiet_until:
-            self._record(session, user, to, lines, send_after=None)
+            self._record(session, user, to, lines, send_after=now)
             row.alerts_quiet_until = now + window
             row.alert_group_id = row.alert_group_due = None
             return
@@ -123,7 +123,7 @@ class UserRules:
         row.alerts_quiet_until = quiet_until + window
 
     def _record(self, session: Session, user: User, to: tuple[str, str],
-                lines: list[dict[str, Any]], send_after: datetime | None) -> Notification | None:
+                lines: list[dict[str, Any]], send_after: datetime) -> Notification | None:
         return record(session, kind="transactions", to_address=to[0], language=to[1],
                       user_id=user.id, send_after=send_after,
                       dedupe_key=f"transactions:{user.id}:{lines[0]['id']}",
