@@ -21,6 +21,7 @@ from backend.api import (
     events,
     holds,
     job_analyses,
+    notifications,
     pricing,
     print3d,
     sessions,
@@ -167,7 +168,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
                        api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES | webhook_paths,
                        path_limits=path_limits)
     for module in (terminals, sessions, holds, billing_codes, cards, events, pricing,
-                   job_analyses, vouchers, topups, print3d, technician):
+                   job_analyses, vouchers, topups, print3d, technician, notifications):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(topups.webhooks, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     if gateway is not None and gateway.name == "demo":
