@@ -57,8 +57,10 @@ def test_preferences_through_the_api_and_on_me(page: Any, site: WebSite) -> None
             "heading", name="Notifications par e-mail"))
         threshold = section.get_by_role("textbox", name="Seuil")
         expect(threshold).to_have_value("3,50")
-        expect(section.get_by_role("checkbox", name=re.compile("Me prévenir"))).to_be_checked()
-        expect(section.get_by_role("checkbox", name=re.compile("M’envoyer chaque"))).not_to_be_checked()
+        low, alerts = (section.get_by_role("checkbox", name=re.compile(name))
+                       for name in ("Me prévenir", "M’envoyer chaque"))
+        expect(low).to_be_checked()
+        expect(alerts).not_to_be_checked()
         expect(section).to_contain_text("Vide : le montant du site, 2,00\u00a0€.")
         for typed, said in (("abc", "Ce n’est pas un montant"),
                             ("-3", "ne peut pas être négatif"),
@@ -71,7 +73,7 @@ def test_preferences_through_the_api_and_on_me(page: Any, site: WebSite) -> None
             expect(threshold).to_have_attribute("aria-invalid", "true")
         assert_accessible(page)
         threshold.fill("1,5")
-        section.get_by_role("checkbox", name=re.compile("M’envoyer chaque")).check()
+        alerts.check()
         section.get_by_role("button", name="Enregistrer les notifications").click()
         expect(page.get_by_role("status")).to_have_text(
             "Vos choix de notifications sont enregistrés.")
