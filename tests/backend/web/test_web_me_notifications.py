@@ -2,7 +2,7 @@
 alice (French) sets her threshold through the kiosk's API, sees it on /me, types wrong
 amounts there ("abc", "-3", "1,234" and a too precise "1.234") and reads what is wrong
 with each, then saves "1,5" (a French decimal comma) and turns transaction alerts on; the
-API answers what the page saved. SQLite only: the browser suite is slow."""
+API answers what the page saved. (SQLite only, as every browser flow: see conftest.)"""
 
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ def _api(site: WebSite) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_preferences_through_the_api_and_on_me(page: Any, site: WebSite) -> None:
     with _api(site) as api:
         saved = api.put("/users/alice/notifications", json={
