@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from backend import ledger
 from backend.audit import record
 from backend.config import NotificationSettings
 from backend.models import User, UserNotificationSettings
@@ -62,7 +63,11 @@ def change(session: Session, user: User, *, low_balance_enabled: bool,
            low_balance_threshold: Decimal | None, transactions_enabled: bool,
            actor: str, origin: str) -> dict[str, Any]:
     """Save the user's choices (``low_balance_threshold`` None: the site's); the audit
-    row lists what changed (nothing changed: no row). Returns the changes."""
+    row lists what changed (nothing changed: no row). Returns the changes.
+
+    Under the user's lock, like the rules: a charge at the same moment may be creating
+    the same row (the first movement of a user who never chose)."""
+    ledger.lock_user(session, user.id)
     row = settings_of(session, user.id)
     wanted: dict[str, Any] = {"low_balance_enabled": low_balance_enabled,
                               "low_balance_threshold": low_balance_threshold,

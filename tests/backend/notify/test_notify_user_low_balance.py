@@ -3,6 +3,8 @@ until it rose above threshold + margin (hysteresis); holds count; nothing when o
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -114,3 +116,24 @@ def test_disabled_records_nothing(db: Database, notifications: dict[str, object]
     seeded(db, notify_config(db, **settings))  # type: ignore[arg-type]
     charge(db, "alice", "11.00")
     assert mails(db, "low_balance") == []
+
+
+def test_terminals_charging_at_once_send_one_mail(db: Database) -> None:
+    """Four kiosks charge alice at the same moment, across the threshold: the rules run
+    under her row lock, so exactly one mail and one settings row."""
+    seeded(db, notify_config(db, low_balance=LOW, transactions={"default": True}))
+    barrier = threading.Barrier(4)
+
+    def one(_: int) -> int:
+        barrier.wait()
+        return charge(db, "alice", "3.00")  # 15.00 -> 12, 9, 6, 3 in some order
+
+    with ThreadPoolExecutor(4) as pool:
+        assert len(set(pool.map(one, range(4)))) == 4
+    assert [row.context["balance"] for row in mails(db, "low_balance")] == ["3.00"]
+    alerts = mails(db, "transactions")
+    assert sorted(line["amount"] for row in alerts for line in row.context["lines"]) == [
+        "-3.00"] * 4
+    assert len(alerts) == 2  # one at once, the other three grouped
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(UserNotificationSettings)) == 1
