@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,12 +22,14 @@ from notify_user_helpers import (
 )
 from sqlalchemy import update
 
-from backend import ledger
+from backend import cash_desk, ledger, me_account
 from backend.app import create_app
+from backend.cash_desk_drawer import open_drawer
 from backend.db import Database
-from backend.demo import DEMO_TERMINAL_TOKEN, seed_demo
+from backend.demo import DEMO_TERMINAL_TOKEN, demo_voucher_codes, seed_demo
 from backend.models import LedgerTransaction, Notification, UserNotificationSettings, utcnow
 from backend.notify import user_rules
+from backend.vouchers import Refusal
 
 ALERTS = {"transactions": {"default": True, "group_minutes": 10},
           "low_balance": {"enabled": False}}
@@ -170,3 +173,24 @@ def test_a_retried_capture_adds_no_line(api: TestClient, db: Database) -> None:
                for line in row.context["lines"] if line["what"] == "charge"]
     assert [line["amount"] for line in charges] == ["-1.20", "-1.20"]
     assert len({line["id"] for line in charges}) == 2
+
+
+def test_the_cash_desk_and_the_web_page_reach_the_rules_too(db: Database) -> None:
+    """No caller calls the rules: a cash-in at the desk and a voucher redeemed on /me
+    are seen through the hook like a kiosk's charge."""
+    config = notify_config(db, **ALERTS)
+    seeded(db, config)
+    with db.read() as session:
+        bob, carol = user(session, "bob").id, user(session, "carol").id
+    open_drawer(db, carol, "staff:carol", "EUR", "0.00", None)
+    cash_desk.cash_in(db, cash_desk.Clerk(carol, "carol"), "EUR", operation=uuid4().hex,
+                      user_id=bob, amount="5.00", method="cash")
+    [code] = demo_voucher_codes(db, limit=1)
+    redeemed = me_account.redeem_voucher(db, SECRET, config, bob, code, "web:127.0.0.1")
+    assert not isinstance(redeemed, Refusal)
+    first, grouped = mails(db, "transactions")
+    assert [(line["what"], line["where"]) for line in
+            first.context["lines"] + grouped.context["lines"]] == [
+        ("cash_in", "cash_desk"), ("voucher", "web")]
+    text = rendered(grouped).text
+    assert "Voucher" in text and "on the web" in text
