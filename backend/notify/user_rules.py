@@ -134,13 +134,16 @@ class UserRules:
     def _append(session: Session, row: UserNotificationSettings,
                 lines: list[dict[str, Any]], now: datetime) -> bool:
         """Add the lines to the open grouped mail; False when there is none any more (it
-        is due, or the worker has it)."""
+        is due, or a worker has it or tried it)."""
         if row.alert_group_id is None or row.alert_group_due is None or now >= row.alert_group_due:
             return False
         group = session.scalar(select(Notification).where(Notification.id == row.alert_group_id)
                                .with_for_update()
                                .execution_options(populate_existing=True))
-        if group is None or group.status != "pending" or group.claim_token is not None:
+        # Never to a mail a worker holds or has tried (its Message-ID is fixed then: a
+        # retry must carry the same message).
+        if (group is None or group.status != "pending" or group.claim_token is not None
+                or group.attempts > 0):
             return False
         known = {line["id"] for line in group.context["lines"]}
         fresh = [line for line in lines if line["id"] not in known]
