@@ -21,6 +21,7 @@ from backend.api import (
     events,
     holds,
     job_analyses,
+    notifications,
     pricing,
     print3d,
     sessions,
@@ -39,6 +40,7 @@ from backend.holds_expiry import expire_stale_holds
 from backend.ledger import ensure_system_accounts
 from backend.migrate import upgrade
 from backend.notify import devices
+from backend.notify.hook import install_rules
 from backend.notify.worker import deliver_due
 from backend.payments.gateway import PaymentGateway
 from backend.payments.registry import make_gateway
@@ -118,6 +120,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
     """``schedule``: run the periodic tasks in this process (the server does; tests of the
     API alone do not)."""
     db = db or Database.from_url(config.database_url, config.database.pool_size)
+    install_rules(db, config)
     if migrate:
         prepare_database(db, config.ledger.currency)
     context = BackendContext(config=config, db=db,
@@ -165,7 +168,7 @@ def create_app(config: BackendConfig, db: Database | None = None,
                        api_prefix=API_PREFIX, public_paths=PUBLIC_WRITES | webhook_paths,
                        path_limits=path_limits)
     for module in (terminals, sessions, holds, billing_codes, cards, events, pricing,
-                   job_analyses, vouchers, topups, print3d, technician):
+                   job_analyses, vouchers, topups, print3d, technician, notifications):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(topups.webhooks, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     if gateway is not None and gateway.name == "demo":

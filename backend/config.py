@@ -459,6 +459,49 @@ class DeviceNotificationSettings(_Section):
     check_interval_s: int = Field(default=60, ge=1, le=3600)
 
 
+class LowBalanceSettings(_Section):
+    """``[notifications.low_balance]``: a mail when a user's available credit falls below
+    ``threshold`` (a user may set their own, or turn it off); sent once, then again only
+    after the credit rose above ``threshold + margin`` (hysteresis: a balance hovering
+    around the threshold does not mail at every print)."""
+
+    enabled: bool = True
+    threshold: str = "2.00"
+    margin: str = "1.00"
+
+    @field_validator("threshold", "margin")
+    @classmethod
+    def _amount(cls, value: str) -> str:
+        from backend.money import parse_amount
+
+        parse_amount(value)
+        return value
+
+    @property
+    def threshold_amount(self) -> Decimal:
+        from backend.money import parse_amount
+
+        return parse_amount(self.threshold)
+
+    @property
+    def margin_amount(self) -> Decimal:
+        from backend.money import parse_amount
+
+        return parse_amount(self.margin)
+
+
+class TransactionAlertSettings(_Section):
+    """``[notifications.transactions]``: a mail for each movement of a user's credit, for
+    the users who opted in (``default``: the choice of a user who made none). The first
+    movement after a quiet period is mailed at once; the next ones within
+    ``group_minutes`` go into one mail at the end of that window. ``not_you``: what to do
+    when a movement was not the user's (default: contact the cash desk, change the PIN)."""
+
+    default: bool = False
+    group_minutes: int = Field(default=10, ge=1, le=1440)
+    not_you: str | None = Field(default=None, min_length=1, max_length=500)
+
+
 class NotificationSettings(_Section):
     """``[notifications]``: e-mail to users and administrators (docs/notifications.md).
 
@@ -485,6 +528,8 @@ class NotificationSettings(_Section):
     smtp: SmtpSettings = SmtpSettings()
     print3d: Print3DNotificationSettings = Print3DNotificationSettings()
     devices: DeviceNotificationSettings = DeviceNotificationSettings()
+    low_balance: LowBalanceSettings = LowBalanceSettings()
+    transactions: TransactionAlertSettings = TransactionAlertSettings()
 
     @model_validator(mode="after")
     def _complete(self) -> NotificationSettings:
@@ -634,6 +679,12 @@ EXPECTED: dict[str, str] = {
     "notifications.devices.low_toner": "true or false",
     "notifications.devices.low_supply_percent": "an integer between 1 and 50 (percent)",
     "notifications.devices.check_interval_s": "an integer between 1 and 3600 (seconds)",
+    "notifications.low_balance.enabled": "true or false",
+    "notifications.low_balance.threshold": "an amount as a decimal string such as \"2.00\"",
+    "notifications.low_balance.margin": "an amount as a decimal string such as \"1.00\"",
+    "notifications.transactions.default": "true or false (opted in unless a user says no)",
+    "notifications.transactions.group_minutes": "an integer between 1 and 1440 (minutes)",
+    "notifications.transactions.not_you": "a text of 1 to 500 characters",
     "print3d.groups.N.materials": "a non-empty list of material names such as [\"PLA\"]",
 }
 SECTIONS: dict[str, type[_Section]] = {

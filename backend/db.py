@@ -103,6 +103,12 @@ class Database:
             engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
 
+    @property
+    def write_sessions(self) -> sessionmaker[Session]:
+        """The factory of :meth:`write`'s sessions: where session events are installed
+        (``backend.notify.hook``) so that they see every write transaction."""
+        return self._write
+
     @classmethod
     def from_url(cls, url: str, pool_size: int = 10) -> Database:
         return cls(make_engine(url, pool_size))

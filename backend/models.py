@@ -839,3 +839,27 @@ class DeviceProblem(Base):
     open_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class UserNotificationSettings(Base):
+    """A user's notification choices and the rules' memory (docs/notifications.md).
+
+    Choices: NULL means "the site's default" (``[notifications.low_balance]`` and
+    ``[notifications.transactions]``), so a change of the default reaches everyone who
+    made no choice. Memory, written only under the user's row lock (the ledger's
+    serialisation point, so two terminals charging at once cannot both send):
+    ``low_balance_sent`` is the hysteresis (true from the low-balance mail until the
+    credit rose above threshold + margin); ``alerts_quiet_until`` is when the next
+    transaction mail may leave, ``alert_group_id`` the grouped mail still open
+    (pending) for the movements until then, due at ``alert_group_due``.
+    """
+
+    __tablename__ = "user_notification_settings"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    low_balance_enabled: Mapped[bool | None] = mapped_column()
+    low_balance_threshold: Mapped[Decimal | None] = mapped_column(Money())
+    transactions_enabled: Mapped[bool | None] = mapped_column()
+    low_balance_sent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    alerts_quiet_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    alert_group_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    alert_group_due: Mapped[datetime | None] = mapped_column(UtcDateTime())

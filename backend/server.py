@@ -15,6 +15,7 @@ import uvicorn
 from backend.app import create_app, prepare_database
 from backend.config import BackendConfig, BackendConfigError
 from backend.db import Database, DatabaseRefused, is_sqlite, verify_database
+from backend.notify.hook import install_rules
 
 # How often the serving loop calls the heartbeat (the caller's watchdog decides when a
 # ping is due); a loop blocked longer than systemd's WatchdogSec gets the service restarted.
@@ -57,6 +58,8 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             print(problem, file=sys.stderr)
         return 2
     db = Database.from_url(config.database_url, config.database.pool_size)
+    # The user rules see the CLI's movements too (adjust, refill, expire-holds...).
+    install_rules(db, config)
     try:
         try:
             verify_database(db, earlier_key)

@@ -31,6 +31,7 @@ from backend.db import Database, DatabaseRefused, verify_database
 from backend.ledger import LedgerError
 from backend.models import User, VoucherBatch, utcnow
 from backend.money import fmt, parse_amount
+from backend.notify.hook import install_rules
 from backend.voucher_limits import recent_lockouts
 
 
@@ -61,6 +62,7 @@ def open_backend(config: BackendConfig, actor: str) -> Iterator[Backend]:
     except BackendConfigError as exc:
         raise CliRefused("; ".join(exc.problems)) from exc
     db = Database.from_url(config.database_url, config.database.pool_size)
+    install_rules(db, config)
     try:
         try:
             verify_database(db, earlier_key)

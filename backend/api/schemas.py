@@ -371,3 +371,12 @@ class TerminalStatus(BaseModel):
 
 class TechnicianReportAnswer(BaseModel):
     ok: Literal[True]
+
+
+class NotificationPreferencesRequest(_Body):
+    """The user's notification choices (all three, as the GET answers them)."""
+
+    low_balance_enabled: bool
+    # The user's own threshold; null: the site's ([notifications.low_balance] threshold).
+    low_balance_threshold: Amount | None
+    transactions_enabled: bool

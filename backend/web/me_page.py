@@ -1,4 +1,5 @@
-"""``/me``: the user's own page — balance, history, language, vouchers, top-ups, password.
+"""``/me``: the user's own page — balance, history, language, vouchers, top-ups, password,
+notifications.
 
 Only the signed-in user's data, ever: every read and change goes through
 ``backend.me_account`` with ``identity.user_id`` and no URL or form field names a user,
@@ -23,7 +24,8 @@ from backend import ledger, me_account, topups
 from backend.api.vouchers import STATUS_OF_REFUSAL
 from backend.ledger import LedgerError
 from backend.models import User
-from backend.money import parse_typed_amount
+from backend.money import fmt, parse_typed_amount
+from backend.notify import preferences
 from backend.payments.gateway import PaymentGateway
 from backend.vouchers import Refusal
 from backend.web import login_limits
@@ -57,15 +59,26 @@ def _page(request: Request, identity: WebIdentity, status_code: int = 200,
         jobs3d = me_account.print3d_jobs(session, identity.user_id)
         top_ups = me_account.recent_top_ups(session, identity.user_id)
         language = user.language
+        notify = preferences.read(session, user, context.config.notifications)
     text = page_text(request, identity)
     return render(request, "me/home.html", identity, status_code=status_code,
                   balance=balance, history=history, holds=holds, jobs3d=jobs3d,
-                  top_ups=top_ups, account_language=language, errors=errors or {},
+                  top_ups=top_ups, account_language=language, notify=notify,
+                  own_threshold=_typed(text, notify.low_balance_threshold)
+                  if notify.own_threshold else "",
+                  errors=errors or {},
                   values=values or {}, notice=notice, kind_label=kind_label(text),
                   **status_labels(text),
                   gateway=_gateway(request), presets=[Decimal(p) for p in settings.presets],
                   min_amount=settings.min_decimal, max_amount=settings.max_decimal,
                   operation=uuid4().hex, min_length=MIN_LENGTH)
+
+
+def _typed(text: PageText, amount: Decimal) -> str:
+    """An amount as the user would type it back: "2.50", "2,50" in French (no grouping,
+    which ``parse_typed_amount`` would refuse)."""
+    shown = fmt(amount)
+    return shown.replace(".", ",") if text.language == "fr" else shown
 
 
 def kind_label(text: PageText) -> dict[str, str]:
@@ -111,6 +124,8 @@ def home(request: Request, identity: Me, transactions: int = 1, jobs: int = 1,
                               amount=text.money(value))
     elif saved == "language":
         notice = text("Your language is saved.")
+    elif saved == "notifications":
+        notice = text("Your notification choices are saved.")
     elif saved == "password":
         notice = text("Your password is changed. Your other sessions are signed out.")
     return _page(request, identity, notice=notice, tx_page=transactions, job_page=jobs)
@@ -130,6 +145,42 @@ def choose_language(request: Request, identity: Me,
     response = RedirectResponse("/me?saved=language", status_code=303)
     set_cookie(response, request, LANGUAGE_COOKIE, language, max_age=365 * 86400)
     return response
+
+
+@router.post("/me/notifications")
+def choose_notifications(request: Request, identity: Me,
+                         low_balance: Annotated[str, Form(max_length=8)] = "",
+                         threshold: Annotated[str, Form(max_length=20)] = "",
+                         transactions: Annotated[str, Form(max_length=8)] = "") -> Response:
+    """Save the two switches and the threshold (empty: the site's), audited as the
+    user's own change; a threshold that is not an amount is refused next to its field."""
+    context = context_of(request)
+    try:
+        amount = preferences.parse_threshold(threshold)
+    except preferences.ThresholdRefused as refused:
+        text = page_text(request, identity)
+        return _page(request, identity, 400, values={"threshold": threshold},
+                     errors={"threshold": _threshold_error(text, refused.reason)})
+    with context.db.write() as session:
+        user = session.get(User, identity.user_id)
+        assert user is not None
+        preferences.change(session, user, low_balance_enabled=low_balance == "on",
+                           low_balance_threshold=amount,
+                           transactions_enabled=transactions == "on",
+                           actor=me_account.actor_of(identity.username),
+                           origin=origin_of(request))
+    return RedirectResponse("/me?saved=notifications", status_code=303)
+
+
+def _threshold_error(text: PageText, reason: str) -> str:
+    if reason == "negative":
+        return text("The amount cannot be negative.")
+    if reason == "decimals":
+        return text("At most 2 decimals, such as 2.50.")
+    if reason == "too_large":
+        return text("This amount is too large.")
+    return text("This is not an amount: type digits such as 2.50 (or 2,50), or leave it "
+                "empty for the site's amount.")
 
 
 def _voucher_error(text: PageText, refusal: Refusal) -> str:

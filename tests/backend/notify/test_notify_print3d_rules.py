@@ -61,8 +61,10 @@ def site(db: Database, tmp_path: Path) -> Iterator[Backend]:
 
 
 def mails(backend: Backend) -> list[Notification]:
+    """The 3D mails (the user rules may add a low-balance mail for the same charge)."""
     with backend.db.read() as session:
-        rows = list(session.scalars(select(Notification).order_by(Notification.id)))
+        rows = list(session.scalars(select(Notification).where(
+            Notification.kind.like("print3d_%")).order_by(Notification.id)))
         session.expunge_all()
         return rows
 
