@@ -58,8 +58,6 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             print(problem, file=sys.stderr)
         return 2
     db = Database.from_url(config.database_url, config.database.pool_size)
-    # The user rules see the CLI's movements too (adjust, refill, expire-holds...).
-    install_rules(db, config)
     try:
         try:
             verify_database(db, earlier_key)
@@ -74,6 +72,9 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             seed_demo(db, secret, config.ledger.currency)
             seed_demo_web(db, secret)
             seed_demo_print3d(db, config)
+        # The user rules see the CLI's movements too (adjust, refill, expire-holds...),
+        # but not the demo's seed: its opening balances are no movement to warn about.
+        install_rules(db, config)
         if migrate_only:
             print(f"database at the latest schema: {db.engine.url.render_as_string()}")
             return 0

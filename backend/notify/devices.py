@@ -59,6 +59,11 @@ LOW_TONER_PROBLEMS = frozenset({"toner_low", "supply_low"})
 # A 3D kiosk's run-out is raised and cleared by its print watcher, not by the printer's
 # alert set: an alert set that does not mention it does not clear it.
 RAISED_ONLY = frozenset({"filament_runout"})
+# A printer says "toner low" twice: as an alert and as a supply level. The same SNMP read
+# gives both (terminal/reporting.py), so a problem already open from one of them covers
+# the other: one mail, not two, for one low cartridge.
+COVERED_BY: dict[str, str] = {"toner_low": "supply_low", "supply_low": "toner_low",
+                              "toner_empty": "supply_empty", "supply_empty": "toner_empty"}
 KIOSK_SILENT = "kiosk_silent"
 STALE_HOLD = "stale_hold"
 
@@ -208,7 +213,9 @@ def _on_alert(session: Session, config: BackendConfig, settings: DeviceNotificat
                 if p.code in cleared and p.code not in raised]
     clear(session, gone)
     for seen in raised.values():
-        open_problem(session, config, terminal, "alert", seen.code, seen.subject, seen.detail)
+        if not _covered(session, terminal.id, seen.code):
+            open_problem(session, config, terminal, "alert", seen.code, seen.subject,
+                         seen.detail)
 
 
 def _on_supplies(session: Session, config: BackendConfig,
@@ -237,8 +244,18 @@ def _on_supplies(session: Session, config: BackendConfig,
     clear(session, [p for p in open_problems(session, terminal.id, "supplies")
                     if (p.code, p.subject) not in seen])
     for item in seen.values():
-        open_problem(session, config, terminal, "supplies", item.code, item.subject,
-                     item.detail)
+        if not _covered(session, terminal.id, item.code):
+            open_problem(session, config, terminal, "supplies", item.code, item.subject,
+                         item.detail)
+
+
+def _covered(session: Session, terminal_id: str, code: str) -> bool:
+    """Whether the same trouble is already open under its other name (see COVERED_BY)."""
+    other = COVERED_BY.get(code)
+    return other is not None and session.scalar(
+        select(DeviceProblem.id).where(DeviceProblem.terminal_id == terminal_id,
+                                       DeviceProblem.code == other,
+                                       DeviceProblem.cleared_at.is_(None)).limit(1)) is not None
 
 
 # -- the scheduled checks ------------------------------------------------------------------

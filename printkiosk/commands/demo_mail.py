@@ -22,7 +22,9 @@ class DemoMailbox:
     _controller: object
 
     def notifications_toml(self) -> str:
-        """The demo backend's ``[notifications]``: on, sending here, checked every 2 s."""
+        """The demo backend's ``[notifications]``: on, sending here, checked every 2 s;
+        every demo user gets charge alerts (a site would leave them opt-in), grouped over
+        2 minutes so that a demo shows the grouping without a long wait."""
         return ("[notifications]\n"
                 "enabled = true\n"
                 f'from_address = "{FROM_ADDRESS}"\n'
@@ -30,7 +32,10 @@ class DemoMailbox:
                 "[notifications.smtp]\n"
                 f'host = "{HOST}"\n'
                 f"port = {self.port}\n"
-                'security = "none"\n')
+                'security = "none"\n\n'
+                "[notifications.transactions]\n"
+                "default = true\n"
+                "group_minutes = 2\n")
 
     def close(self) -> None:
         self._controller.stop()  # type: ignore[attr-defined]

@@ -48,6 +48,8 @@ def test_the_demo_backend_sends_its_mails_into_the_demo_maildir(tmp_path: Path) 
         deadline = time.monotonic() + 30  # the scheduler's tick is 2 s
         while not _subjects(box.folder) and time.monotonic() < deadline:
             time.sleep(0.2)
+        # only the test message: the demo's seed (opening balances) alerts nobody, though
+        # the demo turns charge alerts on for every user
         assert _subjects(box.folder) == ["Message de test de printkiosk (Demo)"]
         done = subprocess.run([sys.executable, "-m", "printkiosk", "backend", "notify", "test",
                                "--config", str(tmp_path / "backend.toml"),

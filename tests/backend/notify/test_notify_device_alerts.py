@@ -96,6 +96,24 @@ def test_low_toner_off_mails_only_empty_toner(db: Database) -> None:
         assert [p.code for p in problems(db)] == ["toner_empty"]
 
 
+def test_a_low_cartridge_said_as_an_alert_and_as_a_level_is_one_mail(db: Database) -> None:
+    # One SNMP read gives both (the demo printer did: "Toner low" and "Magenta toner is
+    # low" arrived as two mails for one cartridge).
+    low = ("supplies", {"supplies": [{"name": "Magenta Toner", "level_percent": 8}]})
+    with device_backend(db) as backend:
+        post_events(backend, alert(["lowToner"], raised=["lowToner"]), low)
+        assert [p.code for p in problems(db)] == ["toner_low"]
+        post_events(backend, alert([], cleared=["lowToner"]))
+        post_events(backend, low)  # the alert cleared, the level still says low
+        assert [(p.code, p.cleared_at is None) for p in problems(db)] == [
+            ("toner_low", False), ("supply_low", True)]
+        empty = ("supplies", {"supplies": [{"name": "Magenta Toner", "level_percent": 0}]})
+        post_events(backend, empty, alert(["noToner"], raised=["noToner"]))
+        assert sorted((p.code, p.cleared_at is None) for p in problems(db)) == [
+            ("supply_empty", True), ("supply_low", False), ("toner_low", False)]
+        assert len(mails(db, "device_problem")) == 2 * 3, "one mail per cartridge state"
+
+
 def test_an_empty_supply_is_a_problem_until_refilled(db: Database) -> None:
     supplies = [{"name": "Cyan Toner", "level_percent": 0},
                 {"name": "Black Toner", "level_percent": 8},
