@@ -1,11 +1,14 @@
-"""``printkiosk demo --3d``: the demo backend with its uploaded 3D jobs, OctoPrint with
-its virtual printer slowed down to the demo's pace, and the 3D kiosk the demo builds
-(``demo_kiosk_3d_config`` + ``build_terminal``, as ``run_3d`` does)."""
+"""``printkiosk demo --3d``: the demo backend with its uploaded 3D jobs and its mailbox,
+OctoPrint with its virtual printer slowed down to the demo's pace, and the 3D kiosk the
+demo builds (``demo_kiosk_3d_config`` + ``build_terminal``, as ``run_3d`` does)."""
 
 from __future__ import annotations
 
+import email
+import mailbox
 import sys
 import time
+from email import policy
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from printkiosk.commands.demo import (
     start_demo_backend,
     stop_demo_backend,
 )
+from printkiosk.commands.demo_mail import start_demo_mailbox
 from printkiosk.commands.octoprint_peer import start_octoprint
 from terminal.print3d_values import Stage3D
 from terminal.wiring import build_terminal
@@ -39,7 +43,8 @@ def test_demo_takes_3d() -> None:
 @pytest.mark.peer
 def test_demo_3d_lists_the_demo_jobs_and_prints_one_in_about_a_minute(tmp_path: Path) -> None:
     port = free_port()
-    backend = start_demo_backend(port, tmp_path)
+    box = start_demo_mailbox(tmp_path / "mail")
+    backend = start_demo_backend(port, tmp_path, notifications=box.notifications_toml())
     octoprint = start_octoprint(tmp_path / "octoprint", throttle=DEMO_3D_THROTTLE_S)
     terminal = None
     try:
@@ -65,8 +70,25 @@ def test_demo_3d_lists_the_demo_jobs_and_prints_one_in_about_a_minute(tmp_path: 
         assert final.stage is Stage3D.FINISHED and final.settlement_sent, final
         assert final.grams_charged == jobs["demo-cube.gcode"].grams
         assert 30 <= took <= 120, took
+        # Alice (French) is mailed that it is nearly done, then what it cost: the demo's
+        # mailbox gets both from the backend's own outbox worker (a 2 s tick).
+        wanted = {"Votre impression 3D demo-cube.gcode est presque terminée",
+                  "Votre impression 3D demo-cube.gcode est terminée"}
+        deadline = time.monotonic() + 30
+        while not wanted <= _subjects(box.folder, "alice@example.org") and (
+                time.monotonic() < deadline):
+            time.sleep(0.5)
+        assert wanted <= _subjects(box.folder, "alice@example.org")
     finally:
         if terminal is not None:
             terminal.close()
         octoprint.stop()
         stop_demo_backend(backend)
+        box.close()
+
+
+def _subjects(folder: Path, to: str) -> set[str]:
+    """The decoded subjects of the mails to ``to`` (the default policy decodes them)."""
+    messages = [email.message_from_bytes(m.as_bytes(), policy=policy.default)
+                for m in mailbox.Maildir(str(folder))]
+    return {str(m["Subject"]) for m in messages if str(m["To"]) == to}
