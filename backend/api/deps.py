@@ -32,13 +32,19 @@ def current_terminal(request: Request, context: Context) -> Terminal:
         raise ApiProblem(401, "terminal_unauthorized", "Terminal not authorised",
                          "missing Authorization: Bearer <terminal token>")
     try:
-        with context.db.read() as session:
-            terminal = authenticate(session, context.secret, token.strip())
-        if needs_touch(terminal):
-            with context.db.write() as session:
-                touch(session, terminal)
+        return _seen(context, token.strip())
     except LedgerError as exc:
         raise problem_from(exc) from exc
+
+
+def _seen(context: BackendContext, token: str) -> Terminal:
+    """The token's terminal, its ``last_seen_at`` moved on (at most once per
+    ``LAST_SEEN_RESOLUTION``, so that every request does not write)."""
+    with context.db.read() as session:
+        terminal = authenticate(session, context.secret, token)
+    if needs_touch(terminal):
+        with context.db.write() as session:
+            touch(session, terminal)
     return terminal
 
 
@@ -54,11 +60,7 @@ def note_heartbeat(request: Request, context: Context) -> None:
     if scheme.lower() != "bearer" or not token.strip():
         return
     try:
-        with context.db.read() as session:
-            terminal = authenticate(session, context.secret, token.strip())
-        if needs_touch(terminal):
-            with context.db.write() as session:
-                touch(session, terminal)
+        _seen(context, token.strip())
     except (LedgerError, SQLAlchemyError):
         return
 
