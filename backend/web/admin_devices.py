@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -28,6 +28,9 @@ LIMIT = 500
 class OpenProblem:
     code: str
     subject: str
+    # What the printer said in its own words (alert descriptions), for the Detail column.
+    said: str
+    level_percent: int | None
     terminal: str
     device: str
     since: datetime
@@ -42,7 +45,20 @@ def devices_page(request: Request, identity: Reader) -> HTMLResponse:
             .join(Terminal, Terminal.id == DeviceProblem.terminal_id)
             .where(DeviceProblem.cleared_at.is_(None))
             .order_by(DeviceProblem.opened_at, DeviceProblem.id).limit(LIMIT)).tuples().all()
-    problems = [OpenProblem(problem.code, problem.subject, name, device or "",
-                            problem.opened_at) for problem, name, device in rows]
+    problems = [OpenProblem(problem.code, problem.subject, _said(problem.detail),
+                            _level(problem.detail), name, device or "", problem.opened_at)
+                for problem, name, device in rows]
     return render(request, "admin/devices.html", identity, problems=problems,
                   notifications=context.config.notifications.enabled)
+
+
+def _said(detail: dict[str, Any] | None) -> str:
+    descriptions = (detail or {}).get("descriptions")
+    if not isinstance(descriptions, list):
+        return ""
+    return "; ".join(str(text) for text in descriptions if isinstance(text, str))
+
+
+def _level(detail: dict[str, Any] | None) -> int | None:
+    level = (detail or {}).get("level_percent")
+    return level if isinstance(level, int) and not isinstance(level, bool) else None

@@ -36,14 +36,16 @@ def _report(site: WebSite, kind: str, payload: dict[str, Any]) -> None:
 def test_the_open_device_problems_are_listed_in_words(page: Any, site: WebSite) -> None:
     sign_in(page, site, ADMIN.username, ADMIN.password, "/login?next=/admin/devices")
     expect(page.get_by_text("No device problem open.")).to_be_visible()
-    _report(site, "alert", {"active": [{"code": "jammed"}, {"code": "doorOpen"}]})
+    _report(site, "alert", {"active": [{"code": "jammed", "description": "Jam in tray 2"},
+                                       {"code": "doorOpen"}]})
     _report(site, "supplies", {"supplies": [{"name": "Cyan Toner", "level_percent": 0}]})
     page.reload()
     rows = page.locator("#device-problems tbody tr")
     expect(rows).to_have_count(3)
     expect(page.locator("#device-problems")).to_contain_text("Paper jam")
     expect(page.locator("#device-problems")).to_contain_text("A door or cover is open")
-    expect(rows.filter(has_text="Supply empty")).to_contain_text("Cyan Toner")
+    expect(rows.filter(has_text="Supply empty")).to_contain_text("Cyan Toner: 0 % left")
+    expect(rows.filter(has_text="Paper jam")).to_contain_text("Jam in tray 2")
     expect(page.locator("#device-problems")).not_to_contain_text("jammed")
     assert_accessible(page)
     screenshot(page, "admin-devices")
