@@ -53,8 +53,19 @@ def xdotool(command: list[str], attempts: int = 5) -> None:
         if done.returncode == 0:
             return
         if "open display" not in done.stderr or attempt == attempts - 1:
-            raise RuntimeError(f"{' '.join(command)}: exit {done.returncode}: {done.stderr}")
+            raise RuntimeError(f"{' '.join(command)}: exit {done.returncode}: {done.stderr}"
+                               f" ({_display_facts()})")
         time.sleep(1.0)
+
+
+def _display_facts() -> str:
+    """What the display looked like when xdotool could not open it: its cause is still
+    unknown (it happened once in a full run and once in a loaded three-worker run)."""
+    display = os.environ.get("DISPLAY", "")
+    number = display.lstrip(":").split(".")[0]
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    return (f"DISPLAY={display!r} XAUTHORITY={os.environ.get('XAUTHORITY')!r} "
+            f"socket {socket} exists: {socket.exists()}")
 
 
 def typo_of(body: str, position: int = 12) -> str:
