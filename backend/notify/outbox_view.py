@@ -1,6 +1,7 @@
 """The outbox as the administrator sees it (``/admin/notifications``, ``printkiosk
-backend notify outbox``): counts by status, the failed mails, the pending ones; and the
-one change allowed on it, retrying a failed mail (audited)."""
+backend notify outbox``): counts by status, the failed mails, the pending ones, the last
+sent (to answer "did Bob get the mail?"); and the one change allowed on it, retrying a
+failed mail (audited)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ def failed(session: Session, limit: int = LIMIT) -> list[Notification]:
 def pending(session: Session, limit: int = LIMIT) -> list[Notification]:
     return list(session.scalars(select(Notification).where(Notification.status == "pending")
                                 .order_by(Notification.next_attempt_at).limit(limit)))
+
+
+def sent(session: Session, to_address: str = "", limit: int = 50) -> list[Notification]:
+    """The last mails sent, newest first; ``to_address``: only those to that address
+    (any case)."""
+    query = select(Notification).where(Notification.status == "sent")
+    if to_address:
+        query = query.where(func.lower(Notification.to_address) == to_address.lower())
+    return list(session.scalars(query.order_by(Notification.sent_at.desc(),
+                                               Notification.id.desc()).limit(limit)))
 
 
 def retry(session: Session, notification_id: int, actor: str,

@@ -1,5 +1,6 @@
 """``/admin/notifications``: the e-mail outbox. Counts by status, every failed mail with
-its recipient, kind, error and time, the pending ones with their next attempt; a failed
+its recipient, kind, error and time, the pending ones with their next attempt, the last
+sent ones (filtered by recipient: "did Bob get the mail?"); a failed
 mail can be retried (administrators; audited ``notification.retry`` with who and from
 where). Auditors read the page and change nothing."""
 
@@ -23,13 +24,16 @@ Reader = Annotated[WebIdentity, Depends(staff("administrator", "auditor"))]
 def _page(request: Request, identity: WebIdentity, status_code: int = 200,
           error: str | None = None) -> HTMLResponse:
     context = context_of(request)
+    to_address = request.query_params.get("to", "").strip()[:254]
     with context.db.read() as session:
         counts = outbox_view.counts(session)
         failed = outbox_view.failed(session)
         pending = outbox_view.pending(session)
+        sent = outbox_view.sent(session, to_address)
     retried = request.query_params.get("retried", "")
     return render(request, "admin/notifications.html", identity, status_code=status_code,
-                  counts=counts, failed=failed, pending=pending, error=error,
+                  counts=counts, failed=failed, pending=pending, sent=sent,
+                  to_address=to_address, error=error,
                   enabled=context.config.notifications.enabled,
                   retried=int(retried) if retried.isdigit() else None)
 
