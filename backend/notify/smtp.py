@@ -1,4 +1,5 @@
-"""The SMTP transport: one mail handed to the configured server with smtplib.
+"""The SMTP transport: mails handed to the configured server with smtplib, on one session
+per worker run (:class:`Connection`).
 
 Every foreign error (socket, TLS, smtplib) is translated here into one of two exceptions,
 so that the outbox worker decides on two words only:
@@ -43,6 +44,10 @@ class SmtpTemporary(SmtpError):
     """Try again later: the message may well be accepted then."""
 
 
+class SmtpDropped(SmtpTemporary):
+    """The server closed the session (or it broke): on a reused session, a stale one."""
+
+
 class SmtpPermanent(SmtpError):
     """Never accepted as it is: the outbox row is failed and the administrators told."""
 
@@ -72,23 +77,69 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext:
                             f"used: {exc}") from exc
 
 
-def send(settings: SmtpSettings, message: EmailMessage) -> None:
-    """Hand ``message`` to the server; returns once it answered 250 to the data."""
-    server = f"{settings.host}:{settings.port}"
-    try:
-        with connect(settings) as client:
-            client.send_message(message)
-    except smtplib.SMTPRecipientsRefused as exc:
-        code, text = next(iter(exc.recipients.values()))
-        raise _by_code(server, code, text, "refused the recipient") from exc
-    except smtplib.SMTPSenderRefused as exc:
-        raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the sender") from exc
-    except smtplib.SMTPAuthenticationError as exc:
-        raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the login") from exc
-    except smtplib.SMTPResponseException as exc:
-        raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the mail") from exc
-    except (smtplib.SMTPException, OSError) as exc:
-        raise _transport(server, exc) from exc
+class Connection:
+    """One SMTP session reused for the mails of one worker run: a connection, TLS
+    handshake and login per mail cost more than the mail itself (bench/bench_notify.py).
+
+    Opened at the first mail; closed after any error, so that the next mail starts on a
+    fresh session (a 4xx for too many mails on one connection, a server that hung up).
+    A reused session the server dropped while idle is reopened once at once for the
+    same mail: that failure says nothing about the mail.
+    """
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self._settings = settings
+        self._client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+    def send(self, message: EmailMessage) -> None:
+        """Hand ``message`` to the server; returns once it answered 250 to the data."""
+        reused = self._client is not None
+        try:
+            self._send(message)
+        except SmtpDropped:
+            if not reused:
+                raise
+            self._send(message)  # the idle session had gone: once more, fresh
+
+    def _send(self, message: EmailMessage) -> None:
+        try:
+            self._send_raw(message)
+        except BaseException:
+            self.close()
+            raise
+
+    def _send_raw(self, message: EmailMessage) -> None:
+        settings = self._settings
+        server = f"{settings.host}:{settings.port}"
+        try:
+            if self._client is None:
+                self._client = connect(settings)
+            self._client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            raise _by_code(server, code, text, "refused the recipient") from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the sender") from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the login") from exc
+        except smtplib.SMTPResponseException as exc:
+            raise _by_code(server, exc.smtp_code, exc.smtp_error, "refused the mail") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise _transport(server, exc) from exc
 
 
 def connect(settings: SmtpSettings) -> smtplib.SMTP:
@@ -148,8 +199,9 @@ def _transport(server: str, exc: BaseException) -> SmtpError:
         detail = "timed out"
     elif isinstance(exc, ConnectionRefusedError):
         detail = "connection refused"
-    elif isinstance(exc, smtplib.SMTPServerDisconnected):
-        detail = f"disconnected: {exc}"
+    elif isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionResetError,
+                          BrokenPipeError)):
+        return SmtpDropped(f"{server}: disconnected: {' '.join(str(exc).split())}")
     elif isinstance(exc, OSError) and exc.strerror:
         detail = exc.strerror
     else:

@@ -10,7 +10,7 @@ conversation (a slow server must not hold a database lock, nor undo anything):
    exactly one gets the row (rowcount 1), the other moves on. The Message-ID is fixed
    here at the first attempt and reused by every retry.
 2. **send** (no transaction): render the templates, build the mail, hand it to the SMTP
-   server (``backend.notify.smtp``).
+   server (``backend.notify.smtp``), on one session kept for the whole run.
 3. **finish** (a write transaction, only if the lease is still ours): ``sent``; or
    ``pending`` again with a later ``next_attempt_at`` (temporary failure, exponential
    backoff); or ``failed`` (a permanent refusal, a template that does not render, or a
@@ -68,13 +68,14 @@ def deliver(db: Database, config: BackendConfig,
     env = templates.environment(_override_dir(config))
     done: list[Attempt] = []
     tried: set[int] = set()
-    while len(done) < BATCH:
-        at = now or utcnow()
-        claimed = _claim_next(db, config, at, tried)
-        if claimed is None:
-            break
-        tried.add(claimed.id)
-        done.append(_attempt(db, config, env, claimed, at))
+    with smtp.Connection(config.notifications.smtp) as connection:
+        while len(done) < BATCH:
+            at = now or utcnow()
+            claimed = _claim_next(db, config, at, tried)
+            if claimed is None:
+                break
+            tried.add(claimed.id)
+            done.append(_attempt(db, config, env, claimed, at, connection))
     return done
 
 
@@ -85,7 +86,8 @@ def deliver_one(db: Database, config: BackendConfig, notification_id: int) -> At
     claimed = _claim(db, config, notification_id, at, due_only=False)
     if claimed is None:
         return Attempt(notification_id, "lost", "claimed by another backend process")
-    return _attempt(db, config, env, claimed, at)
+    with smtp.Connection(config.notifications.smtp) as connection:
+        return _attempt(db, config, env, claimed, at, connection)
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def _domain(address: str | None) -> str:
 
 
 def _attempt(db: Database, config: BackendConfig, env: Environment, row: _Claimed,
-             at: datetime) -> Attempt:
+             at: datetime, connection: smtp.Connection) -> Attempt:
     try:
         message = build_message(config, env, row.kind, row.language, row.context,
                                 row.to_address, row.message_id, row.created_at)
@@ -172,7 +174,7 @@ def _attempt(db: Database, config: BackendConfig, env: Environment, row: _Claime
                  f"{type(exc).__name__}: {exc}"
         return _finish_failed(db, config, row, at, reason)
     try:
-        smtp.send(config.notifications.smtp, message)
+        connection.send(message)
     except smtp.SmtpPermanent as exc:
         return _finish_failed(db, config, row, at, exc.reason)
     except smtp.SmtpTemporary as exc:

@@ -88,6 +88,7 @@ class _Handler:
         message = message_from_bytes(raw, policy=policy.default)
         with self._box.lock:
             self._box.messages.append(message)
+            self._box.sessions.add(id(session))  # one Session object per connection
         return "250 OK"
 
 
@@ -100,6 +101,8 @@ class Mailbox:
     cert: Path = Path()
     other_ca: Path = Path()  # a certificate that did not sign the server's: "wrong CA"
     messages: list[EmailMessage] = field(default_factory=list)
+    # the SMTP sessions (connections) that delivered a mail since the last clear()
+    sessions: set[int] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
     _tls: ssl.SSLContext | None = None
@@ -124,6 +127,7 @@ class Mailbox:
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
+            self.sessions.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:

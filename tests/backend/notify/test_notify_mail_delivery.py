@@ -5,6 +5,7 @@ when the server refuses it, is down, or is the wrong one."""
 from __future__ import annotations
 
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from smtp_peer import LOGIN, PASSWORD, Mailbox, deliver_all
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from backend.db import Database
 from backend.models import Notification, utcnow
-from backend.notify import outbox
+from backend.notify import outbox, smtp
 from backend.notify.worker import deliver_due
 
 
@@ -171,6 +172,33 @@ def test_smtp_stopped_during_a_burst_then_restarted_delivers_each_mail_once(
     assert set(first_ids.values()) <= set(received)
     with db.read() as session:
         assert {r.status for r in session.scalars(select(Notification))} == {"sent"}
+
+
+def test_one_run_sends_on_one_session_and_reopens_one_the_server_dropped(
+        notify_db: Database, mailbox: Mailbox) -> None:
+    db = notify_db
+    config = mailbox.config(db)
+    for n in range(5):
+        _record(db, f"user{n}@kiosk.test")
+    assert deliver_due(db, config) == 5
+    assert len(mailbox.sessions) == 1, "five mails, one connection and TLS handshake"
+    # a session kept open while the server restarts (it hung up on us): the next mail
+    # goes out at once on a fresh session, not to the retry queue
+    mailbox.clear()
+    with smtp.Connection(config.notifications.smtp) as connection:
+        connection.send(_message("first@kiosk.test"))
+        mailbox.stop()
+        mailbox.start()
+        connection.send(_message("second@kiosk.test"))
+    assert [m["To"] for m in mailbox.messages] == ["first@kiosk.test", "second@kiosk.test"]
+    assert len(mailbox.sessions) == 2
+
+
+def _message(to: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "print@kiosk.test", to, "Hello"
+    message.set_content("Hello")
+    return message
 
 
 def test_a_login_with_the_password_file_sends_and_a_wrong_one_waits(
