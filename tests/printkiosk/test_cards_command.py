@@ -112,10 +112,19 @@ def test_watch_prints_normalised_cards_until_ctrl_c(tmp_path: Path) -> None:
         f'[card_reader]\ntype = "simulated"\nfifo = "{fifo}"\ndebounce_s = 0\n'
         '[card_reader.normalise]\ninput = "dec"\nreverse_bytes = true\nbytes = 4\n'
     ))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "printkiosk", "cards", "watch", "--config", str(config)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    # Ctrl-C live in the child, as in a terminal: a process that ignores SIGINT hands the
+    # ignoring on to its children, and Python then installs no KeyboardInterrupt handler.
+    # pytest-xdist's workers came to ignore it during a full run (the test then failed
+    # after 30 s in two full runs, never alone); a Python handler becomes the default
+    # action across exec.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "printkiosk", "cards", "watch", "--config", str(config)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     lines = Lines(process)
     try:
         assert "watching the simulated card reader" in lines.next()
