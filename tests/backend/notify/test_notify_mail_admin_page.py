@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from smtp_peer import Mailbox
 from sqlalchemy import select
-from web_site import CHROMIUM, assert_accessible, screenshot, serving, sign_in
+from web_site import assert_accessible, chromium, screenshot, serving, sign_in
 
 from backend.db import Database
 from backend.demo_web import DEMO_STAFF
@@ -27,14 +27,8 @@ ADMIN, AUDITOR = DEMO_STAFF[1], DEMO_STAFF[2]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

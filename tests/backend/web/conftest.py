@@ -23,7 +23,7 @@ from typing import Any
 import pg_cluster as pg
 import pytest
 from backend_fixtures import SECRET
-from web_site import CHROMIUM, WebSite, serving
+from web_site import WebSite, chromium, serving
 
 from backend.app import prepare_database
 from backend.db import Database
@@ -93,14 +93,8 @@ def browser() -> Iterator[Any]:
     """Chromium for one test module. Not for the session: Playwright's sync API keeps an
     asyncio loop running on this thread while it is started, and the later tests of the
     same worker that refuse to block inside a running loop (``poll_printer``) failed."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -42,6 +42,20 @@ class WebSite:
 
 
 @contextmanager
+def chromium() -> Iterator[Any]:
+    """The system Chromium under Playwright, for one test module (see the web conftest:
+    not for the session, Playwright's sync API keeps an asyncio loop on the thread)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@contextmanager
 def serving(db: Database, settings: dict[str, Any] | None = None) -> Iterator[WebSite]:
     """The backend app on 127.0.0.1:<free port> until the block ends."""
     config = BackendConfig.model_validate({"database": {"url": str(db.engine.url)},
