@@ -1,6 +1,6 @@
 """An X server of its own for each pytest-xdist worker but the first.
 
-The UI tests type on the X keyboard (xdotool), and X sends keys to whichever window has
+The UI tests type on the X keyboard (XTEST), and X sends keys to whichever window has
 the focus on that display: two workers sharing xvfb-run's display would type into each
 other's kiosks. The first worker keeps the display scripts/test.sh made; the others start
 an Xvfb that picks a free display number itself (``-displayfd``), so no number is guessed.

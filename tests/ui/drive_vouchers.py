@@ -21,8 +21,7 @@ Exit status 0 when every check held; screenshots ``voucher-*`` in the artifacts 
 
 from __future__ import annotations
 
-import os
-import subprocess
+import ctypes
 import sys
 import time
 from decimal import Decimal
@@ -35,37 +34,53 @@ POSTER = "Poster set"
 
 
 def keyboard_types(text: str) -> None:
-    """Type ``text`` then Enter on the X server's keyboard, into this process's window."""
-    focus = ["xdotool", "search", "--sync", "--pid", str(os.getpid()), "windowfocus"]
-    xdotool([*focus, "type", "--delay", "40", text])
-    xdotool([*focus, "key", "Return"])
+    """Type ``text`` then Enter on the X server's keyboard, into this process's window.
 
-
-def xdotool(command: list[str], attempts: int = 5) -> None:
-    """Run xdotool, trying again while it cannot open the display.
-
-    Once in a full CI run xdotool could not open the display our own window was drawn
-    on ("Can't open display"), before sending any key; a repeat of that is retried here,
-    and any other failure, or the same one five times, fails the scenario.
+    Real X key events (XTEST), sent on the connection SDL already holds: xdotool opened a
+    new connection each time, and in two full runs the display's socket file was gone
+    mid-test (cause unknown) while the server and our window lived on, so it could not
+    connect. An open connection does not need the socket file.
     """
-    for attempt in range(attempts):
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
-        if done.returncode == 0:
-            return
-        if "open display" not in done.stderr or attempt == attempts - 1:
-            raise RuntimeError(f"{' '.join(command)}: exit {done.returncode}: {done.stderr}"
-                               f" ({_display_facts()})")
-        time.sleep(1.0)
+    from kivy.core.window import Window
+
+    info = Window.get_window_info()
+    display = ctypes.c_void_p(info.display)
+    x11 = ctypes.CDLL("libX11.so.6")
+    xtst = ctypes.CDLL("libXtst.so.6")
+    x11.XStringToKeysym.restype = ctypes.c_ulong
+    x11.XStringToKeysym.argtypes = [ctypes.c_char_p]
+    x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+    x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int,
+                                   ctypes.c_ulong]
+    x11.XFlush.argtypes = [ctypes.c_void_p]
+    x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                       ctypes.c_ulong]
+
+    def keycode(name: str) -> int:
+        code = int(x11.XKeysymToKeycode(display, x11.XStringToKeysym(name.encode())))
+        if code == 0:
+            raise RuntimeError(f"no key on the X keyboard for {name!r}")
+        return code
+
+    revert_to_parent, current_time = 2, 0
+    x11.XSetInputFocus(display, info.window, revert_to_parent, current_time)
+    shift = keycode("Shift_L")
+    for character in [*text, "\n"]:
+        name = KEYSYMS.get(character, character)
+        upper = character.isupper()
+        if upper:
+            xtst.XTestFakeKeyEvent(display, shift, 1, 0)
+        code = keycode(name.lower() if upper else name)
+        xtst.XTestFakeKeyEvent(display, code, 1, 0)
+        xtst.XTestFakeKeyEvent(display, code, 0, 40)  # 40 ms, as a quick typist
+        if upper:
+            xtst.XTestFakeKeyEvent(display, shift, 0, 0)
+    x11.XSync(display, 0)
 
 
-def _display_facts() -> str:
-    """What the display looked like when xdotool could not open it: its cause is still
-    unknown (it happened once in a full run and once in a loaded three-worker run)."""
-    display = os.environ.get("DISPLAY", "")
-    number = display.lstrip(":").split(".")[0]
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    return (f"DISPLAY={display!r} XAUTHORITY={os.environ.get('XAUTHORITY')!r} "
-            f"socket {socket} exists: {socket.exists()}")
+KEYSYMS = {"-": "minus", "\n": "Return", " ": "space"}
 
 
 def typo_of(body: str, position: int = 12) -> str:
