@@ -863,3 +863,81 @@ class UserNotificationSettings(Base):
     alerts_quiet_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     alert_group_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
     alert_group_due: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Client(Base):
+    """Who receives a statement (issue 19): a fleet client owning sites and devices, and/or
+    a billing-code client (``billing_code_id``: the top-level code whose projects' charges
+    are this client's). ``parent_id`` is seed 002's hierarchy: a member's issued statement
+    is transferred to the parent at the end of the period."""
+
+    __tablename__ = "clients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    billing_code_id: Mapped[int | None] = mapped_column(ForeignKey("billing_codes.id"),
+                                                        unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # The day of the month a billing period starts (1..28, so every month has it).
+    billing_day: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Device(Base):
+    """A printer of the fleet. ``code`` is the printer name a kiosk reports
+    (``terminals.device``): a kiosk's counters and jobs are this device's."""
+
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(200))
+    serial: Mapped[str | None] = mapped_column(String(100))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class MeterReading(Base):
+    """One page counter as a kiosk read it (a ``counters`` event): ``counter`` is the
+    vocabulary of drivers.snmp (``total``, ``total_mono``, ``scan_total``...), the vendor
+    prefix dropped; ``serial`` tells a replaced device from a reset one."""
+
+    __tablename__ = "meter_readings"
+    __table_args__ = (UniqueConstraint("event_id", "counter"),
+                      Index("ix_meter_readings_device_counter_at", "device_id", "counter",
+                            "read_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("terminal_events.id"))
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    counter: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(BigInteger)
+    serial: Mapped[str | None] = mapped_column(String(100))
+
+
+class SupplyReading(Base):
+    """One supply's level as a kiosk read it (a ``supplies`` event); NULL: unknown."""
+
+    __tablename__ = "supply_readings"
+    __table_args__ = (UniqueConstraint("event_id", "supply"),
+                      Index("ix_supply_readings_device_supply_at", "device_id", "supply",
+                            "read_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("terminal_events.id"))
+    read_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    supply: Mapped[str] = mapped_column(String(200))
+    level_percent: Mapped[int | None] = mapped_column(Integer)

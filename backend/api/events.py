@@ -9,7 +9,8 @@ kiosk's outbox like any report, so one made while the backend was away arrives l
 in order, before the print's settlement.
 
 A new alert or supplies event may open or clear a device problem (backend.notify.devices)
-in the same transaction; a duplicate does nothing."""
+in the same transaction; a duplicate does nothing. Counters and supplies are also kept
+as one row per reading (backend.fleet.readings), in the same transaction too."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from backend.api.deps import Context, CurrentTerminal
 from backend.api.schemas import EventBatch
 from backend.context import BackendContext
-from backend.models import TerminalEvent
+from backend.fleet import readings as fleet_readings
+from backend.models import Terminal, TerminalEvent
 from backend.notify import devices
 from backend.notify import print3d as notify_print3d
 
@@ -46,6 +48,7 @@ def _store(context: BackendContext, terminal_id: str, body: EventBatch) -> list[
     keys = [event.idempotency_key for event in body.events]
     results: list[dict[str, str]] = []
     with context.db.write() as session:
+        terminal = session.get(Terminal, terminal_id)
         known = set(session.scalars(select(TerminalEvent.idempotency_key).where(
             TerminalEvent.terminal_id == terminal_id,
             TerminalEvent.idempotency_key.in_(keys))))
@@ -54,9 +57,12 @@ def _store(context: BackendContext, terminal_id: str, body: EventBatch) -> list[
                 results.append({"idempotency_key": event.idempotency_key, "status": "duplicate"})
                 continue
             known.add(event.idempotency_key)
-            session.add(TerminalEvent(
+            row = TerminalEvent(
                 terminal_id=terminal_id, idempotency_key=event.idempotency_key,
-                kind=event.kind, occurred_at=event.occurred_at, payload=event.payload))
+                kind=event.kind, occurred_at=event.occurred_at, payload=event.payload)
+            session.add(row)
+            if terminal is not None:
+                fleet_readings.record(session, terminal, row)
             progress = event.progress()
             if progress is not None:
                 notify_print3d.progress_reported(
