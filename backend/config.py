@@ -540,6 +540,18 @@ class NotificationSettings(_Section):
         return self
 
 
+class FleetSettings(_Section):
+    """``[fleet]``: supply forecasts (docs/fleet.md). A supply forecast to run out within
+    ``supply_alert_days`` opens a device problem (one mail to the administrators until
+    it clears); the forecast is a line through the levels of the last
+    ``forecast_window_days`` (since the last refill), with at least ``forecast_min_points``
+    readings."""
+
+    supply_alert_days: int = Field(default=14, ge=1, le=365)
+    forecast_window_days: int = Field(default=90, ge=2, le=730)
+    forecast_min_points: int = Field(default=3, ge=2, le=1000)
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -554,6 +566,7 @@ class BackendConfig(_Section):
     print3d: Print3DSettings | None = None
     web: WebSettings = WebSettings()
     notifications: NotificationSettings = NotificationSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @property
     def database_url(self) -> str:
@@ -686,6 +699,9 @@ EXPECTED: dict[str, str] = {
     "notifications.transactions.group_minutes": "an integer between 1 and 1440 (minutes)",
     "notifications.transactions.not_you": "a text of 1 to 500 characters",
     "print3d.groups.N.materials": "a non-empty list of material names such as [\"PLA\"]",
+    "fleet.supply_alert_days": "an integer between 1 and 365 (days ahead)",
+    "fleet.forecast_window_days": "an integer between 2 and 730 (days of history)",
+    "fleet.forecast_min_points": "an integer between 2 and 1000 (readings)",
 }
 SECTIONS: dict[str, type[_Section]] = {
     "server": ServerSettings,
@@ -700,6 +716,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "payments": PaymentSettings,
     "print3d": Print3DSettings,
     "notifications": NotificationSettings,
+    "fleet": FleetSettings,
 }
 
 

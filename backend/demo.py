@@ -29,6 +29,7 @@ from backend import ledger, roles, vouchers
 from backend.audit import record
 from backend.config import BackendConfig
 from backend.db import Database
+from backend.demo_fleet import seed_demo_fleet
 from backend.demo_gcode import cube_gcode
 from backend.models import (
     AccountKind,
@@ -161,6 +162,7 @@ def seed_demo(db: Database, secret: bytes, currency: str = "EUR") -> None:
             if session.scalar(select(BillingCode).where(BillingCode.code == code.code)) is None:
                 _create_code(session, code)
         _seed_demo_vouchers(session, secret, currency)
+        seed_demo_fleet(session, DEMO_TERMINAL_NAME)
 
 
 def _demo_codes() -> list[VoucherCode]:

@@ -230,6 +230,10 @@ class SnmpPrinter:
             found["total"] = counters.total
         return found
 
+    def serial(self) -> str | None:
+        identity = self._reachable().identity
+        return identity.serial if identity is not None else None
+
     def supplies(self) -> list[_SupplyReport]:
         return [
             _SupplyReport(supply.description, supply.percent)

@@ -418,10 +418,15 @@ class FakePrinterMonitor:
     active_alerts: list[FakeAlert] = field(default_factory=list)
     failing: bool = False
     reads: int = 0
+    serial_number: str | None = None
 
     def counters(self) -> Mapping[str, int]:
         self._read()
         return dict(self.counter_values)
+
+    def serial(self) -> str | None:
+        self._read()
+        return self.serial_number
 
     def supplies(self) -> Sequence[FakeSupply]:
         self._read()

@@ -353,6 +353,11 @@ class PrinterMonitor(Protocol):
 
     def alerts(self) -> Sequence[PrinterAlert]: ...
 
+    def serial(self) -> str | None:
+        """The printer's serial number if it says (the backend tells a replaced printer
+        from a reset counter by it), else None."""
+        ...
+
 
 # -- the print server and the printer, as the release needs them ------------------------
 

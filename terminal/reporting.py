@@ -97,10 +97,15 @@ class Reporter:
         try:
             counters = dict(self._monitor.counters())
             supplies = _supplies(self._monitor.supplies())
+            serial = self._monitor.serial()
         except PrinterUnreadable as exc:  # retry at the next report
             _log.warning("printer counters/supplies could not be read: %s", exc)
             return
-        self._journal.record_event("counters", {"counters": counters})
+        # The serial lets the backend tell a replaced printer from a reset counter.
+        payload: dict[str, object] = {"counters": counters}
+        if serial:
+            payload["serial"] = serial
+        self._journal.record_event("counters", payload)
         self._journal.record_event("supplies", {"supplies": supplies})
 
     def _report_alerts(self) -> None:

@@ -365,7 +365,8 @@ def send_digest(session: Session, config: BackendConfig,
 
 
 def run_checks(db: Database, config: BackendConfig) -> int:
-    """The scheduler's job: silent kiosks, stale holds, then the digest, each in its own
+    """The scheduler's job: silent kiosks, stale holds, supplies forecast to run out
+    (backend.fleet.supply_alerts), then the digest, each in its own
     transaction; how many problems were opened and digests recorded."""
     settings = active(config)
     if settings is None:
@@ -375,6 +376,10 @@ def run_checks(db: Database, config: BackendConfig) -> int:
         done += check_silent_kiosks(session, config, settings)
     with db.write() as session:
         done += check_stale_holds(session, config, settings)
+    from backend.fleet.supply_alerts import check_supply_forecasts  # fleet imports this
+
+    with db.write() as session:
+        done += check_supply_forecasts(session, config)
     with db.write() as session:
         done += send_digest(session, config, settings)
     return done

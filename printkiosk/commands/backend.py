@@ -26,6 +26,8 @@ terminal first; --migrate-only migrates and exits. To try it out: `printkiosk de
   printkiosk backend notify outbox --config FILE   mails by status, the failed ones' errors
   printkiosk backend notify send --config FILE     run the outbox worker once
   printkiosk backend notify retry --config FILE ID   queue a failed mail again (audited)
+  printkiosk backend fleet clients --config FILE   (also sites, devices; client-add CODE
+      --name NAME --billing-day N, site-add CODE --client C --name N, place DEV --site S)
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ ACTIONS: dict[str, str] = {
     "role": "grant USERNAME ROLE, revoke USERNAME ROLE, or list the users' roles",
     "staff": "web staff accounts: add USERNAME ROLE, passwd USERNAME, disable USERNAME, list",
     "notify": "e-mail outbox: test --to ADDRESS, send, outbox, retry ID",
+    "fleet": "clients, sites, devices: list, client-add, client-edit, site-add, place, "
+             "device-edit (see backend/fleet/cli.py)",
 }
 
 
@@ -82,12 +86,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo-data", action="store_true", help="seed the demo data first")
     parser.add_argument("--migrate-only", action="store_true",
                         help="create or upgrade the database schema, then exit")
+    parser.add_argument("--billing-day", help="fleet client-add/-edit: 1 to 28")
+    parser.add_argument("--client", help="fleet site-add: the site's client code")
+    parser.add_argument("--site", help="fleet place: the site code (\"\": none)")
+    parser.add_argument("--model", help="fleet device-edit: the device's model")
+    parser.add_argument("--serial", help="fleet device-edit: the device's serial number")
 
 
 def _take_positionals(args: argparse.Namespace, extras: list[str]) -> bool:
     """``role grant --config FILE tess technician``: the words after the options are the
     role command's too (argparse alone stops at the first option)."""
-    if args.action not in ("role", "staff", "notify"):
+    if args.action not in ("role", "staff", "notify", "fleet"):
         return False
     args.words.extend(extras)
     return True
@@ -114,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         return _staff(args)
     if args.action == "notify":
         return _notify(args)
+    if args.action == "fleet":
+        return _fleet(args)
     if args.words:
         print(f"printkiosk backend {args.action}: unexpected {' '.join(args.words)!r}",
               file=sys.stderr)
@@ -160,3 +171,13 @@ def _notify(args: argparse.Namespace) -> int:
 
     return run_on_backend("backend notify", args.config,
                           lambda backend: notify_command(backend, args.words, args.to))
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    from backend.fleet.cli import FleetOptions, fleet_command
+    from printkiosk.commands.backend_file import run_on_backend
+
+    options = FleetOptions(name=args.name, billing_day=args.billing_day, client=args.client,
+                           site=args.site, model=args.model, serial=args.serial)
+    return run_on_backend("backend fleet", args.config,
+                          lambda backend: fleet_command(backend, args.words, options))

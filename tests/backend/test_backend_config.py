@@ -43,8 +43,10 @@ def test_example_files_load(path: Path) -> None:
          "backend.toml: holds.expire_after_h: 0 is not an integer between 1 and 720 (hours)"),
         ('[holds]\ncheck_interval_s = "5m"\n',
          "backend.toml: holds.check_interval_s: '5m' is not an integer between 1 and 86400"),
+        ("[fleet]\nsupply_alert_days = 0\n",
+         "backend.toml: fleet.supply_alert_days: 0 is not an integer between 1 and 365"),
         ("[webui]\nport = 1\n",
-         "backend.toml: webui: unknown key (allowed: database, holds, ledger,"),
+         "backend.toml: webui: unknown key (allowed: database, "),
         ("[print3d]\nmax_file_mb = 100\n",
          "backend.toml: print3d.groups: missing (a non-empty list of [[print3d.groups]]"),
         ('[print3d]\ncancel_policy = "half"\n[[print3d.groups]]\nname = "m"\n'

@@ -22,6 +22,7 @@ from tests.drivers.snmp.snmpsim_peer import (
 
 pytestmark = pytest.mark.peer
 LIFE_COUNT = "1.3.6.1.2.1.43.10.2.1.4.1.1"
+SERIAL = "1.3.6.1.2.1.43.5.1.1.17.1"
 
 
 def recorded(recording: str, oid: str) -> str:
@@ -67,6 +68,7 @@ def test_device_reports_carry_the_recorded_counters_supplies_and_alerts(snmp_age
     assert kinds == ["alert", "counters", "supplies"]
     payloads = dict(journal.events)
     assert payloads["counters"]["counters"]["total"] == int(recorded("sharp", LIFE_COUNT))
+    assert payloads["counters"]["serial"] == recorded("sharp", SERIAL)  # prtGeneralSerialNumber
     levels = {s["name"]: s["level_percent"] for s in payloads["supplies"]["supplies"]}
     # MANIFEST: sharp toner C55 M19 Y40 K34; the fusing unit's level is unknown (-2)
     assert sorted(v for k, v in levels.items() if "Toner" in k and v is not None)[:4] == [

@@ -49,6 +49,19 @@ def test_device_reports_and_heartbeats_follow_the_schedule(tmp_path: Path) -> No
     assert events[-1]["payload"] == {"supplies": [{"name": "black", "level_percent": 80}]}
 
 
+def test_the_counters_report_carries_the_printers_serial_when_it_says(
+        tmp_path: Path) -> None:
+    reporter, book, _, monitor, clock, _ = setup(tmp_path)
+    reporter.tick()  # this printer does not say: no serial key at all
+    monitor.serial_number = "CNB1X23456"
+    clock.advance(900)
+    reporter.tick()
+    counters = [e.body["payload"] for e in book.outbox.pending()
+                if e.kind is EntryKind.EVENT and e.body["kind"] == "counters"]
+    assert counters == [{"counters": {"total": 100, "colour": 40}},
+                        {"counters": {"total": 100, "colour": 40}, "serial": "CNB1X23456"}]
+
+
 def test_alerts_are_reported_when_they_change(tmp_path: Path) -> None:
     reporter, book, _, monitor, clock, _ = setup(tmp_path)
     reporter.tick()

@@ -57,8 +57,10 @@ def test_counters_events_become_readings_of_the_kiosks_device(backend: Backend,
     with db.read() as session:
         device = session.scalar(select(Device).where(Device.code == "LIB-MFP-1"))
         assert device is not None and device.model == "HP LaserJet M607"
-        assert len(session.scalars(select(MeterReading)).all()) == 6
-        levels = {r.supply: r.level_percent for r in session.scalars(select(SupplyReading))}
+        assert len(session.scalars(select(MeterReading).where(
+            MeterReading.device_id == device.id)).all()) == 6
+        levels = {r.supply: r.level_percent for r in session.scalars(
+            select(SupplyReading).where(SupplyReading.device_id == device.id))}
         assert levels == {"Black Toner": 41, "Waste": None}
-        november = device_volumes(session, _at(1), _at(1, 12))
+        november = device_volumes(session, _at(1), _at(1, 12), device_ids=[device.id])
     assert november == {device.id: {"total": 300 + 40, "total_mono": 200 + 30}}
