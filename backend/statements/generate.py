@@ -126,3 +126,32 @@ def _transfers(session: Session, client: Client, statement: Statement, period: P
                                 f"{owner.name if owner else '?'}", 1, member.total,
                                 member.total, {"statement": member.number}))
     return lines
+
+
+def generate_for_period(session: Session, day: date, *, actor: str, now: datetime,
+                        client_code: str | None = None,
+                        origin: str | None = None) -> list[str]:
+    """Drafts for the period containing ``day`` of every active client with a plan (or
+    of one client); one line of outcome each. A client whose statement for the period
+    is already issued, or who has no plan yet, is reported and skipped, not an error."""
+    query = select(Client).where(Client.active.is_(True)).order_by(Client.code)
+    if client_code is not None:
+        query = select(Client).where(Client.code == client_code)
+    clients = session.scalars(query).all()
+    if client_code is not None and not clients:
+        raise StatementError(f"no client with code {client_code!r}")
+    # Members before parents, so a parent's draft carries what its members issued.
+    clients = sorted(clients, key=lambda c: (c.parent_id is None, c.code))
+    outcomes = []
+    for client in clients:
+        period = period_of(client, day)
+        try:
+            with session.begin_nested():
+                statement = generate_draft(session, client, period, actor=actor, now=now,
+                                           origin=origin)
+        except StatementError as exc:
+            outcomes.append(f"{client.code}: skipped: {exc}")
+            continue
+        outcomes.append(f"{client.code}: draft {statement.number} "
+                        f"{statement.total} {statement.currency}")
+    return outcomes

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.audit import record
-from backend.models import Statement
+from backend.models import PaymentRequest, Statement
 from backend.statements.errors import StatementError
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -60,6 +60,9 @@ def change(session: Session, statement: Statement, wanted: str, *, actor: str,
     elif wanted == "cancelled":
         statement.cancelled_at = now
         statement.period_key = None
+        for request in session.scalars(select(PaymentRequest).where(
+                PaymentRequest.statement_id == statement.id, PaymentRequest.status == "open")):
+            request.status, request.cancelled_at = "cancelled", now  # no more reminders
     record(session, actor, f"statement.{wanted}", f"statement:{statement.number}",
            {"from": before, "total": str(statement.total)}, at=now, origin=origin)
     for member in carried(session, statement):
