@@ -110,7 +110,8 @@ def _list(backend: Backend, code: str | None) -> None:
 def _change(backend: Backend, number: str, wanted: str) -> None:
     with backend.db.write() as session:
         statement = change(session, find_statement(session, number, lock=True), wanted,
-                           actor=backend.actor, now=utcnow())
+                           actor=backend.actor, now=utcnow(),
+                           due_days=backend.config.statements.due_days)
         print(f"statement {statement.number}: {statement.status}")
 
 

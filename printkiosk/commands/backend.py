@@ -26,6 +26,9 @@ terminal first; --migrate-only migrates and exits. To try it out: `printkiosk de
   printkiosk backend notify outbox --config FILE   mails by status, the failed ones' errors
   printkiosk backend notify send --config FILE     run the outbox worker once
   printkiosk backend notify retry --config FILE ID   queue a failed mail again (audited)
+  printkiosk backend statements generate --config FILE 2026-11-01   client statements'
+      drafts for that day's period (also: plan CLIENT FILE, list, issue NUMBER, cancel
+      NUMBER, pdf NUMBER FILE, request NUMBER, overdue; docs/statements.md)
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ ACTIONS: dict[str, str] = {
     "role": "grant USERNAME ROLE, revoke USERNAME ROLE, or list the users' roles",
     "staff": "web staff accounts: add USERNAME ROLE, passwd USERNAME, disable USERNAME, list",
     "notify": "e-mail outbox: test --to ADDRESS, send, outbox, retry ID",
+    "statements": "client statements: plan CLIENT FILE, generate DAY [CLIENT], list, issue "
+                  "NUMBER, cancel NUMBER, pdf NUMBER FILE, request NUMBER, overdue",
 }
 
 
@@ -87,7 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _take_positionals(args: argparse.Namespace, extras: list[str]) -> bool:
     """``role grant --config FILE tess technician``: the words after the options are the
     role command's too (argparse alone stops at the first option)."""
-    if args.action not in ("role", "staff", "notify"):
+    if args.action not in ("role", "staff", "notify", "statements"):
         return False
     args.words.extend(extras)
     return True
@@ -114,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         return _staff(args)
     if args.action == "notify":
         return _notify(args)
+    if args.action == "statements":
+        return _statements(args)
     if args.words:
         print(f"printkiosk backend {args.action}: unexpected {' '.join(args.words)!r}",
               file=sys.stderr)
@@ -160,3 +167,11 @@ def _notify(args: argparse.Namespace) -> int:
 
     return run_on_backend("backend notify", args.config,
                           lambda backend: notify_command(backend, args.words, args.to))
+
+
+def _statements(args: argparse.Namespace) -> int:
+    from backend.statements.cli import statements_command
+    from printkiosk.commands.backend_file import run_on_backend
+
+    return run_on_backend("backend statements", args.config,
+                          lambda backend: statements_command(backend, args.words))
