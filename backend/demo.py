@@ -30,6 +30,7 @@ from backend.audit import record
 from backend.config import BackendConfig
 from backend.db import Database
 from backend.demo_gcode import cube_gcode
+from backend.demo_statements import seed_demo_statements
 from backend.models import (
     AccountKind,
     BillingCode,
@@ -161,6 +162,7 @@ def seed_demo(db: Database, secret: bytes, currency: str = "EUR") -> None:
             if session.scalar(select(BillingCode).where(BillingCode.code == code.code)) is None:
                 _create_code(session, code)
         _seed_demo_vouchers(session, secret, currency)
+        seed_demo_statements(session, currency)
 
 
 def _demo_codes() -> list[VoucherCode]:

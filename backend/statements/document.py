@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -105,3 +106,11 @@ def describe(line: LineView, text: PageText) -> str:
 def status_text(status: str, text: PageText) -> str:
     return {"draft": text("draft"), "issued": text("issued"), "paid": text("paid"),
             "overdue": text("overdue"), "cancelled": text("cancelled")}.get(status, status)
+
+
+def unit_price(text: PageText, price: Decimal) -> str:
+    """A unit price with all its decimals (0.0125 stays 0.0125, 10 shows 10.00)."""
+    exponent = price.normalize().as_tuple().exponent
+    digits = max(2, -exponent if isinstance(exponent, int) else 2)
+    return format_decimal(price, format="#,##0." + "0" * digits,
+                          locale="fr_FR" if text.language == "fr" else "en_GB")

@@ -8,11 +8,8 @@ amounts need no-break spaces and the 14 standard PDF fonts cannot show them.
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 
-from babel.numbers import format_decimal
-
-from backend.statements.document import StatementView, describe, status_text
+from backend.statements.document import StatementView, describe, status_text, unit_price
 from backend.web.i18n import PageText
 
 
@@ -71,7 +68,7 @@ def statement_pdf(view: StatementView, timezone: str = "UTC") -> bytes:
         canvas.setFont("CardSans", 9)
         canvas.drawString(left, y, describe(line, text)[:70])
         canvas.drawRightString(columns[0], y, text.number(line.quantity))
-        canvas.drawRightString(columns[1], y, _unit(text, line.unit_price))
+        canvas.drawRightString(columns[1], y, unit_price(text, line.unit_price))
         canvas.drawRightString(columns[2], y, text.money(line.amount))
         y -= 5.5 * mm
     canvas.line(left, y + 2 * mm, right, y + 2 * mm)
@@ -87,11 +84,3 @@ def statement_pdf(view: StatementView, timezone: str = "UTC") -> bytes:
     canvas.showPage()
     canvas.save()
     return out.getvalue()
-
-
-def _unit(text: PageText, price: Decimal) -> str:
-    """A unit price with all its decimals (0.0125 stays 0.0125, 10 shows 10.00)."""
-    exponent = price.normalize().as_tuple().exponent
-    digits = max(2, -exponent if isinstance(exponent, int) else 2)
-    return format_decimal(price, format="#,##0." + "0" * digits,
-                          locale="fr_FR" if text.language == "fr" else "en_GB")
