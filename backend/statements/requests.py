@@ -150,6 +150,7 @@ def apply_payment_event(session: Session, gateway_name: str, event: PaymentEvent
         PaymentRequest.gateway_payment_id == event.gateway_payment_id).with_for_update())
     if request is None and event.top_up_id and event.top_up_id.startswith(PREFIX):
         request = session.scalar(select(PaymentRequest).where(
+            PaymentRequest.gateway == gateway_name,
             PaymentRequest.reference == event.top_up_id).with_for_update())
     if request is None:
         return "unknown_payment" if (event.top_up_id or "").startswith(PREFIX) else None

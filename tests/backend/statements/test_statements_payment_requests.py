@@ -24,10 +24,11 @@ from stripe_emulator import API_KEY, WEBHOOK_SECRET, Localstripe
 from backend.db import Database
 from backend.models import AuditEntry, Client, PaymentRequest
 from backend.payments.demo_gateway import DemoGateway
-from backend.payments.gateway import CreatedPayment
+from backend.payments.gateway import CreatedPayment, PaymentEvent
 from backend.statements.errors import StatementError
 from backend.statements.generate import Period, generate_draft
 from backend.statements.requests import (
+    apply_payment_event,
     cancel_request,
     new_reference,
     record_request,
@@ -171,3 +172,30 @@ def test_reminders_go_once_on_their_days_and_stop_when_cancelled(
     with db.write() as session, pytest.raises(StatementError, match="is cancelled: only"):
         send_request(session, find_statement(session, number), gateway,
                      base_url="http://127.0.0.1:9", actor="admin", now=ISSUED)
+
+
+def test_a_payment_of_another_amount_changes_nothing_and_is_audited(db: Database) -> None:
+    number = issued_statement(db, language="en")
+    reference = new_reference()
+    with db.write() as session:
+        record_request(session, find_statement(session, number), "stripe",
+                       CreatedPayment("https://pay.example/x", "pi_statement_1"),
+                       reference=reference, actor="test", now=ISSUED)
+    short = PaymentEvent("evt_1", "succeeded", "pi_statement_1", Decimal("6.00"), "EUR",
+                         reference)
+    other = PaymentEvent("evt_2", "succeeded", "pi_topup_9", Decimal("5.00"), "EUR",
+                         "T-3F9A0C1B2D")
+    with db.write() as session:
+        assert apply_payment_event(session, "stripe", short, ISSUED) == "mismatch"
+        assert apply_payment_event(session, "stripe", other, ISSUED) is None  # a top-up's
+        assert apply_payment_event(session, "demo", short, ISSUED) == "unknown_payment"
+    with db.read() as session:
+        assert find_statement(session, number).status == "issued"
+        assert session.scalar(select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "statement.payment_mismatch")) == 1
+    right = PaymentEvent("evt_3", "succeeded", "pi_statement_1", Decimal("60.00"), "EUR")
+    with db.write() as session:
+        assert apply_payment_event(session, "stripe", right, ISSUED) == "paid"
+    with db.write() as session:
+        assert apply_payment_event(session, "stripe", right, ISSUED) == "duplicate"
+    assert status_of(db, number) == "paid"
