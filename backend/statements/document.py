@@ -88,7 +88,8 @@ def describe(line: LineView, text: PageText) -> str:
     if line.kind == "consumable":
         return text("{supply} replaced", supply=d.get("supply", ""))
     if line.kind == "transfer":
-        return text("Statement {number} of a member", number=d.get("statement", ""))
+        return text("Statement {number} of {client}", number=d.get("statement", ""),
+                    client=d.get("client", ""))
     if line.kind == "pages":
         if d.get("function") == "scan":
             return text("Scanned pages")

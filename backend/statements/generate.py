@@ -124,7 +124,8 @@ def _transfers(session: Session, client: Client, statement: Statement, period: P
         member.transferred_to_id = statement.id
         lines.append(PricedLine("transfer", f"Statement {member.number} of "
                                 f"{owner.name if owner else '?'}", 1, member.total,
-                                member.total, {"statement": member.number}))
+                                member.total, {"statement": member.number,
+                                              "client": owner.name if owner else ""}))
     return lines
 
 

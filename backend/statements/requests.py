@@ -65,7 +65,12 @@ def open_request(session: Session, statement: Statement) -> PaymentRequest | Non
 def send_request(session: Session, statement: Statement, gateway: PaymentGateway, *,
                  base_url: str, actor: str, now: datetime,
                  origin: str | None = None) -> PaymentRequest:
-    """Create the gateway payment and record the request and its mail."""
+    """Create the gateway payment and record the request and its mail.
+
+    The gateway is called inside the caller's transaction, with the statement locked, so
+    two clicks cannot create two requests; if the gateway fails nothing is recorded, and
+    a payment it created whose recording then fails is never sent to anyone (no money
+    moves until a client pays it)."""
     check_payable(session, statement)
     reference = new_reference()
     created = gateway.create_payment(reference, statement.total, statement.currency,

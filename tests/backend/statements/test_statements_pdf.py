@@ -95,5 +95,5 @@ def test_a_french_members_pdf_says_it_was_transferred(db: Database) -> None:
         assert any(row in r.replace("\u202f", " ").replace("\xa0", " ") for r in rows), (
             row, rows)
     _, parent_text = pdf_of(db, parent, f"parent-{db.engine.dialect.name}")
-    assert f"Statement {member} of a member" in parent_text
+    assert f"Statement {member} of SUB Ltd" in parent_text
     assert "Total €33.00" in " ".join(parent_text.split())
