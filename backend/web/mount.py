@@ -43,8 +43,9 @@ def install_web(app: FastAPI, api_prefix: str) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (sign_in, admin_home, admin_imports, admin_users, admin_groups, admin_audit,
                    admin_prices, admin_quotas, admin_terminals, admin_holds, admin_vouchers,
-                   admin_notify, admin_devices, desk_pages, me_page, admin_statements):
+                   admin_notify, admin_devices, desk_pages, me_page):
         app.include_router(module.router)
+    app.include_router(admin_statements.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:

@@ -92,7 +92,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _take_positionals(args: argparse.Namespace, extras: list[str]) -> bool:
     """``role grant --config FILE tess technician``: the words after the options are the
     role command's too (argparse alone stops at the first option)."""
-    if args.action not in ("role", "staff", "notify", "statements"):
+    if args.action == "statements":  # statements plan --config FILE ACME plan.toml
+        args.words.extend(extras)
+        return True
+    if args.action not in ("role", "staff", "notify"):
         return False
     args.words.extend(extras)
     return True
