@@ -49,6 +49,7 @@ from backend.problems import PROBLEM_RESPONSES, install_handlers
 from backend.rate_limits import RateLimits
 from backend.refill import refill_due
 from backend.scheduler import PeriodicTask
+from backend.statements.schedule import statement_schedule
 from backend.topup_reconcile import reconcile
 from backend.topup_waiter import TopUpWaiter
 from backend.topups import expire_top_ups
@@ -100,6 +101,9 @@ def scheduled_tasks(config: BackendConfig, db: Database,
                                lambda: len(reconcile(db, gateway, timedelta(
                                    minutes=payments.reconcile_after_min))),
                                "pending top-ups asked of the gateway")]
+    tasks.append(PeriodicTask("statements", config.statements.check_interval_s,
+                              lambda: statement_schedule(db, config.statements),
+                              "statements overdue or payment reminders recorded"))
     if config.refill.enabled:
         tasks.append(PeriodicTask("quota refill", config.refill.check_interval_s, refill,
                                   "users refilled"))

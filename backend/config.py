@@ -552,6 +552,22 @@ class FleetSettings(_Section):
     forecast_min_points: int = Field(default=3, ge=2, le=1000)
 
 
+class StatementSettings(_Section):
+    """Client statements (docs/statements.md): days to pay an issued statement, and the
+    days after a payment request is sent on which a reminder goes out (each once)."""
+
+    due_days: int = Field(default=30, ge=0, le=365)
+    reminder_days: list[int] = Field(default=[7, 14], max_length=10)
+    check_interval_s: int = Field(default=3600, ge=1, le=86400)
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _rising(cls, days: list[int]) -> list[int]:
+        if any(day < 1 or day > 365 for day in days) or list(days) != sorted(set(days)):
+            raise ValueError("reminder_days must be distinct rising days between 1 and 365")
+        return days
+
+
 class BackendConfig(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -567,6 +583,7 @@ class BackendConfig(_Section):
     web: WebSettings = WebSettings()
     notifications: NotificationSettings = NotificationSettings()
     fleet: FleetSettings = FleetSettings()
+    statements: StatementSettings = StatementSettings()
 
     @property
     def database_url(self) -> str:
@@ -638,6 +655,9 @@ EXPECTED: dict[str, str] = {
     "vouchers.expire_check_interval_s": "an integer between 1 and 86400 (seconds)",
     "vouchers.site_name": "a name of 1 to 60 characters (a string)",
     "vouchers.card_language": "one of \"en\", \"fr\"",
+    "statements.due_days": "an integer between 0 and 365 (days)",
+    "statements.reminder_days": "a list of rising days between 1 and 365, such as [7, 14]",
+    "statements.check_interval_s": "an integer between 1 and 86400 (seconds)",
     "payments.gateway": "one of \"demo\", \"stripe\", \"bank_transfer\"",
     "payments.min_amount": "an amount > 0 as a decimal string such as \"1.00\"",
     "payments.max_amount": "an amount > 0 as a decimal string such as \"100.00\"",

@@ -31,6 +31,7 @@ from backend.config import BackendConfig
 from backend.db import Database
 from backend.demo_fleet import seed_demo_fleet
 from backend.demo_gcode import cube_gcode
+from backend.demo_statements import seed_demo_statements
 from backend.models import (
     AccountKind,
     BillingCode,
@@ -163,6 +164,7 @@ def seed_demo(db: Database, secret: bytes, currency: str = "EUR") -> None:
                 _create_code(session, code)
         _seed_demo_vouchers(session, secret, currency)
         seed_demo_fleet(session, DEMO_TERMINAL_NAME)
+        seed_demo_statements(session, currency)
 
 
 def _demo_codes() -> list[VoucherCode]:

@@ -941,3 +941,98 @@ class SupplyReading(Base):
     read_at: Mapped[datetime] = mapped_column(UtcDateTime())
     supply: Mapped[str] = mapped_column(String(200))
     level_percent: Mapped[int | None] = mapped_column(Integer)
+
+
+class ClientPlan(Base):
+    """One version of what a client pays (issue 19, docs/statements.md): a validated
+    TOML plan file, kept as uploaded (``source``) and as parsed (``terms``, JSON with
+    decimal strings). The version in force for a period is the latest whose
+    ``effective_from`` is on or before the period's first day; a version can only start
+    at the current period or later, so an earlier period is never re-priced."""
+
+    __tablename__ = "client_plans"
+    __table_args__ = (UniqueConstraint("client_id", "effective_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    billing_type: Mapped[str] = mapped_column(String(16))  # simple|device_model|tiered|consumable
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_from: Mapped[date] = mapped_column(Date)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Statement(Base):
+    """A client's statement for one billing period ``[period_start, period_end)``.
+
+    Status: draft -> issued -> paid | overdue | cancelled (backend/statements/status.py).
+    A draft's lines are recomputed on each generation; from ``issued`` on they are
+    frozen. ``period_key`` is ``client:period_start`` while the statement is not
+    cancelled and NULL once it is: being unique, it allows exactly one live statement
+    per client and period, even with two generators at once. ``transferred_to_id``:
+    seed 002's hierarchy, the parent's statement that carries this one as a line.
+    """
+
+    __tablename__ = "statements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("client_plans.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    period_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    due_date: Mapped[date | None] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    transferred_to_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id"))
+
+
+class StatementLine(Base):
+    """One line of a statement. ``unit_price`` and ``amount`` are exact (a unit price
+    may have 4 decimals); the statement's total is their sum rounded once. ``details``:
+    the tier (first, last page), the device or model, the member statement moved here."""
+
+    __tablename__ = "statement_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # fee|pages|included|tier|consumable|transfer
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+    amount: Mapped[Decimal] = mapped_column(Money())
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PaymentRequest(Base):
+    """An issued statement sent by e-mail with a payment link (seed 004).
+
+    ``reference`` is what the gateway echoes back (``stmt-...``): the webhook tells a
+    payment request from a top-up by it. Status: open -> paid | cancelled. Reminders go
+    out on the configured days after ``sent_at`` until then, each once (the outbox's
+    dedupe key); ``paid_event_id`` keeps the webhook that paid it, so a replay is a
+    no-op."""
+
+    __tablename__ = "payment_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    gateway: Mapped[str] = mapped_column(String(32))
+    gateway_payment_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    pay_url: Mapped[str] = mapped_column(Text)
+    to_address: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    paid_event_id: Mapped[str | None] = mapped_column(String(200))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

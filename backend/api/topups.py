@@ -28,6 +28,7 @@ from backend.models import TopUp, User, utcnow
 from backend.money import fmt
 from backend.payments.gateway import PaymentGateway, WebhookRejected
 from backend.problems import ApiProblem
+from backend.statements.requests import apply_payment_event
 
 router = APIRouter(tags=["top-ups"])
 MAX_WAIT_S = 30
@@ -185,6 +186,10 @@ def _apply_webhook(context: BackendContext, gateway: PaymentGateway, body: bytes
     if event is None:
         return {"result": "ignored"}
     with context.db.write() as session:
+        # A client statement's payment request (its own "stmt-" reference), not a top-up.
+        requested = apply_payment_event(session, gateway.name, event, utcnow())
+        if requested is not None:
+            return {"result": requested}
         top_up = topups.find_by_payment(session, gateway.name, event.gateway_payment_id)
         if top_up is None and event.top_up_id:
             try:

@@ -20,6 +20,7 @@ from backend.web import (
     admin_notify,
     admin_prices,
     admin_quotas,
+    admin_statements,
     admin_terminals,
     admin_users,
     admin_vouchers,
@@ -45,6 +46,7 @@ def install_web(app: FastAPI, api_prefix: str) -> None:
                    admin_prices, admin_quotas, admin_terminals, admin_holds, admin_vouchers,
                    admin_notify, admin_devices, admin_fleet, desk_pages, me_page):
         app.include_router(module.router)
+    app.include_router(admin_statements.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:

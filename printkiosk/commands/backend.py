@@ -28,6 +28,9 @@ terminal first; --migrate-only migrates and exits. To try it out: `printkiosk de
   printkiosk backend notify retry --config FILE ID   queue a failed mail again (audited)
   printkiosk backend fleet clients --config FILE   (also sites, devices; client-add CODE
       --name NAME --billing-day N, site-add CODE --client C --name N, place DEV --site S)
+  printkiosk backend statements generate --config FILE 2026-11-01   client statements'
+      drafts for that day's period (also: plan CLIENT FILE, list, issue NUMBER, cancel
+      NUMBER, pdf NUMBER FILE, request NUMBER, overdue; docs/statements.md)
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ ACTIONS: dict[str, str] = {
     "notify": "e-mail outbox: test --to ADDRESS, send, outbox, retry ID",
     "fleet": "clients, sites, devices: list, client-add, client-edit, site-add, place, "
              "device-edit (see backend/fleet/cli.py)",
+    "statements": "client statements: plan CLIENT FILE, generate DAY [CLIENT], list, issue "
+                  "NUMBER, cancel NUMBER, pdf NUMBER FILE, request NUMBER, overdue",
 }
 
 
@@ -96,6 +101,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _take_positionals(args: argparse.Namespace, extras: list[str]) -> bool:
     """``role grant --config FILE tess technician``: the words after the options are the
     role command's too (argparse alone stops at the first option)."""
+    if args.action == "statements":  # statements plan --config FILE ACME plan.toml
+        args.words.extend(extras)
+        return True
     if args.action not in ("role", "staff", "notify", "fleet"):
         return False
     args.words.extend(extras)
@@ -125,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         return _notify(args)
     if args.action == "fleet":
         return _fleet(args)
+    if args.action == "statements":
+        return _statements(args)
     if args.words:
         print(f"printkiosk backend {args.action}: unexpected {' '.join(args.words)!r}",
               file=sys.stderr)
@@ -181,3 +191,11 @@ def _fleet(args: argparse.Namespace) -> int:
                            site=args.site, model=args.model, serial=args.serial)
     return run_on_backend("backend fleet", args.config,
                           lambda backend: fleet_command(backend, args.words, options))
+
+
+def _statements(args: argparse.Namespace) -> int:
+    from backend.statements.cli import statements_command
+    from printkiosk.commands.backend_file import run_on_backend
+
+    return run_on_backend("backend statements", args.config,
+                          lambda backend: statements_command(backend, args.words))
