@@ -176,9 +176,10 @@ def create_app(config: BackendConfig, db: Database | None = None,
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(topups.webhooks, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     if gateway is not None and gateway.name == "demo":
-        from backend.payments import demo_gateway
+        from backend.payments import demo_gateway, demo_statement_page
 
         app.include_router(demo_gateway.router(context))
+        app.include_router(demo_statement_page.router(context))
     install_web(app, API_PREFIX)
 
     @app.get(f"{API_PREFIX}/health", tags=["health"], responses=PROBLEM_RESPONSES,

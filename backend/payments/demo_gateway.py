@@ -6,7 +6,8 @@ serves says "SIMULATED PAYMENT - NOT FOR PRODUCTION".
 The page is ``/pay/{token}`` (the top-up's URL token). Pay goes through the same
 ``settle_top_up`` as a webhook, with an event id of its own; Decline fails the top-up.
 The form carries a CSRF token bound to the top-up (an HMAC of its public id), and the
-template is autoescaped.
+template is autoescaped. A statement's payment request has its own page
+(backend.payments.demo_statement_page).
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ class DemoGateway:
 
     def create_payment(self, top_up_id: str, amount: Decimal, currency: str,
                        description: str, return_url: str) -> CreatedPayment:
+        if top_up_id.startswith("stmt-"):  # a statement's payment request (issue 19)
+            from backend.payments.demo_statement_page import link_mac
+
+            mac = link_mac(self._secret, top_up_id)
+            return CreatedPayment(f"{self._base}/pay/statement/{top_up_id}/{mac}",
+                                  f"demo_{top_up_id}")
         token = topups.url_token(self._secret, top_up_id)
         return CreatedPayment(f"{self._base}/pay/{token}", f"demo_{top_up_id}")
 
@@ -69,7 +76,7 @@ def csrf_token(secret: bytes, public_id: str) -> str:
     return keyed_hash(secret, public_id, "topup-csrf")
 
 
-def _page(template: str, status: int = 200, **values: object) -> HTMLResponse:
+def render_page(template: str, status: int = 200, **values: object) -> HTMLResponse:
     html = _TEMPLATES.get_template(template).render(banner=BANNER, **values)
     return HTMLResponse(html, status_code=status,
                         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
@@ -92,7 +99,7 @@ def router(context: BackendContext) -> APIRouter:
     def show(token: str) -> HTMLResponse:
         top_up = _find(token)
         if top_up is None:
-            return _page("demo_message.html", 404, title="Unknown payment",
+            return render_page("demo_message.html", 404, title="Unknown payment",
                          message="This payment link is not valid.")
         return _render(top_up)
 
@@ -104,9 +111,9 @@ def router(context: BackendContext) -> APIRouter:
                         "refunded": "This top-up was refunded."}
             message = messages.get(top_up.status, "This payment link has expired. Start "
                                    "a new top-up at the kiosk.")
-            return _page("demo_message.html", 200 if top_up.status == "paid" else 410,
+            return render_page("demo_message.html", 200 if top_up.status == "paid" else 410,
                          title=f"Top-up {top_up.short_code}", message=notice or message)
-        return _page("demo_pay.html", amount=fmt(top_up.amount), currency=top_up.currency,
+        return render_page("demo_pay.html", amount=fmt(top_up.amount), currency=top_up.currency,
                      short_code=top_up.short_code,
                      csrf=csrf_token(context.secret, top_up.public_id),
                      expires_at=top_up.expires_at.strftime("%H:%M:%S UTC"))
@@ -119,11 +126,11 @@ def router(context: BackendContext) -> APIRouter:
     def _act(token: str, form: dict[str, list[str]]) -> HTMLResponse:
         top_up = _find(token)
         if top_up is None:
-            return _page("demo_message.html", 404, title="Unknown payment",
+            return render_page("demo_message.html", 404, title="Unknown payment",
                          message="This payment link is not valid.")
         sent = (form.get("csrf") or [""])[0]
         if not hmac.compare_digest(sent, csrf_token(context.secret, top_up.public_id)):
-            return _page("demo_message.html", 403, title="Refused",
+            return render_page("demo_message.html", 403, title="Refused",
                          message="This form is not from this payment page. Reload it.")
         action = (form.get("action") or [""])[0]
         if top_up.status != "pending" or top_up.expires_at < utcnow():
@@ -141,10 +148,10 @@ def router(context: BackendContext) -> APIRouter:
                     topups.fail_top_up(session, top_up, event_id=f"demo_{uuid.uuid4().hex}",
                                        source="demo_page")
                 else:
-                    return _page("demo_message.html", 400, title="Refused",
+                    return render_page("demo_message.html", 400, title="Refused",
                                  message="Choose Pay or Decline.")
         except LedgerError as exc:
-            return _page("demo_message.html", 409, title="Refused", message=exc.detail)
+            return render_page("demo_message.html", 409, title="Refused", message=exc.detail)
         found = _find(token)
         assert found is not None
         return _render(found)
