@@ -941,3 +941,10 @@ class SupplyReading(Base):
     read_at: Mapped[datetime] = mapped_column(UtcDateTime())
     supply: Mapped[str] = mapped_column(String(200))
     level_percent: Mapped[int | None] = mapped_column(Integer)
+
+
+# Usage reports (issue 19, migration 0022): the job log is read by settlement time, and
+# refunds and 3D jobs are joined to their hold.
+Index("ix_holds_status_settled_at", Hold.status, Hold.settled_at)
+Index("ix_ledger_transactions_hold_id", LedgerTransaction.hold_id)
+Index("ix_print3d_jobs_hold_id", Print3DJob.hold_id)

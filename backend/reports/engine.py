@@ -138,7 +138,7 @@ class _Plan:
         none = literal(NONE)
         if grouping == "user":
             self.need("user")
-            return [self.user.username, self.user.display_name]
+            return [self.user.username.expression, self.user.display_name.expression]
         if grouping == "cost_centre":
             self.need("user", "cost_centre")
             return [func.coalesce(self.cost_centre.code, none)]
@@ -175,7 +175,7 @@ class _Plan:
         if grouping == "period":
             return [self.period_label()]
         if grouping == "job":
-            return [Hold.id]
+            return [Hold.id.expression]
         raise AssertionError(grouping)  # parse_by admits nothing else
 
     def period_label(self) -> ColumnElement[Any]:

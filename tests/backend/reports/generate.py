@@ -88,8 +88,8 @@ def _people(session: Session, rng: random.Random, users: int, prefix: str) -> li
         memberships += [{"user_id": user_id, "group_id": g.id} for g in chosen]
     session.execute(insert(UserGroup), memberships)
     session.execute(insert(Card), [
-        {"user_id": user_id, "card_hash": f"{prefix}{user_id:032x}{k}", "label": f"card-{user_id}-{k}",
-         "created_at": START}
+        {"user_id": user_id, "card_hash": f"{prefix}{user_id:032x}{k}",
+         "label": f"card-{user_id}-{k}", "created_at": START}
         for user_id in ids for k in range(1 + (user_id % 10 == 0))])
     session.execute(insert(Account), [
         {"key": ledger.account_key(AccountKind.USER_PERSONAL, CURRENCY, user_id),
@@ -263,6 +263,9 @@ def _refresh_balances(session: Session, account_ids: list[int]) -> None:
     session.execute(update(Account).where(Account.id.in_(account_ids))
                     .values(balance=entries).execution_options(synchronize_session=False))
     if session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, as autovacuum would gather after a bulk load: without them
+        # the planner takes the new tables for empty and nests loops over them.
+        session.execute(text("ANALYZE"))
         for table in ("ledger_transactions", "ledger_entries", "users"):
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"(SELECT max(id) FROM {table}))"))

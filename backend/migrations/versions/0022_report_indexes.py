@@ -1,0 +1,31 @@
+"""indexes for usage reports: the job log by settlement time, refunds and 3D jobs by hold
+
+Revision ID: 0022
+Revises: 0021
+Create Date: 2026-12-02
+
+Issue 19 (usage reports): a monthly report reads the captured holds of a date range and
+joins each to its refunds and its 3D job; without these indexes each of those is a
+sequential scan of the table.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0022"
+down_revision = "0021"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_holds_status_settled_at", "holds", ["status", "settled_at"])
+    op.create_index("ix_ledger_transactions_hold_id", "ledger_transactions", ["hold_id"])
+    op.create_index("ix_print3d_jobs_hold_id", "print3d_jobs", ["hold_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_print3d_jobs_hold_id", "print3d_jobs")
+    op.drop_index("ix_ledger_transactions_hold_id", "ledger_transactions")
+    op.drop_index("ix_holds_status_settled_at", "holds")
