@@ -43,6 +43,9 @@ SECTIONS: list[Section] = [
             "The e-mail outbox: failed and waiting mails, retry"),
     # admin_devices
     Section("/admin/devices", "Device problems", "Open problems of printers and kiosks"),
+    # admin_reports
+    Section("/admin/reports", "Usage reports",
+            "Jobs, pages and amounts by user, device, site, code, period"),
 ]
 
 

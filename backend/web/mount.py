@@ -19,6 +19,7 @@ from backend.web import (
     admin_notify,
     admin_prices,
     admin_quotas,
+    admin_reports,
     admin_terminals,
     admin_users,
     admin_vouchers,
@@ -42,7 +43,7 @@ def install_web(app: FastAPI, api_prefix: str) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (sign_in, admin_home, admin_imports, admin_users, admin_groups, admin_audit,
                    admin_prices, admin_quotas, admin_terminals, admin_holds, admin_vouchers,
-                   admin_notify, admin_devices, desk_pages, me_page):
+                   admin_notify, admin_devices, admin_reports, desk_pages, me_page):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)
