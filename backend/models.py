@@ -947,4 +947,6 @@ class SupplyReading(Base):
 # refunds and 3D jobs are joined to their hold.
 Index("ix_holds_status_settled_at", Hold.status, Hold.settled_at)
 Index("ix_ledger_transactions_hold_id", LedgerTransaction.hold_id)
+Index("ix_ledger_transactions_kind_created_at", LedgerTransaction.kind,
+      LedgerTransaction.created_at)
 Index("ix_print3d_jobs_hold_id", Print3DJob.hold_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -235,14 +236,23 @@ class _Plan:
         return stmt
 
 
-def refunds_by_hold() -> Any:
-    """hold id -> refunded amount (raw storage units): what left revenue in refunds."""
+def refunds_by_hold(start: datetime) -> Any:
+    """hold id -> refunded amount (raw storage units): what left revenue in the refunds
+    of jobs settled from ``start`` on. A refund comes after its job's charge, so refunds
+    made before ``start`` cannot belong to the report and are skipped by the index on
+    (kind, created_at). The revenue entry is read per refund (a correlated subquery on
+    the entries' transaction index): the planner otherwise walks every revenue entry."""
+    revenue_part = (
+        select(func.sum(type_coerce(LedgerEntry.amount, BigInteger)))
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(LedgerEntry.transaction_id == LedgerTransaction.id,
+               Account.kind == AccountKind.REVENUE)
+        .scalar_subquery()
+    )
     return (
         select(LedgerTransaction.hold_id.label("hold_id"),
-               (-func.sum(type_coerce(LedgerEntry.amount, BigInteger))).label("amount"))
-        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-        .join(Account, Account.id == LedgerEntry.account_id)
-        .where(LedgerTransaction.kind == "refund", Account.kind == AccountKind.REVENUE,
+               (-func.sum(revenue_part)).label("amount"))
+        .where(LedgerTransaction.kind == "refund", LedgerTransaction.created_at >= start,
                LedgerTransaction.hold_id.is_not(None))
         .group_by(LedgerTransaction.hold_id)
         .subquery("refunds")
@@ -263,7 +273,7 @@ def statement(query: ReportQuery, dialect: str) -> Select[Any]:
             filters.append(plan.fan_out_filter(grouping, values))
         else:
             filters.append(plan.label(grouping)[0].in_(values))
-    refunds = refunds_by_hold()
+    refunds = refunds_by_hold(query.start)
     sheets = Hold.details["sheets"].as_integer()
     mono = func.coalesce(Hold.mono_sides, 0)
     colour = func.coalesce(Hold.colour_sides, 0)

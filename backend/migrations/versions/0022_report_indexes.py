@@ -1,4 +1,5 @@
-"""indexes for usage reports: the job log by settlement time, refunds and 3D jobs by hold
+"""indexes for usage reports: the job log by settlement time, refunds by time and hold, 3D
+jobs by hold
 
 Revision ID: 0022
 Revises: 0021
@@ -22,10 +23,13 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_holds_status_settled_at", "holds", ["status", "settled_at"])
     op.create_index("ix_ledger_transactions_hold_id", "ledger_transactions", ["hold_id"])
+    op.create_index("ix_ledger_transactions_kind_created_at", "ledger_transactions",
+                    ["kind", "created_at"])
     op.create_index("ix_print3d_jobs_hold_id", "print3d_jobs", ["hold_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_print3d_jobs_hold_id", "print3d_jobs")
+    op.drop_index("ix_ledger_transactions_kind_created_at", "ledger_transactions")
     op.drop_index("ix_ledger_transactions_hold_id", "ledger_transactions")
     op.drop_index("ix_holds_status_settled_at", "holds")
