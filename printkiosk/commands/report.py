@@ -8,6 +8,12 @@ refunded, 3D grams and hours, grouped and filtered. See docs/reports.md.
 Groupings: user, group, cost_centre, device, model, site, client, card, billing_code,
 billing_client, function (print/copy/scan/3d), period (day, week, month or range: the
 whole --from/--to), job. Dates are UTC days; --to is excluded.
+
+  printkiosk report --config FILE --save NAME --by site --schedule monthly
+      --recipients boss@example.org,fin@example.org [--language fr] [--where ...]
+
+saves a report that the backend mails after each complete day, week or month (through
+the notification outbox; needs [notifications] enabled). Audited as cli:<you>.
 """
 
 from __future__ import annotations
@@ -22,9 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--by", default="user", help="groupings, comma-separated (user)")
     parser.add_argument("--period", default="month",
                         help="day, week, month or range (default month)")
-    parser.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="end", required=True,
-                        help="the day after the last, YYYY-MM-DD")
+    parser.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", help="the day after the last, YYYY-MM-DD")
     parser.add_argument("--where", action="append", default=[],
                         help="GROUPING=VALUE[,VALUE...]; repeat for several filters")
     parser.add_argument("--format", default="table",
@@ -32,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--measure", default="pages",
                         help="png/svg: the measure drawn (default pages)")
     parser.add_argument("--output", type=Path, help="the file to write (default stdout)")
+    parser.add_argument("--save", metavar="NAME", help="save the report to be mailed")
+    parser.add_argument("--schedule", default="monthly", help="--save: daily, weekly, monthly")
+    parser.add_argument("--recipients", default="", help="--save: addresses, comma-separated")
+    parser.add_argument("--language", default="en", help="--save: the mail's language (en, fr)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.config is None:
         return refuse("give the backend's --config FILE (the jobs live in its database)")
+    if args.save is not None:
+        return _save(args)
+    if args.start is None or args.end is None:
+        return refuse("give --from and --to (YYYY-MM-DD)")
     try:
         query = parse_query(args.by, args.period, args.start, args.end, args.where)
     except ReportError as exc:
@@ -62,5 +75,26 @@ def run(args: argparse.Namespace) -> int:
     def work(backend: object) -> None:
         with backend.db.read() as session:  # type: ignore[attr-defined]
             write(session, query, args.format, args.output, args.measure)
+
+    return run_on_backend("report", args.config, work)
+
+
+def _save(args: argparse.Namespace) -> int:
+    from backend.reports.query import ReportError
+    from backend.reports.saved import save
+    from backend.voucher_cli import CliRefused
+    from printkiosk.commands.backend_file import run_on_backend
+
+    def work(backend: object) -> None:
+        try:
+            with backend.db.write() as session:  # type: ignore[attr-defined]
+                report = save(session, name=args.save, by=args.by, where=args.where,
+                              schedule=args.schedule, recipients=args.recipients,
+                              language=args.language,
+                              actor=backend.actor)  # type: ignore[attr-defined]
+                print(f"saved report {report.name!r}: mailed {report.schedule} to "
+                      f"{report.recipients}")
+        except ReportError as exc:
+            raise CliRefused(f"--{exc.field}: {exc.message}") from exc
 
     return run_on_backend("report", args.config, work)

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from backend_fixtures import SECRET
 from generate import END, START, generate
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from backend.app import prepare_database
 from backend.config import SECRET_ENV
 from backend.db import Database
-from backend.models import User
+from backend.models import AuditEntry, SavedReport, User
 from backend.reports.csv_export import guard
 from backend.reports.engine import total
 from backend.reports.query import ReportQuery
@@ -98,3 +98,21 @@ def test_bad_options_are_refused_by_name(config: Path, tmp_path: Path, options: 
     assert main(argv) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_save_a_report_from_the_cli(config: Path, history_db: Database,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["report", "--config", str(config), "--save", "Monthly sites", "--by", "site",
+            "--schedule", "monthly", "--recipients", "boss@example.org"]
+    assert main(argv) == 0
+    assert "saved report 'Monthly sites'" in capsys.readouterr().out
+    assert main(argv) == 2  # the same name again
+    assert "--name: a saved report is already called 'Monthly sites'; nothing changed" in (
+        capsys.readouterr().err)
+    with history_db.read() as session:
+        saved = session.scalars(select(SavedReport)).all()
+        audited = session.scalars(select(AuditEntry.actor).where(
+            AuditEntry.action == "report.save")).all()
+    assert [(r.name, r.query["by"], r.recipients) for r in saved] == [
+        ("Monthly sites", ["site"], "boss@example.org")]
+    assert len(audited) == 1 and audited[0].startswith("cli:")
