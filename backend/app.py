@@ -48,6 +48,7 @@ from backend.price_uploads import LivePrices
 from backend.problems import PROBLEM_RESPONSES, install_handlers
 from backend.rate_limits import RateLimits
 from backend.refill import refill_due
+from backend.reports.saved import record_due
 from backend.scheduler import PeriodicTask
 from backend.statements.schedule import statement_schedule
 from backend.topup_reconcile import reconcile
@@ -110,6 +111,9 @@ def scheduled_tasks(config: BackendConfig, db: Database,
     if config.notifications.enabled:
         tasks.append(PeriodicTask("mail outbox", config.notifications.check_interval_s,
                                   lambda: deliver_due(db, config), "mails sent"))
+        tasks.append(PeriodicTask("saved reports", config.notifications.check_interval_s,
+                                  lambda: record_due(db, config.ledger.currency),
+                                  "report mails recorded"))
     if devices.active(config) is not None:
         tasks.append(PeriodicTask("device problems",
                                   config.notifications.devices.check_interval_s,

@@ -3,9 +3,16 @@ placed on the library site and a second printer (no kiosk) in the science buildi
 and about a hundred days of meter and supply readings so that ``/admin/fleet`` shows
 volumes, unattributed pages, a counter reset and supply forecasts from the first start.
 
+The kiosk's printer history ends where the demo's SNMP recording stands
+(:data:`DEMO_PRINTER_PAGES`, :data:`DEMO_PRINTER_TONERS`, which printkiosk's demo agent
+serves): the kiosk's own first reading then continues it, rather than counting the
+whole life counter as one day's pages. Its magenta toner is low in the recording: its
+forecast is about 18 days away, just outside the default 14-day alert window, so a fresh
+demo's scheduled checks open no forecast problem (the recording's own "Magenta toner
+low" alert already mails the administrator). The science printer's counters were reset
+40 days ago.
 Readings are dated back from the moment of seeding and made by a seeded generator, so
-every demo looks alike. The forecasts stay weeks away (the alert window is 14 days by
-default): a fresh demo mails nobody. Seeded as rows, not through the registry: this is
+every demo looks alike. Seeded as rows, not through the registry: this is
 demo data, not an administrator's change, and it writes no audit entry.
 """
 
@@ -21,9 +28,15 @@ from backend.models import Client, Device, MeterReading, Site, SupplyReading, Te
 
 DEMO_CLIENT = "DEMO-UNI"
 DEMO_DEVICE = "printkiosk demo printer"  # the demo CUPS printer the demo kiosk releases to
+# What the demo printer's SNMP recording says (printkiosk.commands.demo_snmp serves it).
+DEMO_PRINTER_PAGES = 48213
+DEMO_PRINTER_TONERS = (("black", 82), ("cyan", 45), ("magenta", 8), ("yellow", 64))
 DAYS = 100
-RESET_DAYS_AGO = 40  # the library printer's counters were reset (a new controller board)
+RESET_DAYS_AGO = 40  # the science printer's counters were reset (a new controller board)
 _SEED = 19
+# Toner used per day (percent) on the kiosk's printer, so each level falls to the
+# recording's over the seeded days.
+_TONER_USE = {"black": 0.12, "cyan": 0.35, "magenta": 0.45, "yellow": 0.3}
 
 
 def seed_demo_fleet(session: Session, terminal_name: str, now: datetime | None = None) -> None:
@@ -51,17 +64,41 @@ def seed_demo_fleet(session: Session, terminal_name: str, now: datetime | None =
                  serial="W492KB03439", site_id=science.id)
     session.add(lab)
     session.flush()
-    _readings(session, kiosk_printer.id, now, random.Random(_SEED), reset=True)
-    _readings(session, lab.id, now, random.Random(_SEED + 1), reset=False)
+    _kiosk_printer_readings(session, kiosk_printer.id, now, random.Random(_SEED))
+    _lab_readings(session, lab.id, now, random.Random(_SEED + 1))
 
 
-def _readings(session: Session, device_id: int, now: datetime, rng: random.Random,
-              reset: bool) -> None:
+def _days(now: datetime) -> list[datetime]:
+    """A reading every two days, the last one an hour ago."""
+    return [now - timedelta(days=DAYS - day, hours=1) for day in range(0, DAYS + 1, 2)]
+
+
+def _kiosk_printer_readings(session: Session, device_id: int, now: datetime,
+                            rng: random.Random) -> None:
+    """Counters rising to the recording's total, toners falling to its levels (the
+    recording counts all pages in ``total`` only, so that is the one counter here)."""
+    moments = _days(now)
+    steps = [rng.randint(20, 40) for _ in moments[1:]]
+    total = DEMO_PRINTER_PAGES - sum(steps)
+    for index, at in enumerate(moments):
+        if index:
+            total += steps[index - 1]
+        session.add(MeterReading(device_id=device_id, read_at=at, counter="total",
+                                 value=total))
+        days_left = (moments[-1] - at).days
+        for colour, level in DEMO_PRINTER_TONERS:
+            then = level + _TONER_USE[colour] * days_left + rng.uniform(-1, 1)
+            session.add(SupplyReading(device_id=device_id, read_at=at,
+                                      supply=f"{colour.title()} toner",
+                                      level_percent=max(0, min(100, round(then)))))
+
+
+def _lab_readings(session: Session, device_id: int, now: datetime,
+                  rng: random.Random) -> None:
     mono, colour, scan = 120_000, 30_000, 8_000
     cyan_changed = DAYS - 30
-    for day in range(0, DAYS + 1, 2):
-        at = now - timedelta(days=DAYS - day, hours=1)
-        if reset and day == DAYS - RESET_DAYS_AGO:
+    for day, at in zip(range(0, DAYS + 1, 2), _days(now), strict=True):
+        if day == DAYS - RESET_DAYS_AGO:
             mono, colour, scan = 0, 0, 0
         mono += rng.randint(150, 450)
         colour += rng.randint(40, 160)

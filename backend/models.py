@@ -1036,3 +1036,30 @@ class PaymentRequest(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     paid_event_id: Mapped[str | None] = mapped_column(String(200))
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# Usage reports (issue 19, migration 0023): the job log is read by settlement time, and
+# refunds and 3D jobs are joined to their hold.
+Index("ix_holds_status_settled_at", Hold.status, Hold.settled_at)
+Index("ix_ledger_transactions_hold_id", LedgerTransaction.hold_id)
+Index("ix_ledger_transactions_kind_created_at", LedgerTransaction.kind,
+      LedgerTransaction.created_at)
+Index("ix_print3d_jobs_hold_id", Print3DJob.hold_id)
+
+
+class SavedReport(Base):
+    """A usage report mailed on a schedule (issue 19): ``query`` is the report's words
+    (by, where; backend.reports.query), run over the last complete day, week or month;
+    ``recipients`` comma-separated addresses. Each period is mailed once per recipient
+    (the outbox's dedupe key names the report, the period and the address)."""
+
+    __tablename__ = "saved_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    query: Mapped[dict[str, Any]] = mapped_column(JSON)
+    schedule: Mapped[str] = mapped_column(String(8))  # daily | weekly | monthly
+    recipients: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    active: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -67,11 +67,13 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
         prepare_database(db, config.ledger.currency)
         if demo_data:
             from backend.demo import seed_demo, seed_demo_print3d
+            from backend.demo_reports import seed_demo_reports
             from backend.demo_web import seed_demo_web
 
             seed_demo(db, secret, config.ledger.currency)
             seed_demo_web(db, secret)
             seed_demo_print3d(db, config)
+            seed_demo_reports(db, config.ledger.currency)
         # The user rules see the CLI's movements too (adjust, refill, expire-holds...),
         # but not the demo's seed: its opening balances are no movement to warn about.
         install_rules(db, config)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
                 "statement, list its unmatched lines",
     "technician": "technician mode: set the local technician PIN (offline fallback)",
     "3d": "3D print jobs on the backend: submit a G-code file for a user, list, show, cancel",
+    "report": "usage reports: jobs, pages, amounts by user, device, site, billing code, period...",
 }
 # Commands whose name is not a module name (a module cannot start with a digit).
 MODULES: dict[str, str] = {"3d": "print3d"}

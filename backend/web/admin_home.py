@@ -46,6 +46,9 @@ SECTIONS: list[Section] = [
     # admin_statements
     Section("/admin/statements", "Statements",
             "Client statements: drafts, issue, PDF, payment requests"),
+    # admin_reports
+    Section("/admin/reports", "Usage reports",
+            "Jobs, pages and amounts by user, device, site, code, period"),
 ]
 
 

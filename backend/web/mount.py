@@ -20,6 +20,7 @@ from backend.web import (
     admin_notify,
     admin_prices,
     admin_quotas,
+    admin_reports,
     admin_statements,
     admin_terminals,
     admin_users,
@@ -44,7 +45,8 @@ def install_web(app: FastAPI, api_prefix: str) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (sign_in, admin_home, admin_imports, admin_users, admin_groups, admin_audit,
                    admin_prices, admin_quotas, admin_terminals, admin_holds, admin_vouchers,
-                   admin_notify, admin_devices, admin_fleet, desk_pages, me_page):
+                   admin_notify, admin_devices, admin_fleet, admin_reports,
+                   desk_pages, me_page):
         app.include_router(module.router)
     app.include_router(admin_statements.router)
 

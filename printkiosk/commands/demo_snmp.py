@@ -18,10 +18,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.demo_fleet import DEMO_PRINTER_PAGES, DEMO_PRINTER_TONERS
+
 DEMO_COMMUNITY = "demo-printer"  # snmpsim: the community is the recording's name
 SNMPSIM = Path(sys.executable).parent / "snmpsim-command-responder"
-_TONERS = (("black", 82), ("cyan", 45), ("magenta", 8), ("yellow", 64))
-DEMO_PAGES = 48213
+# The recording and the demo fleet's history of this printer agree (backend.demo_fleet).
+_TONERS = DEMO_PRINTER_TONERS
+DEMO_PAGES = DEMO_PRINTER_PAGES
 
 
 def demo_recording() -> str:
