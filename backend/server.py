@@ -34,7 +34,8 @@ class Adjustment:
 
 
 def main(config: BackendConfig, *, action: str = "serve", host: str | None = None,
-         port: int | None = None, demo_data: bool = False, migrate_only: bool = False,
+         port: int | None = None, demo_data: bool = False, demo_history: bool = False,
+         migrate_only: bool = False,
          import_file: Path | None = None, dry_run: bool = False,
          deactivate_missing: bool = False, terminal_id: str | None = None,
          adjustment: Adjustment | None = None, older_than_h: float | None = None,
@@ -73,7 +74,8 @@ def main(config: BackendConfig, *, action: str = "serve", host: str | None = Non
             seed_demo(db, secret, config.ledger.currency)
             seed_demo_web(db, secret)
             seed_demo_print3d(db, config)
-            seed_demo_reports(db, config.ledger.currency)
+            if demo_history:  # the demo's usage reports; tests count the holds they make
+                seed_demo_reports(db, config.ledger.currency)
         # The user rules see the CLI's movements too (adjust, refill, expire-holds...),
         # but not the demo's seed: its opening balances are no movement to warn about.
         install_rules(db, config)

@@ -89,6 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="listen address (overrides server.host)")
     parser.add_argument("--port", type=int, help="listen port (overrides server.port)")
     parser.add_argument("--demo-data", action="store_true", help="seed the demo data first")
+    parser.add_argument("--demo-history", action="store_true",
+                        help="with --demo-data: also 60 past jobs for the usage reports")
     parser.add_argument("--migrate-only", action="store_true",
                         help="create or upgrade the database schema, then exit")
     parser.add_argument("--billing-day", help="fleet client-add/-edit: 1 to 28")
@@ -151,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
     adjustment = Adjustment(args.user, args.account, args.amount, args.reason,
                             actor=f"cli:{getpass.getuser()}")
     return main(config, action=args.action, host=args.host, port=args.port,
-                demo_data=args.demo_data, migrate_only=args.migrate_only,
+                demo_data=args.demo_data, demo_history=args.demo_history,
+                migrate_only=args.migrate_only,
                 import_file=args.file, dry_run=args.dry_run,
                 deactivate_missing=args.deactivate_missing, terminal_id=args.terminal,
                 adjustment=adjustment, older_than_h=args.older_than_h,

@@ -186,11 +186,14 @@ def demo_backend_toml(port: int, database: str, price_lists: Path,
 def start_demo_backend(port: int, data_dir: Path,
                        login_rate: tuple[int, int] = DEMO_LOGIN_RATE,
                        lan: str | None = None,
-                       notifications: str = "") -> subprocess.Popen[bytes]:
+                       notifications: str = "",
+                       history: bool = False) -> subprocess.Popen[bytes]:
     """Start ``printkiosk backend`` with demo data on 127.0.0.1:port; return once it listens.
     ``login_rate``: logins per minute and burst of its terminal (a benchmark's badge loop
     goes faster than any kiosk). ``lan``: this machine's LAN address, for ``--lan``: the
-    backend then listens on every interface and the payment QR carries that address."""
+    backend then listens on every interface and the payment QR carries that address.
+    ``history``: also the past jobs of the usage reports (the demo command's; tests that
+    count the holds they make leave it off)."""
     config = data_dir / "backend.toml"
     database = (data_dir / "backend.sqlite3").as_posix()
     price_lists = data_dir / "pricelists"
@@ -200,7 +203,8 @@ def start_demo_backend(port: int, data_dir: Path,
     config.write_text(demo_backend_toml(port, database, price_lists, login_rate, lan,
                                         notifications), encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), "--demo-data"],
+        [sys.executable, "-m", "printkiosk", "backend", "--config", str(config), "--demo-data",
+         *(["--demo-history"] if history else [])],
     )
     try:
         wait_for_port(port, process)
@@ -659,7 +663,7 @@ def run(args: argparse.Namespace) -> int:
     print(mails_line(mailbox), file=sys.stderr)
     try:
         backend = start_demo_backend(port, data_dir, lan=lan,
-                                     notifications=mailbox.notifications_toml())
+                                     notifications=mailbox.notifications_toml(), history=True)
     except BaseException:
         mailbox.close()
         raise
