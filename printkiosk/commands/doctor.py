@@ -54,6 +54,8 @@ def _kind(data: dict[str, object]) -> str:
         return "price list"
     if "quota" in data:
         return "quota policy"
+    if "plan" in data:
+        return "client plan"
     return "unknown"
 
 
@@ -139,6 +141,7 @@ def _problems(path: Path, data: dict[str, Any]) -> list[str]:
         "price list": _check_price_list,
         "quota policy": _check_quota_policy,
         "spool agent": _check_spool_agent,
+        "client plan": _check_client_plan,
     }
     checker = checkers.get(_kind(data))
     if checker is None:
@@ -146,7 +149,7 @@ def _problems(path: Path, data: dict[str, Any]) -> list[str]:
             f"{path.name}: cannot tell what this file configures "
             "(expected a [terminal] table for a kiosk, [server] or [database] for a backend, "
             "[price_list] for a price list, [quota] for a quota policy, "
-            "[spool_agent] for a spool agent)"
+            "[spool_agent] for a spool agent, [plan] for a client plan)"
         ]
     try:
         return checker(path)
@@ -313,6 +316,17 @@ def _check_price_list(path: Path) -> list[str]:
 
     try:
         load_price_list(path.read_text(encoding="utf-8"), path.name)
+    except ConfigError as exc:
+        return [str(problem) for problem in exc.problems]
+    return []
+
+
+def _check_client_plan(path: Path) -> list[str]:
+    from backend.statements.plans import load_plan
+    from billing.config_errors import ConfigError
+
+    try:
+        load_plan(path.read_text(encoding="utf-8"), path.name)
     except ConfigError as exc:
         return [str(problem) for problem in exc.problems]
     return []
