@@ -43,20 +43,39 @@ def keyboard_types(text: str) -> None:
     """
     from kivy.core.window import Window
 
-    info = Window.get_window_info()
-    display = ctypes.c_void_p(info.display)
     x11 = ctypes.CDLL("libX11.so.6")
     xtst = ctypes.CDLL("libXtst.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XDefaultRootWindow.restype = ctypes.c_ulong
+    x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    x11.XWarpPointer.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int,
+                                 ctypes.c_int, ctypes.c_uint, ctypes.c_uint, ctypes.c_int,
+                                 ctypes.c_int]
     x11.XStringToKeysym.restype = ctypes.c_ulong
     x11.XStringToKeysym.argtypes = [ctypes.c_char_p]
     x11.XKeysymToKeycode.restype = ctypes.c_ubyte
     x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
     x11.XSetInputFocus.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int,
                                    ctypes.c_ulong]
-    x11.XFlush.argtypes = [ctypes.c_void_p]
     x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
     xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
                                        ctypes.c_ulong]
+    revert_to_parent, pointer_root, current_time = 2, 1, 0
+    info = Window.get_window_info()
+    if info is not None:
+        display = ctypes.c_void_p(info.display)
+        x11.XSetInputFocus(display, info.window, revert_to_parent, current_time)
+    else:
+        # SDL would not say (once in CI): a connection of our own, and the keyboard
+        # focus following the pointer, put over our window (the only one on the display).
+        display = ctypes.c_void_p(x11.XOpenDisplay(None))
+        if not display.value:
+            raise RuntimeError("cannot open the X display to type on")
+        x11.XSetInputFocus(display, pointer_root, revert_to_parent, current_time)
+        width, height = Window.system_size
+        x11.XWarpPointer(display, 0, x11.XDefaultRootWindow(display), 0, 0, 0, 0,
+                         int(Window.left + width / 2), int(Window.top + height / 2))
 
     def keycode(name: str) -> int:
         code = int(x11.XKeysymToKeycode(display, x11.XStringToKeysym(name.encode())))
@@ -64,8 +83,6 @@ def keyboard_types(text: str) -> None:
             raise RuntimeError(f"no key on the X keyboard for {name!r}")
         return code
 
-    revert_to_parent, current_time = 2, 0
-    x11.XSetInputFocus(display, info.window, revert_to_parent, current_time)
     shift = keycode("Shift_L")
     for character in [*text, "\n"]:
         name = KEYSYMS.get(character, character)
