@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import httpx
+from backend_fixtures import start_backend, stop_backend, write_config
 from pg_cluster import free_port
 
 WEBHOOK_SECRET = "whsec_printkiosk_test"
@@ -89,3 +91,26 @@ def running_localstripe() -> Iterator[Localstripe]:
         if process.stderr is not None:
             process.stderr.close()
         capture.shutdown()
+
+
+@contextmanager
+def backend_paying_through(localstripe: Localstripe, database_url: str,
+                           work_dir: Path) -> Iterator[str]:
+    """A real backend process on ``database_url`` (migrated already), its gateway
+    localstripe's and receiving its signed webhooks; yields the backend's URL."""
+    (work_dir / "sk").write_text(API_KEY, encoding="ascii")
+    (work_dir / "whsec").write_text(WEBHOOK_SECRET, encoding="ascii")
+    port = free_port()
+    config = write_config(work_dir / "backend.toml", database_url, port,
+                          f'[payments]\ngateway = "stripe"\n'
+                          f'public_base_url = "http://127.0.0.1:{port}"\n\n'
+                          f'[payments.stripe]\nsecret_key_file = "{work_dir / "sk"}"\n'
+                          f'webhook_secret_file = "{work_dir / "whsec"}"\n'
+                          f'api_base = "{localstripe.url}"\n')
+    process = start_backend(config)
+    url = f"http://127.0.0.1:{port}"
+    localstripe.send_webhooks_to("backend", f"{url}/api/v1/payments/webhooks/stripe")
+    try:
+        yield url
+    finally:
+        stop_backend(process)

@@ -15,9 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 import stripe
-from backend_fixtures import SECRET, start_backend, stop_backend, write_config
-from pg_cluster import free_port
-from stripe_emulator import API_KEY, WEBHOOK_SECRET, Localstripe, running_localstripe
+from backend_fixtures import SECRET
+from stripe_emulator import (
+    API_KEY,
+    WEBHOOK_SECRET,
+    Localstripe,
+    backend_paying_through,
+    running_localstripe,
+)
 from topup_helpers import make_top_up, personal, status
 
 from backend import topups
@@ -52,22 +57,9 @@ def backend_url(db: Database, tmp_path: Path, localstripe: Localstripe) -> Itera
     receiving localstripe's signed webhooks."""
     prepare_database(db, "EUR")
     seed_demo(db, SECRET, "EUR")
-    (tmp_path / "sk").write_text(API_KEY, encoding="ascii")
-    (tmp_path / "whsec").write_text(WEBHOOK_SECRET, encoding="ascii")
-    port = free_port()
-    config = write_config(tmp_path / "backend.toml", db.engine.url.render_as_string(False),
-                          port, f'[payments]\ngateway = "stripe"\n'
-                          f'public_base_url = "http://127.0.0.1:{port}"\n\n'
-                          f'[payments.stripe]\nsecret_key_file = "{tmp_path / "sk"}"\n'
-                          f'webhook_secret_file = "{tmp_path / "whsec"}"\n'
-                          f'api_base = "{localstripe.url}"\n')
-    process = start_backend(config)
-    url = f"http://127.0.0.1:{port}"
-    localstripe.send_webhooks_to("backend", f"{url}/api/v1/payments/webhooks/stripe")
-    try:
+    with backend_paying_through(localstripe, db.engine.url.render_as_string(False),
+                                tmp_path) as url:
         yield url
-    finally:
-        stop_backend(process)
 
 
 def intent_for(client: stripe.StripeClient, top_up: TopUp | None, amount: str) -> str:

@@ -14,12 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 import stripe
-from backend_fixtures import start_backend, stop_backend, write_config
 from client_plan_helpers import add_plan, at, captured_job, make_client, migrated, simple_plan
-from pg_cluster import free_port
 from smtp_peer import Mailbox, deliver_all
 from sqlalchemy import func, select
-from stripe_emulator import API_KEY, WEBHOOK_SECRET, Localstripe
+from stripe_emulator import API_KEY, Localstripe, backend_paying_through
 
 from backend.db import Database
 from backend.models import AuditEntry, Client, PaymentRequest
@@ -59,23 +57,10 @@ def issued_statement(db: Database, language: str = "fr") -> str:
 @pytest.fixture
 def backend_url(db: Database, tmp_path: Path, localstripe: Localstripe) -> Iterator[str]:
     """A real backend process on the test database, its gateway localstripe's."""
-    (tmp_path / "sk").write_text(API_KEY, encoding="ascii")
-    (tmp_path / "whsec").write_text(WEBHOOK_SECRET, encoding="ascii")
-    port = free_port()
     migrated(db)
-    config = write_config(tmp_path / "backend.toml", db.engine.url.render_as_string(False),
-                          port, f'[payments]\ngateway = "stripe"\n'
-                          f'public_base_url = "http://127.0.0.1:{port}"\n\n'
-                          f'[payments.stripe]\nsecret_key_file = "{tmp_path / "sk"}"\n'
-                          f'webhook_secret_file = "{tmp_path / "whsec"}"\n'
-                          f'api_base = "{localstripe.url}"\n')
-    process = start_backend(config)
-    url = f"http://127.0.0.1:{port}"
-    localstripe.send_webhooks_to("backend", f"{url}/api/v1/payments/webhooks/stripe")
-    try:
+    with backend_paying_through(localstripe, db.engine.url.render_as_string(False),
+                                tmp_path) as url:
         yield url
-    finally:
-        stop_backend(process)
 
 
 def status_of(db: Database, number: str) -> str:
