@@ -22,9 +22,7 @@ from backend.demo_fleet import DEMO_PRINTER_PAGES, DEMO_PRINTER_TONERS
 
 DEMO_COMMUNITY = "demo-printer"  # snmpsim: the community is the recording's name
 SNMPSIM = Path(sys.executable).parent / "snmpsim-command-responder"
-# The recording and the demo fleet's history of this printer agree (backend.demo_fleet).
-_TONERS = DEMO_PRINTER_TONERS
-DEMO_PAGES = DEMO_PRINTER_PAGES
+DEMO_PAGES = DEMO_PRINTER_PAGES  # the recording and the demo fleet's history agree
 
 
 def demo_recording() -> str:
@@ -43,9 +41,8 @@ def demo_recording() -> str:
         "1.3.6.1.2.1.43.10.2.1.3.1.1|2|7",  # impressions
         f"1.3.6.1.2.1.43.10.2.1.4.1.1|65|{DEMO_PAGES}",
     ]
-    count = len(_TONERS)
     columns: list[list[str]] = [[] for _ in range(7)]
-    for number, (colour, level) in enumerate(_TONERS, start=1):
+    for number, (colour, level) in enumerate(DEMO_PRINTER_TONERS, start=1):
         supply = f"1.{number}"
         columns[0].append(f"1.3.6.1.2.1.43.11.1.1.3.{supply}|2|{number}")  # colorant
         columns[1].append(f"1.3.6.1.2.1.43.11.1.1.4.{supply}|2|3")  # consumed
@@ -56,7 +53,8 @@ def demo_recording() -> str:
         columns[6].append(f"1.3.6.1.2.1.43.11.1.1.9.{supply}|2|{level}")
     for column in columns:
         lines.extend(column)
-    lines += [f"1.3.6.1.2.1.43.12.1.1.4.1.{n}|4|{_TONERS[n - 1][0]}" for n in range(1, count + 1)]
+    lines += [f"1.3.6.1.2.1.43.12.1.1.4.1.{n}|4|{colour}"
+              for n, (colour, _level) in enumerate(DEMO_PRINTER_TONERS, start=1)]
     lines += [
         "1.3.6.1.2.1.43.18.1.1.2.1.1|2|4",  # warning
         "1.3.6.1.2.1.43.18.1.1.4.1.1|2|11",  # marker supplies
