@@ -77,6 +77,10 @@ def filters_can_reach(path: Path) -> bool:
     return True
 
 
+# How long a busy cupsd's refusal is retried before it counts as a failure.
+_BUSY_RETRY_SECONDS = 15.0
+
+
 def _wait_until(
     check: Callable[[], bool], what: str, process: subprocess.Popen[bytes], log: Path
 ) -> None:
@@ -295,14 +299,24 @@ class CupsSandbox:
         self.run("lpadmin", *args)
 
     def run(self, tool: str, *args: str) -> str:
-        """Run a CUPS command-line tool against our cupsd; a failure raises with its output."""
-        result = subprocess.run(
-            [tool, "-h", f"127.0.0.1:{self.cups_port}", *args],
-            capture_output=True, text=True, env=self.env, timeout=30, check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"{tool} {' '.join(args)}: {result.stderr or result.stdout}")
-        return result.stdout
+        """Run a CUPS command-line tool against our cupsd; a failure raises with its output.
+
+        cupsd answers ``server-error-service-unavailable`` while it is still busy with
+        the previous change (writing a queue's generated PPD, once in a CI run), so that
+        one answer is retried for a few seconds; every other failure raises at once.
+        """
+        deadline = time.monotonic() + _BUSY_RETRY_SECONDS
+        while True:
+            result = subprocess.run(
+                [tool, "-h", f"127.0.0.1:{self.cups_port}", *args],
+                capture_output=True, text=True, env=self.env, timeout=30, check=False,
+            )
+            if result.returncode == 0:
+                return result.stdout
+            output = result.stderr or result.stdout
+            if "service-unavailable" not in output or time.monotonic() > deadline:
+                raise RuntimeError(f"{tool} {' '.join(args)}: {output}")
+            time.sleep(0.25)
 
     def add_queue(self, name: str, *, enabled: bool = True) -> None:
         """A CUPS queue printing to the virtual printer through the IPP Everywhere driver.
